@@ -1,0 +1,164 @@
+# tickbus: one plain GNU make.
+#   make            build every program into bin/
+#   make test       unit + integration tests with -Werror, then again under ASan+UBSan
+#   make fuzz       run every libFuzzer target for a bounded time (FUZZ_SECONDS)
+#   make bench      performance figures into docs/PERFORMANCE.md
+#   make demo       the whole pipeline against mockx, offline, writing real JSONL
+#   make run        the live pipeline
+#   make install    install programs (PREFIX) ; make install-units: systemd user units
+#   make deps       install the Debian packages (as root) or print the apt-get line
+
+DEB_PKGS := libzmq3-dev libczmq-dev libwebsockets-dev libjansson-dev libjsmn-dev libssl-dev \
+            libcurl4-openssl-dev libsystemd-dev libpq-dev zlib1g-dev pkg-config clang \
+            libclang-rt-14-dev python3 python3-websockets python3-zmq
+PKGS     := libzmq libwebsockets jansson openssl libcurl libsystemd libpq zlib
+
+SAN      ?= 0
+ifeq ($(SAN),1)
+CC       := clang
+OUT      ?= build/san
+BIN      ?= build/san/bin
+MODE_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer
+MODE_LDFLAGS := -fsanitize=address,undefined
+else
+CC       ?= cc
+OUT      ?= build/rel
+BIN      ?= bin
+MODE_CFLAGS := -O2 -g -DNDEBUG -fstack-protector-strong -D_FORTIFY_SOURCE=2
+MODE_LDFLAGS :=
+endif
+
+WERROR   ?=
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   += -std=gnu11 $(WARN) $(WERROR) $(MODE_CFLAGS) -MMD -MP -Ilib -Ifeeds -Iaggregator \
+            -Isink -Iwatchdog -Itests/mockx $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lm
+
+# Programs and the file holding each one's main(). Every other .c in these
+# directories is a module, archived in libtickbus.a; the linker takes what it needs.
+PROGRAMS := tap feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator \
+            sink-jsonl sink-postgres watchdog mockx
+main_tap           := sink/tap.c
+main_feed-coinbase := feeds/coinbase_main.c
+main_feed-kraken   := feeds/kraken_main.c
+main_feed-bitstamp := feeds/bitstamp_main.c
+main_feed-kalshi   := feeds/kalshi_main.c
+main_aggregator    := aggregator/aggregator.c
+main_sink-jsonl    := sink/jsonl_main.c
+main_sink-postgres := sink/postgres_main.c
+main_watchdog      := watchdog/watchdog.c
+main_mockx         := tests/mockx/mockx.c
+
+MAINS    := $(foreach p,$(PROGRAMS),$(main_$(p)))
+BUILT    := $(foreach p,$(PROGRAMS),$(if $(wildcard $(main_$(p))),$(p)))
+MODSRC   := $(filter-out $(MAINS),$(wildcard lib/*.c feeds/*.c aggregator/*.c sink/*.c \
+                                                watchdog/*.c tests/mockx/*.c))
+MODOBJ   := $(MODSRC:%.c=$(OUT)/%.o)
+LIBA     := $(OUT)/libtickbus.a
+TOOLSRC  := $(wildcard tests/tools/*.c)
+TOOLS    := $(TOOLSRC:tests/tools/%.c=$(BIN)/%)
+PROGBINS := $(BUILT:%=$(BIN)/%)
+
+.PHONY: all deps test test-unit test-integration test-san fuzz bench demo run install \
+        install-units clean check-deps
+.DELETE_ON_ERROR:
+
+all: check-deps $(PROGBINS) $(TOOLS) $(BIN)/selftest
+
+check-deps:
+	@sh compose/deps.sh check || sh compose/deps.sh install
+
+deps:
+	@sh compose/deps.sh install
+
+$(OUT)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(MODOBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+define PROG_rule
+$(BIN)/$(1): $(OUT)/$(main_$(1):.c=.o) $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(MODE_LDFLAGS) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+endef
+$(foreach p,$(BUILT),$(eval $(call PROG_rule,$(p))))
+
+$(BIN)/%: $(OUT)/tests/tools/%.o $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(MODE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/selftest: $(OUT)/tests/selftest.o $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(MODE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- tests ---
+test: check-deps
+	$(MAKE) WERROR=-Werror all
+	$(MAKE) WERROR=-Werror test-unit test-integration
+	$(MAKE) test-san
+
+test-unit:
+	$(BIN)/selftest
+
+test-integration:
+	BIN=$(BIN) sh tests/integration/run.sh
+
+test-san:
+	$(MAKE) SAN=1 WERROR=-Werror all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) SAN=1 test-unit test-integration
+
+# --- fuzzing: one libFuzzer target per parser, tests/fuzz/fuzz_*.c ---
+FUZZ_SECONDS ?= 20
+FUZZSRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZBIN  := $(FUZZSRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -Ilib -Ifeeds \
+               -Iaggregator -Isink -Itests/mockx $(PKG_CFLAGS)
+FUZZOBJ  := $(MODSRC:%.c=build/fuzz/obj/%.o)
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/libtickbus.a: $(FUZZOBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libtickbus.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm
+
+fuzz: check-deps $(FUZZBIN)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZBIN)
+
+bench: all
+	@if [ -x tests/bench/run.sh ]; then sh tests/bench/run.sh; else \
+	  echo "make bench: not built yet (issue: make bench)"; exit 1; fi
+
+demo: all
+	@if [ -f compose/demo.sh ]; then sh compose/demo.sh; else \
+	  echo "make demo: needs mockx, the feeds, aggregator and sinks (not all built yet)"; exit 1; fi
+
+run: all
+	@if [ -f compose/run.sh ]; then sh compose/run.sh; else \
+	  echo "make run: needs the compose issue (not built yet)"; exit 1; fi
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROGBINS) $(DESTDIR)$(PREFIX)/bin/
+
+install-units: all
+	@if [ -f compose/install-units.sh ]; then sh compose/install-units.sh; else \
+	  echo "make install-units: needs the compose issue (not built yet)"; exit 1; fi
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

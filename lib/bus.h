@@ -1,0 +1,91 @@
+/* bus: the ZeroMQ bus every program shares (DESIGN §1, §2). Resolves the bus
+ * directory and endpoints, publishes two-frame [topic][json] messages stamped
+ * with the envelope, and subscribes while accounting for every lost message
+ * per (src, epoch). Publishing never blocks. */
+#ifndef TB_BUS_H
+#define TB_BUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BUS_EP_MAX 512
+#define BUS_DEFAULT_SNDHWM 100000
+
+/* Resolve the bus directory: OPT (--bus), else $TICKBUS_BUS, else
+ * $RUNTIME_DIRECTORY (already tickbus's own under systemd), else
+ * $XDG_RUNTIME_DIR/tickbus, else /tmp/tickbus-$UID. Creates it mode 0700;
+ * refuses a non-directory or a directory owned by another user.
+ * Returns 0, or -1 after logging why. */
+int bus_dir(const char *opt, char *out, size_t n);
+/* "ipc://DIR/NAME.pub" into OUT; -1 if it does not fit (ipc paths are short). */
+int bus_endpoint(const char *dir, const char *name, char *out, size_t n);
+/* The publish endpoint of this program: --pub if given, else its default.
+ * Returns 0 or -1 (logged). */
+int bus_pub_endpoint(const char *busdir_opt, const char *pub_opt, const char *name, char *out,
+                     size_t n);
+
+/* The process-wide ZeroMQ context (created on first use). */
+void *bus_ctx(void);
+/* Terminate the context at exit (after every socket is closed). */
+void bus_ctx_term(void);
+
+typedef struct bus_pub bus_pub_t;
+
+/* Bind a PUB socket on ENDPOINT for program NAME, with send high-water mark
+ * HWM (0 = BUS_DEFAULT_SNDHWM). Picks a random 64-bit epoch. NULL on failure (logged). */
+bus_pub_t *bus_pub_new(const char *name, const char *endpoint, int hwm);
+void bus_pub_destroy(bus_pub_t **p);
+/* Publish TOPIC with payload BODY: a fragment of JSON object members
+ * ("\"bid\":1.5,..." or empty) that the envelope is prepended to. TS_RX/TS_EX
+ * are ns; TS_EX < 0 prints null. Never blocks: returns 0, or -1 when the
+ * message was dropped (counted). */
+int bus_pub_send(bus_pub_t *p, const char *topic, const char *body, size_t len, int64_t ts_rx,
+                 int64_t ts_ex);
+const char *bus_pub_epoch(const bus_pub_t *p);
+const char *bus_pub_name(const bus_pub_t *p);
+uint64_t bus_pub_seq(const bus_pub_t *p);
+uint64_t bus_pub_drops(const bus_pub_t *p);
+const char *bus_pub_endpoint_str(const bus_pub_t *p);
+
+typedef struct {
+    const char *topic; /* NUL-terminated, valid until the next recv */
+    size_t topic_len;
+    const char *body;  /* the whole JSON payload, envelope included, NUL-terminated */
+    size_t body_len;
+    char src[64];
+    char epoch[24];
+    uint64_t seq;
+    int64_t ts_rx, ts_ex, ts_pub; /* ts_ex -1 when null */
+    uint64_t lost;    /* messages of this (src, epoch) lost just before this one */
+    int first;        /* first message seen from this src */
+    int restarted;    /* src seen before under another epoch: a restart, not a gap */
+} bus_msg_t;
+
+typedef struct {
+    uint64_t received, lost, gaps, restarts, bad;
+} bus_sub_stats_t;
+
+typedef struct bus_sub bus_sub_t;
+
+bus_sub_t *bus_sub_new(void);
+void bus_sub_destroy(bus_sub_t **s);
+/* Connect to ENDPOINT (once; repeated endpoints are ignored). 0 or -1 (logged). */
+int bus_sub_connect(bus_sub_t *s, const char *endpoint);
+/* Connect to every DIR/ *.pub not connected yet. Returns how many were added. */
+int bus_sub_scan(bus_sub_t *s, const char *dir);
+/* Only deliver topics starting with PREFIX (repeatable; none = all). The
+ * socket still receives everything so per-publisher seq accounting stays exact. */
+void bus_sub_prefix(bus_sub_t *s, const char *prefix);
+/* Wait up to TIMEOUT_MS (-1 forever, 0 poll) for the next matching message.
+ * Returns 1 with *M filled, 0 on timeout, -1 on interruption or error. */
+int bus_sub_recv(bus_sub_t *s, bus_msg_t *m, int timeout_ms);
+void *bus_sub_zsock(bus_sub_t *s);
+const bus_sub_stats_t *bus_sub_stats(const bus_sub_t *s);
+
+/* Read the envelope from a payload (used by bus_sub_recv; exposed for tests
+ * and fuzzing). Returns 0 or -1 when the envelope is missing or malformed. */
+int bus_envelope_parse(const char *body, size_t len, bus_msg_t *m);
+
+int bus_test(void);
+
+#endif

@@ -1,0 +1,51 @@
+/* jtok: zero-copy reading of JSON on the per-message path, on top of jsmn
+ * (DESIGN §2). Tokens point into the caller's buffer; numbers are read from
+ * their text into exact fixed-point integers, never through a double. */
+#ifndef TB_JTOK_H
+#define TB_JTOK_H
+
+#define JSMN_HEADER
+#include <jsmn.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *js;
+    size_t len;
+    jsmntok_t *t;
+    int n;   /* tokens parsed */
+    int cap; /* tokens allocated (grows on demand, kept between messages) */
+} jtok_t;
+
+void jtok_init(jtok_t *d);
+void jtok_free(jtok_t *d);
+/* Parse JS[0..LEN) (need not be NUL-terminated). Returns the token count, or
+ * -1 for invalid or truncated JSON, or when more than MAX_TOKENS would be needed. */
+int jtok_parse(jtok_t *d, const char *js, size_t len);
+
+/* Index just past token I and everything nested in it. */
+int jtok_skip(const jtok_t *d, int i);
+/* Value token of KEY in the object at token OBJ, or -1. */
+int jtok_get(const jtok_t *d, int obj, const char *key);
+/* 1 if token I is a string or primitive whose text equals S. */
+int jtok_eq(const jtok_t *d, int i, const char *s);
+int jtok_is_null(const jtok_t *d, int i);
+int jtok_type(const jtok_t *d, int i); /* JSMN_* or 0 when I is out of range */
+/* Raw text of token I (no unescaping). */
+const char *jtok_text(const jtok_t *d, int i, size_t *len);
+/* Copy the text of string token I into BUF (truncated, NUL-terminated; JSON
+ * escapes other than \" \\ \/ are kept as written). Returns -1 if I is not a string. */
+int jtok_str(const jtok_t *d, int i, char *buf, size_t n);
+/* Exact decimal (a number, or a string holding one) as V * 10^-SCALE.
+ * Returns -1 on non-numbers, overflow, or non-zero digits beyond SCALE. */
+int jtok_fixed(const jtok_t *d, int i, int scale, int64_t *v);
+int jtok_int(const jtok_t *d, int i, int64_t *v);
+/* Count of array elements / object members of container I (-1 otherwise). */
+int jtok_size(const jtok_t *d, int i);
+
+/* Decimal text to fixed point (shared with everything that reads decimals). */
+int num_parse_fixed(const char *s, size_t n, int scale, int64_t *v);
+
+int jtok_test(void);
+
+#endif

@@ -1,0 +1,51 @@
+/* opts: one option table per program. The table gives --help, the TICKBUS_*
+ * environment variables, bounds checking, and the "effective config" line.
+ * Precedence: default < environment < command line. A bad value exits 64 with
+ * a message naming the option and the value. */
+#ifndef TB_OPTS_H
+#define TB_OPTS_H
+
+#include "util.h"
+
+typedef enum { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL, OPT_LIST } opt_type_t;
+
+#define OPT_SECRET 1u   /* value never printed (effective config shows "set") */
+#define OPT_REQUIRED 2u /* must end up non-empty */
+
+typedef struct {
+    const char *name;  /* long option without "--"; env TICKBUS_<NAME> */
+    opt_type_t type;
+    void *dst;         /* char ** | long * | double * | int * | strlist_t * */
+    const char *def;   /* default as text; NULL = unset */
+    double min, max;   /* bounds for OPT_INT/OPT_DBL; ignored when min > max */
+    const char *env;   /* an extra variable name (the Go collector's), or NULL */
+    const char *help;
+    unsigned flags;
+} opt_t;
+
+/* Options every program has (DESIGN §5). */
+typedef struct {
+    char *name; /* --name, default the program's own name */
+    char *bus;  /* --bus DIR */
+    char *pub;  /* --pub ENDPOINT */
+    strlist_t sub;
+    int verbose, quiet, check;
+} opts_common_t;
+extern opts_common_t opts_common;
+
+/* Parse PROG's table TBL (terminated by an entry with name NULL) plus the
+ * common options. --help and --version print and exit 0; errors exit 64.
+ * Positional arguments are appended to REST (may be NULL: then any positional
+ * argument is an error). Initialises the log with the chosen level. */
+void opts_parse(const char *prog, const char *summary, const opt_t *tbl, int argc, char **argv,
+                strlist_t *rest);
+
+/* Log one info line "effective config: name=value ..." (secrets masked). */
+void opts_log_effective(const char *prog, const opt_t *tbl);
+
+/* Exit 64 with "PROG: --OPTION: bad value 'V': WHY" (for checks done after parsing). */
+void opts_die(const char *option, const char *value, const char *why);
+
+int opts_test(void);
+
+#endif
