@@ -1,0 +1,52 @@
+# lib.sh: helpers for integration tests (sourced). Each test runs in its own
+# temporary directory T, with its own bus directory, and stops every process it
+# started on exit (SIGCONT first: a stopped process keeps SIGTERM pending).
+set -u
+BIN=${BIN:-bin}
+case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
+ROOT=$PWD
+T=$(mktemp -d /tmp/tickbus-it-XXXXXX)
+export TICKBUS_BUS="$T/bus"
+mkdir -p "$TICKBUS_BUS" && chmod 700 "$TICKBUS_BUS"
+PIDS=""
+
+cleanup() {
+    for p in $PIDS; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
+    sleep 0.2
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+}
+trap cleanup EXIT INT TERM
+
+# bg NAME CMD...: start CMD in the background, logging to $T/NAME.log; sets $LAST.
+bg() {
+    name=$1; shift
+    "$@" >"$T/$name.out" 2>"$T/$name.log" &
+    LAST=$!
+    PIDS="$PIDS $LAST"
+}
+
+fail() {
+    echo "FAIL: $*" >&2
+    for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f (tail)" >&2; tail -n 15 "$f" >&2; }; done
+    exit 1
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds or time runs out.
+wait_for() {
+    limit=$1; shift
+    i=0
+    n=$(awk "BEGIN{print int($limit*10)}")
+    while [ "$i" -lt "$n" ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# free_port: an unused TCP port on 127.0.0.1.
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

@@ -1,0 +1,21 @@
+#!/bin/sh
+# run.sh [PATTERN]: run every tests/integration/t_*.sh (or those matching
+# PATTERN) with BIN set, each with a time limit; print one line per test and
+# the closing "N passed, N failed" line.
+BIN=${BIN:-bin}
+export BIN
+pass=0; failn=0; failed=""
+for t in tests/integration/t_*${1:-}*.sh; do
+    [ -f "$t" ] || continue
+    start=$(date +%s)
+    if timeout "${TEST_TIMEOUT:-180}" sh "$t" >"/tmp/tickbus-$(basename "$t").out" 2>&1; then
+        pass=$((pass + 1)); r=ok
+    else
+        failn=$((failn + 1)); r=FAIL; failed="$failed $t"
+        sed 's/^/    /' "/tmp/tickbus-$(basename "$t").out" | tail -n 40
+    fi
+    printf '%-40s %s (%ss)\n' "$(basename "$t")" "$r" "$(( $(date +%s) - start ))"
+done
+echo "integration: $pass passed, $failn failed"
+[ -z "$failed" ] || echo "failed:$failed"
+[ "$failn" = 0 ]
