@@ -1,5 +1,6 @@
 /* selftest: runs every module's self-test (CZMQ style), all or one by name:
  * selftest [NAME...]. Fixtures are read from $TICKBUS_FIXTURES or tests/fixtures. */
+#include "book.h"
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"
@@ -28,6 +29,7 @@ static const struct {
 } s_tests[] = {
     {"log", s_log}, {"clock", s_clock}, {"opts", s_opts}, {"jw", s_jw},
     {"jtok", s_jtok}, {"bus", s_bus}, {"hb", s_hb},
+    {"book", book_test},
 };
 
 int main(int argc, char **argv)
