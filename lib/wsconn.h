@@ -1,0 +1,121 @@
+/* wsconn: the one websocket client connection every feed uses (DESIGN §4,
+ * connection and data layers): libwebsockets over TLS with verification on,
+ * a handshake limit, websocket ping/pong validity, a "no frame" dead timer, a
+ * market-data timer (resubscribe, then reconnect), reconnects with exponential
+ * backoff and full jitter that never give up, and the process-level "no
+ * progress" exit 75. Each event is logged once, counted for the heartbeat and
+ * published as event.<kind>. Venue-neutral: the caller supplies the URL, extra
+ * upgrade headers and callbacks; one connection (one lws context) per wsconn,
+ * driven by wsconn_run() on the calling thread. */
+#ifndef TB_WSCONN_H
+#define TB_WSCONN_H
+
+#include "bus.h"
+#include "hb.h"
+#include "jw.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct wsconn wsconn_t;
+
+/* What on_message says a complete message was (drives timers and counters). */
+enum {
+    WSCONN_MSG_DATA = 0,   /* market data: progress, re-arms the data timer */
+    WSCONN_MSG_CTRL = 1,   /* venue heartbeat, ack, pong: proves only that the peer is alive */
+    WSCONN_MSG_IGNORED = 2,/* unknown type or channel: counted, ignored */
+    WSCONN_MSG_BAD = 3     /* unparseable or invalid: counted (bad_frames), ignored */
+};
+
+typedef struct {
+    const char *venue;     /* name in logs, events, hb ("kraken") */
+    const char *url;       /* wss://host[:port]/path (ws:// is refused: TLS always) */
+    const char *ca_file;   /* extra trust anchor (PEM) added to the system CAs, or NULL */
+    const char *const *headers; /* NULL-terminated "Name: value" lines for the upgrade, or NULL */
+    double handshake_s;    /* DNS+TCP+TLS+WS handshake limit (10) */
+    double ping_s;         /* websocket ping interval (5) */
+    double dead_s;         /* no frame at all for this long: drop and reconnect (15) */
+    double stale_s;        /* no market data for this long: resubscribe, then reconnect (15) */
+    double write_s;        /* a queued write not flushed for this long: reconnect (10) */
+    double backoff_min_s;  /* first backoff cap (0.5) */
+    double backoff_max_s;  /* backoff cap ceiling (30) */
+    double healthy_s;      /* connected with data this long resets the backoff (60) */
+    double progress_s;     /* no market data for this long despite everything: exit 75 (60) */
+    size_t max_msg;        /* larger messages are dropped and counted (1 MiB) */
+    bus_pub_t *pub;        /* events are published here (borrowed, may be NULL) */
+    hb_t *hb;              /* ticked, fed progress and state (borrowed, may be NULL) */
+    void *arg;             /* passed to every callback */
+
+    /* Called while building the upgrade request: add per-connection headers
+     * with wsconn_header() (e.g. a fresh signature). May be NULL. */
+    void (*on_headers)(wsconn_t *c, void *arg);
+    /* The websocket is up: queue the subscriptions with wsconn_send(). */
+    void (*on_open)(wsconn_t *c, void *arg);
+    /* One complete message (fragments reassembled; not NUL-terminated).
+     * TS_RX is CLOCK_REALTIME ns of its arrival. Returns WSCONN_MSG_*. */
+    int (*on_message)(wsconn_t *c, void *arg, const char *msg, size_t len, int64_t ts_rx);
+    /* Market data stopped (data timer): send a fresh subscription on the same
+     * connection. NULL = reconnect straight away. */
+    void (*on_resubscribe)(wsconn_t *c, void *arg);
+    /* The connection is gone (any reason; not called during wsconn_destroy). */
+    void (*on_close)(wsconn_t *c, void *arg, const char *reason);
+    /* Every ~100 ms on the loop thread (book throttling, app pings, REST polls). */
+    void (*on_tick)(wsconn_t *c, void *arg, int64_t now_mono_ns);
+    /* Extra members for this connection's hb detail object. May be NULL. */
+    void (*on_hb)(wsconn_t *c, void *arg, jw_t *w);
+} wsconn_opts_t;
+
+/* Fill O with the defaults above (venue, url and callbacks left NULL). */
+void wsconn_opts_default(wsconn_opts_t *o);
+
+/* Validate options (URL shape, CA file readable, bounds) and create the lws
+ * context. Does not connect yet. NULL on error, with the reason logged and
+ * copied to ERR (for opts_die). O is copied; its strings must outlive C. */
+wsconn_t *wsconn_new(const wsconn_opts_t *o, char *err, size_t errlen);
+void wsconn_destroy(wsconn_t **c);
+
+/* Connect and service the loop until *STOP becomes non-zero (returns 0) or
+ * no progress was made for progress_s (returns 75). */
+int wsconn_run(wsconn_t *c, volatile int *stop);
+
+/* Queue a text message; sent in order from the WRITEABLE callback. Dropped
+ * (returns -1) when not connected. */
+int wsconn_send(wsconn_t *c, const char *msg, size_t len);
+/* Add "NAME: VALUE" to the upgrade request; only inside on_headers. */
+int wsconn_header(wsconn_t *c, const char *name, const char *value);
+
+/* Drop the connection and reconnect after backoff (e.g. bts:request_reconnect
+ * or a resync that did not come). REASON is a static string. */
+void wsconn_reconnect(wsconn_t *c, const char *reason);
+/* Market data arrived outside on_message's return value (rarely needed). */
+void wsconn_data(wsconn_t *c);
+
+/* Log once, count and publish event.KIND {venue, reason, EXTRA...}. KIND
+ * "gap", "resync" and "reconnect" have hb counters. EXTRA is a JSON member
+ * fragment ("\"from\":5,\"to\":7") or NULL. TS_RX ns or 0 for now. */
+void wsconn_event(wsconn_t *c, const char *kind, const char *reason, const char *extra,
+                  size_t extra_len, int64_t ts_rx);
+/* The application's view of its data: 0 marks the hb state "degraded" while
+ * connected (e.g. book invalid), 1 restores it. */
+void wsconn_set_healthy(wsconn_t *c, int healthy);
+
+int wsconn_connected(const wsconn_t *c);
+const char *wsconn_venue(const wsconn_t *c);
+
+typedef struct {
+    uint64_t msgs, data_msgs, ctrl_msgs, ignored, bad_frames, oversize;
+    uint64_t connects, reconnects, handshake_timeouts, stalls, stale, resubscribes;
+    uint64_t gaps, resyncs, write_timeouts;
+} wsconn_stats_t;
+const wsconn_stats_t *wsconn_stats(const wsconn_t *c);
+/* Write this connection's hb detail object ("connected", "last_data_age_ms",
+ * counters, then on_hb's members) as a value into W. */
+void wsconn_hb_detail(wsconn_t *c, jw_t *w);
+
+/* Parse wss://host[:port][/path] (exposed for tests). 0 or -1. */
+int wsconn_parse_url(const char *url, char *host, size_t hostlen, int *port, char *path,
+                     size_t pathlen);
+
+int wsconn_test(void);
+
+#endif
