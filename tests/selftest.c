@@ -8,6 +8,8 @@
 #include "jw.h"
 #include "log.h"
 #include "opts.h"
+#include "gaps.h"
+#include "record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@ static const struct {
 } s_tests[] = {
     {"log", s_log}, {"clock", s_clock}, {"opts", s_opts}, {"jw", s_jw},
     {"jtok", s_jtok}, {"bus", s_bus}, {"hb", s_hb},
+    {"record", record_test}, {"gaps", gaps_test},
     {"book", book_test},
 };
 
