@@ -104,6 +104,7 @@ test: check-deps
 	$(MAKE) WERROR=-Werror all
 	$(MAKE) WERROR=-Werror test-unit test-integration
 	$(MAKE) test-san
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 test-unit:
 	$(BIN)/selftest
@@ -118,6 +119,7 @@ test-san:
 
 # --- fuzzing: one libFuzzer target per parser, tests/fuzz/fuzz_*.c ---
 FUZZ_SECONDS ?= 20
+TEST_FUZZ_SECONDS ?= 5
 FUZZSRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZBIN  := $(FUZZSRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -Ilib -Ifeeds \

@@ -478,8 +478,8 @@ int bus_test(void)
         rc = -1;
     }
     const char *bad[] = {"{}", "{\"src\":\"a\"}", "{\"src\":\"\",\"epoch\":\"1\",\"seq\":1}",
-                         "{\"src\":\"a\",\"epoch\":\"1\",\"seq\":-1,\"ts_rx\":1,\"ts_ex\":1,"
-                         "\"ts_pub\":1}"};
+                         ("{\"src\":\"a\",\"epoch\":\"1\",\"seq\":-1,\"ts_rx\":1,\"ts_ex\":1,"
+                          "\"ts_pub\":1}")};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++)
         if (bus_envelope_parse(bad[i], strlen(bad[i]), &m) == 0) {
             fprintf(stderr, "bus_test: accepted bad envelope %s\n", bad[i]);

@@ -34,7 +34,8 @@ static const char *s_lvlname(int level)
     }
 }
 
-static void s_vemit(int level, int with_errno, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void s_vemit(int level, int with_errno, const char *fmt,
+                                                         va_list ap)
 {
     int saved = errno;
     char line[2048];

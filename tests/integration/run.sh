@@ -4,6 +4,7 @@
 # the closing "N passed, N failed" line.
 BIN=${BIN:-bin}
 export BIN
+[ -x "$BIN/tap" ] || { echo "integration: $BIN/tap not built"; exit 1; }
 pass=0; failn=0; failed=""
 for t in tests/integration/t_*${1:-}*.sh; do
     [ -f "$t" ] || continue
