@@ -145,12 +145,10 @@ bench: all
 	  echo "make bench: not built yet (issue: make bench)"; exit 1; fi
 
 demo: all
-	@if [ -f compose/demo.sh ]; then sh compose/demo.sh; else \
-	  echo "make demo: needs mockx, the feeds, aggregator and sinks (not all built yet)"; exit 1; fi
+	sh compose/launch.sh demo
 
 run: all
-	@if [ -f compose/run.sh ]; then sh compose/run.sh; else \
-	  echo "make run: needs the compose issue (not built yet)"; exit 1; fi
+	sh compose/launch.sh run
 
 PREFIX ?= /usr/local
 install: all

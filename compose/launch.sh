@@ -1,0 +1,108 @@
+#!/bin/sh
+# launch.sh demo|run: the launcher behind `make demo` and `make run` when the
+# pipeline is not installed as systemd units. Each program runs in its own
+# restart loop (what Restart=always does under systemd); the watchdog
+# restarts a program that stops beating or progressing by killing it (its
+# loop starts it again). Everything lives under $TICKBUS_HOME (default
+# build/demo or build/run): bus/, tls/, keys, logs/, pids/, and the JSONL in
+# $OUTPUT_DIR (default data/). Stops cleanly on Ctrl-C or after
+# $DEMO_SECONDS (demo only; 0 = run until stopped).
+set -u
+mode=${1:-demo}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+HOME_DIR=${TICKBUS_HOME:-$ROOT/build/$mode}
+OUT=${OUTPUT_DIR:-$ROOT/data}
+mkdir -p "$HOME_DIR/logs" "$HOME_DIR/pids" "$OUT"
+export TICKBUS_BUS="$HOME_DIR/bus"
+mkdir -p "$TICKBUS_BUS" && chmod 700 "$TICKBUS_BUS"
+LOGS=$HOME_DIR/logs
+PIDS=$HOME_DIR/pids
+children=""
+
+say() { printf 'tickbus %s: %s\n' "$mode" "$*"; }
+
+# supervise NAME CMD...: run CMD forever, 1 s between restarts, its pid in pids/NAME.pid.
+supervise() {
+    name=$1; shift
+    (
+        trap 'kill $(cat "$PIDS/$name.pid" 2>/dev/null) 2>/dev/null; exit 0' TERM INT
+        while :; do
+            "$@" >>"$LOGS/$name.log" 2>&1 &
+            echo $! >"$PIDS/$name.pid"
+            wait $!
+            echo "launch: $name exited with $?; restarting in 1 s" >>"$LOGS/$name.log"
+            sleep 1
+        done
+    ) &
+    children="$children $!"
+}
+
+stop_all() {
+    say "stopping"
+    for c in $children; do kill "$c" 2>/dev/null; done
+    sleep 0.5
+    for f in "$PIDS"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+    wait 2>/dev/null
+}
+trap 'stop_all; exit 0' INT TERM
+
+for p in mockx feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl watchdog tap; do
+    [ -x "$BIN/$p" ] || { say "$BIN/$p is not built (run make)"; exit 1; }
+done
+
+if [ "$mode" = demo ]; then
+    # A test CA and server certificate (made by mockx) and a test Kalshi key
+    # made here: nothing real is used or needed offline.
+    mkdir -p "$HOME_DIR/tls" "$HOME_DIR/keys"
+    chmod 700 "$HOME_DIR/keys"
+    key=$HOME_DIR/keys/kalshi-demo.pem
+    if [ ! -f "$key" ]; then
+        (umask 077; openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$key" 2>/dev/null)
+        openssl pkey -in "$key" -pubout -out "$HOME_DIR/keys/kalshi-demo.pub.pem" 2>/dev/null
+    fi
+    "$BIN/mockx" --tls-dir "$HOME_DIR/tls" --world --seed "${DEMO_SEED:-1}" --rate "${DEMO_RATE:-50}" \
+        --window-s "${DEMO_WINDOW_S:-120}" --kalshi-pubkey "$HOME_DIR/keys/kalshi-demo.pub.pem" \
+        --serve coinbase=127.0.0.1:0 --serve kraken=127.0.0.1:0 --serve bitstamp=127.0.0.1:0 \
+        --serve kalshi=127.0.0.1:0 --log "$LOGS/mockx-frames.jsonl" \
+        >"$HOME_DIR/mockx.ports" 2>"$LOGS/mockx.log" &
+    children="$children $!"
+    i=0
+    while [ "$(grep -c '=' "$HOME_DIR/mockx.ports" 2>/dev/null)" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+    port() { sed -n "s/^$1=//p" "$HOME_DIR/mockx.ports"; }
+    [ -n "$(port kalshi)" ] || { say "mockx did not start (see $LOGS/mockx.log)"; stop_all; exit 1; }
+    CA="--ca-file $HOME_DIR/tls/ca.pem"
+    supervise feed-coinbase "$BIN/feed-coinbase" --url "wss://127.0.0.1:$(port coinbase)/" $CA
+    supervise feed-kraken "$BIN/feed-kraken" --url "wss://127.0.0.1:$(port kraken)/v2" $CA
+    supervise feed-bitstamp "$BIN/feed-bitstamp" --url "wss://127.0.0.1:$(port bitstamp)/" $CA
+    export KALSHI_API_KEY_ID=demo-key KALSHI_PRIV_KEY_PATH="$key"
+    supervise feed-kalshi "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$(port kalshi)/trade-api/ws/v2" \
+        --rest-url "https://127.0.0.1:$(port kalshi)/trade-api/v2" $CA
+else
+    [ -n "${KALSHI_API_KEY_ID:-}" ] || say "KALSHI_API_KEY_ID not set: feed-kalshi polls the public REST API only"
+    for v in coinbase kraken bitstamp kalshi; do supervise "feed-$v" "$BIN/feed-$v"; done
+fi
+supervise aggregator "$BIN/aggregator"
+supervise sink-jsonl "$BIN/sink-jsonl" --dir "$OUT"
+supervise watchdog "$BIN/watchdog" --restart cmd --restart-cmd "kill \$(cat $PIDS/%u.pid)" \
+    --unit feed-coinbase=feed-coinbase --unit feed-kraken=feed-kraken \
+    --unit feed-bitstamp=feed-bitstamp --unit feed-kalshi=feed-kalshi \
+    --unit aggregator=aggregator --unit sink-jsonl=sink-jsonl
+
+say "running; bus $TICKBUS_BUS, logs $LOGS, data $OUT"
+say "watch it live: TICKBUS_BUS=$TICKBUS_BUS $BIN/tap tick"
+secs=${DEMO_SECONDS:-60}
+[ "$mode" = demo ] || secs=0
+t=0
+while [ "$secs" = 0 ] || [ $t -lt "$secs" ]; do
+    sleep 5; t=$((t + 5))
+    f=$(ls -t "$OUT"/kxbtc15m-*.jsonl 2>/dev/null | head -1)
+    if [ -n "$f" ]; then
+        say "$(wc -l <"$f") lines in $f; last: $(tail -n 1 "$f" | cut -c1-160)…"
+    else
+        say "no data file yet"
+    fi
+done
+stop_all
+f=$(ls -t "$OUT"/kxbtc15m-*.jsonl 2>/dev/null | head -1)
+[ -n "$f" ] && say "wrote $(wc -l <"$f") lines to $f" || { say "no data was written (see $LOGS)"; exit 1; }
