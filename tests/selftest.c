@@ -6,6 +6,9 @@
 #include "hb.h"
 #include "jtok.h"
 #include "jw.h"
+#include "kalshi_auth.h"
+#include "kalshi_book.h"
+#include "kalshi_ws.h"
 #include "log.h"
 #include "opts.h"
 #include "gaps.h"
@@ -24,6 +27,9 @@ static int s_jw(void) { return jw_test(); }
 static int s_jtok(void) { return jtok_test(); }
 static int s_bus(void) { return bus_test(); }
 static int s_hb(void) { return hb_test(); }
+static int s_kalshi_auth(void) { return kalshi_auth_test(); }
+static int s_kalshi_book(void) { return kalshi_book_test(); }
+static int s_kalshi_ws(void) { return kalshi_ws_test(); }
 
 static const struct {
     const char *name;
@@ -31,6 +37,7 @@ static const struct {
 } s_tests[] = {
     {"log", s_log}, {"clock", s_clock}, {"opts", s_opts}, {"jw", s_jw},
     {"jtok", s_jtok}, {"bus", s_bus}, {"hb", s_hb},
+    {"kalshi_auth", s_kalshi_auth}, {"kalshi_book", s_kalshi_book}, {"kalshi_ws", s_kalshi_ws},
     {"record", record_test}, {"gaps", gaps_test},
     {"book", book_test},
 };
