@@ -12,7 +12,11 @@
 #include "log.h"
 #include "opts.h"
 #include "gaps.h"
+#include "jsonl.h"
 #include "record.h"
+#include "wdfresh.h"
+#include "wdrestart.h"
+#include "wdwatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +42,9 @@ static const struct {
     {"log", s_log}, {"clock", s_clock}, {"opts", s_opts}, {"jw", s_jw},
     {"jtok", s_jtok}, {"bus", s_bus}, {"hb", s_hb},
     {"kalshi_auth", s_kalshi_auth}, {"kalshi_book", s_kalshi_book}, {"kalshi_ws", s_kalshi_ws},
-    {"record", record_test}, {"gaps", gaps_test},
+    {"record", record_test}, {"gaps", gaps_test}, {"jsonl", jsonl_test},
     {"book", book_test},
+    {"wdwatch", wdwatch_test}, {"wdfresh", wdfresh_test}, {"wdrestart", wdrestart_test},
 };
 
 int main(int argc, char **argv)
