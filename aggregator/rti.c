@@ -41,7 +41,8 @@ static void *s_grow(void *buf, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return buf;
     size_t n = *cap ? *cap : 64;
-    while (n < need) n *= 2;
+    while (n < need)
+        n *= 2;
     void *p = realloc(buf, n * elem);
     if (!p) {
         fprintf(stderr, "rti: out of memory allocating %zu bytes\n", n * elem);
@@ -94,7 +95,8 @@ static double s_median(double *a, int n)
     for (int i = 1; i < n; i++) {
         double x = a[i];
         int j = i;
-        for (; j > 0 && a[j - 1] > x; j--) a[j] = a[j - 1];
+        for (; j > 0 && a[j - 1] > x; j--)
+            a[j] = a[j - 1];
         a[j] = x;
     }
     return n % 2 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
@@ -102,17 +104,16 @@ static double s_median(double *a, int n)
 
 static int s_params_ok(const rti_params_t *p)
 {
-    return isfinite(p->spacing) && p->spacing > 0 && isfinite(p->deviation) && p->deviation >= 0
-           && isfinite(p->lambda_factor) && p->lambda_factor > 0 && !isnan(p->stale_s)
-           && isfinite(p->ped) && p->ped >= 0 && isfinite(p->ped_reinclude)
-           && p->ped_reinclude >= 0
-           && (p->ped_ref == RTI_PED_MEDIAN_ALL || p->ped_ref == RTI_PED_MEDIAN_OTHERS)
-           && isfinite(p->cap_band) && p->cap_band >= 0 && p->cap_min_per_side >= 0
-           && isfinite(p->cap_trim) && p->cap_trim >= 0 && p->cap_trim < 0.5
-           && !isnan(p->cap_k_sigma) && p->cap_k_sigma >= 0 && p->cap_ddof >= 0
-           && p->decimals >= 0 && p->decimals <= 9
-           && (p->fallback == RTI_FALLBACK_NONE || p->fallback == RTI_FALLBACK_TOP_MID)
-           && p->max_grid_points >= 1;
+    return isfinite(p->spacing) && p->spacing > 0 && isfinite(p->deviation) && p->deviation >= 0 &&
+           isfinite(p->lambda_factor) && p->lambda_factor > 0 && !isnan(p->stale_s) &&
+           isfinite(p->ped) && p->ped >= 0 && isfinite(p->ped_reinclude) && p->ped_reinclude >= 0 &&
+           (p->ped_ref == RTI_PED_MEDIAN_ALL || p->ped_ref == RTI_PED_MEDIAN_OTHERS) &&
+           isfinite(p->cap_band) && p->cap_band >= 0 && p->cap_min_per_side >= 0 &&
+           isfinite(p->cap_trim) && p->cap_trim >= 0 && p->cap_trim < 0.5 &&
+           !isnan(p->cap_k_sigma) && p->cap_k_sigma >= 0 && p->cap_ddof >= 0 && p->decimals >= 0 &&
+           p->decimals <= 9 &&
+           (p->fallback == RTI_FALLBACK_NONE || p->fallback == RTI_FALLBACK_TOP_MID) &&
+           p->max_grid_points >= 1;
 }
 
 /* Stable merge sort of the consolidated book by price (ascending for asks, descending for bids);
@@ -128,9 +129,12 @@ static void s_sort_entries(rti_entry_t *e, rti_entry_t *tmp, int n, int desc)
         for (int lo = 0; lo < n; lo += 2 * w) {
             int mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
             int i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) tmp[k++] = s_before(&e[j], &e[i], desc) ? e[j++] : e[i++];
-            while (i < mid) tmp[k++] = e[i++];
-            while (j < hi) tmp[k++] = e[j++];
+            while (i < mid && j < hi)
+                tmp[k++] = s_before(&e[j], &e[i], desc) ? e[j++] : e[i++];
+            while (i < mid)
+                tmp[k++] = e[i++];
+            while (j < hi)
+                tmp[k++] = e[j++];
         }
         memcpy(e, tmp, (size_t)n * sizeof *e);
     }
@@ -147,7 +151,8 @@ static int s_sample_count(const rti_entry_t *e, int n, int desc, const rti_param
 {
     double limit = desc ? e[0].price * (1 - p->cap_band) : e[0].price * (1 + p->cap_band);
     int inside = 0;
-    while (inside < n && (desc ? e[inside].price >= limit : e[inside].price <= limit)) inside++;
+    while (inside < n && (desc ? e[inside].price >= limit : e[inside].price <= limit))
+        inside++;
     if (inside >= p->cap_min_per_side) return inside;
     /* extend outward to the minimum, never truncate below what lies in the band */
     return p->cap_min_per_side < n ? p->cap_min_per_side : n;
@@ -160,17 +165,21 @@ static void s_cap(const rti_params_t *p, rti_state_t *st, rti_result_t *out)
     int nb = s_sample_count(out->bids, out->n_bid_entries, 1, p);
     int n = na + nb;
     double *S = st->sample = s_grow(st->sample, &st->sample_cap, (size_t)n, sizeof *S);
-    for (int i = 0; i < na; i++) S[i] = out->asks[i].size;
-    for (int i = 0; i < nb; i++) S[na + i] = out->bids[i].size;
+    for (int i = 0; i < na; i++)
+        S[i] = out->asks[i].size;
+    for (int i = 0; i < nb; i++)
+        S[na + i] = out->bids[i].size;
     qsort(S, (size_t)n, sizeof *S, s_cmp_double);
 
     int k = (int)floor(p->cap_trim * n);
     int lo = n - 2 * k > 0 ? k : 0, hi = n - 2 * k > 0 ? n - k : n;
     double sum = 0;
-    for (int i = lo; i < hi; i++) sum += S[i];
+    for (int i = lo; i < hi; i++)
+        sum += S[i];
     double tmean = sum / (hi - lo);
     double wsum = 0, ss = 0;
-    for (int i = 0; i < n; i++) wsum += i < k ? S[k] : i >= n - k ? S[n - k - 1] : S[i];
+    for (int i = 0; i < n; i++)
+        wsum += i < k ? S[k] : i >= n - k ? S[n - k - 1] : S[i];
     double wmean = wsum / n;
     for (int i = 0; i < n; i++) {
         double d = (i < k ? S[k] : i >= n - k ? S[n - k - 1] : S[i]) - wmean;
@@ -214,7 +223,8 @@ static int s_index(const rti_params_t *p, rti_state_t *st, rti_result_t *out)
     double ca = A[0].size, cb = B[0].size;
     for (int i = 1; i <= out->grid_points; i++) {
         double v = i * s;
-        if (!s_reach(A, na, &ia, &ca, v, p->pv_strict) || !s_reach(B, nb, &ib, &cb, v, p->pv_strict))
+        if (!s_reach(A, na, &ia, &ca, v, p->pv_strict) ||
+            !s_reach(B, nb, &ib, &cb, v, p->pv_strict))
             break;
         st->curve = s_grow(st->curve, &st->curve_cap, (size_t)rows + 1, sizeof *st->curve);
         rti_point_t *r = &st->curve[rows++];
@@ -328,7 +338,7 @@ int rti_state_set_flagged(rti_state_t *st, const char *name, int flagged)
     assert(st);
     for (int i = 0; i < st->n_flagged; i++)
         if (!s_name_cmp(st->flagged[i], name)) {
-            if (!flagged) memcpy(st->flagged[i], st->flagged[--st->n_flagged], RTI_NAME_MAX);
+            if (!flagged) memmove(st->flagged[i], st->flagged[--st->n_flagged], RTI_NAME_MAX);
             return 0;
         }
     if (!flagged) return 0;
@@ -340,11 +350,16 @@ int rti_state_set_flagged(rti_state_t *st, const char *name, int flagged)
 const char *rti_status_name(rti_status_t s)
 {
     switch (s) {
-    case RTI_VENUE_OK: return "ok";
-    case RTI_VENUE_STALE: return "stale";
-    case RTI_VENUE_EMPTY: return "empty";
-    case RTI_VENUE_CROSSED: return "crossed";
-    case RTI_VENUE_ERRONEOUS: return "erroneous";
+    case RTI_VENUE_OK:
+        return "ok";
+    case RTI_VENUE_STALE:
+        return "stale";
+    case RTI_VENUE_EMPTY:
+        return "empty";
+    case RTI_VENUE_CROSSED:
+        return "crossed";
+    case RTI_VENUE_ERRONEOUS:
+        return "erroneous";
     }
     return "?";
 }
@@ -435,8 +450,8 @@ int rti_compute(const rti_params_t *p, rti_state_t *st, const rti_venue_t *venue
         r->ped_ref = ref;
         r->ped_dev = fabs(r->mid / ref - 1.0);
         /* written so that a NaN deviation excludes */
-        int excluded = r->was_flagged ? !(r->ped_dev < p->ped_reinclude * p->ped)
-                                      : !(r->ped_dev <= p->ped);
+        int excluded =
+            r->was_flagged ? !(r->ped_dev < p->ped_reinclude * p->ped) : !(r->ped_dev <= p->ped);
         if (excluded) {
             r->status = RTI_VENUE_ERRONEOUS;
             r->flagged = 1;
@@ -515,4 +530,759 @@ int rti_compute(const rti_params_t *p, rti_state_t *st, const rti_venue_t *venue
     double scale = pow(10, p->decimals);
     out->value_rounded = round(out->value * scale) / scale;
     return 0;
+}
+
+/* ---- self-test ---------------------------------------------------------------------------- */
+
+/* One fixture vector: its books as rti_venue_t, pointing into one owned array of levels. */
+typedef struct {
+    const char *name;
+    json_t *vec; /* borrowed from the root */
+    double now;
+    rti_params_t params;
+    rti_venue_t venue[RTI_VENUES_MAX];
+    int n;
+    rti_level_t *levels;
+} s_vec_t;
+
+static int s_fail(const char *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int s_fail(const char *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "rti_test: %s: ", ctx);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return -1;
+}
+
+static int s_near(double got, double want, double tol)
+{
+    if (isnan(got) || isnan(want)) return isnan(got) && isnan(want);
+    return fabs(got - want) <= tol * fmax(1.0, fabs(want));
+}
+
+/* got against the number (or null = NaN) at key in o; relative tolerance 1e-9. */
+static int s_check(const char *ctx, const char *what, double got, json_t *o, const char *key)
+{
+    json_t *j = json_object_get(o, key);
+    if (!j) return s_fail(ctx, "fixture has no %s (%s)", key, what);
+    double want = json_is_null(j) ? NAN : json_number_value(j);
+    if (!json_is_null(j) && !json_is_number(j)) return s_fail(ctx, "fixture %s not a number", key);
+    if (!s_near(got, want, 1e-9)) return s_fail(ctx, "%s = %.12g, want %.12g", what, got, want);
+    return 0;
+}
+
+static int s_params_load(const char *ctx, json_t *jp, rti_params_t *p)
+{
+    const char *key;
+    json_t *val;
+    rti_params_default(p);
+    if (!json_is_object(jp)) return s_fail(ctx, "no params object");
+    json_object_foreach(jp, key, val)
+    {
+        double x = json_number_value(val);
+        const char *str = json_string_value(val);
+        if (!strcmp(key, "spacing_s"))
+            p->spacing = x;
+        else if (!strcmp(key, "deviation_D"))
+            p->deviation = x;
+        else if (!strcmp(key, "lambda_factor"))
+            p->lambda_factor = x;
+        else if (!strcmp(key, "grid_start") && str && (!strcmp(str, "s") || !strcmp(str, "0")))
+            p->grid_from_zero = !strcmp(str, "0");
+        else if (!strcmp(key, "stale_threshold_s"))
+            p->stale_s = x;
+        else if (!strcmp(key, "ped_threshold"))
+            p->ped = x;
+        else if (!strcmp(key, "ped_reinclude_fraction"))
+            p->ped_reinclude = x;
+        else if (!strcmp(key, "ped_reference") && str && !strcmp(str, "median_all_valid"))
+            p->ped_ref = RTI_PED_MEDIAN_ALL;
+        else if (!strcmp(key, "ped_reference") && str && !strcmp(str, "median_others"))
+            p->ped_ref = RTI_PED_MEDIAN_OTHERS;
+        else if (!strcmp(key, "cap_band"))
+            p->cap_band = x;
+        else if (!strcmp(key, "cap_min_per_side"))
+            p->cap_min_per_side = (int)x;
+        else if (!strcmp(key, "cap_trim_fraction"))
+            p->cap_trim = x;
+        else if (!strcmp(key, "cap_k_sigma"))
+            p->cap_k_sigma = x;
+        else if (!strcmp(key, "cap_sd_ddof"))
+            p->cap_ddof = (int)x;
+        else if (!strcmp(key, "dissemination_decimals"))
+            p->decimals = (int)x;
+        else
+            return s_fail(ctx, "unknown parameter or value: %s", key);
+    }
+    return 0;
+}
+
+/* Every field that the fixtures set must have its default there. */
+static int s_params_default_match(const char *ctx, const rti_params_t *p)
+{
+    rti_params_t d;
+    rti_params_default(&d);
+    if (p->spacing != d.spacing || p->deviation != d.deviation ||
+        p->lambda_factor != d.lambda_factor || p->grid_from_zero != d.grid_from_zero ||
+        p->stale_s != d.stale_s || p->ped != d.ped || p->ped_reinclude != d.ped_reinclude ||
+        p->ped_ref != d.ped_ref || p->cap_band != d.cap_band ||
+        p->cap_min_per_side != d.cap_min_per_side || p->cap_trim != d.cap_trim ||
+        p->cap_k_sigma != d.cap_k_sigma || p->cap_ddof != d.cap_ddof || p->decimals != d.decimals)
+        return s_fail(ctx, "rti_params_default() differs from the fixture's params");
+    return 0;
+}
+
+static int s_levels_load(const char *ctx, json_t *a, rti_level_t *lv, int *n)
+{
+    size_t i;
+    json_t *l;
+    *n = 0;
+    if (!json_is_array(a)) return s_fail(ctx, "book side is not an array");
+    json_array_foreach(a, i, l)
+    {
+        if (!json_is_number(json_array_get(l, 0)) || !json_is_number(json_array_get(l, 1)))
+            return s_fail(ctx, "level %zu is not [price, size]", i);
+        lv[*n].price = json_number_value(json_array_get(l, 0));
+        lv[*n].size = json_number_value(json_array_get(l, 1));
+        (*n)++;
+    }
+    return 0;
+}
+
+static void s_vec_free(s_vec_t *V)
+{
+    free(V->levels);
+    V->levels = NULL;
+}
+
+static int s_vec_load(json_t *vec, s_vec_t *V)
+{
+    memset(V, 0, sizeof *V);
+    V->vec = vec;
+    V->name = json_string_value(json_object_get(vec, "name"));
+    if (!V->name) V->name = "?";
+    V->now = json_number_value(json_object_get(vec, "calc_time_unix_s"));
+    if (s_params_load(V->name, json_object_get(vec, "params"), &V->params)) return -1;
+    json_t *books = json_object_get(json_object_get(vec, "inputs"), "books");
+    const char *key;
+    json_t *b;
+    size_t total = 0;
+    if (!json_is_object(books) || json_object_size(books) > RTI_VENUES_MAX)
+        return s_fail(V->name, "inputs.books missing or too large");
+    json_object_foreach(books, key, b)
+    {
+        total += json_array_size(json_object_get(b, "bids"));
+        total += json_array_size(json_object_get(b, "asks"));
+    }
+    V->levels = calloc(total ? total : 1, sizeof *V->levels);
+    if (!V->levels) return s_fail(V->name, "out of memory");
+    rti_level_t *lv = V->levels;
+    json_object_foreach(books, key, b)
+    {
+        rti_venue_t *v = &V->venue[V->n++];
+        v->name = key;
+        v->time_s = json_number_value(json_object_get(b, "retrieval_time"));
+        v->bids = lv;
+        if (s_levels_load(V->name, json_object_get(b, "bids"), lv, &v->n_bids)) return -1;
+        lv += v->n_bids;
+        v->asks = lv;
+        if (s_levels_load(V->name, json_object_get(b, "asks"), lv, &v->n_asks)) return -1;
+        lv += v->n_asks;
+    }
+    return 0;
+}
+
+/* A fresh state with the vector's prior flags, then one computation. */
+static int s_run(const s_vec_t *V, const rti_params_t *p, const rti_venue_t *venues, int n,
+                 double now, rti_state_t *st, rti_result_t *out)
+{
+    size_t i;
+    json_t *f;
+    while (st->n_flagged)
+        rti_state_set_flagged(st, st->flagged[0], 0);
+    json_array_foreach(json_object_get(V->vec, "prior_flagged"), i, f)
+        rti_state_set_flagged(st, json_string_value(f), 1);
+    return rti_compute(p, st, venues, n, now, out);
+}
+
+static const rti_venue_result_t *s_venue_find(const rti_result_t *r, const char *name)
+{
+    for (int i = 0; i < r->n_venues; i++)
+        if (!strcmp(r->venue[i].name, name)) return &r->venue[i];
+    return NULL;
+}
+
+/* The reference's status strings. */
+static const char *s_status_ref(rti_status_t s)
+{
+    switch (s) {
+    case RTI_VENUE_OK:
+        return "included";
+    case RTI_VENUE_STALE:
+        return "excluded_delayed";
+    case RTI_VENUE_EMPTY:
+        return "excluded_erroneous_empty_side";
+    case RTI_VENUE_CROSSED:
+        return "excluded_erroneous_crossed";
+    case RTI_VENUE_ERRONEOUS:
+        return "excluded_potentially_erroneous";
+    }
+    return "?";
+}
+
+static int s_check_venues(const s_vec_t *V, const rti_result_t *r, const rti_state_t *st)
+{
+    json_t *in = json_object_get(V->vec, "intermediate");
+    json_t *ex = json_object_get(in, "exchanges"), *e, *j;
+    const char *name;
+    char ctx[160];
+    size_t i;
+    if (json_object_size(ex) != (size_t)r->n_venues)
+        return s_fail(V->name, "%d venues, fixture has %zu", r->n_venues, json_object_size(ex));
+    json_object_foreach(ex, name, e)
+    {
+        const rti_venue_result_t *v = s_venue_find(r, name);
+        snprintf(ctx, sizeof ctx, "%s/%s", V->name, name);
+        if (!v) return s_fail(ctx, "venue missing from the result");
+        const char *want = json_string_value(json_object_get(e, "status"));
+        if (!want || strcmp(want, s_status_ref(v->status)))
+            return s_fail(ctx, "status %s, want %s", s_status_ref(v->status), want ? want : "?");
+        if (s_check(ctx, "age", v->age_s, e, "age_s")) return -1;
+        if (json_object_get(e, "best_bid") && s_check(ctx, "best bid", v->best_bid, e, "best_bid"))
+            return -1;
+        if (json_object_get(e, "best_ask") && s_check(ctx, "best ask", v->best_ask, e, "best_ask"))
+            return -1;
+        if (json_object_get(e, "mid") && s_check(ctx, "mid", v->mid, e, "mid")) return -1;
+        if (json_object_get(e, "ped_reference_mid") &&
+            s_check(ctx, "PED reference", v->ped_ref, e, "ped_reference_mid"))
+            return -1;
+        if (json_object_get(e, "ped_deviation") &&
+            s_check(ctx, "PED deviation", v->ped_dev, e, "ped_deviation"))
+            return -1;
+        if ((j = json_object_get(e, "previously_flagged")) && json_is_true(j) != v->was_flagged)
+            return s_fail(ctx, "previously flagged %d", v->was_flagged);
+    }
+    /* the exclusion vectors */
+    int n_valid = 0;
+    json_array_foreach(json_object_get(in, "valid_exchanges"), i, j)
+    {
+        const rti_venue_result_t *v = s_venue_find(r, json_string_value(j));
+        if (!v || v->status != RTI_VENUE_OK)
+            return s_fail(V->name, "%s should be valid", json_string_value(j));
+        n_valid++;
+    }
+    if (n_valid != r->n_used) return s_fail(V->name, "%d venues used, want %d", r->n_used, n_valid);
+    int n_flag = 0;
+    json_array_foreach(json_object_get(in, "flagged_after"), i, j)
+    {
+        if (!rti_state_flagged(st, json_string_value(j)))
+            return s_fail(V->name, "%s should be flagged after", json_string_value(j));
+        n_flag++;
+    }
+    if (n_flag != st->n_flagged)
+        return s_fail(V->name, "%d venues flagged after, want %d", st->n_flagged, n_flag);
+    return 0;
+}
+
+static int s_check_book(const s_vec_t *V, const rti_result_t *r, const char *side,
+                        const rti_entry_t *e, int n)
+{
+    json_t *cb = json_object_get(json_object_get(V->vec, "intermediate"), "consolidated_book");
+    json_t *a = json_object_get(cb, side), *x;
+    char ctx[160];
+    size_t i;
+    if (json_array_size(a) != (size_t)n)
+        return s_fail(V->name, "%d %s entries, want %zu", n, side, json_array_size(a));
+    json_array_foreach(a, i, x)
+    {
+        snprintf(ctx, sizeof ctx, "%s/%s[%zu]", V->name, side, i);
+        if (s_check(ctx, "price", e[i].price, x, "price")) return -1;
+        if (s_check(ctx, "capped size", e[i].size, x, "size_capped")) return -1;
+        const char *ven = json_string_value(json_object_get(x, "exchange"));
+        if (!ven || strcmp(ven, r->venue[e[i].venue].name))
+            return s_fail(ctx, "venue %s, want %s", r->venue[e[i].venue].name, ven ? ven : "?");
+        if (json_is_true(json_object_get(x, "was_capped")) != e[i].capped)
+            return s_fail(ctx, "capped %d", e[i].capped);
+    }
+    return 0;
+}
+
+static int s_check_intermediates(const s_vec_t *V, const rti_result_t *r)
+{
+    json_t *in = json_object_get(V->vec, "intermediate"), *x;
+    json_t *cap = json_object_get(in, "order_size_cap");
+    json_t *cb = json_object_get(in, "consolidated_book");
+    json_t *depth = json_object_get(in, "curve_total_depth");
+    json_t *curve = json_object_get(in, "curve"), *weights = json_object_get(in, "weights");
+    char ctx[160];
+    size_t i;
+
+    if (s_check(V->name, "cap sample asks", r->cap_n_ask, cap, "n_ask_sample") ||
+        s_check(V->name, "cap sample bids", r->cap_n_bid, cap, "n_bid_sample") ||
+        s_check(V->name, "cap n", r->cap_n, cap, "n") ||
+        s_check(V->name, "cap k", r->cap_k, cap, "k") ||
+        s_check(V->name, "trimmed mean", r->cap_trimmed_mean, cap, "trimmed_mean") ||
+        s_check(V->name, "winsorized mean", r->cap_wins_mean, cap, "winsorized_mean") ||
+        s_check(V->name, "winsorized SD", r->cap_wins_sd, cap, "winsorized_sd") ||
+        s_check(V->name, "cap", r->cap, cap, "cap"))
+        return -1;
+    if (s_check(V->name, "best bid", r->best_bid, cb, "best_bid") ||
+        s_check(V->name, "best ask", r->best_ask, cb, "best_ask") ||
+        s_check_book(V, r, "asks", r->asks, r->n_ask_entries) ||
+        s_check_book(V, r, "bids", r->bids, r->n_bid_entries))
+        return -1;
+    if (s_check(V->name, "ask depth", r->depth_ask, depth, "ask") ||
+        s_check(V->name, "bid depth", r->depth_bid, depth, "bid") ||
+        s_check(V->name, "grid points", r->grid_points, depth, "grid_points"))
+        return -1;
+
+    /* our walk stops at the first point past v_T; the fixture lists the whole grid */
+    int n_in = 0;
+    json_array_foreach(curve, i, x) n_in += json_is_true(json_object_get(x, "in_utilized_depth"));
+    int want_n = n_in + 1 < (int)json_array_size(curve) ? n_in + 1 : (int)json_array_size(curve);
+    if (r->curve_n != want_n)
+        return s_fail(V->name, "%d curve points, want %d", r->curve_n, want_n);
+    for (int k = 0; k < r->curve_n; k++) {
+        const rti_point_t *pt = &r->curve[k];
+        x = json_array_get(curve, (size_t)k);
+        snprintf(ctx, sizeof ctx, "%s/curve[%d]", V->name, k);
+        if (s_check(ctx, "v", pt->v, x, "v") || s_check(ctx, "askPV", pt->ask_pv, x, "askPV") ||
+            s_check(ctx, "bidPV", pt->bid_pv, x, "bidPV") ||
+            s_check(ctx, "midPV", pt->mid_pv, x, "midPV") ||
+            s_check(ctx, "midSV", pt->mid_sv, x, "midSV"))
+            return -1;
+        if ((k < n_in) != json_is_true(json_object_get(x, "in_utilized_depth")))
+            return s_fail(ctx, "utilized depth disagrees");
+    }
+    if ((int)json_array_size(weights) != n_in)
+        return s_fail(V->name, "fixture has %zu weights for %d points", json_array_size(weights),
+                      n_in);
+    json_array_foreach(weights, i, x)
+    {
+        snprintf(ctx, sizeof ctx, "%s/weight[%zu]", V->name, i);
+        if (s_check(ctx, "v", r->curve[i].v, x, "v") ||
+            s_check(ctx, "midPV", r->curve[i].mid_pv, x, "midPV") ||
+            s_check(ctx, "weight", r->curve[i].weight, x, "weight"))
+            return -1;
+    }
+    if (s_check(V->name, "v_T", r->v_T, in, "utilized_depth_v_T") ||
+        s_check(V->name, "lambda", r->lambda, in, "lambda") ||
+        s_check(V->name, "NF", r->nf, in, "normalisation_NF"))
+        return -1;
+    return 0;
+}
+
+/* The index against an expected value (null: no value): to 1e-6 $ and to the cent. */
+static int s_check_value(const char *ctx, int rc, const rti_result_t *r, json_t *want,
+                         json_t *want_rounded)
+{
+    if (json_is_null(want)) {
+        if (rc != -1 || !r->reason || !isnan(r->value))
+            return s_fail(ctx, "got %.6f, want no value", r->value);
+        return 0;
+    }
+    if (rc != 0) return s_fail(ctx, "no value (%s), want %.6f", r->reason, json_number_value(want));
+    double w = json_number_value(want);
+    if (!(fabs(r->value - w) <= 1e-6)) return s_fail(ctx, "index %.9f, want %.9f", r->value, w);
+    double wr = want_rounded ? json_number_value(want_rounded) : round(w * 100) / 100;
+    if (!(fabs(r->value_rounded - wr) < 0.001))
+        return s_fail(ctx, "rounded index %.2f, want %.2f", r->value_rounded, wr);
+    return 0;
+}
+
+/* The readings the fixtures give under sensitivity_other_interpretations, plus pv_strict and a
+ * huge cap multiplier, which must not change anything on these vectors. */
+static int s_check_alternatives(const s_vec_t *V, rti_state_t *st, rti_result_t *r)
+{
+    json_t *alt = json_object_get(V->vec, "sensitivity_other_interpretations"), *want;
+    const char *key;
+    char ctx[160];
+    rti_params_t p;
+    if (!json_is_object(alt) || !json_object_size(alt))
+        return s_fail(V->name, "no sensitivity_other_interpretations");
+    json_object_foreach(alt, key, want)
+    {
+        p = V->params;
+        if (!strcmp(key, "grid_start_0"))
+            p.grid_from_zero = 1;
+        else if (!strcmp(key, "ped_reference_median_others"))
+            p.ped_ref = RTI_PED_MEDIAN_OTHERS;
+        else if (!strcmp(key, "stale_threshold_30s"))
+            p.stale_s = 30.0;
+        else if (!strcmp(key, "no_cap"))
+            p.cap_enable = 0;
+        else
+            return s_fail(V->name, "alternative %s not implemented", key);
+        snprintf(ctx, sizeof ctx, "%s/%s", V->name, key);
+        int rc = s_run(V, &p, V->venue, V->n, V->now, st, r);
+        if (s_check_value(ctx, rc, r, want, NULL)) return -1;
+        if (!strcmp(key, "no_cap")) {
+            p.cap_enable = 1;
+            p.cap_k_sigma = 1e9; /* how the reference expresses "no cap" */
+            rc = s_run(V, &p, V->venue, V->n, V->now, st, r);
+            if (s_check_value(ctx, rc, r, want, NULL)) return -1;
+        }
+    }
+    json_t *out = json_object_get(V->vec, "output");
+    p = V->params;
+    p.pv_strict = 1; /* no grid point lies within 0.011 BTC of a level boundary */
+    snprintf(ctx, sizeof ctx, "%s/pv_strict", V->name);
+    int rc = s_run(V, &p, V->venue, V->n, V->now, st, r);
+    return s_check_value(ctx, rc, r, json_object_get(out, "index"),
+                         json_object_get(out, "index_rounded"));
+}
+
+static int s_check_vector(const s_vec_t *V, rti_state_t *st, rti_result_t *r)
+{
+    json_t *out = json_object_get(V->vec, "output"), *ex, *e;
+    json_t *want = json_object_get(out, "index"), *want_r = json_object_get(out, "index_rounded");
+    const char *name;
+    char ctx[160];
+    if (!want || !want_r) return s_fail(V->name, "no output.index");
+    if (s_params_default_match(V->name, &V->params)) return -1;
+
+    int rc = s_run(V, &V->params, V->venue, V->n, V->now, st, r);
+    if (s_check_value(V->name, rc, r, want, want_r) || s_check_venues(V, r, st)) return -1;
+    if (rc == 0 && s_check_intermediates(V, r)) return -1;
+
+    /* the median proxy: median of the fixture's mids (fresh, uncrossed venues) */
+    double mids[RTI_VENUES_MAX];
+    int m = 0;
+    ex = json_object_get(json_object_get(V->vec, "intermediate"), "exchanges");
+    json_object_foreach(ex, name, e)
+    {
+        if (json_is_number(json_object_get(e, "mid")) && m < RTI_VENUES_MAX)
+            mids[m++] = json_number_value(json_object_get(e, "mid"));
+    }
+    double med = m ? s_median(mids, m) : NAN;
+    if (!s_near(r->median_mid, med, 1e-12) ||
+        !s_near(rti_median_mid(&V->params, V->venue, V->n, V->now), med, 1e-12))
+        return s_fail(V->name, "median mid %.6f, want %.6f", r->median_mid, med);
+    json_t *sp = json_object_get(V->vec, "simple_proxies_same_valid_exchanges");
+    if (rc == 0 && s_check(V->name, "consolidated top mid", r->top_mid, sp, "consolidated_top_mid"))
+        return -1;
+
+    /* the next tick, same books, state carried over: the same exclusions and value */
+    if (rc == 0) {
+        int flagged = st->n_flagged;
+        double v = r->value;
+        snprintf(ctx, sizeof ctx, "%s/second tick", V->name);
+        if (rti_compute(&V->params, st, V->venue, V->n, V->now, r) != 0 || r->value != v ||
+            st->n_flagged != flagged)
+            return s_fail(ctx, "result or flags changed with the carried state");
+    }
+    return s_check_alternatives(V, st, r);
+}
+
+/* Cases the fixtures do not cover, built from vector v1's books (value v1). */
+static int s_check_robustness(const s_vec_t *V, rti_state_t *st, rti_result_t *r, double v1)
+{
+    const char *ctx = "robustness";
+    rti_params_t p = V->params;
+    rti_venue_t ven[RTI_VENUES_MAX + 1];
+    rti_level_t lv[RTI_VENUES_MAX][2][16];
+    int n = V->n;
+
+    /* venues and levels in reverse order; junk levels that must be ignored */
+    static const rti_level_t junk[] = {{NAN, 1},      {-1, 1},           {0, 1},
+                                       {100000, 0},   {100000, -2},      {100000, NAN},
+                                       {INFINITY, 1}, {100000, INFINITY}};
+    int nj = (int)(sizeof junk / sizeof junk[0]);
+    for (int i = 0; i < n; i++) {
+        const rti_venue_t *src = &V->venue[n - 1 - i];
+        ven[i] = *src;
+        if (src->n_bids + nj > 16 || src->n_asks + nj > 16) return s_fail(ctx, "book too deep");
+        for (int k = 0; k < src->n_bids; k++)
+            lv[i][0][k] = src->bids[src->n_bids - 1 - k];
+        for (int k = 0; k < src->n_asks; k++)
+            lv[i][1][k] = src->asks[src->n_asks - 1 - k];
+        for (int k = 0; k < nj; k++)
+            lv[i][0][src->n_bids + k] = lv[i][1][src->n_asks + k] = junk[k];
+        ven[i].bids = lv[i][0];
+        ven[i].n_bids = src->n_bids + nj;
+        ven[i].asks = lv[i][1];
+        ven[i].n_asks = src->n_asks + nj;
+    }
+    while (st->n_flagged)
+        rti_state_set_flagged(st, st->flagged[0], 0);
+    if (rti_compute(&p, st, ven, n, V->now, r) != 0 || !s_near(r->value, v1, 1e-12))
+        return s_fail(ctx, "reordered books with junk levels: %.6f, want %.6f", r->value, v1);
+
+    /* every venue flagged before, all within 2.5 %: all come back */
+    for (int i = 0; i < n; i++)
+        rti_state_set_flagged(st, V->venue[i].name, 1);
+    if (rti_compute(&p, st, V->venue, n, V->now, r) != 0 || !s_near(r->value, v1, 1e-12) ||
+        st->n_flagged)
+        return s_fail(ctx, "re-inclusion of flagged venues failed");
+
+    /* refusals leave the flags alone */
+    rti_state_set_flagged(st, "kraken", 1);
+    if (rti_compute(&p, st, V->venue, 0, V->now, r) != -1 || strcmp(r->reason, "no venue") ||
+        rti_compute(&p, st, NULL, 3, V->now, r) != -1)
+        return s_fail(ctx, "no venue accepted");
+    for (int i = 0; i <= RTI_VENUES_MAX; i++)
+        ven[i] = V->venue[i % n];
+    if (rti_compute(&p, st, ven, RTI_VENUES_MAX + 1, V->now, r) != -1 ||
+        strcmp(r->reason, "too many venues"))
+        return s_fail(ctx, "too many venues accepted");
+    rti_params_t bad = p;
+    bad.spacing = 0;
+    if (rti_compute(&bad, st, V->venue, n, V->now, r) != -1 || strcmp(r->reason, "bad params") ||
+        !rti_state_flagged(st, "kraken"))
+        return s_fail(ctx, "bad params accepted or flags changed");
+    bad = p;
+    bad.lambda_factor = NAN;
+    if (rti_compute(&bad, st, V->venue, n, V->now, r) != -1)
+        return s_fail(ctx, "NaN lambda factor accepted");
+
+    /* everything stale (also a NaN clock) */
+    double nows[] = {V->now + 1000, NAN, INFINITY};
+    for (int i = 0; i < 3; i++) {
+        if (rti_compute(&p, st, V->venue, n, nows[i], r) != -1 ||
+            strcmp(r->reason, "no valid venue") || !isnan(r->value) ||
+            r->venue[0].status != RTI_VENUE_STALE ||
+            !isnan(rti_median_mid(&p, V->venue, n, nows[i])))
+            return s_fail(ctx, "stale books gave a value");
+    }
+
+    /* an empty side, and a locked book */
+    for (int i = 0; i < n; i++)
+        ven[i] = V->venue[i];
+    ven[0].n_asks = 0;
+    ven[1].asks = NULL;
+    if (rti_compute(&p, st, ven, n, V->now, r) != 0 || r->venue[0].status != RTI_VENUE_EMPTY ||
+        r->venue[1].status != RTI_VENUE_EMPTY || r->n_used != n - 2 || !r->degraded)
+        return s_fail(ctx, "empty sides not excluded");
+    rti_level_t locked[2] = {{100000, 1}, {100000, 1}};
+    ven[0] = V->venue[0];
+    ven[0].bids = &locked[0];
+    ven[0].n_bids = 1;
+    ven[0].asks = &locked[1];
+    ven[0].n_asks = 1;
+    if (rti_compute(&p, st, ven, 1, V->now, r) != -1 || r->venue[0].status != RTI_VENUE_CROSSED)
+        return s_fail(ctx, "locked book not excluded");
+
+    /* thinner than one spacing step: no value, or the top mid with the fallback */
+    rti_level_t thin[2] = {{99990, 0.5}, {100010, 0.4}};
+    ven[0].bids = &thin[0];
+    ven[0].asks = &thin[1];
+    if (rti_compute(&p, st, ven, 1, V->now, r) != -1 || strcmp(r->reason, "insufficient depth"))
+        return s_fail(ctx, "thin book gave a value");
+    p.fallback = RTI_FALLBACK_TOP_MID;
+    if (rti_compute(&p, st, ven, 1, V->now, r) != 0 || r->value != 100000 || !r->degraded)
+        return s_fail(ctx, "thin book fallback: %.6f", r->value);
+    p.fallback = RTI_FALLBACK_NONE;
+
+    /* the PED reference: with two venues 6 % apart, each is 3 % off the median of all but 6 %
+     * off the other one */
+    rti_level_t two[4] = {{97000, 1}, {97010, 1}, {103000, 1}, {103010, 1}};
+    ven[0].bids = &two[0];
+    ven[0].asks = &two[1];
+    ven[1] = ven[0];
+    ven[1].name = "other";
+    ven[1].bids = &two[2];
+    ven[1].asks = &two[3];
+    if (rti_compute(&p, st, ven, 2, V->now, r) != 0 || r->n_used != 2)
+        return s_fail(ctx, "median_all: two venues 3 %% off the median excluded");
+    p.ped_ref = RTI_PED_MEDIAN_OTHERS;
+    if (rti_compute(&p, st, ven, 2, V->now, r) != -1 || st->n_flagged != 2 ||
+        !s_near(r->venue[0].ped_ref, 103005, 1e-12))
+        return s_fail(ctx, "median_others: two venues 6 %% apart not both flagged");
+    p.ped_ref = RTI_PED_MEDIAN_ALL;
+
+    /* equal prices across venues: entries in venue-name order, whatever the input order */
+    ven[0].name = "b";
+    ven[1] = ven[0];
+    ven[1].name = "a";
+    if (rti_compute(&p, st, ven, 2, V->now, r) != 0 || r->asks[0].venue != 1 ||
+        r->bids[1].venue != 0)
+        return s_fail(ctx, "ties not in venue-name order");
+
+    /* cap sample: all 60 orders per side inside the band (never truncated to 50), and one
+     * outlier among 119 unit orders: k = 1, trimmed mean 1, winsorized SD 0, so the cap is 1 */
+    rti_level_t bids60[60], asks60[60], asks70[70];
+    for (int k = 0; k < 60; k++) {
+        bids60[k] = (rti_level_t){99999 - k, 1};
+        asks60[k] = (rti_level_t){100001 + k, k ? 1 : 1000};
+    }
+    for (int k = 0; k < 70; k++) /* 10 near the touch, 60 at +20 % */
+        asks70[k] = (rti_level_t){100001 + k + (k >= 10 ? 20000 : 0), 1};
+    ven[0].bids = bids60;
+    ven[0].n_bids = 60;
+    ven[0].asks = asks60;
+    ven[0].n_asks = 60;
+    if (rti_compute(&p, st, ven, 1, V->now, r) != 0 || r->cap_n_ask != 60 || r->cap_n_bid != 60 ||
+        r->cap_k != 1 || r->cap != 1.0 || r->n_capped != 1 || !r->asks[0].capped)
+        return s_fail(ctx, "cap over 120 orders: n %d+%d k %d cap %g", r->cap_n_ask, r->cap_n_bid,
+                      r->cap_k, r->cap);
+    /* only 10 asks in the band: the sample extends outward to 50 */
+    ven[0].asks = asks70;
+    ven[0].n_asks = 70;
+    if (rti_compute(&p, st, ven, 1, V->now, r) != 0 || r->cap_n_ask != 50 || r->cap_n_bid != 60 ||
+        r->cap_k != 1)
+        return s_fail(ctx, "cap sample extension: n %d+%d", r->cap_n_ask, r->cap_n_bid);
+
+    /* cumulative size exactly on a grid point: >= takes that level, pv_strict the next one */
+    rti_level_t exact[4] = {{99990, 1}, {99980, 5}, {100010, 1}, {100020, 5}};
+    ven[0].bids = &exact[0];
+    ven[0].n_bids = 2;
+    ven[0].asks = &exact[2];
+    ven[0].n_asks = 2;
+    if (rti_compute(&p, st, ven, 1, V->now, r) != 0 || r->curve[0].ask_pv != 100010)
+        return s_fail(ctx, "askPV(1) with cum >= v");
+    p.pv_strict = 1;
+    if (rti_compute(&p, st, ven, 1, V->now, r) != 0 || r->curve[0].ask_pv != 100020)
+        return s_fail(ctx, "askPV(1) with cum > v");
+    return 0;
+}
+
+static unsigned long long s_rand(unsigned long long *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static double s_uni(unsigned long long *x)
+{
+    return (double)(s_rand(x) >> 11) / 9007199254740992.0;
+}
+
+/* Random books with hostile values: no crash, and a value inside the prices used. */
+static int s_check_random(rti_state_t *st, rti_result_t *r)
+{
+    unsigned long long x = 88172645463325252ULL;
+    rti_venue_t ven[5];
+    rti_level_t lv[5][2][12];
+    static const char *names[] = {"a", "b", "c", "d", "e"};
+    for (int it = 0; it < 3000; it++) {
+        rti_params_t p;
+        rti_params_default(&p);
+        p.grid_from_zero = s_rand(&x) % 2;
+        p.ped_ref = s_rand(&x) % 2 ? RTI_PED_MEDIAN_ALL : RTI_PED_MEDIAN_OTHERS;
+        p.fallback = s_rand(&x) % 2 ? RTI_FALLBACK_NONE : RTI_FALLBACK_TOP_MID;
+        p.cap_min_per_side = (int)(s_rand(&x) % 8);
+        int n = 1 + (int)(s_rand(&x) % 5);
+        for (int i = 0; i < n; i++) {
+            ven[i].name = names[i];
+            ven[i].time_s = 1000 - s_uni(&x) * 12;
+            /* venues mostly within 1 % of each other, some 10 % off; 1 % deep books */
+            double mid = 100000 * (1 + (s_uni(&x) - 0.5) * (s_rand(&x) % 4 ? 0.02 : 0.2));
+            for (int s = 0; s < 2; s++) {
+                int nl = (int)(s_rand(&x) % 12);
+                for (int k = 0; k < nl; k++) {
+                    double px = mid * (1 + (s ? 1 : -1) * (1e-5 + s_uni(&x) * 0.01));
+                    double sz = s_uni(&x) * 5;
+                    switch (s_rand(&x) % 24) {
+                    case 0:
+                        px = NAN;
+                        break;
+                    case 1:
+                        sz = -sz;
+                        break;
+                    case 2:
+                        sz = 0;
+                        break;
+                    case 3:
+                        sz = 1e300;
+                        break;
+                    case 4:
+                        px = 1e300;
+                        break;
+                    case 5:
+                        sz = 1e-300;
+                        break;
+                    case 6:
+                        px = 1e-300;
+                        break;
+                    case 7:
+                        sz = INFINITY;
+                        break;
+                    case 8:
+                        px = mid * (s ? 0.999 : 1.001);
+                        break; /* crossed */
+                    }
+                    lv[i][s][k] = (rti_level_t){px, sz};
+                }
+                if (s) {
+                    ven[i].asks = lv[i][s];
+                    ven[i].n_asks = nl;
+                } else {
+                    ven[i].bids = lv[i][s];
+                    ven[i].n_bids = nl;
+                }
+            }
+        }
+        int rc = rti_compute(&p, st, ven, n, 1000, r);
+        if (rc == -1) {
+            if (!r->reason || !isnan(r->value)) return s_fail("random", "failure without a reason");
+            continue;
+        }
+        double lo = INFINITY, hi = -INFINITY;
+        for (int i = 0; i < r->n_ask_entries; i++) {
+            lo = fmin(lo, r->asks[i].price);
+            hi = fmax(hi, r->asks[i].price);
+        }
+        for (int i = 0; i < r->n_bid_entries; i++) {
+            lo = fmin(lo, r->bids[i].price);
+            hi = fmax(hi, r->bids[i].price);
+        }
+        if (rc != 0 || !isfinite(r->value) || r->value < lo * (1 - 1e-12) ||
+            r->value > hi * (1 + 1e-12))
+            return s_fail("random", "iteration %d: value %.6f outside [%g, %g]", it, r->value, lo,
+                          hi);
+    }
+    return 0;
+}
+
+int rti_test(const char *fixtures_dir)
+{
+    char path[4096];
+    json_error_t jerr;
+    rti_state_t *st = rti_state_new();
+    rti_result_t *r = malloc(sizeof *r);
+    s_vec_t V = {0};
+    json_t *root = NULL, *vec;
+    size_t i;
+    int rc = -1;
+    double v1 = NAN;
+
+    if (!r) goto cleanup;
+    if (snprintf(path, sizeof path, "%s/brti/worked-example.json", fixtures_dir) >=
+        (int)sizeof path) {
+        s_fail("load", "path too long");
+        goto cleanup;
+    }
+    root = json_load_file(path, 0, &jerr);
+    if (!root) {
+        s_fail("load", "%s: %s (line %d)", path, jerr.text, jerr.line);
+        goto cleanup;
+    }
+    json_t *vectors = json_object_get(root, "vectors");
+    if (json_array_size(vectors) < 4) {
+        s_fail("load", "%s: expected at least 4 vectors", path);
+        goto cleanup;
+    }
+    json_array_foreach(vectors, i, vec)
+    {
+        if (s_vec_load(vec, &V) || s_check_vector(&V, st, r)) goto cleanup;
+        if (i == 0) {
+            v1 = json_number_value(json_object_get(json_object_get(vec, "output"), "index"));
+            if (s_check_robustness(&V, st, r, v1)) goto cleanup;
+        }
+        s_vec_free(&V);
+    }
+    if (s_check_random(st, r)) goto cleanup;
+    rc = 0;
+cleanup:
+    s_vec_free(&V);
+    json_decref(root);
+    free(r);
+    rti_state_destroy(&st);
+    return rc;
 }

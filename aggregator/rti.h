@@ -15,19 +15,19 @@ typedef enum {
 } rti_ped_ref_t;
 
 typedef enum {
-    RTI_FALLBACK_NONE,    /* depth < s: no value; midSV(s) > D: v_T = s (default, as the reference) */
+    RTI_FALLBACK_NONE, /* depth < s: no value; midSV(s) > D: v_T = s (default, as the reference) */
     RTI_FALLBACK_TOP_MID, /* in both cases: the consolidated top-of-book mid, degraded */
 } rti_fallback_t;
 
 typedef struct {
-    double spacing;          /* s, grid spacing in BTC: 1 (uncertain: "dynamic" since v16.7) */
-    double deviation;        /* D, max midSV inside the utilized depth: 0.005 */
-    double lambda_factor;    /* lambda = 1 / (lambda_factor * v_T): 0.3 */
-    int grid_from_zero;      /* 0: grid {s, 2s, .., v_T} (default); 1: {0, s, .., v_T}, uncertain */
-    int pv_strict;           /* 0: askPV(v) where cumulative size >= v (default); 1: where > v */
-    double stale_s;          /* L: drop a venue when now - retrieval time >= L: 10 (30 before v16.6) */
-    double ped;              /* potentially-erroneous deviation from the reference median: 0.05 */
-    double ped_reinclude;    /* a flagged venue returns below ped_reinclude * ped: 0.5 */
+    double spacing;       /* s, grid spacing in BTC: 1 (uncertain: "dynamic" since v16.7) */
+    double deviation;     /* D, max midSV inside the utilized depth: 0.005 */
+    double lambda_factor; /* lambda = 1 / (lambda_factor * v_T): 0.3 */
+    int grid_from_zero;   /* 0: grid {s, 2s, .., v_T} (default); 1: {0, s, .., v_T}, uncertain */
+    int pv_strict;        /* 0: askPV(v) where cumulative size >= v (default); 1: where > v */
+    double stale_s;       /* L: drop a venue when now - retrieval time >= L: 10 (30 before v16.6) */
+    double ped;           /* potentially-erroneous deviation from the reference median: 0.05 */
+    double ped_reinclude; /* a flagged venue returns below ped_reinclude * ped: 0.5 */
     rti_ped_ref_t ped_ref;   /* which median (uncertain) */
     int cap_enable;          /* 1: dynamic order size cap (default); 0: no cap */
     double cap_band;         /* cap sample: orders within this fraction of the touch: 0.05 */
@@ -52,8 +52,8 @@ typedef struct {
 /* One venue's book. Arrays are borrowed for the duration of the call; NULL or a count <= 0
  * means an empty side. Names must be unique within a call (they key the hysteresis state). */
 typedef struct {
-    const char *name;         /* NULL is taken as "" */
-    double time_s;            /* retrieval time, unix seconds (last applied update or snapshot) */
+    const char *name; /* NULL is taken as "" */
+    double time_s;    /* retrieval time, unix seconds (last applied update or snapshot) */
     const rti_level_t *bids;
     int n_bids;
     const rti_level_t *asks;
@@ -69,12 +69,12 @@ typedef enum {
 } rti_status_t;
 
 typedef struct {
-    const char *name;    /* borrowed from the input venue */
+    const char *name; /* borrowed from the input venue */
     rti_status_t status;
-    int was_flagged;     /* flagged potentially erroneous before this call */
-    int flagged;         /* .. and after it (status == RTI_VENUE_ERRONEOUS) */
-    int n_bids, n_asks;  /* valid levels kept */
-    double age_s;        /* now - time_s */
+    int was_flagged;                /* flagged potentially erroneous before this call */
+    int flagged;                    /* .. and after it (status == RTI_VENUE_ERRONEOUS) */
+    int n_bids, n_asks;             /* valid levels kept */
+    double age_s;                   /* now - time_s */
     double best_bid, best_ask, mid; /* NAN when not computed (stale, empty; mid also crossed) */
     double ped_ref, ped_dev;        /* reference median and |mid/ref - 1|; NAN when not reached */
 } rti_venue_result_t;
@@ -82,10 +82,10 @@ typedef struct {
 /* One entry of the consolidated book: one level of one venue, not merged with equal prices. */
 typedef struct {
     double price;
-    double size;   /* after the cap */
-    int venue;     /* index into the input venues */
-    int level;     /* index into that venue's bids or asks */
-    int capped;    /* the original size was above the cap */
+    double size; /* after the cap */
+    int venue;   /* index into the input venues */
+    int level;   /* index into that venue's bids or asks */
+    int capped;  /* the original size was above the cap */
 } rti_entry_t;
 
 /* One grid point of the price-volume curves. */

@@ -11,6 +11,7 @@
 #include "kalshi_ws.h"
 #include "log.h"
 #include "opts.h"
+#include "rti.h"
 #include "gaps.h"
 #include "jsonl.h"
 #include "record.h"
@@ -31,6 +32,7 @@ static int s_jw(void) { return jw_test(); }
 static int s_jtok(void) { return jtok_test(); }
 static int s_bus(void) { return bus_test(); }
 static int s_hb(void) { return hb_test(); }
+static int s_rti(void) { return rti_test(s_fixtures); }
 static int s_kalshi_auth(void) { return kalshi_auth_test(); }
 static int s_kalshi_book(void) { return kalshi_book_test(); }
 static int s_kalshi_ws(void) { return kalshi_ws_test(); }
@@ -40,7 +42,7 @@ static const struct {
     int (*fn)(void);
 } s_tests[] = {
     {"log", s_log}, {"clock", s_clock}, {"opts", s_opts}, {"jw", s_jw},
-    {"jtok", s_jtok}, {"bus", s_bus}, {"hb", s_hb},
+    {"jtok", s_jtok}, {"bus", s_bus}, {"hb", s_hb}, {"rti", s_rti},
     {"kalshi_auth", s_kalshi_auth}, {"kalshi_book", s_kalshi_book}, {"kalshi_ws", s_kalshi_ws},
     {"record", record_test}, {"gaps", gaps_test}, {"jsonl", jsonl_test},
     {"book", book_test},
