@@ -11,6 +11,7 @@
 #include "kalshi_ws.h"
 #include "log.h"
 #include "opts.h"
+#include "tick.h"
 #include "rti.h"
 #include "gaps.h"
 #include "jsonl.h"
@@ -32,6 +33,7 @@ static int s_jw(void) { return jw_test(); }
 static int s_jtok(void) { return jtok_test(); }
 static int s_bus(void) { return bus_test(); }
 static int s_hb(void) { return hb_test(); }
+static int s_tick(void) { return tick_test(); }
 static int s_rti(void) { return rti_test(s_fixtures); }
 static int s_kalshi_auth(void) { return kalshi_auth_test(); }
 static int s_kalshi_book(void) { return kalshi_book_test(); }
@@ -46,6 +48,7 @@ static const struct {
     {"kalshi_auth", s_kalshi_auth}, {"kalshi_book", s_kalshi_book}, {"kalshi_ws", s_kalshi_ws},
     {"record", record_test}, {"gaps", gaps_test}, {"jsonl", jsonl_test},
     {"book", book_test},
+    {"tick", s_tick},
     {"wdwatch", wdwatch_test}, {"wdfresh", wdfresh_test}, {"wdrestart", wdrestart_test},
 };
 

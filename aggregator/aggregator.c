@@ -1,0 +1,335 @@
+/* aggregator: subscribes to the feeds and publishes, once per UTC second, the tick record of
+ * DESIGN §3 on topic `tick`, plus event.* records (market_open, strike_set, settlement, gap).
+ * One loop: receive bus messages until the next second boundary on the realtime clock, take the
+ * state as of the boundary, write the tick. docs/RECORD.md describes the records. */
+#include "bus.h"
+#include "clock.h"
+#include "hb.h"
+#include "jw.h"
+#include "log.h"
+#include "opts.h"
+#include "rti.h"
+#include "tick.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t s_stop;
+static char *o_method, *o_rti_ped_ref, *o_rti_fallback;
+static double o_stale_s, o_official_age_s, o_kalshi_stale_s, o_stall_s;
+static long o_window_s, o_grace_s, o_settle_timeout_s, o_keep_s, o_book_levels, o_hwm;
+static double o_rti_spacing, o_rti_deviation, o_rti_lambda, o_rti_stale_s, o_rti_ped,
+    o_rti_ped_re, o_rti_cap_band, o_rti_cap_trim, o_rti_cap_k;
+static int o_rti_grid0, o_rti_pv_strict, o_rti_cap;
+static long o_rti_cap_min, o_rti_cap_ddof, o_rti_decimals, o_rti_min_venues, o_rti_max_grid;
+
+/* Defaults of the --rti-* options, printed from rti_params_default(). */
+static char s_def[20][32];
+
+static const char *s_d(int i, double v)
+{
+    snprintf(s_def[i], sizeof s_def[i], "%.17g", v);
+    return s_def[i];
+}
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+/* Emission lag of the last ticks, for the heartbeat (and docs/PERFORMANCE.md). */
+#define LAGS 4096
+static int64_t s_lag[LAGS];
+static uint64_t s_nlag;
+static int64_t s_lag_max;
+
+static int s_cmp64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void s_hb_detail(jw_t *w, void *arg)
+{
+    tick_hb_detail(w, arg);
+    int n = s_nlag < LAGS ? (int)s_nlag : LAGS;
+    static int64_t sorted[LAGS];
+    memcpy(sorted, s_lag, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, s_cmp64);
+    jw_key(w, "lag_us");
+    jw_obj(w);
+    jw_kint(w, "n", n);
+    if (n) {
+        jw_kint(w, "p50", sorted[n / 2] / 1000);
+        jw_kint(w, "p99", sorted[(n * 99) / 100] / 1000);
+        jw_kint(w, "max", s_lag_max / 1000);
+        jw_kint(w, "last", s_lag[(s_nlag - 1) % LAGS] / 1000);
+    }
+    jw_obj_end(w);
+}
+
+static void s_emit_event(const char *topic, const char *body, size_t len, void *arg)
+{
+    bus_pub_send(arg, topic, body, len, clock_real_ns(), -1);
+}
+
+/* A message received after the boundary, held until the tick of that boundary is out. */
+typedef struct {
+    int have;
+    bus_msg_t m;
+    char *topic, *body;
+    size_t tcap, bcap;
+} s_pending_t;
+
+static void s_hold(s_pending_t *p, const bus_msg_t *m)
+{
+    if (p->tcap < m->topic_len + 1) p->topic = xrealloc(p->topic, p->tcap = m->topic_len + 1);
+    if (p->bcap < m->body_len + 1) p->body = xrealloc(p->body, p->bcap = m->body_len + 1);
+    memcpy(p->topic, m->topic, m->topic_len + 1);
+    memcpy(p->body, m->body, m->body_len + 1);
+    p->m = *m;
+    p->m.topic = p->topic;
+    p->m.body = p->body;
+    p->have = 1;
+}
+
+static void s_sleep_until(int64_t real_ns)
+{
+    struct timespec ts = {(time_t)(real_ns / NS_PER_S), (long)(real_ns % NS_PER_S)};
+    while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR && !s_stop) {}
+}
+
+int main(int argc, char **argv)
+{
+    rti_params_t rp;
+    rti_params_default(&rp);
+    opt_t tbl[] = {
+        {"method", OPT_STR, &o_method, "rti", 1, 0, NULL,
+         "proxy behind the official BRTI: rti (then median) or median", 0},
+        {"stale-s", OPT_DBL, &o_stale_s, "5", 0.1, 3600, NULL,
+         "a venue whose last book/quote was received this long ago is stale (null + reason)", 0},
+        {"official-max-age-s", OPT_DBL, &o_official_age_s, "2", 0.1, 3600, NULL,
+         "the relayed official BRTI is used up to this age", 0},
+        {"kalshi-stale-s", OPT_DBL, &o_kalshi_stale_s, "10", 0.1, 3600, NULL,
+         "a Kalshi book older than this gives null prices", 0},
+        {"settle-window-s", OPT_INT, &o_window_s, "60", 1, 3600, NULL,
+         "settlement averaging window before each close", 0},
+        {"settle-grace-s", OPT_INT, &o_grace_s, "3", 0, 60, NULL,
+         "window averages are frozen this long after the close (late official values)", 0},
+        {"settle-timeout-s", OPT_INT, &o_settle_timeout_s, "1800", 1, 86400, NULL,
+         "write the settlement event without Kalshi's result this long after the close", 0},
+        {"market-keep-s", OPT_INT, &o_keep_s, "60", 0, 86400, NULL,
+         "a settled market stays in markets[] this long", 0},
+        {"book-levels", OPT_INT, &o_book_levels, "10", 0, 200, NULL,
+         "Kalshi levels per side in yes_book/no_book", 0},
+        {"stall-s", OPT_DBL, &o_stall_s, "5", 1, 3600, NULL,
+         "exit 75 when no tick was written for this long", 0},
+        {"hwm", OPT_INT, &o_hwm, "0", 0, 1e9, NULL, "PUB send high-water mark (0: default)", 0},
+        {"rti-spacing", OPT_DBL, &o_rti_spacing, s_d(0, rp.spacing), 1e-9, 1e6, NULL,
+         "RTI grid spacing s in BTC", 0},
+        {"rti-deviation", OPT_DBL, &o_rti_deviation, s_d(1, rp.deviation), 1e-9, 1, NULL,
+         "RTI D: max mid spread-to-volume inside the utilized depth", 0},
+        {"rti-lambda-factor", OPT_DBL, &o_rti_lambda, s_d(2, rp.lambda_factor), 1e-9, 1e6, NULL,
+         "RTI lambda = 1 / (factor * v_T)", 0},
+        {"rti-grid-from-zero", OPT_BOOL, &o_rti_grid0, s_d(3, rp.grid_from_zero), 1, 0, NULL,
+         "RTI grid {0, s, ..} instead of {s, 2s, ..}", 0},
+        {"rti-pv-strict", OPT_BOOL, &o_rti_pv_strict, s_d(4, rp.pv_strict), 1, 0, NULL,
+         "RTI price-volume where cumulative size > v (not >=)", 0},
+        {"rti-stale-s", OPT_DBL, &o_rti_stale_s, s_d(5, rp.stale_s), 0.001, 3600, NULL,
+         "RTI L: drop a venue whose book is this old", 0},
+        {"rti-ped", OPT_DBL, &o_rti_ped, s_d(6, rp.ped), 1e-9, 1, NULL,
+         "RTI potentially-erroneous deviation from the median mid", 0},
+        {"rti-ped-reinclude", OPT_DBL, &o_rti_ped_re, s_d(7, rp.ped_reinclude), 0, 1, NULL,
+         "RTI: a flagged venue returns below this fraction of --rti-ped", 0},
+        {"rti-ped-ref", OPT_STR, &o_rti_ped_ref,
+         rp.ped_ref == RTI_PED_MEDIAN_OTHERS ? "others" : "all", 1, 0, NULL,
+         "RTI reference median: all venues or the others", 0},
+        {"rti-cap", OPT_BOOL, &o_rti_cap, s_d(8, rp.cap_enable), 1, 0, NULL,
+         "RTI dynamic order size cap", 0},
+        {"rti-cap-band", OPT_DBL, &o_rti_cap_band, s_d(9, rp.cap_band), 0, 1, NULL,
+         "RTI cap sample: orders within this fraction of the touch", 0},
+        {"rti-cap-min-per-side", OPT_INT, &o_rti_cap_min, s_d(10, rp.cap_min_per_side), 1, 1e6,
+         NULL, "RTI cap sample: at least this many orders per side", 0},
+        {"rti-cap-trim", OPT_DBL, &o_rti_cap_trim, s_d(11, rp.cap_trim), 0, 0.49, NULL,
+         "RTI cap: fraction trimmed/winsorized at each end", 0},
+        {"rti-cap-k-sigma", OPT_DBL, &o_rti_cap_k, s_d(12, rp.cap_k_sigma), 0, 1000, NULL,
+         "RTI cap = trimmed mean + k * winsorized SD", 0},
+        {"rti-cap-ddof", OPT_INT, &o_rti_cap_ddof, s_d(13, rp.cap_ddof), 0, 1, NULL,
+         "RTI cap: SD divisor n - ddof", 0},
+        {"rti-decimals", OPT_INT, &o_rti_decimals, s_d(14, rp.decimals), 0, 8, NULL,
+         "RTI rounding decimals", 0},
+        {"rti-fallback", OPT_STR, &o_rti_fallback,
+         rp.fallback == RTI_FALLBACK_TOP_MID ? "top-mid" : "none", 1, 0, NULL,
+         "RTI on a thin or wide consolidated book: none or top-mid", 0},
+        {"rti-min-venues", OPT_INT, &o_rti_min_venues, s_d(15, rp.min_venues), 1, 16, NULL,
+         "RTI: fewer venues used than this marks the value degraded", 0},
+        {"rti-max-grid-points", OPT_INT, &o_rti_max_grid, s_d(16, rp.max_grid_points), 1, 1e8,
+         NULL, "RTI: bound on the curve walk", 0},
+        {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
+    };
+    opts_parse("aggregator", "Write the 1 s tick record and the event records.", tbl, argc, argv,
+               NULL);
+
+    tick_cfg_t cfg;
+    tick_cfg_default(&cfg);
+    if (!strcmp(o_method, "rti")) cfg.method = TICK_METHOD_RTI;
+    else if (!strcmp(o_method, "median")) cfg.method = TICK_METHOD_MEDIAN;
+    else opts_die("method", o_method, "expected rti or median");
+    cfg.stale_s = o_stale_s;
+    cfg.official_max_age_s = o_official_age_s;
+    cfg.kalshi_stale_s = o_kalshi_stale_s;
+    cfg.settle_window_s = (int)o_window_s;
+    cfg.settle_grace_s = (int)o_grace_s;
+    cfg.settle_timeout_s = (int)o_settle_timeout_s;
+    cfg.market_keep_s = (int)o_keep_s;
+    cfg.book_levels = (int)o_book_levels;
+    rti_params_t *r = &cfg.rti;
+    r->spacing = o_rti_spacing;
+    r->deviation = o_rti_deviation;
+    r->lambda_factor = o_rti_lambda;
+    r->grid_from_zero = o_rti_grid0;
+    r->pv_strict = o_rti_pv_strict;
+    r->stale_s = o_rti_stale_s;
+    r->ped = o_rti_ped;
+    r->ped_reinclude = o_rti_ped_re;
+    if (!strcmp(o_rti_ped_ref, "all")) r->ped_ref = RTI_PED_MEDIAN_ALL;
+    else if (!strcmp(o_rti_ped_ref, "others")) r->ped_ref = RTI_PED_MEDIAN_OTHERS;
+    else opts_die("rti-ped-ref", o_rti_ped_ref, "expected all or others");
+    r->cap_enable = o_rti_cap;
+    r->cap_band = o_rti_cap_band;
+    r->cap_min_per_side = (int)o_rti_cap_min;
+    r->cap_trim = o_rti_cap_trim;
+    r->cap_k_sigma = o_rti_cap_k;
+    r->cap_ddof = (int)o_rti_cap_ddof;
+    r->decimals = (int)o_rti_decimals;
+    if (!strcmp(o_rti_fallback, "none")) r->fallback = RTI_FALLBACK_NONE;
+    else if (!strcmp(o_rti_fallback, "top-mid")) r->fallback = RTI_FALLBACK_TOP_MID;
+    else opts_die("rti-fallback", o_rti_fallback, "expected none or top-mid");
+    r->min_venues = (int)o_rti_min_venues;
+    r->max_grid_points = (int)o_rti_max_grid;
+
+    char dir[400], ep[BUS_EP_MAX];
+    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return 69;
+    if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
+        return 64;
+    strlist_t subs = {0};
+    if (opts_common.sub.n) {
+        for (int i = 0; i < opts_common.sub.n; i++) strlist_add(&subs, opts_common.sub.v[i]);
+    } else {
+        static const char *feeds[] = {"feed-coinbase", "feed-kraken", "feed-bitstamp",
+                                      "feed-kalshi"};
+        for (size_t i = 0; i < ARRAY_LEN(feeds); i++) {
+            char e[BUS_EP_MAX];
+            if (bus_endpoint(dir, feeds[i], e, sizeof e) < 0) fatalx(64, "bus dir too long");
+            strlist_add(&subs, e);
+        }
+    }
+    opts_log_effective("aggregator", tbl);
+    if (opts_common.check) return 0;
+
+    signal(SIGINT, s_on_signal);
+    signal(SIGTERM, s_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    bus_pub_t *pub = bus_pub_new(opts_common.name, ep, (int)o_hwm);
+    if (!pub) return 69;
+    bus_sub_t *sub = bus_sub_new();
+    for (int i = 0; i < subs.n; i++)
+        if (bus_sub_connect(sub, subs.v[i]) < 0) return 64;
+    tick_t *tk = tick_new(&cfg, s_emit_event, pub);
+    hb_t *hb = hb_new(pub, s_hb_detail, tk);
+    hb_ready(hb, "ticking");
+    log_info("publishing on %s, %d upstreams, method=%s", ep, subs.n, o_method);
+
+    jw_t w;
+    jw_init(&w, 16384);
+    s_pending_t pend = {0};
+    int64_t last_ts = clock_real_ns() / NS_PER_S; /* first tick: the next boundary */
+    int64_t last_real = clock_real_ns(), last_mono = clock_mono_ns();
+    int rc = 0, warned_back = 0;
+    while (!s_stop) {
+        int64_t target = last_ts + 1, bound = target * NS_PER_S;
+        int64_t now = clock_real_ns();
+        if (now >= bound) {
+            int64_t sec = now / NS_PER_S, b = sec * NS_PER_S;
+            /* take in what was published before the boundary, hold the rest */
+            if (pend.have && pend.m.ts_pub < b) {
+                tick_on_msg(tk, &pend.m);
+                pend.have = 0;
+            }
+            bus_msg_t m;
+            for (int k = 0; !pend.have && k < 10000 && bus_sub_recv(sub, &m, 0) == 1; k++) {
+                if (m.ts_pub >= b) s_hold(&pend, &m);
+                else tick_on_msg(tk, &m);
+            }
+            if (sec > target) {
+                int64_t dr = now - last_real, dm = clock_mono_ns() - last_mono;
+                const char *why = llabs(dr - dm) > NS_PER_S / 2 ? "clock_step" : "stall";
+                log_warnx("no tick for %lld s (%s): writing event.gap", (long long)(sec - target),
+                          why);
+                tick_gap(tk, target, sec - 1, why);
+            }
+            tick_write(tk, sec, b, &w);
+            bus_pub_send(pub, "tick", w.buf, w.len, b, -1);
+            int64_t lag = clock_real_ns() - b;
+            s_lag[s_nlag++ % LAGS] = lag;
+            if (lag > s_lag_max) s_lag_max = lag;
+            hb_progress(hb, 1);
+            last_ts = sec;
+            last_real = clock_real_ns();
+            last_mono = clock_mono_ns();
+            warned_back = 0;
+            if (pend.have) {
+                tick_on_msg(tk, &pend.m);
+                pend.have = 0;
+            }
+            hb_tick(hb);
+            continue;
+        }
+        int64_t idle = clock_mono_ns() - last_mono;
+        if ((double)idle > o_stall_s * NS_PER_S) {
+            log_crit("no tick for %.1f s (realtime clock %s): exiting 75", (double)idle / NS_PER_S,
+                     now < (last_ts + 1) * NS_PER_S - NS_PER_S ? "stepped back" : "stuck");
+            rc = 75;
+            break;
+        }
+        if (!warned_back && bound - now > 2 * NS_PER_S) {
+            warned_back = 1;
+            log_warnx("realtime clock stepped back %.3f s: waiting, no second is written twice",
+                      (double)(bound - now - NS_PER_S) / NS_PER_S);
+            hb_state(hb, "degraded");
+        }
+        int64_t wait_ms = (bound - now) / NS_PER_MS;
+        if (wait_ms > 200) wait_ms = 200;
+        if (wait_ms < 2 || pend.have) {
+            s_sleep_until(bound); /* under 2 ms (or holding a later message): sleep to the exact boundary */
+            continue;
+        }
+        bus_msg_t m;
+        int got = bus_sub_recv(sub, &m, (int)wait_ms - 1);
+        if (got == 1) {
+            if (m.ts_pub >= bound) s_hold(&pend, &m);
+            else tick_on_msg(tk, &m);
+        }
+        hb_state(hb, "ok");
+        hb_tick(hb);
+    }
+    log_info("stopping: ticks=%llu lag_max_us=%lld", (unsigned long long)tick_stats(tk)->ticks,
+             (long long)(s_lag_max / 1000));
+    jw_free(&w);
+    free(pend.topic);
+    free(pend.body);
+    hb_destroy(&hb);
+    tick_destroy(&tk);
+    bus_sub_destroy(&sub);
+    bus_pub_destroy(&pub);
+    bus_ctx_term();
+    strlist_clear(&subs);
+    return rc;
+}

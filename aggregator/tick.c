@@ -1,0 +1,1119 @@
+/* tick: the aggregator's state and record assembly (see tick.h, docs/RECORD.md). Messages are
+ * read with jtok into exact fixed point (BTC prices and sizes at 1e-8, Kalshi prices at 1e-4 $,
+ * Kalshi sizes at 1e-2); the record is written with jw. Nothing here reads a clock: the caller
+ * passes the second and the instant the state is taken at. */
+#include "tick.h"
+#include "clock.h"
+#include "jtok.h"
+#include "log.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PX8 100000000LL /* BTC prices, sizes, strikes, the index: 1e-8 */
+#define KPX 10000LL     /* Kalshi prices: 1e-4 $ */
+#define IDX 10          /* index values (official BRTI and averages): 1e-10, as feed-kalshi */
+#define VENUES_MAX 8
+#define LEVELS_MAX 1000 /* per side of a venue book; deeper levels are dropped (counted) */
+#define MARKETS_MAX 32
+#define KLEVELS_MAX 200
+#define RING 512 /* seconds of official/proxy history kept for settlement windows */
+
+typedef struct {
+    int64_t px, sz;
+} lvl_t;
+
+typedef struct {
+    char name[32];
+    int has_quote, q_has_bid, q_has_ask;
+    int64_t q_bid, q_ask, q_rx, q_ex;
+    int has_book, book_valid, nb, na;
+    lvl_t *bids, *asks;
+    int64_t b_rx, b_ex;
+    uint64_t msgs, dropped_levels;
+} venue_t;
+
+typedef struct {
+    int used;
+    char ticker[80], status[32], result[16];
+    int64_t open_ns, close_ns, exp_ns; /* -1: unknown */
+    int has_strike, has_expval;
+    int64_t strike, expval; /* 1e-8 */
+    int64_t mk_rx;
+    int has_book, book_valid, ny, nn;
+    lvl_t yes[KLEVELS_MAX], no[KLEVELS_MAX]; /* px 1e-4 $, sz 1e-2, best first */
+    int has_yes_ask, has_no_ask;
+    int64_t yes_ask_msg, no_ask_msg;
+    int64_t book_rx, book_pub;
+    int has_last, has_vol, has_oi;
+    int64_t last, vol, oi, tk_rx;
+    /* event bookkeeping */
+    int opened, strike_sent, frozen, settled;
+    int64_t strike_sent_val, settled_s;
+    int n_off, n_proxy;
+    double avg_off, avg_proxy;
+} market_t;
+
+typedef struct {
+    int64_t sec;
+    double v;
+} sample_t;
+
+struct tick {
+    tick_cfg_t cfg;
+    tick_event_fn *emit;
+    void *arg;
+    venue_t venue[VENUES_MAX];
+    int nvenue;
+    market_t market[MARKETS_MAX];
+    int has_official;
+    int64_t official, official_rx, official_sec;
+    int has_avg60, has_kavg;
+    int64_t avg60, kavg, kavg_end_s; /* Kalshi's 60 s average and its settlement-window average */
+    sample_t off_ring[RING], proxy_ring[RING];
+    rti_state_t *rti;
+    rti_level_t *lv; /* scratch for rti input */
+    jtok_t d;
+    jw_t ev;
+    uint64_t lost_since_tick;
+    tick_stats_t st;
+    int64_t last_ts;
+};
+
+static const char *s_known_venues[] = {"coinbase", "kraken", "bitstamp"};
+
+void tick_cfg_default(tick_cfg_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->method = TICK_METHOD_RTI;
+    c->stale_s = 5;
+    c->official_max_age_s = 2;
+    c->kalshi_stale_s = 10;
+    c->settle_window_s = 60;
+    c->settle_grace_s = 3;
+    c->settle_timeout_s = 1800;
+    c->market_keep_s = 60;
+    c->book_levels = 10;
+    rti_params_default(&c->rti);
+}
+
+static venue_t *s_venue(tick_t *t, const char *name, size_t n)
+{
+    for (int i = 0; i < t->nvenue; i++)
+        if (strlen(t->venue[i].name) == n && !memcmp(t->venue[i].name, name, n))
+            return &t->venue[i];
+    if (t->nvenue == VENUES_MAX || n == 0 || n >= sizeof t->venue[0].name) return NULL;
+    venue_t *v = &t->venue[t->nvenue++];
+    memcpy(v->name, name, n);
+    v->name[n] = '\0';
+    v->bids = xcalloc(LEVELS_MAX, sizeof *v->bids);
+    v->asks = xcalloc(LEVELS_MAX, sizeof *v->asks);
+    return v;
+}
+
+tick_t *tick_new(const tick_cfg_t *cfg, tick_event_fn *emit, void *arg)
+{
+    tick_t *t = xcalloc(1, sizeof *t);
+    t->cfg = *cfg;
+    t->emit = emit;
+    t->arg = arg;
+    for (size_t i = 0; i < ARRAY_LEN(s_known_venues); i++)
+        s_venue(t, s_known_venues[i], strlen(s_known_venues[i]));
+    t->rti = rti_state_new();
+    t->lv = xcalloc(2 * LEVELS_MAX, sizeof *t->lv);
+    jtok_init(&t->d);
+    jw_init(&t->ev, 1024);
+    for (int i = 0; i < RING; i++) t->off_ring[i].sec = t->proxy_ring[i].sec = -1;
+    t->last_ts = -1;
+    return t;
+}
+
+void tick_destroy(tick_t **p)
+{
+    if (!p || !*p) return;
+    tick_t *t = *p;
+    for (int i = 0; i < t->nvenue; i++) {
+        free(t->venue[i].bids);
+        free(t->venue[i].asks);
+    }
+    rti_state_destroy(&t->rti);
+    free(t->lv);
+    jtok_free(&t->d);
+    jw_free(&t->ev);
+    free(t);
+    *p = NULL;
+}
+
+const tick_stats_t *tick_stats(const tick_t *t) { return &t->st; }
+
+/* ---- reading ---- */
+
+/* First of KEYS present and not null in object OBJ, or -1. */
+static int s_get_any(const jtok_t *d, int obj, const char *const *keys)
+{
+    for (; *keys; keys++) {
+        int i = jtok_get(d, obj, *keys);
+        if (i >= 0 && !jtok_is_null(d, i)) return i;
+    }
+    return -1;
+}
+
+/* A time as an ISO-8601 string or a number of s/ms/us/ns since the epoch (number or numeric
+ * string), into ns. */
+static int s_time(const jtok_t *d, int i, int64_t *ns)
+{
+    int ty = jtok_type(d, i);
+    if (ty != JSMN_STRING && ty != JSMN_PRIMITIVE) return -1;
+    size_t len;
+    const char *p = jtok_text(d, i, &len);
+    int64_t v;
+    if (num_parse_fixed(p, len, 0, &v) == 0) {
+        if (v <= 0) return -1;
+        if (v > 100000000000000000LL) *ns = v;
+        else if (v > 100000000000000LL) *ns = v * 1000;
+        else if (v > 100000000000LL) *ns = v * NS_PER_MS;
+        else *ns = v * NS_PER_S;
+        return 0;
+    }
+    if (ty != JSMN_STRING) return -1;
+    return clock_parse_iso(p, len, ns);
+}
+
+static int s_bool_false(const jtok_t *d, int i)
+{
+    return jtok_type(d, i) == JSMN_PRIMITIVE && jtok_eq(d, i, "false");
+}
+
+/* Read a ladder [[px,sz],..] at token ARR into OUT (at most MAX), prices at PSCALE, sizes at
+ * SSCALE; levels with size 0 are dropped. Returns the count, or -1 if malformed; *dropped
+ * counts levels beyond MAX. */
+static int s_ladder(const jtok_t *d, int arr, int pscale, int sscale, lvl_t *out, int max,
+                    uint64_t *dropped)
+{
+    if (jtok_type(d, arr) != JSMN_ARRAY) return -1;
+    int n = jtok_size(d, arr), k = 0, i = arr + 1;
+    for (int e = 0; e < n; e++) {
+        if (jtok_type(d, i) != JSMN_ARRAY || jtok_size(d, i) < 2) return -1;
+        int64_t px, sz;
+        if (jtok_fixed(d, i + 1, pscale, &px) < 0 ||
+            jtok_fixed(d, jtok_skip(d, i + 1), sscale, &sz) < 0 || px <= 0 || sz < 0)
+            return -1;
+        if (sz > 0) {
+            if (k < max) out[k++] = (lvl_t){px, sz};
+            else if (dropped) (*dropped)++;
+        }
+        i = jtok_skip(d, i);
+    }
+    return k;
+}
+
+static int s_cmp_desc(const void *a, const void *b)
+{
+    const lvl_t *x = a, *y = b;
+    return x->px < y->px ? 1 : x->px > y->px ? -1 : 0;
+}
+
+static int s_on_quote(tick_t *t, const bus_msg_t *m, venue_t *v)
+{
+    jtok_t *d = &t->d;
+    int64_t bid = 0, ask = 0;
+    int ib = jtok_get(d, 0, "bid"), ia = jtok_get(d, 0, "ask");
+    int hb = ib >= 0 && !jtok_is_null(d, ib), ha = ia >= 0 && !jtok_is_null(d, ia);
+    if ((hb && jtok_fixed(d, ib, 8, &bid) < 0) || (ha && jtok_fixed(d, ia, 8, &ask) < 0)) return -1;
+    v->has_quote = 1;
+    v->q_has_bid = hb && bid > 0;
+    v->q_has_ask = ha && ask > 0;
+    v->q_bid = bid;
+    v->q_ask = ask;
+    v->q_rx = m->ts_rx;
+    v->q_ex = m->ts_ex;
+    return 1;
+}
+
+static int s_on_book(tick_t *t, const bus_msg_t *m, venue_t *v)
+{
+    jtok_t *d = &t->d;
+    int ib = jtok_get(d, 0, "bids"), ia = jtok_get(d, 0, "asks");
+    int nb = ib >= 0 && !jtok_is_null(d, ib)
+                 ? s_ladder(d, ib, 8, 8, v->bids, LEVELS_MAX, &v->dropped_levels) : 0;
+    int na = ia >= 0 && !jtok_is_null(d, ia)
+                 ? s_ladder(d, ia, 8, 8, v->asks, LEVELS_MAX, &v->dropped_levels) : 0;
+    v->has_book = 1;
+    v->b_rx = m->ts_rx;
+    v->b_ex = m->ts_ex;
+    if (nb < 0 || na < 0) { /* keep the time (the feed is alive) but not the content */
+        v->nb = v->na = 0;
+        v->book_valid = 0;
+        return -1;
+    }
+    v->nb = nb;
+    v->na = na;
+    v->book_valid = !s_bool_false(d, jtok_get(d, 0, "valid"));
+    return 1;
+}
+
+static market_t *s_market(tick_t *t, const char *tk, size_t n, int create)
+{
+    market_t *free_slot = NULL;
+    if (n == 0 || n >= sizeof t->market[0].ticker) return NULL;
+    for (int i = 0; i < MARKETS_MAX; i++) {
+        market_t *mk = &t->market[i];
+        if (!mk->used) {
+            if (!free_slot) free_slot = mk;
+            continue;
+        }
+        if (strlen(mk->ticker) == n && !memcmp(mk->ticker, tk, n)) return mk;
+    }
+    if (!create) return NULL;
+    if (!free_slot) { /* evict the market that closed longest ago */
+        for (int i = 0; i < MARKETS_MAX; i++)
+            if (!free_slot || t->market[i].close_ns < free_slot->close_ns)
+                free_slot = &t->market[i];
+    }
+    memset(free_slot, 0, sizeof *free_slot);
+    free_slot->used = 1;
+    memcpy(free_slot->ticker, tk, n);
+    free_slot->open_ns = free_slot->close_ns = free_slot->exp_ns = -1;
+    return free_slot;
+}
+
+static int s_on_kalshi_market(tick_t *t, const bus_msg_t *m, market_t *mk)
+{
+    jtok_t *d = &t->d;
+    static const char *const k_status[] = {"status", NULL};
+    static const char *const k_open[] = {"open_time", "open_ts", NULL};
+    static const char *const k_close[] = {"close_time", "close_ts", NULL};
+    static const char *const k_exp[] = {"expected_expiration_time", "expected_expiration_ts",
+                                        NULL};
+    static const char *const k_strike[] = {"floor_strike", "strike", NULL};
+    static const char *const k_result[] = {"result", NULL};
+    static const char *const k_expval[] = {"expiration_value", NULL};
+    int i, bad = 0;
+    if ((i = s_get_any(d, 0, k_status)) >= 0) jtok_str(d, i, mk->status, sizeof mk->status);
+    if ((i = s_get_any(d, 0, k_open)) >= 0 && s_time(d, i, &mk->open_ns) < 0) bad = 1;
+    if ((i = s_get_any(d, 0, k_close)) >= 0 && s_time(d, i, &mk->close_ns) < 0) bad = 1;
+    if ((i = s_get_any(d, 0, k_exp)) >= 0 && s_time(d, i, &mk->exp_ns) < 0) bad = 1;
+    if ((i = s_get_any(d, 0, k_strike)) >= 0) {
+        if (jtok_fixed(d, i, 8, &mk->strike) == 0 && mk->strike > 0) mk->has_strike = 1;
+        else bad = 1;
+    }
+    if ((i = s_get_any(d, 0, k_result)) >= 0) jtok_str(d, i, mk->result, sizeof mk->result);
+    if ((i = s_get_any(d, 0, k_expval)) >= 0) {
+        size_t len;
+        jtok_text(d, i, &len);
+        if (len == 0) { /* "" before settlement */
+        } else if (jtok_fixed(d, i, 8, &mk->expval) == 0 && mk->expval > 0) mk->has_expval = 1;
+        else bad = 1;
+    }
+    mk->mk_rx = m->ts_rx;
+    return bad ? -1 : 1;
+}
+
+static int s_on_kalshi_book(tick_t *t, const bus_msg_t *m, market_t *mk)
+{
+    jtok_t *d = &t->d;
+    static const char *const k_yes[] = {"yes", "yes_bids", "yes_dollars", "yes_dollars_fp", NULL};
+    static const char *const k_no[] = {"no", "no_bids", "no_dollars", "no_dollars_fp", NULL};
+    int iy = s_get_any(d, 0, k_yes), in = s_get_any(d, 0, k_no);
+    int ny = iy >= 0 ? s_ladder(d, iy, 4, 2, mk->yes, KLEVELS_MAX, NULL) : 0;
+    int nn = in >= 0 ? s_ladder(d, in, 4, 2, mk->no, KLEVELS_MAX, NULL) : 0;
+    mk->has_book = 1;
+    mk->book_rx = m->ts_rx;
+    mk->book_pub = m->ts_pub;
+    if (ny < 0 || nn < 0) {
+        mk->ny = mk->nn = 0;
+        mk->book_valid = 0;
+        return -1;
+    }
+    mk->ny = ny;
+    mk->nn = nn;
+    qsort(mk->yes, (size_t)ny, sizeof mk->yes[0], s_cmp_desc);
+    qsort(mk->no, (size_t)nn, sizeof mk->no[0], s_cmp_desc);
+    mk->book_valid = !s_bool_false(d, jtok_get(d, 0, "valid"));
+    int i;
+    mk->has_yes_ask = (i = jtok_get(d, 0, "yes_ask")) >= 0 && jtok_fixed(d, i, 4, &mk->yes_ask_msg) == 0;
+    mk->has_no_ask = (i = jtok_get(d, 0, "no_ask")) >= 0 && jtok_fixed(d, i, 4, &mk->no_ask_msg) == 0;
+    return 1;
+}
+
+static int s_on_kalshi_ticker(tick_t *t, const bus_msg_t *m, market_t *mk)
+{
+    jtok_t *d = &t->d;
+    static const char *const k_last[] = {"last_price", "last_price_dollars", "price", NULL};
+    static const char *const k_vol[] = {"volume", "volume_fp", NULL};
+    static const char *const k_oi[] = {"open_interest", "open_interest_fp", NULL};
+    int i, bad = 0;
+    if ((i = s_get_any(d, 0, k_last)) >= 0) {
+        if (jtok_fixed(d, i, 4, &mk->last) == 0) mk->has_last = 1;
+        else bad = 1;
+    }
+    if ((i = s_get_any(d, 0, k_vol)) >= 0) {
+        if (jtok_fixed(d, i, 2, &mk->vol) == 0) mk->has_vol = 1;
+        else bad = 1;
+    }
+    if ((i = s_get_any(d, 0, k_oi)) >= 0) {
+        if (jtok_fixed(d, i, 2, &mk->oi) == 0) mk->has_oi = 1;
+        else bad = 1;
+    }
+    mk->tk_rx = m->ts_rx;
+    return bad ? -1 : 1;
+}
+
+static int s_on_index(tick_t *t, const bus_msg_t *m)
+{
+    jtok_t *d = &t->d;
+    static const char *const k_time[] = {"time_ms", "time", "ts_ms", NULL};
+    int64_t v, at;
+    int i = jtok_get(d, 0, "value");
+    if (i < 0 || jtok_fixed(d, i, IDX, &v) < 0 || v <= 0) return -1;
+    if ((i = s_get_any(d, 0, k_time)) < 0 || s_time(d, i, &at) < 0)
+        at = m->ts_ex >= 0 ? m->ts_ex : m->ts_rx;
+    t->has_official = 1;
+    t->official = v;
+    t->official_rx = m->ts_rx;
+    t->official_sec = at / NS_PER_S;
+    sample_t *s = &t->off_ring[t->official_sec % RING];
+    s->sec = t->official_sec;
+    s->v = (double)v / 1e10;
+    static const char *const k_avg[] = {"avg_60s", "avg_60s_value", NULL};
+    i = s_get_any(d, 0, k_avg);
+    if (jtok_type(d, i) == JSMN_OBJECT) i = jtok_get(d, i, "value");
+    t->has_avg60 = i >= 0 && jtok_fixed(d, i, IDX, &t->avg60) == 0;
+    i = jtok_get(d, 0, "settle_avg_60s");
+    if (jtok_type(d, i) == JSMN_OBJECT) {
+        int64_t v2, end = 0;
+        int iv = jtok_get(d, i, "value"), ie = jtok_get(d, i, "window_end_ms");
+        if (jtok_fixed(d, iv, IDX, &v2) == 0 && v2 > 0) {
+            t->has_kavg = 1;
+            t->kavg = v2;
+            t->kavg_end_s = jtok_int(d, ie, &end) == 0 ? end / 1000 : t->official_sec + 1;
+        }
+    }
+    return 1;
+}
+
+static void s_event_begin(tick_t *t, const char *kind, int64_t ts_s)
+{
+    char iso[40];
+    jw_fragment(&t->ev);
+    jw_kstr(&t->ev, "type", kind);
+    jw_kstr(&t->ev, "ts", clock_fmt_iso(ts_s * NS_PER_S, iso, sizeof iso));
+}
+
+static void s_event_send(tick_t *t, const char *kind)
+{
+    char topic[64];
+    snprintf(topic, sizeof topic, "event.%s", kind);
+    t->st.events++;
+    if (t->emit) t->emit(topic, t->ev.buf, t->ev.len, t->arg);
+}
+
+int tick_on_msg(tick_t *t, const bus_msg_t *m)
+{
+    t->st.msgs++;
+    if (m->lost) {
+        t->st.bus_lost += m->lost;
+        t->st.bus_gaps++;
+        t->lost_since_tick += m->lost;
+        s_event_begin(t, "gap", m->ts_rx / NS_PER_S);
+        jw_kstr(&t->ev, "kind", "bus");
+        jw_kstr(&t->ev, "from_src", m->src);
+        jw_kstr(&t->ev, "from_epoch", m->epoch);
+        jw_kuint(&t->ev, "lost", m->lost);
+        jw_kuint(&t->ev, "before_seq", m->seq);
+        jw_kstr(&t->ev, "why", "bus seq jump (subscriber fell behind or reconnected)");
+        s_event_send(t, "gap");
+    }
+    if (m->restarted) t->st.restarts++;
+    const char *tp = m->topic;
+    size_t tl = m->topic_len;
+    int is_quote = tl > 6 && !memcmp(tp, "quote.", 6), is_book = tl > 5 && !memcmp(tp, "book.", 5);
+    int kind = 0; /* 1 market, 2 book, 3 ticker */
+    const char *rest = NULL;
+    if (tl > 14 && !memcmp(tp, "kalshi.market.", 14)) kind = 1, rest = tp + 14;
+    else if (tl > 12 && !memcmp(tp, "kalshi.book.", 12)) kind = 2, rest = tp + 12;
+    else if (tl > 14 && !memcmp(tp, "kalshi.ticker.", 14)) kind = 3, rest = tp + 14;
+    int is_index = tl == 10 && !memcmp(tp, "index.brti", 10);
+    if (!is_quote && !is_book && !kind && !is_index) {
+        t->st.ignored++;
+        return 0;
+    }
+    if (jtok_parse(&t->d, m->body, m->body_len) < 0 || jtok_type(&t->d, 0) != JSMN_OBJECT) {
+        t->st.bad++;
+        log_warnx_rl("bad json topic=%s src=%s", m->topic, m->src);
+        return -1;
+    }
+    int rc;
+    if (is_quote || is_book) {
+        const char *vn = tp + (is_quote ? 6 : 5), *dot = memchr(vn, '.', tl - (size_t)(vn - tp));
+        size_t vl = dot ? (size_t)(dot - vn) : tl - (size_t)(vn - tp);
+        venue_t *v = s_venue(t, vn, vl);
+        if (!v) {
+            t->st.ignored++;
+            return 0;
+        }
+        v->msgs++;
+        rc = is_quote ? s_on_quote(t, m, v) : s_on_book(t, m, v);
+    } else if (is_index) {
+        rc = s_on_index(t, m);
+    } else {
+        market_t *mk = s_market(t, rest, tl - (size_t)(rest - tp), 1);
+        if (!mk) rc = -1;
+        else if (kind == 1) rc = s_on_kalshi_market(t, m, mk);
+        else if (kind == 2) rc = s_on_kalshi_book(t, m, mk);
+        else rc = s_on_kalshi_ticker(t, m, mk);
+    }
+    if (rc < 0) {
+        t->st.bad++;
+        log_warnx_rl("bad message topic=%s src=%s seq=%llu", m->topic, m->src,
+                     (unsigned long long)m->seq);
+    }
+    return rc;
+}
+
+/* ---- the record ---- */
+
+typedef struct {
+    int ok, has_bid, has_ask, has_lag;
+    int64_t bid, ask, age_ns, lag_ns, last_rx;
+    const char *reason;
+} vview_t;
+
+static void s_venue_view(const tick_t *t, const venue_t *v, int64_t now, vview_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->age_ns = o->lag_ns = -1;
+    if (!v->has_quote && !v->has_book) {
+        o->reason = "no data";
+        return;
+    }
+    int use_quote = v->has_quote && (!v->has_book || v->q_rx >= v->b_rx);
+    o->last_rx = use_quote ? v->q_rx : v->b_rx;
+    if (v->has_book && v->b_rx > o->last_rx) o->last_rx = v->b_rx;
+    o->age_ns = now - o->last_rx;
+    int64_t ex = use_quote ? v->q_ex : v->b_ex, rx = use_quote ? v->q_rx : v->b_rx;
+    if (ex >= 0) o->has_lag = 1, o->lag_ns = rx - ex;
+    if (use_quote) {
+        o->has_bid = v->q_has_bid, o->bid = v->q_bid;
+        o->has_ask = v->q_has_ask, o->ask = v->q_ask;
+    } else {
+        for (int i = 0; i < v->nb; i++)
+            if (!o->has_bid || v->bids[i].px > o->bid) o->has_bid = 1, o->bid = v->bids[i].px;
+        for (int i = 0; i < v->na; i++)
+            if (!o->has_ask || v->asks[i].px < o->ask) o->has_ask = 1, o->ask = v->asks[i].px;
+    }
+    if (v->has_book && !v->book_valid && v->b_rx >= o->last_rx) o->reason = "invalid book";
+    else if ((double)o->age_ns >= t->cfg.stale_s * NS_PER_S) o->reason = "stale";
+    else if (!o->has_bid || !o->has_ask) o->reason = "empty side";
+    else if (o->bid >= o->ask) o->reason = "crossed";
+    else o->ok = 1;
+}
+
+/* Mid at 1e-9 (exact: (bid + ask) / 2 at 1e-8 needs one more digit). */
+static int64_t s_mid9(const vview_t *v) { return (v->bid + v->ask) * 5; }
+
+static void s_reason(jw_t *w, int *open, const char *field, const char *why)
+{
+    if (!*open) {
+        jw_key(w, "reasons");
+        jw_obj(w);
+        *open = 1;
+    }
+    jw_kstr(w, field, why);
+}
+
+static double s_window_avg(const sample_t *ring, int64_t from, int64_t to, int *n)
+{
+    double sum = 0;
+    *n = 0;
+    for (int64_t s = from; s <= to; s++) {
+        const sample_t *x = &ring[s % RING];
+        if (x->sec == s) sum += x->v, (*n)++;
+    }
+    return *n ? sum / *n : NAN;
+}
+
+static void s_kdbl_or_null(jw_t *w, const char *k, double v, int prec)
+{
+    if (isfinite(v)) jw_kdbl(w, k, v, prec);
+    else jw_knull(w, k);
+}
+
+static void s_kiso(jw_t *w, const char *k, int64_t ns)
+{
+    char iso[40];
+    if (ns < 0) jw_knull(w, k);
+    else jw_kstr(w, k, clock_fmt_iso(ns, iso, sizeof iso));
+}
+
+static int s_market_listed(const market_t *mk, int64_t ts_s)
+{
+    if (!mk->used) return 0;
+    if (mk->open_ns >= 0) return ts_s * NS_PER_S >= mk->open_ns;
+    return !strcmp(mk->status, "active") || !strcmp(mk->status, "open");
+}
+
+static void s_emit_market_events(tick_t *t, market_t *mk, int64_t ts_s)
+{
+    if (!mk->opened) {
+        mk->opened = 1;
+        s_event_begin(t, "market_open", ts_s);
+        jw_kstr(&t->ev, "ticker", mk->ticker);
+        jw_kstr(&t->ev, "status", mk->status);
+        s_kiso(&t->ev, "open_time", mk->open_ns);
+        s_kiso(&t->ev, "close_time", mk->close_ns);
+        s_kiso(&t->ev, "expected_expiration_time", mk->exp_ns);
+        if (mk->has_strike) jw_kfixed(&t->ev, "strike", mk->strike, 8, 0);
+        else jw_knull(&t->ev, "strike");
+        s_event_send(t, "market_open");
+    }
+    if (mk->has_strike && (!mk->strike_sent || mk->strike_sent_val != mk->strike)) {
+        s_event_begin(t, "strike_set", ts_s);
+        jw_kstr(&t->ev, "ticker", mk->ticker);
+        jw_kfixed(&t->ev, "strike", mk->strike, 8, 0);
+        if (mk->strike_sent) jw_kfixed(&t->ev, "previous", mk->strike_sent_val, 8, 0);
+        s_kiso(&t->ev, "close_time", mk->close_ns);
+        mk->strike_sent = 1;
+        mk->strike_sent_val = mk->strike;
+        s_event_send(t, "strike_set");
+    }
+    if (mk->close_ns < 0) return;
+    int64_t close_s = mk->close_ns / NS_PER_S;
+    if (!mk->frozen && ts_s >= close_s + t->cfg.settle_grace_s) {
+        int64_t from = close_s - t->cfg.settle_window_s, to = close_s - 1;
+        mk->avg_off = s_window_avg(t->off_ring, from, to, &mk->n_off);
+        mk->avg_proxy = s_window_avg(t->proxy_ring, from, to, &mk->n_proxy);
+        mk->frozen = 1;
+    }
+    int final = mk->has_expval && mk->result[0];
+    if (mk->frozen && !mk->settled && (final || ts_s >= close_s + t->cfg.settle_timeout_s)) {
+        mk->settled = 1;
+        mk->settled_s = ts_s;
+        jw_t *w = &t->ev;
+        int ro = 0;
+        s_event_begin(t, "settlement", ts_s);
+        jw_kstr(w, "ticker", mk->ticker);
+        s_kiso(w, "close_time", mk->close_ns);
+        s_kiso(w, "window_from", (close_s - t->cfg.settle_window_s) * NS_PER_S);
+        s_kiso(w, "window_to", (close_s - 1) * NS_PER_S);
+        if (mk->has_strike) jw_kfixed(w, "strike", mk->strike, 8, 0);
+        else jw_knull(w, "strike");
+        s_kdbl_or_null(w, "official_avg", mk->avg_off, 8);
+        jw_kint(w, "official_n", mk->n_off);
+        s_kdbl_or_null(w, "proxy_avg", mk->avg_proxy, 8);
+        jw_kint(w, "proxy_n", mk->n_proxy);
+        /* Kalshi's own running window average, if its window ended at this close */
+        if (t->has_kavg && t->kavg_end_s == close_s) jw_kfixed(w, "kalshi_window_avg", t->kavg, IDX, 2);
+        else jw_knull(w, "kalshi_window_avg");
+        jw_kstr(w, "proxy_method", t->cfg.method == TICK_METHOD_RTI ? "rti" : "median");
+        double ev = mk->has_expval ? (double)mk->expval / PX8 : NAN;
+        if (mk->has_expval) jw_kfixed(w, "expiration_value", mk->expval, 8, 0);
+        else jw_knull(w, "expiration_value");
+        if (mk->result[0]) jw_kstr(w, "result", mk->result);
+        else jw_knull(w, "result");
+        jw_kstr(w, "status", mk->status);
+        s_kdbl_or_null(w, "proxy_err_bps", (mk->avg_proxy - ev) / ev * 1e4, 3);
+        s_kdbl_or_null(w, "official_err_bps", (mk->avg_off - ev) / ev * 1e4, 3);
+        if (mk->has_strike && isfinite(mk->avg_proxy)) {
+            /* what the proxy alone would have settled: greater_or_equal the strike */
+            int yes = mk->avg_proxy >= (double)mk->strike / PX8;
+            jw_kstr(w, "proxy_result", yes ? "yes" : "no");
+        } else {
+            jw_knull(w, "proxy_result");
+        }
+        if (!mk->has_expval) s_reason(w, &ro, "expiration_value", final ? "missing" : "timeout");
+        if (!mk->result[0]) s_reason(w, &ro, "result", "not published by Kalshi in time");
+        if (!mk->n_off) s_reason(w, &ro, "official_avg", "no official value in the window");
+        if (!mk->n_proxy) s_reason(w, &ro, "proxy_avg", "no proxy value in the window");
+        if (ro) jw_obj_end(w);
+        s_event_send(t, "settlement");
+    }
+}
+
+/* Kalshi price (1e-4 $) as cents (a sub-cent price prints 0.5) and as dollars. */
+static void s_kcents(jw_t *w, const char *k, int has, int64_t px)
+{
+    if (has) jw_kfixed(w, k, px, 2, 0);
+    else jw_knull(w, k);
+}
+
+static void s_kdollars(jw_t *w, const char *k, int has, int64_t px)
+{
+    if (has) jw_kfixed(w, k, px, 4, 2);
+    else jw_knull(w, k);
+}
+
+static void s_write_book(jw_t *w, const char *k, const lvl_t *l, int n, int max)
+{
+    jw_key(w, k);
+    jw_arr(w);
+    for (int i = 0; i < n && i < max; i++) {
+        jw_arr(w);
+        jw_fixed(w, l[i].px, 2, 0);
+        jw_fixed(w, l[i].sz, 2, 0);
+        jw_arr_end(w);
+    }
+    jw_arr_end(w);
+}
+
+static void s_write_market(tick_t *t, jw_t *w, market_t *mk, int64_t ts_s, int64_t now)
+{
+    int ro = 0;
+    jw_obj(w);
+    jw_kstr(w, "ticker", mk->ticker);
+    jw_kstr(w, "status", mk->status[0] ? mk->status : "unknown");
+    if (mk->has_strike) jw_kfixed(w, "strike", mk->strike, 8, 0);
+    else jw_knull(w, "strike");
+    int64_t age = mk->has_book ? now - mk->book_rx : -1;
+    /* feed-kalshi republishes an unchanged book each second with the ts_rx of its last change:
+     * liveness is the publication, book_age_ms the age of the content */
+    int fresh = mk->has_book && mk->book_valid &&
+                (double)(now - mk->book_pub) < t->cfg.kalshi_stale_s * NS_PER_S;
+    int hyb = fresh && mk->ny > 0, hnb = fresh && mk->nn > 0;
+    int64_t yb = hyb ? mk->yes[0].px : 0, nb = hnb ? mk->no[0].px : 0;
+    int hya = hnb || (fresh && mk->has_yes_ask), hna = hyb || (fresh && mk->has_no_ask);
+    int64_t ya = hnb ? KPX - nb : mk->yes_ask_msg, na = hyb ? KPX - yb : mk->no_ask_msg;
+    s_kcents(w, "yes_bid", hyb, yb);
+    s_kcents(w, "yes_ask", hya, ya);
+    s_kcents(w, "no_bid", hnb, nb);
+    s_kcents(w, "no_ask", hna, na);
+    s_kdollars(w, "yes_bid_dollars", hyb, yb);
+    s_kdollars(w, "yes_ask_dollars", hya, ya);
+    s_kdollars(w, "no_bid_dollars", hnb, nb);
+    s_kdollars(w, "no_ask_dollars", hna, na);
+    s_kcents(w, "last_price", mk->has_last, mk->last);
+    s_kdollars(w, "last_price_dollars", mk->has_last, mk->last);
+    if (mk->has_vol) jw_kfixed(w, "volume", mk->vol, 2, 0);
+    else jw_knull(w, "volume");
+    if (mk->has_oi) jw_kfixed(w, "open_interest", mk->oi, 2, 0);
+    else jw_knull(w, "open_interest");
+    s_kiso(w, "open_time", mk->open_ns);
+    s_kiso(w, "close_time", mk->close_ns);
+    s_kiso(w, "expected_expiration_time", mk->exp_ns);
+    int64_t to_close = mk->close_ns >= 0 ? mk->close_ns / NS_PER_S - ts_s : 0;
+    int64_t left = mk->exp_ns >= 0 ? mk->exp_ns / NS_PER_S - ts_s : 0;
+    if (mk->close_ns >= 0) jw_kint(w, "secs_to_close", to_close > 0 ? to_close : 0);
+    else jw_knull(w, "secs_to_close");
+    if (mk->exp_ns >= 0) jw_kint(w, "secs_left", left > 0 ? left : 0);
+    else jw_knull(w, "secs_left");
+    jw_kbool(w, "post_close", mk->close_ns >= 0 && to_close <= 0);
+    if (fresh) {
+        s_write_book(w, "yes_book", mk->yes, mk->ny, t->cfg.book_levels);
+        s_write_book(w, "no_book", mk->no, mk->nn, t->cfg.book_levels);
+    } else {
+        jw_knull(w, "yes_book");
+        jw_knull(w, "no_book");
+    }
+    if (mk->has_book) jw_kint(w, "book_age_ms", age / NS_PER_MS);
+    else jw_knull(w, "book_age_ms");
+    jw_kstr(w, "result", mk->result);
+    if (mk->has_expval) jw_kfixed(w, "expiration_value", mk->expval, 8, 0);
+    else jw_knull(w, "expiration_value");
+    const char *bw = !mk->has_book ? "no book yet" : !mk->book_valid ? "book invalid (feed resync)"
+                     : !fresh ? "book stale" : NULL;
+    if (bw) s_reason(w, &ro, "book", bw);
+    else if (!hyb || !hnb) s_reason(w, &ro, "book", "empty side");
+    if (!mk->has_strike) s_reason(w, &ro, "strike", "not published yet");
+    if (!mk->has_last) s_reason(w, &ro, "last_price", "no ticker message yet");
+    if (mk->close_ns < 0) s_reason(w, &ro, "close_time", "unknown");
+    if (ro) jw_obj_end(w);
+    jw_obj_end(w);
+}
+
+void tick_gap(tick_t *t, int64_t from_s, int64_t to_s, const char *why)
+{
+    s_event_begin(t, "gap", to_s + 1);
+    jw_kstr(&t->ev, "kind", "ticks");
+    s_kiso(&t->ev, "from", from_s * NS_PER_S);
+    s_kiso(&t->ev, "to", to_s * NS_PER_S);
+    jw_kint(&t->ev, "n", to_s - from_s + 1);
+    jw_key(&t->ev, "seconds");
+    jw_arr(&t->ev);
+    char iso[40];
+    for (int64_t s = from_s; s <= to_s && s < from_s + 120; s++)
+        jw_str(&t->ev, clock_fmt_iso(s * NS_PER_S, iso, sizeof iso));
+    jw_arr_end(&t->ev);
+    jw_kbool(&t->ev, "seconds_truncated", to_s - from_s + 1 > 120);
+    jw_kstr(&t->ev, "why", why);
+    s_event_send(t, "gap");
+}
+
+void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
+{
+    const tick_cfg_t *c = &t->cfg;
+    char iso[40];
+    int ro = 0;
+    vview_t vv[VENUES_MAX];
+    rti_venue_t rv[VENUES_MAX], mv[VENUES_MAX];
+    rti_level_t top[VENUES_MAX][2];
+    int nrv = 0, nmv = 0, lvpos = 0;
+    double now_s = (double)now / NS_PER_S;
+
+    /* venues: the tick's own view, the RTI input (books) and the median input (touches) */
+    for (int i = 0; i < t->nvenue; i++) {
+        venue_t *v = &t->venue[i];
+        s_venue_view(t, v, now, &vv[i]);
+        if (nrv < RTI_VENUES_MAX && (v->has_book || i < (int)ARRAY_LEN(s_known_venues))) {
+            rti_venue_t *r = &rv[nrv++];
+            memset(r, 0, sizeof *r);
+            r->name = v->name;
+            r->time_s = v->has_book ? (double)v->b_rx / NS_PER_S : NAN;
+            if (v->has_book && v->book_valid) {
+                r->bids = &t->lv[lvpos];
+                for (int k = 0; k < v->nb && lvpos < 2 * LEVELS_MAX; k++)
+                    t->lv[lvpos++] = (rti_level_t){(double)v->bids[k].px / PX8,
+                                                   (double)v->bids[k].sz / PX8};
+                r->n_bids = (int)(&t->lv[lvpos] - r->bids);
+                r->asks = &t->lv[lvpos];
+                for (int k = 0; k < v->na && lvpos < 2 * LEVELS_MAX; k++)
+                    t->lv[lvpos++] = (rti_level_t){(double)v->asks[k].px / PX8,
+                                                   (double)v->asks[k].sz / PX8};
+                r->n_asks = (int)(&t->lv[lvpos] - r->asks);
+            }
+        }
+        if (vv[i].ok && nmv < RTI_VENUES_MAX) {
+            top[nmv][0] = (rti_level_t){(double)vv[i].bid / PX8, 1};
+            top[nmv][1] = (rti_level_t){(double)vv[i].ask / PX8, 1};
+            mv[nmv] = (rti_venue_t){v->name, (double)vv[i].last_rx / NS_PER_S, &top[nmv][0], 1,
+                                    &top[nmv][1], 1};
+            nmv++;
+        }
+    }
+    static rti_result_t res; /* large; one aggregator per process */
+    int rti_ok = nrv > 0 && rti_compute(&c->rti, t->rti, rv, nrv, now_s, &res) == 0;
+    const char *rti_why = nrv == 0 ? "no venue" : rti_ok ? NULL : res.reason;
+    double rti_v = rti_ok ? res.value_rounded : NAN;
+    rti_params_t mp = c->rti;
+    mp.stale_s = c->stale_s;
+    double med = nmv ? rti_median_mid(&mp, mv, nmv, now_s) : NAN;
+
+    double official_age = t->has_official ? (double)(now - t->official_rx) / NS_PER_S : INFINITY;
+    int off_fresh = t->has_official && official_age <= c->official_max_age_s;
+    double off_v = off_fresh ? (double)t->official / 1e10 : NAN;
+    double proxy = c->method == TICK_METHOD_RTI && isfinite(rti_v) ? rti_v : med;
+    const char *src = off_fresh ? "official" : isfinite(proxy)
+                      ? (c->method == TICK_METHOD_RTI && isfinite(rti_v) ? "rti" : "median")
+                      : NULL;
+    double brti = off_fresh ? off_v : proxy;
+    if (isfinite(proxy)) {
+        sample_t *s = &t->proxy_ring[ts_s % RING];
+        s->sec = ts_s;
+        s->v = proxy;
+    }
+
+    /* events due now (market_open, strike_set, settlement), then the record */
+    for (int i = 0; i < MARKETS_MAX; i++) {
+        market_t *mk = &t->market[i];
+        if (!s_market_listed(mk, ts_s)) continue;
+        s_emit_market_events(t, mk, ts_s);
+    }
+
+    jw_fragment(w);
+    jw_kstr(w, "type", "tick");
+    jw_kstr(w, "ts", clock_fmt_iso(ts_s * NS_PER_S, iso, sizeof iso));
+    jw_kuint(w, "tick_seq", ++t->st.ticks);
+    if (isfinite(brti)) {
+        if (off_fresh) jw_kfixed(w, "brti", t->official, IDX, 2);
+        else jw_kdbl(w, "brti", brti, 8);
+        jw_kstr(w, "brti_src", src);
+    } else {
+        jw_knull(w, "brti");
+        jw_knull(w, "brti_src");
+    }
+    if (off_fresh) jw_kfixed(w, "brti_official", t->official, IDX, 2);
+    else jw_knull(w, "brti_official");
+    if (t->has_official) jw_kint(w, "brti_official_age_ms", (now - t->official_rx) / NS_PER_MS);
+    else jw_knull(w, "brti_official_age_ms");
+    s_kdbl_or_null(w, "brti_rti", rti_v, c->rti.decimals);
+    s_kdbl_or_null(w, "brti_median", med, 8);
+    s_kdbl_or_null(w, "rti_err_bps", (rti_v - off_v) / off_v * 1e4, 3);
+    s_kdbl_or_null(w, "median_err_bps", (med - off_v) / off_v * 1e4, 3);
+    if (t->has_official && t->has_avg60) jw_kfixed(w, "brti_official_avg_60s", t->avg60, IDX, 2);
+    for (size_t i = 0; i < ARRAY_LEN(s_known_venues); i++) {
+        if (vv[i].ok) jw_kfixed(w, s_known_venues[i], s_mid9(&vv[i]), 9, 2);
+        else jw_knull(w, s_known_venues[i]);
+    }
+    jw_key(w, "venues");
+    jw_obj(w);
+    for (int i = 0; i < t->nvenue; i++) {
+        vview_t *x = &vv[i];
+        jw_key(w, t->venue[i].name);
+        jw_obj(w);
+        if (x->has_bid) jw_kfixed(w, "bid", x->bid, 8, 1);
+        else jw_knull(w, "bid");
+        if (x->has_ask) jw_kfixed(w, "ask", x->ask, 8, 1);
+        else jw_knull(w, "ask");
+        if (x->age_ns >= 0) jw_kint(w, "age_ms", x->age_ns / NS_PER_MS);
+        else jw_knull(w, "age_ms");
+        if (x->has_lag) jw_kint(w, "lag_ms", x->lag_ns / NS_PER_MS);
+        else jw_knull(w, "lag_ms");
+        jw_kbool(w, "ok", x->ok);
+        if (x->reason) jw_kstr(w, "reason", x->reason);
+        for (int k = 0; rti_ok && k < res.n_venues; k++)
+            if (!strcmp(res.venue[k].name, t->venue[i].name))
+                jw_kstr(w, "rti", rti_status_name(res.venue[k].status));
+        jw_obj_end(w);
+    }
+    jw_obj_end(w);
+
+    jw_key(w, "markets");
+    jw_arr(w);
+    int nmk = 0;
+    for (int i = 0; i < MARKETS_MAX; i++) {
+        market_t *mk = &t->market[i];
+        if (!s_market_listed(mk, ts_s)) continue;
+        if (mk->settled && ts_s - mk->settled_s > c->market_keep_s) {
+            mk->used = 0; /* settlement final and reported: stop following it */
+            continue;
+        }
+        s_write_market(t, w, mk, ts_s, now);
+        nmk++;
+    }
+    jw_arr_end(w);
+
+    /* settlement window of the next close within settle_window_s */
+    market_t *sw = NULL;
+    for (int i = 0; i < MARKETS_MAX; i++) {
+        market_t *mk = &t->market[i];
+        if (!mk->used || mk->close_ns < 0) continue;
+        int64_t cs = mk->close_ns / NS_PER_S;
+        if (ts_s >= cs - c->settle_window_s && ts_s <= cs && (!sw || mk->close_ns < sw->close_ns))
+            sw = mk;
+    }
+    jw_key(w, "settle");
+    jw_obj(w);
+    if (sw) {
+        int64_t cs = sw->close_ns / NS_PER_S, to = ts_s < cs ? ts_s : cs - 1;
+        int n_off, n_px;
+        double ao = s_window_avg(t->off_ring, cs - c->settle_window_s, to, &n_off);
+        double ap = s_window_avg(t->proxy_ring, cs - c->settle_window_s, to, &n_px);
+        jw_kstr(w, "ticker", sw->ticker);
+        s_kiso(w, "close_time", sw->close_ns);
+        s_kdbl_or_null(w, "window_avg_official", ao, 8);
+        s_kdbl_or_null(w, "window_avg_proxy", ap, 8);
+        jw_kint(w, "n", n_px);
+        jw_kint(w, "n_official", n_off);
+    } else {
+        jw_knull(w, "window_avg_official");
+        jw_knull(w, "window_avg_proxy");
+        jw_kint(w, "n", 0);
+    }
+    jw_obj_end(w);
+
+    jw_key(w, "health");
+    jw_obj(w);
+    jw_key(w, "stale");
+    jw_arr(w);
+    int nstale = 0, nok = 0;
+    for (int i = 0; i < t->nvenue; i++) {
+        if (vv[i].ok) nok++;
+        if (vv[i].reason && (!strcmp(vv[i].reason, "stale") || !strcmp(vv[i].reason, "no data"))) {
+            jw_str(w, t->venue[i].name);
+            nstale++;
+        }
+    }
+    if (!off_fresh) jw_str(w, "official"), nstale++;
+    jw_arr_end(w);
+    jw_kuint(w, "gaps", t->lost_since_tick);
+    jw_kuint(w, "gaps_total", t->st.bus_lost);
+    jw_kint(w, "venues_used", rti_ok ? res.n_used : nok);
+    jw_kint(w, "venues_ok", nok);
+    jw_kint(w, "markets", nmk);
+    jw_kbool(w, "rti_degraded", rti_ok && res.degraded);
+    jw_kstr(w, "state", off_fresh && nok == (int)ARRAY_LEN(s_known_venues) ? "ok"
+                        : isfinite(brti) ? "degraded" : "down");
+    for (int i = 0; i < t->nvenue; i++)
+        if (vv[i].reason) s_reason(w, &ro, t->venue[i].name, vv[i].reason);
+    if (!off_fresh)
+        s_reason(w, &ro, "brti_official", t->has_official ? "stale" : "no index.brti message");
+    if (!rti_ok) s_reason(w, &ro, "brti_rti", rti_why);
+    if (!isfinite(med)) s_reason(w, &ro, "brti_median", "no fresh uncrossed venue");
+    if (!isfinite(brti)) s_reason(w, &ro, "brti", "no official value and no proxy");
+    if (nmk == 0) s_reason(w, &ro, "markets", "no open Kalshi market known");
+    if (ro) jw_obj_end(w);
+    jw_obj_end(w);
+    t->lost_since_tick = 0;
+    t->last_ts = ts_s;
+}
+
+void tick_hb_detail(jw_t *w, void *arg)
+{
+    tick_t *t = arg;
+    jw_kuint(w, "ticks", t->st.ticks);
+    jw_kuint(w, "msgs", t->st.msgs);
+    jw_kuint(w, "bad", t->st.bad);
+    jw_kuint(w, "events", t->st.events);
+    jw_kuint(w, "bus_lost", t->st.bus_lost);
+    jw_kuint(w, "bus_gaps", t->st.bus_gaps);
+    jw_kuint(w, "restarts", t->st.restarts);
+    jw_key(w, "venues");
+    jw_obj(w);
+    for (int i = 0; i < t->nvenue; i++) {
+        jw_key(w, t->venue[i].name);
+        jw_obj(w);
+        jw_kuint(w, "msgs", t->venue[i].msgs);
+        jw_kuint(w, "dropped_levels", t->venue[i].dropped_levels);
+        jw_obj_end(w);
+    }
+    jw_obj_end(w);
+}
+
+/* ---- self-test ---- */
+
+static char s_test_ev[8192];
+
+static void s_test_emit(const char *topic, const char *body, size_t len, void *arg)
+{
+    (void)arg;
+    size_t k = strlen(s_test_ev);
+    snprintf(s_test_ev + k, sizeof s_test_ev - k, "%s {%.*s}\n", topic, (int)len, body);
+}
+
+static void s_test_msg(tick_t *t, const char *topic, int64_t rx, const char *fields)
+{
+    char body[4096];
+    bus_msg_t m;
+    memset(&m, 0, sizeof m);
+    snprintf(body, sizeof body,
+             "{\"src\":\"test\",\"epoch\":\"01\",\"seq\":1,\"ts_rx\":%lld,\"ts_ex\":null,"
+             "\"ts_pub\":%lld,%s}",
+             (long long)rx, (long long)rx, fields);
+    if (bus_envelope_parse(body, strlen(body), &m) < 0) abort();
+    m.topic = topic;
+    m.topic_len = strlen(topic);
+    m.body = body;
+    m.body_len = strlen(body);
+    tick_on_msg(t, &m);
+}
+
+static int s_expect(const char *what, const char *hay, const char *needle, int want)
+{
+    if ((strstr(hay, needle) != NULL) == want) return 0;
+    fprintf(stderr, "tick_test: %s: %s '%s' in %s\n", what, want ? "missing" : "unexpected",
+            needle, hay);
+    return -1;
+}
+
+int tick_test(void)
+{
+    int rc = 0;
+    tick_cfg_t cfg;
+    tick_cfg_default(&cfg);
+    cfg.rti.stale_s = 8;
+    tick_t *t = tick_new(&cfg, s_test_emit, NULL);
+    jw_t w;
+    jw_init(&w, 4096);
+    const int64_t T0 = 1795867380LL; /* 2026-11-28T12:03:00Z */
+    int64_t now = T0 * NS_PER_S;
+
+    /* nothing at all: still a line, everything null with reasons */
+    tick_write(t, T0, now, &w);
+    rc |= s_expect("empty", w.buf, "\"brti\":null", 1);
+    rc |= s_expect("empty", w.buf, "\"coinbase\":null", 1);
+    rc |= s_expect("empty", w.buf, "\"coinbase\":\"no data\"", 1);
+    rc |= s_expect("empty", w.buf, "\"state\":\"down\"", 1);
+    rc |= s_expect("empty", w.buf, "\"tick_seq\":1", 1);
+
+    /* three venues, kraken crossed; official fresh */
+    int64_t rx = now + 100 * NS_PER_MS;
+    s_test_msg(t, "book.coinbase.BTC-USD", rx,
+               "\"bids\":[[\"97034.00\",\"1.5\"],[\"97033.00\",\"2\"]],"
+               "\"asks\":[[\"97035.00\",\"1\"],[\"97036.00\",\"3\"]]");
+    s_test_msg(t, "book.kraken.BTC-USD", rx,
+               "\"bids\":[[97040.0,1]],\"asks\":[[97039.0,1]]");
+    s_test_msg(t, "quote.bitstamp.BTC-USD", rx,
+               "\"bid\":97032,\"bid_size\":1,\"ask\":97034.2,\"ask_size\":1");
+    s_test_msg(t, "index.brti", rx, "\"value\":97033.80,\"time\":1795867380000");
+    tick_write(t, T0 + 1, (T0 + 1) * NS_PER_S, &w);
+    rc |= s_expect("venues", w.buf, "\"coinbase\":97034.50", 1);
+    rc |= s_expect("venues", w.buf, "\"bitstamp\":97033.10", 1);
+    rc |= s_expect("crossed", w.buf, "\"kraken\":null", 1);
+    rc |= s_expect("crossed", w.buf, "\"kraken\":\"crossed\"", 1);
+    rc |= s_expect("official", w.buf, "\"brti\":97033.80,\"brti_src\":\"official\"", 1);
+    rc |= s_expect("median", w.buf, "\"brti_median\":97033.8,", 1);
+    rc |= s_expect("age", w.buf, "\"age_ms\":900", 1);
+
+    /* official stale after 2 s: falls back to rti (books of coinbase only -> rti may fail) */
+    tick_write(t, T0 + 4, (T0 + 4) * NS_PER_S, &w);
+    rc |= s_expect("fallback", w.buf, "\"brti_official\":null", 1);
+    rc |= s_expect("fallback", w.buf, "\"brti_official\":\"stale\"", 1);
+    rc |= s_expect("fallback", w.buf, "\"brti_src\":\"official\"", 0);
+    /* 6 s later every venue is stale for the tick (stale_s 5); the RTI still uses coinbase's
+     * book (its own L, here 8 s), then nothing */
+    tick_write(t, T0 + 7, (T0 + 7) * NS_PER_S, &w);
+    rc |= s_expect("stale", w.buf, "\"coinbase\":\"stale\"", 1);
+    rc |= s_expect("stale", w.buf, "\"stale\":[\"coinbase\",\"kraken\",\"bitstamp\",\"official\"]", 1);
+    rc |= s_expect("stale", w.buf, "\"brti_src\":\"rti\"", 1);
+    rc |= s_expect("stale", w.buf, "\"brti_median\":null", 1);
+    tick_write(t, T0 + 9, (T0 + 9) * NS_PER_S, &w);
+    rc |= s_expect("all stale", w.buf, "\"brti\":null", 1);
+    rc |= s_expect("all stale", w.buf, "\"brti_rti\":\"no valid venue\"", 1);
+
+    /* a Kalshi market: open event, strike event, prices in cents and dollars */
+    int64_t t1 = T0 + 10;
+    s_test_msg(t, "kalshi.market.KXBTC15M-26NOV280715-15", t1 * NS_PER_S,
+               "\"ticker\":\"KXBTC15M-26NOV280715-15\",\"status\":\"active\","
+               "\"open_time\":\"2026-11-28T12:00:00Z\",\"close_time\":\"2026-11-28T12:03:20Z\","
+               "\"expected_expiration_time\":\"2026-11-28T12:08:20Z\",\"floor_strike\":97012.47,"
+               "\"result\":\"\",\"expiration_value\":\"\",\"unknown\":{\"x\":[1,2]}");
+    s_test_msg(t, "kalshi.book.KXBTC15M-26NOV280715-15", t1 * NS_PER_S,
+               "\"yes\":[[\"0.5100\",\"300.00\"],[\"0.5200\",\"120.00\"]],"
+               "\"no\":[[0.46,80],[0.005,10]],\"valid\":true");
+    s_test_msg(t, "kalshi.ticker.KXBTC15M-26NOV280715-15", t1 * NS_PER_S,
+               "\"last_price\":0.53,\"volume\":1523,\"open_interest\":890");
+    s_test_ev[0] = '\0';
+    tick_write(t, t1, t1 * NS_PER_S + 2 * NS_PER_MS, &w);
+    rc |= s_expect("market", w.buf, "\"yes_bid\":52,\"yes_ask\":54,\"no_bid\":46,\"no_ask\":48", 1);
+    rc |= s_expect("market", w.buf, "\"yes_bid_dollars\":0.52,\"yes_ask_dollars\":0.54", 1);
+    rc |= s_expect("market", w.buf, "\"yes_book\":[[52,120],[51,300]],\"no_book\":[[46,80],[0.5,10]]", 1);
+    rc |= s_expect("market", w.buf, "\"last_price\":53,", 1);
+    rc |= s_expect("market", w.buf, "\"volume\":1523,\"open_interest\":890", 1);
+    rc |= s_expect("market", w.buf, "\"secs_to_close\":10,\"secs_left\":310", 1);
+    rc |= s_expect("market", w.buf, "\"strike\":97012.47", 1);
+    rc |= s_expect("settle", w.buf, "\"settle\":{\"ticker\":\"KXBTC15M-26NOV280715-15\"", 1);
+    rc |= s_expect("events", s_test_ev, "event.market_open", 1);
+    rc |= s_expect("events", s_test_ev, "event.strike_set", 1);
+
+    /* official values in the window, then close + settlement */
+    char f[200];
+    for (int64_t s = T0 + 11; s < T0 + 20; s++) {
+        snprintf(f, sizeof f, "\"value\":97100,\"time\":%lld", (long long)s * 1000);
+        s_test_msg(t, "index.brti", s * NS_PER_S, f);
+        s_test_msg(t, "quote.coinbase.BTC-USD", s * NS_PER_S, "\"bid\":97099,\"ask\":97101");
+        tick_write(t, s, s * NS_PER_S + NS_PER_MS, &w);
+    }
+    rc |= s_expect("settle", w.buf, "\"window_avg_official\":97093.38,", 1);
+    s_test_ev[0] = '\0';
+    for (int64_t s = T0 + 20; s < T0 + 25; s++) tick_write(t, s, s * NS_PER_S, &w);
+    rc |= s_expect("post close", w.buf, "\"post_close\":true", 1);
+    rc |= s_expect("no settlement yet", s_test_ev, "event.settlement", 0);
+    s_test_msg(t, "kalshi.market.KXBTC15M-26NOV280715-15", (T0 + 25) * NS_PER_S,
+               "\"status\":\"finalized\",\"result\":\"yes\",\"expiration_value\":\"97105.83\"");
+    tick_write(t, T0 + 25, (T0 + 25) * NS_PER_S, &w);
+    rc |= s_expect("settlement", s_test_ev, "event.settlement", 1);
+    rc |= s_expect("settlement", s_test_ev, "\"official_avg\":97093.38,\"official_n\":10", 1);
+    rc |= s_expect("settlement", s_test_ev, "\"expiration_value\":97105.83,\"result\":\"yes\"", 1);
+    rc |= s_expect("settlement", s_test_ev, "\"proxy_err_bps\":", 1);
+
+    /* bad input is counted, never fatal */
+    uint64_t bad = t->st.bad;
+    int lvl = log_level;
+    log_level = LOG_LVL_CRIT; /* the expected warnings are not news */
+    s_test_msg(t, "book.coinbase.BTC-USD", now, "\"bids\":[[\"x\",1]],\"asks\":7");
+    s_test_msg(t, "kalshi.book.X", now, "\"yes\":[[1e400]]");
+    log_level = lvl;
+    if (t->st.bad != bad + 2) {
+        fprintf(stderr, "tick_test: bad input not counted\n");
+        rc = -1;
+    }
+
+    s_test_ev[0] = '\0';
+    tick_gap(t, T0 + 26, T0 + 28, "stall");
+    rc |= s_expect("gap", s_test_ev, "\"n\":3,\"seconds\":[\"2026-11-28T12:03:26Z\"", 1);
+    jw_free(&w);
+    tick_destroy(&t);
+    return rc ? -1 : 0;
+}

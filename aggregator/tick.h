@@ -1,0 +1,62 @@
+/* tick: the aggregator's state (venue books and quotes, Kalshi markets, the official index) fed
+ * from bus messages, and the assembly of the once-a-second tick record and the event records of
+ * DESIGN §3 (docs/RECORD.md is the field-by-field schema). No I/O: the caller receives messages,
+ * keeps time and publishes what this module writes. */
+#ifndef TB_TICK_H
+#define TB_TICK_H
+
+#include "bus.h"
+#include "jw.h"
+#include "rti.h"
+
+#include <stdint.h>
+
+typedef enum { TICK_METHOD_RTI, TICK_METHOD_MEDIAN } tick_method_t;
+
+typedef struct {
+    tick_method_t method;     /* proxy behind the official value: rti (then median) or median */
+    double stale_s;           /* a venue whose last book/quote is this old is stale: 5 */
+    double official_max_age_s;/* the relayed official BRTI is used up to this age: 2 */
+    double kalshi_stale_s;    /* a Kalshi book older than this is stale (null prices): 10 */
+    int settle_window_s;      /* settlement average window before a close: 60 */
+    int settle_grace_s;       /* close + grace: the window averages are frozen: 3 */
+    int settle_timeout_s;     /* close + timeout without Kalshi's result: settle with nulls: 1800 */
+    int market_keep_s;        /* a settled market stays in markets[] this long: 60 */
+    int book_levels;          /* Kalshi book levels written per side in yes_book/no_book: 10 */
+    rti_params_t rti;
+} tick_cfg_t;
+
+/* Called for each event record: TOPIC ("event.gap", ...) and a payload fragment (no braces). */
+typedef void(tick_event_fn)(const char *topic, const char *body, size_t len, void *arg);
+
+typedef struct tick tick_t;
+
+/* Defaults of every tick_cfg_t field (rti from rti_params_default). */
+void tick_cfg_default(tick_cfg_t *c);
+
+/* A new state with config CFG (copied). EMIT receives events (may be NULL). Never NULL. */
+tick_t *tick_new(const tick_cfg_t *cfg, tick_event_fn *emit, void *arg);
+void tick_destroy(tick_t **p);
+
+/* Apply one bus message (any topic; unknown ones are ignored). Returns 1 if it changed state,
+ * 0 if ignored, -1 if malformed (counted, logged rate-limited). */
+int tick_on_msg(tick_t *t, const bus_msg_t *m);
+
+/* Write the tick record of UTC second TS_S as a payload fragment into W (reset first), with the
+ * state as of NOW_NS (ages are measured to it), and emit the events due at this second. */
+void tick_write(tick_t *t, int64_t ts_s, int64_t now_ns, jw_t *w);
+
+/* Report seconds FROM_S..TO_S (inclusive) that got no tick, and why ("stall", "clock_step"). */
+void tick_gap(tick_t *t, int64_t from_s, int64_t to_s, const char *why);
+
+/* Counters for the heartbeat. */
+typedef struct {
+    uint64_t ticks, msgs, bad, ignored, events, bus_lost, bus_gaps, restarts;
+} tick_stats_t;
+const tick_stats_t *tick_stats(const tick_t *t);
+/* Heartbeat detail: per-venue and Kalshi ages, counters (an hb_detail_fn). */
+void tick_hb_detail(jw_t *w, void *arg);
+
+int tick_test(void);
+
+#endif
