@@ -1,0 +1,119 @@
+/* wdfresh: newest-file freshness for the watchdog's --check-file oneshot
+ * (see wdfresh.h). Only stat(2) and glob(3): no bus, no parsing, so it still
+ * works when everything else is wedged. */
+#include "wdfresh.h"
+#include "clock.h"
+#include "log.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static int s_globerr(const char *path, int err)
+{
+    log_warnx("check-file: cannot read %s: %s", path, strerror(err));
+    return 0; /* keep looking elsewhere */
+}
+
+int wdfresh_newest(const char *pattern, wdfresh_file_t *f)
+{
+    memset(f, 0, sizeof *f);
+    glob_t g;
+    int rc = glob(pattern, 0, s_globerr, &g);
+    if (rc == GLOB_NOMATCH) return 0;
+    if (rc != 0) {
+        log_warnx("check-file: glob '%s' failed (%s)", pattern,
+                  rc == GLOB_NOSPACE ? "out of memory" : "read error");
+        globfree(&g);
+        return -1;
+    }
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        struct stat st;
+        if (stat(g.gl_pathv[i], &st) < 0 || !S_ISREG(st.st_mode)) continue;
+        int64_t m = (int64_t)st.st_mtim.tv_sec * NS_PER_S + st.st_mtim.tv_nsec;
+        f->matched++;
+        if (!f->found || m > f->mtime_ns) {
+            f->found = 1;
+            f->mtime_ns = m;
+            snprintf(f->path, sizeof f->path, "%s", g.gl_pathv[i]);
+        }
+    }
+    globfree(&g);
+    return 0;
+}
+
+wdfresh_verdict_t wdfresh_judge(const wdfresh_file_t *f, int64_t now_ns, double max_age_s,
+                                double day_grace_s, double *age_s)
+{
+    if (f->found) {
+        double age = (double)(now_ns - f->mtime_ns) / NS_PER_S;
+        if (age < 0) age = 0; /* clock stepped back, or a file from the future */
+        *age_s = age;
+        return age > max_age_s ? WDFRESH_STALE : WDFRESH_FRESH;
+    }
+    int64_t into_day = now_ns % (86400 * NS_PER_S);
+    *age_s = (double)into_day / NS_PER_S;
+    return *age_s < day_grace_s ? WDFRESH_MISSING_OK : WDFRESH_MISSING;
+}
+
+const char *wdfresh_verdict_str(wdfresh_verdict_t v)
+{
+    switch (v) {
+    case WDFRESH_FRESH: return "fresh";
+    case WDFRESH_STALE: return "stale";
+    case WDFRESH_MISSING_OK: return "missing_at_day_start";
+    case WDFRESH_MISSING: return "missing";
+    }
+    return "?";
+}
+
+static int s_touch(const char *path, int64_t mtime_s)
+{
+    FILE *fp = fopen(path, "w");
+    if (!fp) return -1;
+    fclose(fp);
+    struct timeval tv[2] = {{mtime_s, 0}, {mtime_s, 0}};
+    return utimes(path, tv);
+}
+
+int wdfresh_test(void)
+{
+    int rc = 0;
+    char dir[] = "/tmp/tickbus-wdftest-XXXXXX", pat[128], a[128], b[128], c[128];
+    if (!mkdtemp(dir)) return -1;
+    snprintf(pat, sizeof pat, "%s/kx-*.jsonl", dir);
+    snprintf(a, sizeof a, "%s/kx-2026-01-01.jsonl", dir);
+    snprintf(b, sizeof b, "%s/kx-2026-01-02.jsonl", dir);
+    snprintf(c, sizeof c, "%s/other-2026-01-03.jsonl", dir);
+    wdfresh_file_t f;
+    double age;
+    int64_t day = 1767312000LL; /* 2026-01-02T00:00:00Z */
+
+    if (wdfresh_newest(pat, &f) < 0 || f.found) rc = -1;
+    if (wdfresh_judge(&f, (day + 120) * NS_PER_S, 120, 300, &age) != WDFRESH_MISSING_OK) rc = -1;
+    if (wdfresh_judge(&f, (day + 301) * NS_PER_S, 120, 300, &age) != WDFRESH_MISSING) rc = -1;
+
+    /* newest by mtime, not by name; files of other prefixes do not count */
+    if (s_touch(a, day + 1000) < 0 || s_touch(b, day + 900) < 0 || s_touch(c, day + 2000) < 0)
+        rc = -1;
+    if (wdfresh_newest(pat, &f) < 0 || !f.found || f.matched != 2 || strcmp(f.path, a)) {
+        fprintf(stderr, "wdfresh_test: newest %s of %d\n", f.path, f.matched);
+        rc = -1;
+    }
+    if (wdfresh_judge(&f, (day + 1100) * NS_PER_S, 120, 300, &age) != WDFRESH_FRESH ||
+        age < 99.9 || age > 100.1)
+        rc = -1;
+    if (wdfresh_judge(&f, (day + 1121) * NS_PER_S, 120, 300, &age) != WDFRESH_STALE) rc = -1;
+    /* an old file at the start of a day is stale: the grace is only for a missing one */
+    if (wdfresh_judge(&f, (day + 86400 + 10) * NS_PER_S, 120, 300, &age) != WDFRESH_STALE) rc = -1;
+    unlink(a);
+    unlink(b);
+    unlink(c);
+    rmdir(dir);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* wdrestart: how the watchdog restarts a unit (DESIGN §4): systemd's
+ * RestartUnit over sd-bus (user or system manager, or a private socket such
+ * as $XDG_RUNTIME_DIR/systemd/private), or a shell command for other
+ * supervisors. Used by watchdog/watchdog.c, in its loop and in --check-file. */
+#ifndef TB_WDRESTART_H
+#define TB_WDRESTART_H
+
+#include <stddef.h>
+
+typedef struct wdrestart wdrestart_t;
+
+/* systemd backend. SYSTEM selects the system manager (else the user's);
+ * ADDRESS (may be NULL) is an sd-bus address that overrides both. The bus is
+ * opened lazily on the first restart and reopened after a failure. */
+wdrestart_t *wdrestart_new_systemd(int system, const char *address);
+/* cmd backend: CMD is run by /bin/sh -c with %u replaced by the shell-quoted
+ * unit, %n by the shell-quoted program name and %% by %. */
+wdrestart_t *wdrestart_new_cmd(const char *cmd);
+void wdrestart_destroy(wdrestart_t **r);
+const char *wdrestart_kind(const wdrestart_t *r); /* "systemd" or "cmd" */
+
+/* Ask for UNIT (program NAME, may be NULL) to be restarted. systemd: the job
+ * was queued; cmd: the command was started (it runs in the background and is
+ * reaped by wdrestart_reap). Returns 0, or -1 with a reason in ERR. */
+int wdrestart_unit(wdrestart_t *r, const char *unit, const char *name, char *err, size_t n);
+/* Reap finished commands, logging a failed one. Returns how many are still running. */
+int wdrestart_reap(wdrestart_t *r);
+/* Wait up to TIMEOUT_MS for every command to finish (oneshot use). Returns 0
+ * if all ran and exited 0, -1 otherwise (logged). */
+int wdrestart_wait(wdrestart_t *r, int timeout_ms);
+
+/* CMD with %u/%n expanded as above; caller frees. */
+char *wdrestart_expand(const char *cmd, const char *unit, const char *name);
+
+int wdrestart_test(void);
+
+#endif
