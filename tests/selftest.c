@@ -1,6 +1,8 @@
 /* selftest: runs every module's self-test (CZMQ style), all or one by name:
  * selftest [NAME...]. Fixtures are read from $TICKBUS_FIXTURES or tests/fixtures. */
 #include "book.h"
+#include "feed.h"
+#include "wsconn.h"
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"
@@ -48,6 +50,7 @@ static const struct {
     {"kalshi_auth", s_kalshi_auth}, {"kalshi_book", s_kalshi_book}, {"kalshi_ws", s_kalshi_ws},
     {"record", record_test}, {"gaps", gaps_test}, {"jsonl", jsonl_test},
     {"book", book_test},
+    {"wsconn", wsconn_test}, {"feed", feed_test},
     {"tick", s_tick},
     {"wdwatch", wdwatch_test}, {"wdfresh", wdfresh_test}, {"wdrestart", wdrestart_test},
 };

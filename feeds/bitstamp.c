@@ -1,0 +1,118 @@
+/* bitstamp: Bitstamp websocket v2 (wss://ws.bitstamp.net) for feed-bitstamp:
+ * order_book_btcusd (every message a whole top-100 book) and
+ * live_trades_btcusd; a client bts:heartbeat every 10 s, and
+ * bts:request_reconnect honoured by reconnecting. */
+#include "feed.h"
+#include "clock.h"
+#include "log.h"
+
+#include <string.h>
+
+#define BTS_HEARTBEAT_NS (10 * NS_PER_S)
+
+static void s_subscribe(feed_t *f)
+{
+    feed_send(f, "{\"event\":\"bts:subscribe\",\"data\":{\"channel\":\"order_book_btcusd\"}}");
+    feed_send(f, "{\"event\":\"bts:subscribe\",\"data\":{\"channel\":\"live_trades_btcusd\"}}");
+}
+
+static void s_resync(feed_t *f)
+{
+    feed_send(f, "{\"event\":\"bts:unsubscribe\",\"data\":{\"channel\":\"order_book_btcusd\"}}");
+    feed_send(f, "{\"event\":\"bts:subscribe\",\"data\":{\"channel\":\"order_book_btcusd\"}}");
+}
+
+static void s_tick(feed_t *f, int64_t now)
+{
+    if (now - f->ping_mono < BTS_HEARTBEAT_NS) return;
+    f->ping_mono = now;
+    feed_send(f, "{\"event\":\"bts:heartbeat\"}");
+}
+
+static int64_t s_usec(const jtok_t *d, int i)
+{
+    int64_t us;
+    if (jtok_int(d, i, &us) < 0 || us < 0 || us > INT64_MAX / 1000) return -1;
+    return us * 1000;
+}
+
+static int s_side(feed_t *f, const jtok_t *d, int arr, book_side_t side)
+{
+    if (jtok_type(d, arr) != JSMN_ARRAY) return -1;
+    int n = jtok_size(d, arr);
+    for (int k = 0, l = arr + 1; k < n; k++, l = jtok_skip(d, l)) {
+        int64_t px, sz;
+        if (jtok_type(d, l) != JSMN_ARRAY || jtok_size(d, l) < 2 ||
+            jtok_fixed(d, l + 1, BOOK_SCALE, &px) < 0 || jtok_fixed(d, l + 2, BOOK_SCALE, &sz) < 0 ||
+            book_set(&f->book, side, px, sz) == -2)
+            return -1;
+    }
+    return 0;
+}
+
+static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
+{
+    jtok_t *d = &f->tok;
+    if (jtok_parse(d, msg, len) < 0 || jtok_type(d, 0) != JSMN_OBJECT) {
+        log_warnx_rl("venue=bitstamp bad frame: not a JSON object (%zu bytes)", len);
+        return WSCONN_MSG_BAD;
+    }
+    int ev = jtok_get(d, 0, "event"), ch = jtok_get(d, 0, "channel");
+    int data = jtok_get(d, 0, "data");
+    if (jtok_eq(d, ev, "data") && jtok_eq(d, ch, "order_book_btcusd")) {
+        if (jtok_type(d, data) != JSMN_OBJECT) return WSCONN_MSG_BAD;
+        int64_t ts_ex = s_usec(d, jtok_get(d, data, "microtimestamp"));
+        feed_snapshot_begin(f);
+        if (s_side(f, d, jtok_get(d, data, "bids"), BOOK_BID) < 0 ||
+            s_side(f, d, jtok_get(d, data, "asks"), BOOK_ASK) < 0) {
+            log_warnx_rl("venue=bitstamp bad order_book frame");
+            feed_invalid(f, "bad_level", -1, -1, ts_rx);
+            return WSCONN_MSG_BAD;
+        }
+        feed_book_done(f, 1, ts_rx, ts_ex);
+        return WSCONN_MSG_DATA;
+    }
+    if (jtok_eq(d, ev, "trade") && jtok_eq(d, ch, "live_trades_btcusd")) {
+        int64_t px, sz, type;
+        int id = jtok_get(d, data, "id");
+        size_t idlen;
+        const char *idtx = jtok_text(d, id, &idlen);
+        if (jtok_type(d, data) != JSMN_OBJECT || !idtx || jtok_type(d, id) != JSMN_PRIMITIVE ||
+            jtok_fixed(d, jtok_get(d, data, "price_str"), BOOK_SCALE, &px) < 0 ||
+            jtok_fixed(d, jtok_get(d, data, "amount_str"), BOOK_SCALE, &sz) < 0 ||
+            jtok_int(d, jtok_get(d, data, "type"), &type) < 0 || (type != 0 && type != 1) ||
+            px <= 0 || sz <= 0) {
+            log_warnx_rl("venue=bitstamp bad trade frame");
+            return WSCONN_MSG_BAD;
+        }
+        feed_trade(f, px, sz, type == 0 ? "buy" : "sell", idtx, idlen, ts_rx,
+                   s_usec(d, jtok_get(d, data, "microtimestamp")));
+        return WSCONN_MSG_DATA;
+    }
+    if (jtok_eq(d, ev, "bts:request_reconnect")) {
+        log_info("venue=bitstamp server requested a reconnect");
+        if (f->c) wsconn_reconnect(f->c, "request_reconnect");
+        return WSCONN_MSG_CTRL;
+    }
+    if (jtok_eq(d, ev, "bts:error")) {
+        char m[200] = "";
+        jtok_str(d, jtok_get(d, data, "message"), m, sizeof m);
+        log_warnx_rl("venue=bitstamp error frame: %s", m);
+        return WSCONN_MSG_CTRL;
+    }
+    if (jtok_eq(d, ev, "bts:heartbeat") || jtok_eq(d, ev, "bts:subscription_succeeded") ||
+        jtok_eq(d, ev, "bts:unsubscription_succeeded"))
+        return WSCONN_MSG_CTRL;
+    return WSCONN_MSG_IGNORED;
+}
+
+const feed_venue_t feed_bitstamp = {
+    .venue = "bitstamp",
+    .url = "wss://ws.bitstamp.net",
+    .px_dec = 0,
+    .sz_dec = 8,
+    .subscribe = s_subscribe,
+    .resync = s_resync,
+    .parse = s_parse,
+    .tick = s_tick,
+};

@@ -1,0 +1,151 @@
+/* coinbase: Coinbase Advanced Trade (wss://advanced-trade-ws.coinbase.com)
+ * for feed-coinbase: one subscribe per channel (level2, market_trades, ticker,
+ * heartbeats), l2_data snapshot/update with bid/offer sides, and the
+ * per-connection sequence_num, whose every jump is a gap -> resync. */
+#include "feed.h"
+#include "clock.h"
+#include "log.h"
+
+#include <string.h>
+
+static const char *s_sub[] = {
+    "{\"type\":\"subscribe\",\"channel\":\"heartbeats\"}",
+    "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channel\":\"level2\"}",
+    "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channel\":\"market_trades\"}",
+    "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channel\":\"ticker\"}",
+};
+
+static void s_subscribe(feed_t *f)
+{
+    for (size_t i = 0; i < sizeof s_sub / sizeof s_sub[0]; i++) feed_send(f, s_sub[i]);
+}
+
+static void s_resync(feed_t *f)
+{
+    feed_send(f, "{\"type\":\"unsubscribe\",\"product_ids\":[\"BTC-USD\"],\"channel\":\"level2\"}");
+    feed_send(f, s_sub[1]);
+}
+
+static int64_t s_time(const jtok_t *d, int i)
+{
+    size_t n;
+    const char *s = jtok_text(d, i, &n);
+    int64_t ns;
+    if (jtok_type(d, i) != JSMN_STRING || clock_parse_iso(s, n, &ns) < 0) return -1;
+    return ns;
+}
+
+/* One l2_data event. Returns 0, or -1 on a bad level (the book is then invalid). */
+static int s_l2_event(feed_t *f, const jtok_t *d, int ev, int64_t ts_rx, int64_t ts_ex)
+{
+    int ty = jtok_get(d, ev, "type");
+    int snapshot = jtok_eq(d, ty, "snapshot");
+    if (!snapshot && !jtok_eq(d, ty, "update")) return 0;
+    if (!jtok_eq(d, jtok_get(d, ev, "product_id"), "BTC-USD")) return 0;
+    int ups = jtok_get(d, ev, "updates");
+    if (jtok_type(d, ups) != JSMN_ARRAY) return -1;
+    if (snapshot) feed_snapshot_begin(f);
+    else if (!feed_book_ready(f)) {
+        feed_invalid(f, "no_snapshot", -1, -1, ts_rx); /* counted as skipped when resyncing */
+        return 0;
+    }
+    int n = jtok_size(d, ups);
+    for (int k = 0, u = ups + 1; k < n; k++, u = jtok_skip(d, u)) {
+        int side = jtok_get(d, u, "side");
+        book_side_t s;
+        if (jtok_eq(d, side, "bid")) s = BOOK_BID;
+        else if (jtok_eq(d, side, "offer") || jtok_eq(d, side, "ask")) s = BOOK_ASK;
+        else goto bad;
+        int64_t px, sz;
+        if (jtok_fixed(d, jtok_get(d, u, "price_level"), BOOK_SCALE, &px) < 0 ||
+            jtok_fixed(d, jtok_get(d, u, "new_quantity"), BOOK_SCALE, &sz) < 0 ||
+            book_set(&f->book, s, px, sz) == -2)
+            goto bad;
+    }
+    feed_book_done(f, snapshot, ts_rx, ts_ex);
+    return 0;
+bad:
+    feed_invalid(f, "bad_level", -1, -1, ts_rx);
+    return -1;
+}
+
+static int s_trades_event(feed_t *f, const jtok_t *d, int ev, int64_t ts_rx)
+{
+    /* the snapshot repeats trades from before this connection: not re-published */
+    if (!jtok_eq(d, jtok_get(d, ev, "type"), "update")) return 0;
+    int tr = jtok_get(d, ev, "trades");
+    if (jtok_type(d, tr) != JSMN_ARRAY) return -1;
+    int n = jtok_size(d, tr);
+    for (int k = 0, t = tr + 1; k < n; k++, t = jtok_skip(d, t)) {
+        if (!jtok_eq(d, jtok_get(d, t, "product_id"), "BTC-USD")) continue;
+        int64_t px, sz;
+        int side = jtok_get(d, t, "side"), id = jtok_get(d, t, "trade_id");
+        const char *sd = jtok_eq(d, side, "BUY") || jtok_eq(d, side, "buy")     ? "buy"
+                         : jtok_eq(d, side, "SELL") || jtok_eq(d, side, "sell") ? "sell"
+                                                                                : NULL;
+        size_t idlen;
+        const char *idtx = jtok_text(d, id, &idlen);
+        if (!sd || !idtx || jtok_type(d, id) == JSMN_OBJECT || jtok_type(d, id) == JSMN_ARRAY ||
+            jtok_fixed(d, jtok_get(d, t, "price"), BOOK_SCALE, &px) < 0 ||
+            jtok_fixed(d, jtok_get(d, t, "size"), BOOK_SCALE, &sz) < 0 || px <= 0 || sz <= 0)
+            return -1;
+        feed_trade(f, px, sz, sd, idtx, idlen, ts_rx, s_time(d, jtok_get(d, t, "time")));
+    }
+    return 0;
+}
+
+static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
+{
+    jtok_t *d = &f->tok;
+    if (jtok_parse(d, msg, len) < 0 || jtok_type(d, 0) != JSMN_OBJECT) {
+        log_warnx_rl("venue=coinbase bad frame: not a JSON object (%zu bytes)", len);
+        return WSCONN_MSG_BAD;
+    }
+    int seqt = jtok_get(d, 0, "sequence_num");
+    int64_t seq;
+    if (seqt >= 0) {
+        if (jtok_int(d, seqt, &seq) < 0) return WSCONN_MSG_BAD;
+        if (f->have_seq && seq != f->seq + 1) {
+            log_warnx_rl("venue=coinbase sequence gap expected=%lld got=%lld",
+                         (long long)(f->seq + 1), (long long)seq);
+            if (seq > f->seq + 1) feed_invalid(f, "sequence", f->seq + 1, seq - 1, ts_rx);
+            else feed_invalid(f, "sequence_backwards", seq, f->seq, ts_rx);
+        }
+        f->seq = seq;
+        f->have_seq = 1;
+    }
+    int ch = jtok_get(d, 0, "channel");
+    int evs = jtok_get(d, 0, "events");
+    if (ch < 0) {
+        if (jtok_eq(d, jtok_get(d, 0, "type"), "error")) {
+            char m[200] = "";
+            jtok_str(d, jtok_get(d, 0, "message"), m, sizeof m);
+            log_warnx_rl("venue=coinbase error frame: %s", m);
+            return WSCONN_MSG_CTRL;
+        }
+        return WSCONN_MSG_IGNORED;
+    }
+    if (jtok_eq(d, ch, "heartbeats") || jtok_eq(d, ch, "subscriptions")) return WSCONN_MSG_CTRL;
+    int is_l2 = jtok_eq(d, ch, "l2_data"), is_tr = jtok_eq(d, ch, "market_trades");
+    if (!is_l2 && !is_tr && !jtok_eq(d, ch, "ticker")) return WSCONN_MSG_IGNORED;
+    if (jtok_type(d, evs) != JSMN_ARRAY) return WSCONN_MSG_BAD;
+    int64_t ts_ex = s_time(d, jtok_get(d, 0, "timestamp"));
+    int n = jtok_size(d, evs), rc = 0;
+    for (int k = 0, e = evs + 1; k < n; k++, e = jtok_skip(d, e)) {
+        if (jtok_type(d, e) != JSMN_OBJECT) return WSCONN_MSG_BAD;
+        if (is_l2) rc |= s_l2_event(f, d, e, ts_rx, ts_ex);
+        else if (is_tr) rc |= s_trades_event(f, d, e, ts_rx);
+    }
+    if (rc) log_warnx_rl("venue=coinbase bad %s frame", is_l2 ? "l2_data" : "market_trades");
+    return rc ? WSCONN_MSG_BAD : WSCONN_MSG_DATA;
+}
+
+const feed_venue_t feed_coinbase = {
+    .venue = "coinbase",
+    .url = "wss://advanced-trade-ws.coinbase.com",
+    .px_dec = 2,
+    .sz_dec = 8,
+    .subscribe = s_subscribe,
+    .resync = s_resync,
+    .parse = s_parse,
+};

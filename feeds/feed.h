@@ -1,0 +1,110 @@
+/* feed: what the three exchange feeds share above lib/wsconn and lib/book:
+ * the venue table, the options, publishing quote/book/trade (DESIGN §2), the
+ * integrity rules (invalid book -> event.gap + event.resync -> fresh snapshot
+ * on the same connection, reconnect if it does not come) and a replay mode
+ * used by golden tests, fuzzing and tools. The venue files (coinbase.c,
+ * kraken.c, bitstamp.c) hold only parsing, subscribing and their integrity check. */
+#ifndef TB_FEED_H
+#define TB_FEED_H
+
+#include "book.h"
+#include "jtok.h"
+#include "jw.h"
+#include "wsconn.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct feed feed_t;
+
+typedef struct {
+    const char *venue;  /* "coinbase" */
+    const char *url;    /* the real endpoint */
+    int px_dec, sz_dec; /* decimals the venue prints: published numbers keep them */
+    /* Queue every subscription on a fresh connection (feed_send). */
+    void (*subscribe)(feed_t *f);
+    /* Ask for a fresh book snapshot on the same connection. */
+    void (*resync)(feed_t *f);
+    /* One whole message; returns WSCONN_MSG_*. Never trusts the input. */
+    int (*parse)(feed_t *f, const char *msg, size_t len, int64_t ts_rx);
+    /* Optional, every ~100 ms while connected (client heartbeats). */
+    void (*tick)(feed_t *f, int64_t now_mono);
+} feed_venue_t;
+
+extern const feed_venue_t feed_coinbase, feed_kraken, feed_bitstamp;
+
+/* Publishes one bus message (bus_pub_send's signature minus the socket). */
+typedef int(feed_out_fn)(void *arg, const char *topic, const char *body, size_t len,
+                         int64_t ts_rx, int64_t ts_ex);
+
+struct feed {
+    const feed_venue_t *v;
+    book_t book;
+    jtok_t tok;
+    jw_t w;
+    int depth;            /* published depth (--depth) */
+    wsconn_t *c;          /* NULL in replay mode */
+    feed_out_fn *out;
+    void *out_arg;
+    char t_quote[64], t_book[64], t_trade[64];
+    /* last published quote */
+    int64_t q[4];
+    int q_have;
+    /* book publication */
+    int64_t book_pub_mono, book_ts_rx, book_ts_ex;
+    /* integrity */
+    int resyncing;        /* a fresh snapshot was asked for */
+    int resync_tries;
+    int64_t want_since;   /* mono ns since when a snapshot is awaited (0: not waiting) */
+    double resync_s;
+    /* per-venue state */
+    int64_t seq;          /* coinbase sequence_num last seen */
+    int have_seq;
+    int venue_depth;      /* kraken: depth the server confirmed (trim + checksum) */
+    int64_t ping_mono;    /* bitstamp: last client heartbeat */
+    /* counters (hb) */
+    uint64_t n_quotes, n_books, n_trades, n_skipped, n_checksum_ok;
+};
+
+/* Initialise F for venue V publishing through OUT (C may be NULL: replay). */
+void feed_init(feed_t *f, const feed_venue_t *v, int depth, feed_out_fn *out, void *out_arg);
+void feed_free(feed_t *f);
+
+/* --- for the venue parsers --- */
+void feed_send(feed_t *f, const char *msg);
+/* Begin a snapshot: the book is emptied. */
+void feed_snapshot_begin(feed_t *f);
+/* After a snapshot (SNAPSHOT=1) or an update was applied: checks the book,
+ * publishes the quote if the touch moved, and remembers the timestamps. */
+void feed_book_done(feed_t *f, int snapshot, int64_t ts_rx, int64_t ts_ex);
+/* 1 when updates may be applied (a snapshot is in and no resync is pending).
+ * An update arriving otherwise is reported through feed_invalid by the caller
+ * only when no resync is pending (else it is skipped and counted). */
+int feed_book_ready(feed_t *f);
+/* Integrity failure: mark the book invalid, publish event.gap {reason, from,
+ * to} (FROM/TO < 0 omitted) and event.resync, and ask for a fresh snapshot. */
+void feed_invalid(feed_t *f, const char *reason, int64_t from, int64_t to, int64_t ts_rx);
+/* One trade: ID is the venue's id text, SIDE "buy"/"sell". */
+void feed_trade(feed_t *f, int64_t px, int64_t sz, const char *side, const char *id,
+                size_t idlen, int64_t ts_rx, int64_t ts_ex);
+/* Publish book.* now if it changed (replay mode calls this after every message). */
+void feed_flush(feed_t *f);
+
+/* --- connection glue --- */
+void feed_on_open(feed_t *f);
+void feed_on_close(feed_t *f);
+void feed_on_stale(feed_t *f);
+void feed_on_tick(feed_t *f, int64_t now_mono);
+void feed_hb(feed_t *f, jw_t *w);
+
+/* Replay a JSONL session (one message per line) through V's parser, writing
+ * "topic ts_ex body" lines for every message published (no envelope) and a
+ * final "stats" line. Returns 0, or -1 if IN could not be read. */
+int feed_replay(const feed_venue_t *v, FILE *in, FILE *out, int depth);
+
+/* The whole program: options, bus, hb, wsconn, loop. Returns the exit code. */
+int feed_main(const feed_venue_t *v, int argc, char **argv);
+
+int feed_test(void);
+
+#endif

@@ -1,0 +1,220 @@
+/* kraken: Kraken spot websocket v2 (wss://ws.kraken.com/v2) for feed-kraken:
+ * book (depth >= --depth), trade and ticker subscriptions; the book is trimmed
+ * to the depth the server confirmed and its CRC32 over the top 10 levels,
+ * printed at the pair's precision (price 1 dp, qty 8 dp), is checked on every
+ * snapshot and update: a mismatch is a gap -> resync. */
+#include "feed.h"
+#include "clock.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#define KRAKEN_SYM "BTC/USD"
+
+static int s_depth(const feed_t *f)
+{
+    static const int allowed[] = {10, 25, 100, 500, 1000};
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        if (allowed[i] >= f->depth) return allowed[i];
+    return 1000;
+}
+
+static void s_sub_book(feed_t *f, const char *method)
+{
+    char m[200];
+    snprintf(m, sizeof m,
+             "{\"method\":\"%s\",\"params\":{\"channel\":\"book\",\"symbol\":[\"" KRAKEN_SYM
+             "\"],\"depth\":%d%s},\"req_id\":1}",
+             method, s_depth(f), strcmp(method, "subscribe") ? "" : ",\"snapshot\":true");
+    feed_send(f, m);
+}
+
+static void s_subscribe(feed_t *f)
+{
+    f->venue_depth = s_depth(f);
+    s_sub_book(f, "subscribe");
+    feed_send(f, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[\"" KRAKEN_SYM
+                 "\"],\"snapshot\":false},\"req_id\":2}");
+    feed_send(f, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"ticker\",\"symbol\":[\"" KRAKEN_SYM
+                 "\"],\"event_trigger\":\"bbo\",\"snapshot\":true},\"req_id\":3}");
+}
+
+static void s_resync(feed_t *f)
+{
+    s_sub_book(f, "unsubscribe");
+    s_sub_book(f, "subscribe");
+}
+
+static int64_t s_time(const jtok_t *d, int i)
+{
+    size_t n;
+    const char *s = jtok_text(d, i, &n);
+    int64_t ns;
+    if (jtok_type(d, i) != JSMN_STRING || clock_parse_iso(s, n, &ns) < 0) return -1;
+    return ns;
+}
+
+/* Append V (BOOK_SCALE fixed point) printed with DEC decimals, dot and
+ * leading zeros removed: the checksum's digit string. */
+static char *s_digits(char *p, int64_t v, int dec)
+{
+    for (int i = dec; i < BOOK_SCALE; i++) v /= 10;
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+/* CRC32 of the top 10 asks (ascending) then bids (descending). */
+static uint32_t s_checksum(const feed_t *f)
+{
+    char buf[1024], *p = buf;
+    for (int s = BOOK_ASK; s >= BOOK_BID; s--)
+        for (int i = 0; i < 10; i++) {
+            const book_level_t *l = book_top(&f->book, (book_side_t)s, i);
+            if (!l) break;
+            p = s_digits(p, l->px, f->v->px_dec);
+            p = s_digits(p, l->sz, f->v->sz_dec);
+        }
+    return (uint32_t)crc32(0L, (const Bytef *)buf, (uInt)(p - buf));
+}
+
+static int s_levels(feed_t *f, const jtok_t *d, int arr, book_side_t side)
+{
+    if (arr < 0) return 0;
+    if (jtok_type(d, arr) != JSMN_ARRAY) return -1;
+    int n = jtok_size(d, arr);
+    for (int k = 0, l = arr + 1; k < n; k++, l = jtok_skip(d, l)) {
+        int64_t px, sz;
+        if (jtok_type(d, jtok_get(d, l, "price")) != JSMN_PRIMITIVE ||
+            jtok_fixed(d, jtok_get(d, l, "price"), BOOK_SCALE, &px) < 0 ||
+            jtok_fixed(d, jtok_get(d, l, "qty"), BOOK_SCALE, &sz) < 0 ||
+            book_set(&f->book, side, px, sz) == -2)
+            return -1;
+    }
+    return 0;
+}
+
+static int s_book(feed_t *f, const jtok_t *d, int snapshot, int64_t ts_rx)
+{
+    int data = jtok_get(d, 0, "data");
+    if (jtok_type(d, data) != JSMN_ARRAY) return -1;
+    int n = jtok_size(d, data);
+    for (int k = 0, e = data + 1; k < n; k++, e = jtok_skip(d, e)) {
+        if (!jtok_eq(d, jtok_get(d, e, "symbol"), KRAKEN_SYM)) continue;
+        if (snapshot) feed_snapshot_begin(f);
+        else if (!feed_book_ready(f)) {
+            feed_invalid(f, "no_snapshot", -1, -1, ts_rx);
+            continue;
+        }
+        if (s_levels(f, d, jtok_get(d, e, "bids"), BOOK_BID) < 0 ||
+            s_levels(f, d, jtok_get(d, e, "asks"), BOOK_ASK) < 0) {
+            feed_invalid(f, "bad_level", -1, -1, ts_rx);
+            return -1;
+        }
+        book_trim(&f->book, f->venue_depth > 0 ? f->venue_depth : s_depth(f));
+        int ct = jtok_get(d, e, "checksum");
+        if (ct >= 0) {
+            int64_t want;
+            uint32_t got = s_checksum(f);
+            if (jtok_int(d, ct, &want) < 0) return -1;
+            if ((int64_t)got != want) {
+                log_warnx_rl("venue=kraken checksum mismatch want=%lld got=%u",
+                             (long long)want, got);
+                feed_invalid(f, "checksum", -1, -1, ts_rx);
+                continue;
+            }
+            f->n_checksum_ok++;
+        }
+        feed_book_done(f, snapshot, ts_rx, s_time(d, jtok_get(d, e, "timestamp")));
+    }
+    return 0;
+}
+
+static int s_trades(feed_t *f, const jtok_t *d, int64_t ts_rx)
+{
+    int data = jtok_get(d, 0, "data");
+    if (jtok_type(d, data) != JSMN_ARRAY) return -1;
+    int n = jtok_size(d, data);
+    for (int k = 0, t = data + 1; k < n; k++, t = jtok_skip(d, t)) {
+        if (!jtok_eq(d, jtok_get(d, t, "symbol"), KRAKEN_SYM)) continue;
+        int64_t px, sz;
+        int side = jtok_get(d, t, "side"), id = jtok_get(d, t, "trade_id");
+        const char *sd = jtok_eq(d, side, "buy") ? "buy" : jtok_eq(d, side, "sell") ? "sell" : NULL;
+        size_t idlen;
+        const char *idtx = jtok_text(d, id, &idlen);
+        if (!sd || !idtx || jtok_type(d, id) != JSMN_PRIMITIVE ||
+            jtok_fixed(d, jtok_get(d, t, "price"), BOOK_SCALE, &px) < 0 ||
+            jtok_fixed(d, jtok_get(d, t, "qty"), BOOK_SCALE, &sz) < 0 || px <= 0 || sz <= 0)
+            return -1;
+        feed_trade(f, px, sz, sd, idtx, idlen, ts_rx, s_time(d, jtok_get(d, t, "timestamp")));
+    }
+    return 0;
+}
+
+static int s_method(feed_t *f, const jtok_t *d)
+{
+    int m = jtok_get(d, 0, "method");
+    int ok = jtok_get(d, 0, "success");
+    if (jtok_eq(d, ok, "false")) {
+        char e[200] = "";
+        jtok_str(d, jtok_get(d, 0, "error"), e, sizeof e);
+        log_warnx_rl("venue=kraken request refused: %s", e);
+        return WSCONN_MSG_CTRL;
+    }
+    if (jtok_eq(d, m, "subscribe")) {
+        int r = jtok_get(d, 0, "result");
+        int64_t depth;
+        if (jtok_eq(d, jtok_get(d, r, "channel"), "book") &&
+            jtok_int(d, jtok_get(d, r, "depth"), &depth) == 0 && depth > 0 && depth <= 1000)
+            f->venue_depth = (int)depth;
+    }
+    return WSCONN_MSG_CTRL;
+}
+
+static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
+{
+    jtok_t *d = &f->tok;
+    if (jtok_parse(d, msg, len) < 0 || jtok_type(d, 0) != JSMN_OBJECT) {
+        log_warnx_rl("venue=kraken bad frame: not a JSON object (%zu bytes)", len);
+        return WSCONN_MSG_BAD;
+    }
+    int ch = jtok_get(d, 0, "channel");
+    if (ch < 0) return jtok_get(d, 0, "method") >= 0 ? s_method(f, d) : WSCONN_MSG_IGNORED;
+    if (jtok_eq(d, ch, "heartbeat") || jtok_eq(d, ch, "status")) return WSCONN_MSG_CTRL;
+    int ty = jtok_get(d, 0, "type");
+    if (jtok_eq(d, ch, "book")) {
+        int snap = jtok_eq(d, ty, "snapshot");
+        if (!snap && !jtok_eq(d, ty, "update")) return WSCONN_MSG_IGNORED;
+        if (s_book(f, d, snap, ts_rx) < 0) {
+            log_warnx_rl("venue=kraken bad book frame");
+            return WSCONN_MSG_BAD;
+        }
+        return WSCONN_MSG_DATA;
+    }
+    if (jtok_eq(d, ch, "trade")) {
+        if (s_trades(f, d, ts_rx) < 0) {
+            log_warnx_rl("venue=kraken bad trade frame");
+            return WSCONN_MSG_BAD;
+        }
+        return WSCONN_MSG_DATA;
+    }
+    if (jtok_eq(d, ch, "ticker")) return WSCONN_MSG_DATA;
+    return WSCONN_MSG_IGNORED;
+}
+
+const feed_venue_t feed_kraken = {
+    .venue = "kraken",
+    .url = "wss://ws.kraken.com/v2",
+    .px_dec = 1,
+    .sz_dec = 8,
+    .subscribe = s_subscribe,
+    .resync = s_resync,
+    .parse = s_parse,
+};

@@ -1,0 +1,5 @@
+/* feed-kraken: the kraken BTC-USD feed program; everything is in feeds/feed.c
+ * (shared loop, publishing, integrity) and feeds/kraken.c (the venue protocol). */
+#include "feed.h"
+
+int main(int argc, char **argv) { return feed_main(&feed_kraken, argc, argv); }

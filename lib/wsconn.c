@@ -1,0 +1,633 @@
+/* wsconn: one libwebsockets client connection with every healing layer of
+ * DESIGN §4 (see wsconn.h). Used by the exchange feeds and feed-kalshi. All
+ * deadlines are checked by one 100 ms timer (sul) on the lws loop thread. */
+#include "wsconn.h"
+#include "clock.h"
+#include "log.h"
+#include "util.h"
+
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TICK_US 100000
+#define SENDQ_MAX 64
+#define HDR_MAX 4096
+
+enum { ST_DOWN, ST_CONNECTING, ST_UP };
+
+typedef struct {
+    char *buf; /* LWS_PRE headroom + message */
+    size_t len;
+} s_msg_t;
+
+struct wsconn {
+    wsconn_opts_t o;
+    char host[256], path[512];
+    int port;
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    struct lws *wsi;
+    lws_sorted_usec_list_t sul;
+    lws_retry_bo_t retry;
+    uint32_t retry_ms;
+    int state, in_connect, destroying, exit_code, healthy_app;
+    volatile int *stop;
+    const char *kill_reason;
+    int64_t kill_mono, connect_mono, up_mono, next_connect_mono, last_frame_mono,
+        last_data_mono, last_progress_mono, stale_mono, start_mono, down_mono;
+    int stale_stage;
+    unsigned attempt;
+    /* reassembly */
+    char *rx;
+    size_t rx_len, rx_cap;
+    int rx_in_msg, rx_drop, rx_binary;
+    /* send queue */
+    s_msg_t q[SENDQ_MAX];
+    int q_head, q_n;
+    int64_t q_since;
+    /* upgrade headers added in on_headers */
+    char hdr[HDR_MAX];
+    size_t hdr_len;
+    int in_headers;
+    wsconn_stats_t st;
+    jw_t ew;
+};
+
+static int64_t s_ns(double s) { return (int64_t)(s * (double)NS_PER_S); }
+
+void wsconn_opts_default(wsconn_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->handshake_s = 10;
+    o->ping_s = 5;
+    o->dead_s = 15;
+    o->stale_s = 15;
+    o->write_s = 10;
+    o->backoff_min_s = 0.5;
+    o->backoff_max_s = 30;
+    o->healthy_s = 60;
+    o->progress_s = 60;
+    o->max_msg = 1 << 20;
+}
+
+int wsconn_parse_url(const char *url, char *host, size_t hostlen, int *port, char *path,
+                     size_t pathlen)
+{
+    if (!url || strncmp(url, "wss://", 6)) return -1;
+    const char *h = url + 6, *e = h;
+    int v6 = *h == '[';
+    if (v6) {
+        e = strchr(h, ']');
+        if (!e) return -1;
+        h++;
+    } else {
+        while (*e && *e != ':' && *e != '/') e++;
+    }
+    size_t hl = (size_t)(e - h);
+    if (hl == 0 || hl >= hostlen) return -1;
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    if (v6) e++;
+    *port = 443;
+    if (*e == ':') {
+        char *end;
+        long p = strtol(e + 1, &end, 10);
+        if (end == e + 1 || p < 1 || p > 65535) return -1;
+        *port = (int)p;
+        e = end;
+    }
+    if (*e && *e != '/') return -1;
+    if (snprintf(path, pathlen, "%s", *e ? e : "/") >= (int)pathlen) return -1;
+    return 0;
+}
+
+static void s_lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+    if (level & LLL_ERR) log_warnx_rl("lws: %.*s", (int)n, line);
+    else log_debug("lws: %.*s", (int)n, line);
+}
+
+static void s_q_clear(wsconn_t *c)
+{
+    while (c->q_n) {
+        free(c->q[c->q_head].buf);
+        c->q_head = (c->q_head + 1) % SENDQ_MAX;
+        c->q_n--;
+    }
+    c->q_head = 0;
+}
+
+void wsconn_event(wsconn_t *c, const char *kind, const char *reason, const char *extra,
+                  size_t extra_len, int64_t ts_rx)
+{
+    if (!strcmp(kind, "gap")) c->st.gaps++;
+    else if (!strcmp(kind, "resync")) c->st.resyncs++;
+    else if (!strcmp(kind, "reconnect")) c->st.reconnects++;
+    log_notice("event=%s venue=%s reason=%s%s%.*s", kind, c->o.venue, reason, extra ? " " : "",
+               extra ? (int)extra_len : 0, extra ? extra : "");
+    if (!c->o.pub) return;
+    jw_t *w = &c->ew;
+    jw_reset(w);
+    jw_fragment(w);
+    jw_kstr(w, "venue", c->o.venue);
+    jw_kstr(w, "reason", reason);
+    char topic[64];
+    snprintf(topic, sizeof topic, "event.%s", kind);
+    if (extra && extra_len) {
+        /* EXTRA is a member fragment: append ",<extra>" to the body */
+        size_t n = w->len + 1 + extra_len + 1;
+        char *b = xmalloc(n);
+        memcpy(b, w->buf, w->len);
+        b[w->len] = ',';
+        memcpy(b + w->len + 1, extra, extra_len);
+        b[n - 1] = 0;
+        bus_pub_send(c->o.pub, topic, b, n - 1, ts_rx ? ts_rx : clock_real_ns(), -1);
+        free(b);
+    } else {
+        bus_pub_send(c->o.pub, topic, w->buf, w->len, ts_rx ? ts_rx : clock_real_ns(), -1);
+    }
+}
+
+/* Backoff with full jitter: uniform in [0, min(max, min * 2^attempt)]. */
+static int64_t s_backoff(wsconn_t *c)
+{
+    double cap = c->o.backoff_min_s;
+    for (unsigned i = 0; i < c->attempt && cap < c->o.backoff_max_s; i++) cap *= 2;
+    if (cap > c->o.backoff_max_s) cap = c->o.backoff_max_s;
+    c->attempt++;
+    double r = (double)arc4random() / 4294967296.0;
+    return s_ns(cap * r);
+}
+
+/* The connection is gone (or never came up): schedule the next attempt. */
+static void s_down(wsconn_t *c, const char *reason)
+{
+    if (c->state == ST_DOWN) return;
+    int was_up = c->state == ST_UP;
+    int64_t now = clock_mono_ns();
+    c->state = ST_DOWN;
+    c->wsi = NULL;
+    c->kill_reason = NULL;
+    c->rx_in_msg = c->rx_drop = 0;
+    c->rx_len = 0;
+    s_q_clear(c);
+    c->down_mono = now;
+    if (c->destroying) return;
+    int64_t delay = s_backoff(c);
+    c->next_connect_mono = now + delay;
+    char extra[160];
+    int n = snprintf(extra, sizeof extra, "\"was_connected\":%s,\"attempt\":%u,\"backoff_ms\":%lld",
+                     was_up ? "true" : "false", c->attempt, (long long)(delay / NS_PER_MS));
+    if (was_up && c->o.on_close) c->o.on_close(c, c->o.arg, reason);
+    wsconn_event(c, "reconnect", reason, extra, (size_t)n, 0);
+}
+
+static void s_kill(wsconn_t *c, const char *reason)
+{
+    if (c->state == ST_DOWN || c->kill_reason) return;
+    c->kill_reason = reason;
+    c->kill_mono = clock_mono_ns();
+    if (c->wsi) lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void wsconn_reconnect(wsconn_t *c, const char *reason) { s_kill(c, reason); }
+
+static void s_connect(wsconn_t *c)
+{
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.context = c->ctx;
+    ci.vhost = c->vh;
+    ci.address = c->host;
+    ci.port = c->port;
+    ci.path = c->path;
+    ci.host = c->host;
+    ci.origin = c->host;
+    ci.ssl_connection = LCCSCF_USE_SSL;
+    ci.local_protocol_name = "tickbus-ws";
+    ci.retry_and_idle_policy = &c->retry;
+    int64_t now = clock_mono_ns();
+    c->state = ST_CONNECTING;
+    c->connect_mono = now;
+    c->kill_reason = NULL;
+    c->st.connects++;
+    c->in_connect = 1;
+    c->wsi = NULL;
+    struct lws *w = lws_client_connect_via_info(&ci);
+    c->in_connect = 0;
+    if (c->state != ST_CONNECTING) return; /* failed inside the call */
+    if (!w) {
+        s_down(c, "connect_failed");
+        return;
+    }
+    c->wsi = w;
+}
+
+static int s_mine(wsconn_t *c, struct lws *wsi)
+{
+    return c->state != ST_DOWN && (c->wsi == wsi || c->in_connect);
+}
+
+static void s_message(wsconn_t *c, int64_t ts_rx)
+{
+    c->st.msgs++;
+    int r = c->o.on_message ? c->o.on_message(c, c->o.arg, c->rx, c->rx_len, ts_rx)
+                            : WSCONN_MSG_IGNORED;
+    switch (r) {
+    case WSCONN_MSG_DATA:
+        c->st.data_msgs++;
+        wsconn_data(c);
+        break;
+    case WSCONN_MSG_CTRL: c->st.ctrl_msgs++; break;
+    case WSCONN_MSG_BAD: c->st.bad_frames++; break;
+    default: c->st.ignored++; break;
+    }
+}
+
+void wsconn_data(wsconn_t *c)
+{
+    int64_t now = clock_mono_ns();
+    c->last_data_mono = c->last_progress_mono = now;
+    c->stale_stage = 0;
+    if (c->o.hb) hb_progress(c->o.hb, 1);
+}
+
+static void s_receive(wsconn_t *c, struct lws *wsi, const char *in, size_t len)
+{
+    int64_t ts_rx = clock_real_ns();
+    c->last_frame_mono = clock_mono_ns();
+    if (!c->rx_in_msg) {
+        c->rx_in_msg = 1;
+        c->rx_len = 0;
+        c->rx_drop = 0;
+        c->rx_binary = lws_frame_is_binary(wsi);
+    }
+    if (!c->rx_drop) {
+        if (c->rx_len + len > c->o.max_msg) {
+            c->rx_drop = 1;
+            c->rx_len = 0;
+            c->st.oversize++;
+            log_warnx_rl("venue=%s dropping a message over %zu bytes", c->o.venue, c->o.max_msg);
+        } else {
+            if (c->rx_len + len + 1 > c->rx_cap) {
+                size_t cap = c->rx_cap ? c->rx_cap : 65536;
+                while (cap < c->rx_len + len + 1) cap *= 2;
+                c->rx = xrealloc(c->rx, cap);
+                c->rx_cap = cap;
+            }
+            memcpy(c->rx + c->rx_len, in, len);
+            c->rx_len += len;
+            c->rx[c->rx_len] = 0;
+        }
+    }
+    if (!lws_is_final_fragment(wsi)) return;
+    c->rx_in_msg = 0;
+    if (c->rx_drop) return;
+    if (c->rx_binary) {
+        c->st.bad_frames++;
+        log_warnx_rl("venue=%s binary message ignored (%zu bytes)", c->o.venue, c->rx_len);
+        return;
+    }
+    s_message(c, ts_rx);
+}
+
+static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                      size_t len)
+{
+    wsconn_t *c = lws_context_user(lws_get_context(wsi));
+    if (!c) return 0;
+    switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
+        /* an extra trust anchor, on top of the system store lws loaded */
+        if (c->o.ca_file && !SSL_CTX_load_verify_locations((SSL_CTX *)user, c->o.ca_file, NULL))
+            log_warnx("venue=%s cannot load --ca-file %s", c->o.venue, c->o.ca_file);
+        return 0;
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+        if (!s_mine(c, wsi)) return 0;
+        unsigned char **p = in, *end = *p + len;
+        c->hdr_len = 0;
+        if (c->o.headers)
+            for (const char *const *h = c->o.headers; *h; h++) {
+                size_t n = strlen(*h);
+                if (c->hdr_len + n + 2 > HDR_MAX) break;
+                memcpy(c->hdr + c->hdr_len, *h, n);
+                memcpy(c->hdr + c->hdr_len + n, "\r\n", 2);
+                c->hdr_len += n + 2;
+            }
+        if (c->o.on_headers) {
+            c->in_headers = 1;
+            c->o.on_headers(c, c->o.arg);
+            c->in_headers = 0;
+        }
+        if ((size_t)(end - *p) < c->hdr_len) return -1;
+        memcpy(*p, c->hdr, c->hdr_len);
+        *p += c->hdr_len;
+        return 0;
+    }
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (!s_mine(c, wsi)) return 0;
+        c->wsi = wsi;
+        c->state = ST_UP;
+        c->up_mono = c->last_frame_mono = c->last_data_mono = clock_mono_ns();
+        c->stale_stage = 0;
+        c->healthy_app = 1;
+        log_info("venue=%s connected to %s:%d%s after %.2f s", c->o.venue, c->host, c->port,
+                 c->path, (double)(c->up_mono - c->connect_mono) / 1e9);
+        if (c->o.on_open) c->o.on_open(c, c->o.arg);
+        return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        if (!s_mine(c, wsi) || c->state != ST_UP) return 0;
+        s_receive(c, wsi, in, len);
+        return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+        if (s_mine(c, wsi)) c->last_frame_mono = clock_mono_ns();
+        return 0;
+    case LWS_CALLBACK_CLIENT_WRITEABLE: {
+        if (!s_mine(c, wsi) || c->state != ST_UP || !c->q_n) return 0;
+        s_msg_t *m = &c->q[c->q_head];
+        int n = lws_write(wsi, (unsigned char *)m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+        free(m->buf);
+        c->q_head = (c->q_head + 1) % SENDQ_MAX;
+        c->q_n--;
+        if (n < (int)m->len) {
+            log_warnx_rl("venue=%s write failed", c->o.venue);
+            return -1;
+        }
+        c->q_since = c->q_n ? clock_mono_ns() : 0;
+        if (c->q_n) lws_callback_on_writable(wsi);
+        return 0;
+    }
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (!s_mine(c, wsi)) return 0;
+        if (!c->kill_reason)
+            log_warnx_rl("venue=%s connect to %s:%d failed: %s", c->o.venue, c->host, c->port,
+                         in ? (const char *)in : "?");
+        s_down(c, c->kill_reason ? c->kill_reason : "connect_error");
+        return 0;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        if (!s_mine(c, wsi)) return 0;
+        if (!c->kill_reason) log_warnx_rl("venue=%s connection closed by peer", c->o.venue);
+        s_down(c, c->kill_reason ? c->kill_reason : "closed");
+        return 0;
+    default: break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols s_protocols[] = {
+    {"tickbus-ws", s_callback, 0, 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void s_state(wsconn_t *c)
+{
+    if (!c->o.hb) return;
+    if (c->state != ST_UP) hb_state(c->o.hb, "down");
+    else if (!c->healthy_app || c->stale_stage) hb_state(c->o.hb, "degraded");
+    else hb_state(c->o.hb, "ok");
+}
+
+static void s_tick(lws_sorted_usec_list_t *sul)
+{
+    wsconn_t *c = lws_container_of(sul, wsconn_t, sul);
+    int64_t now = clock_mono_ns();
+    if (c->stop && *c->stop) {
+        lws_cancel_service(c->ctx);
+        return;
+    }
+    switch (c->state) {
+    case ST_DOWN:
+        if (now >= c->next_connect_mono) s_connect(c);
+        break;
+    case ST_CONNECTING:
+        if (c->kill_reason) break;
+        if (now - c->connect_mono > s_ns(c->o.handshake_s)) {
+            c->st.handshake_timeouts++;
+            log_warnx_rl("venue=%s handshake not done after %.1f s: abandoned", c->o.venue,
+                         c->o.handshake_s);
+            s_kill(c, "handshake_timeout");
+        }
+        break;
+    case ST_UP:
+        if (c->kill_reason) break;
+        if (now - c->last_frame_mono > s_ns(c->o.dead_s)) {
+            c->st.stalls++;
+            log_warnx_rl("venue=%s no frame for %.1f s: dead", c->o.venue, c->o.dead_s);
+            s_kill(c, "dead");
+        } else if (c->q_n && c->q_since && now - c->q_since > s_ns(c->o.write_s)) {
+            c->st.write_timeouts++;
+            s_kill(c, "write_timeout");
+        } else if (!c->stale_stage && now - c->last_data_mono > s_ns(c->o.stale_s)) {
+            c->st.stale++;
+            c->stale_stage = 1;
+            c->stale_mono = now;
+            if (c->o.on_resubscribe) {
+                c->st.resubscribes++;
+                wsconn_event(c, "resync", "stale", NULL, 0, 0);
+                c->o.on_resubscribe(c, c->o.arg);
+            } else {
+                s_kill(c, "stale");
+            }
+        } else if (c->stale_stage && now - c->stale_mono > s_ns(c->o.stale_s)) {
+            s_kill(c, "stale");
+        } else if (c->attempt && now - c->up_mono > s_ns(c->o.healthy_s) &&
+                   now - c->last_data_mono < s_ns(c->o.stale_s)) {
+            c->attempt = 0; /* healthy long enough: the backoff starts over */
+        }
+        break;
+    }
+    /* a kill that produced no callback (should not happen): forget the wsi */
+    if (c->kill_reason && now - c->kill_mono > 5 * NS_PER_S) {
+        log_warnx("venue=%s connection did not close after kill; abandoning it", c->o.venue);
+        s_down(c, c->kill_reason);
+    }
+    if (c->o.on_tick) c->o.on_tick(c, c->o.arg, now);
+    s_state(c);
+    if (c->o.hb) hb_tick(c->o.hb);
+    if (now - c->last_progress_mono > s_ns(c->o.progress_s)) {
+        log_crit("venue=%s no market data for %.0f s despite reconnects: exiting 75", c->o.venue,
+                 c->o.progress_s);
+        c->exit_code = 75;
+        lws_cancel_service(c->ctx);
+        return;
+    }
+    lws_sul_schedule(c->ctx, 0, &c->sul, s_tick, TICK_US);
+}
+
+wsconn_t *wsconn_new(const wsconn_opts_t *o, char *err, size_t errlen)
+{
+    wsconn_t *c = xcalloc(1, sizeof *c);
+    c->o = *o;
+    if (!c->o.venue) c->o.venue = "ws";
+    if (wsconn_parse_url(o->url, c->host, sizeof c->host, &c->port, c->path, sizeof c->path) < 0) {
+        snprintf(err, errlen, "expected wss://host[:port][/path]");
+        goto fail;
+    }
+    if (o->ca_file) {
+        FILE *f = fopen(o->ca_file, "r");
+        if (!f) {
+            snprintf(err, errlen, "CA file %s cannot be read", o->ca_file);
+            goto fail;
+        }
+        fclose(f);
+    }
+    if (o->handshake_s <= 0 || o->dead_s <= 0 || o->stale_s <= 0 || o->max_msg < 64 ||
+        o->backoff_min_s <= 0 || o->backoff_max_s < o->backoff_min_s) {
+        snprintf(err, errlen, "bad timing options");
+        goto fail;
+    }
+    lws_set_log_level(LLL_ERR | (log_level >= LOG_LVL_DEBUG ? LLL_WARN | LLL_NOTICE : 0),
+                      s_lws_log);
+    c->retry_ms = 1000;
+    c->retry.retry_ms_table = &c->retry_ms;
+    c->retry.retry_ms_table_count = 1;
+    c->retry.conceal_count = 0;
+    c->retry.secs_since_valid_ping = (uint16_t)(o->ping_s < 1 ? 1 : o->ping_s + 0.5);
+    c->retry.secs_since_valid_hangup = (uint16_t)(o->dead_s < 2 ? 2 : o->dead_s + 0.5);
+    if (c->retry.secs_since_valid_hangup <= c->retry.secs_since_valid_ping)
+        c->retry.secs_since_valid_hangup = (uint16_t)(c->retry.secs_since_valid_ping + 1);
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = s_protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.user = c;
+    info.gid = (gid_t)-1;
+    info.uid = (uid_t)-1;
+    /* our own handshake limit fires first; these are lws's per-stage backstops */
+    info.timeout_secs = (unsigned)(o->handshake_s + 2);
+    info.connect_timeout_secs = (unsigned)(o->handshake_s + 2);
+    c->ctx = lws_create_context(&info);
+    if (!c->ctx) {
+        snprintf(err, errlen, "lws_create_context failed");
+        goto fail;
+    }
+    c->vh = lws_get_vhost_by_name(c->ctx, "default");
+    jw_init(&c->ew, 256);
+    c->start_mono = c->last_progress_mono = clock_mono_ns();
+    c->healthy_app = 1;
+    return c;
+fail:
+    log_warnx("venue=%s: %s", c->o.venue, err);
+    free(c);
+    return NULL;
+}
+
+void wsconn_destroy(wsconn_t **cp)
+{
+    if (!cp || !*cp) return;
+    wsconn_t *c = *cp;
+    c->destroying = 1;
+    lws_sul_cancel(&c->sul);
+    lws_context_destroy(c->ctx);
+    s_q_clear(c);
+    free(c->rx);
+    jw_free(&c->ew);
+    free(c);
+    *cp = NULL;
+}
+
+int wsconn_run(wsconn_t *c, volatile int *stop)
+{
+    c->stop = stop;
+    c->last_progress_mono = clock_mono_ns();
+    s_connect(c);
+    lws_sul_schedule(c->ctx, 0, &c->sul, s_tick, TICK_US);
+    while (!*stop && !c->exit_code)
+        if (lws_service(c->ctx, 0) < 0) break;
+    return c->exit_code;
+}
+
+int wsconn_send(wsconn_t *c, const char *msg, size_t len)
+{
+    if (c->state != ST_UP || !c->wsi) return -1;
+    if (c->q_n == SENDQ_MAX) {
+        log_warnx_rl("venue=%s send queue full", c->o.venue);
+        return -1;
+    }
+    s_msg_t *m = &c->q[(c->q_head + c->q_n) % SENDQ_MAX];
+    m->buf = xmalloc(LWS_PRE + len + 1);
+    memcpy(m->buf + LWS_PRE, msg, len);
+    m->len = len;
+    if (!c->q_n) c->q_since = clock_mono_ns();
+    c->q_n++;
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+int wsconn_header(wsconn_t *c, const char *name, const char *value)
+{
+    if (!c->in_headers) return -1;
+    int n = snprintf(c->hdr + c->hdr_len, HDR_MAX - c->hdr_len, "%s: %s\r\n", name, value);
+    if (n < 0 || (size_t)n >= HDR_MAX - c->hdr_len) return -1;
+    c->hdr_len += (size_t)n;
+    return 0;
+}
+
+void wsconn_set_healthy(wsconn_t *c, int healthy) { c->healthy_app = healthy; }
+int wsconn_connected(const wsconn_t *c) { return c->state == ST_UP; }
+const char *wsconn_venue(const wsconn_t *c) { return c->o.venue; }
+const wsconn_stats_t *wsconn_stats(const wsconn_t *c) { return &c->st; }
+
+void wsconn_hb_detail(wsconn_t *c, jw_t *w)
+{
+    int64_t now = clock_mono_ns();
+    jw_obj(w);
+    jw_kbool(w, "connected", c->state == ST_UP);
+    if (c->state == ST_UP) jw_kint(w, "last_data_age_ms", (now - c->last_data_mono) / NS_PER_MS);
+    else jw_knull(w, "last_data_age_ms");
+    jw_kuint(w, "reconnects", c->st.reconnects);
+    jw_kuint(w, "gaps", c->st.gaps);
+    jw_kuint(w, "resyncs", c->st.resyncs);
+    jw_kuint(w, "drops", c->o.pub ? bus_pub_drops(c->o.pub) : 0);
+    jw_kuint(w, "bad_frames", c->st.bad_frames);
+    jw_kuint(w, "oversize_frames", c->st.oversize);
+    jw_kuint(w, "ignored", c->st.ignored);
+    jw_kuint(w, "msgs", c->st.msgs);
+    jw_kuint(w, "data_msgs", c->st.data_msgs);
+    jw_kuint(w, "connects", c->st.connects);
+    jw_kuint(w, "handshake_timeouts", c->st.handshake_timeouts);
+    jw_kuint(w, "dead", c->st.stalls);
+    jw_kuint(w, "stale", c->st.stale);
+    jw_kuint(w, "write_timeouts", c->st.write_timeouts);
+    if (c->o.on_hb) c->o.on_hb(c, c->o.arg, w);
+    jw_obj_end(w);
+}
+
+int wsconn_test(void)
+{
+    char h[64], p[64];
+    int port, rc = 0;
+    if (wsconn_parse_url("wss://ws.kraken.com/v2", h, sizeof h, &port, p, sizeof p) ||
+        strcmp(h, "ws.kraken.com") || port != 443 || strcmp(p, "/v2"))
+        rc = -1;
+    if (wsconn_parse_url("wss://127.0.0.1:8443", h, sizeof h, &port, p, sizeof p) ||
+        strcmp(h, "127.0.0.1") || port != 8443 || strcmp(p, "/"))
+        rc = -1;
+    if (wsconn_parse_url("wss://[::1]:9/x?y=1", h, sizeof h, &port, p, sizeof p) ||
+        strcmp(h, "::1") || port != 9 || strcmp(p, "/x?y=1"))
+        rc = -1;
+    if (!wsconn_parse_url("ws://a", h, sizeof h, &port, p, sizeof p) ||
+        !wsconn_parse_url("wss://a:0/", h, sizeof h, &port, p, sizeof p) ||
+        !wsconn_parse_url("wss://:5/", h, sizeof h, &port, p, sizeof p))
+        rc = -1;
+    /* backoff: full jitter under a cap that doubles up to the maximum */
+    wsconn_t c;
+    memset(&c, 0, sizeof c);
+    c.o.backoff_min_s = 0.5;
+    c.o.backoff_max_s = 30;
+    for (int i = 0; i < 12; i++) {
+        double cap = 0.5 * (double)(1u << i);
+        if (cap > 30) cap = 30;
+        int64_t d = s_backoff(&c);
+        if (d < 0 || d > s_ns(cap)) rc = -1;
+    }
+    if (rc) fprintf(stderr, "wsconn_test: failed\n");
+    return rc;
+}

@@ -1,0 +1,34 @@
+/* feedreplay: run a venue's parser over a JSONL session without a network
+ * (feed_replay) and print the normalized messages: golden files and debugging.
+ * Usage: feedreplay coinbase|kraken|bitstamp FILE [DEPTH] */
+#include "feed.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: feedreplay coinbase|kraken|bitstamp FILE [DEPTH]\n");
+        return 64;
+    }
+    log_init("feedreplay", LOG_LVL_WARN);
+    const feed_venue_t *v = !strcmp(argv[1], "coinbase")   ? &feed_coinbase
+                            : !strcmp(argv[1], "kraken")   ? &feed_kraken
+                            : !strcmp(argv[1], "bitstamp") ? &feed_bitstamp
+                                                           : NULL;
+    if (!v) {
+        fprintf(stderr, "feedreplay: unknown venue %s\n", argv[1]);
+        return 64;
+    }
+    FILE *in = strcmp(argv[2], "-") ? fopen(argv[2], "r") : stdin;
+    if (!in) {
+        perror(argv[2]);
+        return 66;
+    }
+    int rc = feed_replay(v, in, stdout, argc > 3 ? atoi(argv[3]) : 10);
+    if (in != stdin) fclose(in);
+    return rc ? 1 : 0;
+}
