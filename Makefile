@@ -149,10 +149,10 @@ bench: all
 	  echo "make bench: not built yet (issue: make bench)"; exit 1; fi
 
 demo: all
-	sh compose/launch.sh demo
+	FOR=$(FOR) sh compose/launch.sh demo
 
 run: all
-	sh compose/launch.sh run
+	FOR=$(FOR) sh compose/launch.sh run
 
 PREFIX ?= /usr/local
 install: all

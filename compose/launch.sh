@@ -5,8 +5,8 @@
 # restarts a program that stops beating or progressing by killing it (its
 # loop starts it again). Everything lives under $TICKBUS_HOME (default
 # build/demo or build/run): bus/, tls/, keys, logs/, pids/, and the JSONL in
-# $OUTPUT_DIR (default data/). Stops cleanly on Ctrl-C or after
-# $DEMO_SECONDS (demo only; 0 = run until stopped).
+# $OUTPUT_DIR (default data/). Stops cleanly on Ctrl-C, or after FOR
+# seconds when FOR is set (make demo FOR=30).
 set -u
 mode=${1:-demo}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -91,11 +91,12 @@ supervise watchdog "$BIN/watchdog" --restart cmd --restart-cmd "kill \$(cat $PID
 
 say "running; bus $TICKBUS_BUS, logs $LOGS, data $OUT"
 say "watch it live: TICKBUS_BUS=$TICKBUS_BUS $BIN/tap tick"
-secs=${DEMO_SECONDS:-60}
-[ "$mode" = demo ] || secs=0
+secs=${FOR:-0}
 t=0
 while [ "$secs" = 0 ] || [ $t -lt "$secs" ]; do
-    sleep 5; t=$((t + 5))
+    step=5
+    [ "$secs" != 0 ] && [ $((secs - t)) -lt 5 ] && step=$((secs - t))
+    sleep $step; t=$((t + step))
     f=$(ls -t "$OUT"/kxbtc15m-*.jsonl 2>/dev/null | head -1)
     if [ -n "$f" ]; then
         say "$(wc -l <"$f") lines in $f; last: $(tail -n 1 "$f" | cut -c1-160)…"
