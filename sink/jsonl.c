@@ -480,6 +480,8 @@ static void s_close_day(jsonl_t *j, s_day_t *s)
     s_want_compress(j, s->day);
 }
 
+static int s_gz_covers(const char *gzpath, const char *src);
+
 /* Every PREFIX-*.jsonl older than BEFORE (left by a crash, or by a stop across
  * midnight): close it the same way. */
 static void s_close_older(jsonl_t *j, int64_t before)
@@ -499,8 +501,15 @@ static void s_close_older(jsonl_t *j, int64_t before)
     s_day_t d;
     memset(&d, 0, sizeof d);
     for (int i = 0; i < n; i++) {
-        char path[512];
+        char path[512], gz[520];
         s_path(j, days[i], "", path, sizeof path);
+        s_path(j, days[i], ".gz", gz, sizeof gz);
+        if (access(gz, F_OK) == 0 && s_gz_covers(gz, path)) {
+            unlink(path);
+            s_sync_dir(j);
+            log_info("%s already in %s (finished an interrupted compression)", path, gz);
+            continue;
+        }
         s_day_reset(&d, days[i]);
         s_day_scan(j, path, &d);
         s_close_day(j, &d);

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""sink_check.py DIR PREFIX [--ticks N] [--expect-reason R]...: reads every
+PREFIX-*.jsonl[.gz] in DIR the way the Go collector's pandas loader does (one
+JSON object a line; type, ts, brti, coinbase, kraken, bitstamp, markets[] with
+their fields) and checks each line parses whole and each tick has its fields
+with their types. Prints a summary; exit 1 on any violation."""
+import glob, gzip, json, sys, datetime
+
+def num_or_null(v):
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+def check_tick(r, where):
+    errs = []
+    for k in ("type", "ts", "brti", "coinbase", "kraken", "bitstamp", "markets"):
+        if k not in r:
+            errs.append(f"{where}: missing {k}")
+    if errs:
+        return errs
+    try:
+        datetime.datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%SZ")
+    except Exception:
+        errs.append(f"{where}: bad ts {r['ts']!r}")
+    for k in ("brti", "coinbase", "kraken", "bitstamp"):
+        if not num_or_null(r[k]):
+            errs.append(f"{where}: {k} not a number/null")
+    if not isinstance(r["markets"], list):
+        return errs + [f"{where}: markets not a list"]
+    for m in r["markets"]:
+        if not isinstance(m.get("ticker"), str):
+            errs.append(f"{where}: market without ticker")
+        for k in ("yes_bid", "yes_ask", "last_price", "volume", "open_interest", "strike",
+                  "secs_left"):
+            if k not in m or not num_or_null(m[k]):
+                errs.append(f"{where}: market {k} missing or not a number")
+        for k in ("status", "result"):
+            if not isinstance(m.get(k), str):
+                errs.append(f"{where}: market {k} not a string")
+        for k in ("yes_book", "no_book"):
+            b = m.get(k)
+            if not isinstance(b, list) or any(not (isinstance(l, list) and len(l) == 2 and
+                                                   all(num_or_null(x) for x in l)) for l in b):
+                errs.append(f"{where}: market {k} not [[px,sz],..]")
+    return errs
+
+def main():
+    d, prefix = sys.argv[1], sys.argv[2]
+    reasons = []
+    want_ticks = None
+    a = sys.argv[3:]
+    while a:
+        if a[0] == "--ticks": want_ticks = int(a[1]); a = a[2:]
+        elif a[0] == "--expect-reason": reasons.append(a[1]); a = a[2:]
+        else: sys.exit("bad argument " + a[0])
+    errs, counts, seen_reasons, seqs, coverage = [], {}, {}, set(), []
+    files = sorted(glob.glob(f"{d}/{prefix}-*.jsonl") + glob.glob(f"{d}/{prefix}-*.jsonl.gz"))
+    for f in files:
+        op = gzip.open if f.endswith(".gz") else open
+        with op(f, "rb") as fh:
+            data = fh.read()
+        if data and not data.endswith(b"\n"):
+            errs.append(f"{f}: last line has no newline (torn)")
+        for i, line in enumerate(data.split(b"\n")[:-1] if data else []):
+            where = f"{f}:{i+1}"
+            try:
+                r = json.loads(line)
+            except Exception as e:
+                errs.append(f"{where}: not JSON ({e}): {line[:80]!r}")
+                continue
+            t = r.get("type", "")
+            counts[t] = counts.get(t, 0) + 1
+            if t == "tick":
+                errs += check_tick(r, where)
+                seqs.add((r.get("epoch"), r.get("seq"), r.get("ts")))
+            elif t == "gap":
+                seen_reasons[r["reason"]] = seen_reasons.get(r["reason"], 0) + 1
+                for k in ("from", "to", "reason", "seconds"):
+                    if k not in r: errs.append(f"{where}: gap without {k}")
+            elif t == "coverage":
+                coverage.append(r)
+    ticks = counts.get("tick", 0)
+    if want_ticks is not None and len({s[2] for s in seqs}) != want_ticks:
+        errs.append(f"distinct tick seconds {len({s[2] for s in seqs})} != {want_ticks}")
+    for r in reasons:
+        if r not in seen_reasons: errs.append(f"no gap record with reason {r}")
+    print(f"files={len(files)} lines={sum(counts.values())} ticks={ticks} "
+          f"distinct_ts={len({s[2] for s in seqs})} types={counts} gaps={seen_reasons} "
+          f"coverage={[(c['date'], c['covered'], c['gap_seconds'], c['markets_seen']) for c in coverage]}")
+    for e in errs[:20]: print("ERROR", e)
+    sys.exit(1 if errs else 0)
+
+main()
