@@ -362,13 +362,25 @@ static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         if (c->q_n) lws_callback_on_writable(wsi);
         return 0;
     }
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
         if (!s_mine(c, wsi)) return 0;
         if (!c->kill_reason)
             log_warnx_rl("venue=%s connect to %s:%d failed: %s", c->o.venue, c->host, c->port,
                          in ? (const char *)in : "?");
+        /* [feed-kalshi addition] the upgrade's HTTP status, for on_connect_error */
+        int http = wsi ? (int)lws_http_client_http_response(wsi) : 0;
+        if (!http && wsi) {
+            char st[16];
+            if (lws_hdr_copy(wsi, st, sizeof st, WSI_TOKEN_HTTP) > 0) http = atoi(st);
+        }
         s_down(c, c->kill_reason ? c->kill_reason : "connect_error");
+        if (c->o.on_connect_error) {
+            double min_s = c->o.on_connect_error(c, c->o.arg, http, in ? (const char *)in : "");
+            if (min_s > 0 && c->next_connect_mono < c->down_mono + s_ns(min_s))
+                c->next_connect_mono = c->down_mono + s_ns(min_s);
+        }
         return 0;
+    }
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (!s_mine(c, wsi)) return 0;
         if (!c->kill_reason) log_warnx_rl("venue=%s connection closed by peer", c->o.venue);

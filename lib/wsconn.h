@@ -63,6 +63,11 @@ typedef struct {
     void (*on_tick)(wsconn_t *c, void *arg, int64_t now_mono_ns);
     /* Extra members for this connection's hb detail object. May be NULL. */
     void (*on_hb)(wsconn_t *c, void *arg, jw_t *w);
+    /* [feed-kalshi addition] A connection attempt failed before the websocket
+     * was up. HTTP_STATUS is the upgrade's HTTP status when the server sent
+     * one (401, 403, 5xx), else 0. Returns a minimum delay in seconds before
+     * the next attempt (0: the normal backoff). May be NULL. */
+    double (*on_connect_error)(wsconn_t *c, void *arg, int http_status, const char *reason);
 } wsconn_opts_t;
 
 /* Fill O with the defaults above (venue, url and callbacks left NULL). */
