@@ -19,7 +19,7 @@
 
 static char *o_dir, *o_prefix, *o_compress;
 static double o_fsync;
-static long o_buffer_mb;
+static long o_buffer_kb;
 static strlist_t o_topic;
 static volatile sig_atomic_t s_stop;
 
@@ -29,7 +29,7 @@ static const opt_t s_opts[] = {
     {"fsync", OPT_DBL, &o_fsync, "1", 0, 3600, NULL,
      "fdatasync every S seconds (0: after every line)", 0},
     {"compress", OPT_STR, &o_compress, "gzip", 1, 0, NULL, "closed days: gzip or none", 0},
-    {"buffer-mb", OPT_INT, &o_buffer_mb, "64", 1, 65536, NULL,
+    {"buffer-kb", OPT_INT, &o_buffer_kb, "65536", 4, 64.0 * 1024 * 1024, NULL,
      "memory for lines waiting while the disk fails; beyond it records are dropped and a gap "
      "record says so", 0},
     {"topic", OPT_LIST, &o_topic, NULL, 1, 0, NULL,
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 
     s_ctx_t c = {0};
     jsonl_cfg_t cfg = {o_dir, o_prefix, opts_common.name, !strcmp(o_compress, "gzip"), o_fsync,
-                       (size_t)o_buffer_mb << 20};
+                       (size_t)o_buffer_kb << 10};
     c.j = jsonl_new(&cfg);
     if (!c.j) return 69;
     bus_pub_t *pub = bus_pub_new(opts_common.name, pub_ep, 0);
