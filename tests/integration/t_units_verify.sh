@@ -1,0 +1,79 @@
+# compose/ units: `make install-units` output (placeholders filled in, real
+# ExecStart paths from $BIN) passes `systemd-analyze --user verify` with no
+# output at all on stderr, every long-running unit carries the house policy
+# (notify + WatchdogSec, restart and start limits, shared runtime dir,
+# hardening), and a broken unit is caught (the check can fail).
+. tests/integration/lib.sh
+command -v systemd-analyze >/dev/null || { echo "SKIP: systemd-analyze not installed"; exit 0; }
+U="$T/units"; C="$T/conf"; D="$T/data"
+export XDG_RUNTIME_DIR="$T/rt"; mkdir -m 700 -p "$XDG_RUNTIME_DIR"
+sh compose/install-units.sh BINDIR="$BIN" DATADIR="$D" CONFDIR="$C" UNITDIR="$U" RELOAD=0 \
+    >"$T/install.log" 2>&1 || fail "install-units failed: $(cat "$T/install.log")"
+[ -d "$D" ] || fail "data dir not created"
+[ "$(stat -c %a "$C/tickbus.env")" = 600 ] || fail "tickbus.env is not mode 0600"
+grep -l '@[A-Z]*@' "$U"/* "$C/tickbus.env" && fail "placeholders left in the installed files"
+grep -q "^ExecStart=$BIN/sink-jsonl --dir $D\$" "$U/tickbus-sink-jsonl.service" \
+    || fail "sink-jsonl ExecStart not filled in"
+
+verify() { # verify UNIT...: fail on exit status or any stderr
+    (cd "$U" && systemd-analyze --user verify --recursive-errors=no --man=no "$@") \
+        >"$T/verify.out" 2>"$T/verify.err"
+    rc=$?
+    if [ $rc != 0 ] || [ -s "$T/verify.err" ]; then
+        echo "verify $* -> exit $rc:"; cat "$T/verify.err"; return 1
+    fi
+}
+checked=0; skipped=""
+for u in tickbus-feed@coinbase.service tickbus-feed@kraken.service tickbus-feed@bitstamp.service \
+         tickbus-feed@kalshi.service tickbus-aggregator.service tickbus-sink-jsonl.service \
+         tickbus-sink-postgres.service tickbus-watchdog.service tickbus-freshness.service \
+         tickbus-freshness.timer tickbus.target; do
+    case $u in
+        tickbus-feed@*) prog=feed-${u#tickbus-feed@}; prog=${prog%.service} ;;
+        tickbus-freshness.*|tickbus.target) prog=watchdog ;;
+        *) prog=${u#tickbus-}; prog=${prog%.service} ;;
+    esac
+    if [ ! -x "$BIN/$prog" ]; then skipped="$skipped $u($prog)"; continue; fi
+    verify "$u" || fail "systemd-analyze verify rejected $u"
+    checked=$((checked + 1))
+done
+[ -z "$skipped" ] || echo "not verified, program not built yet:$skipped"
+[ $checked -ge 6 ] || fail "only $checked units verified"
+echo "verified $checked units"
+
+# policy: every long-running service
+for f in "$U"/tickbus-feed@.service "$U"/tickbus-aggregator.service "$U"/tickbus-sink-*.service \
+         "$U"/tickbus-watchdog.service; do
+    for line in Type=notify 'WatchdogSec=[0-9]' Restart=always RestartSec=1 'StartLimitBurst=[0-9]' \
+                'StartLimitIntervalSec=[0-9]' RuntimeDirectory=tickbus RuntimeDirectoryPreserve=yes \
+                NoNewPrivileges=yes ProtectSystem=strict ProtectHome=read-only PrivateTmp=yes \
+                'EnvironmentFile=-'; do
+        grep -q "^$line" "$f" || fail "$(basename "$f") lacks $line"
+    done
+done
+grep -q "^ReadWritePaths=$D\$" "$U/tickbus-sink-jsonl.service" || fail "sink-jsonl: no ReadWritePaths"
+# WATCHDOG=1 only while progress moves: WatchdogSec must exceed the progress deadline
+ws() { sed -n 's/^WatchdogSec=\([0-9]*\)$/\1/p' "$U/$1"; }
+[ "$(ws tickbus-feed@.service)" -gt 60 ] && [ "$(ws tickbus-aggregator.service)" -gt 5 ] &&
+    [ "$(ws tickbus-sink-jsonl.service)" -gt 10 ] || fail "a WatchdogSec is below its progress deadline"
+
+# the check can fail: a typo that systemd only "ignores" must be caught
+sed 's/^Type=notify/Type=notifyy/' "$U/tickbus-watchdog.service" > "$U/tickbus-broken.service"
+verify tickbus-broken.service >/dev/null 2>&1 && fail "a broken unit passed verify"
+rm -f "$U/tickbus-broken.service"
+
+# a Kalshi key file turns into a LoadCredential= drop-in for feed-kalshi
+(umask 077 && echo "not a real key" > "$C/kalshi.key")
+sh compose/install-units.sh BINDIR="$BIN" DATADIR="$D" CONFDIR="$C" UNITDIR="$U" RELOAD=0 \
+    >"$T/install.log" 2>&1 || fail "install-units (with key) failed"
+grep -q "^LoadCredential=kalshi.key:$C/kalshi.key" "$U/tickbus-feed@kalshi.service.d/credential.conf" \
+    || fail "no credential drop-in"
+if [ -x "$BIN/feed-kalshi" ]; then
+    verify tickbus-feed@kalshi.service || fail "verify rejected feed-kalshi with its drop-in"
+fi
+
+# unusable paths are refused before anything is written
+sh compose/install-units.sh BINDIR="$T/a b" UNITDIR="$T/u2" RELOAD=0 >/dev/null 2>&1; rc=$?
+[ $rc = 64 ] || fail "a path with a space: exit $rc, want 64"
+[ -e "$T/u2" ] && fail "units written despite a bad path"
+echo ok
