@@ -1,0 +1,616 @@
+/* feed-kalshi: follows the KXBTC15M markets (or --series) on Kalshi. REST
+ * (kalshi_rest) discovers the markets and reads strikes and settlements; the
+ * table (kalshi_market) decides from the markets' own times what to follow;
+ * the websocket (lib/wsconn + kalshi_ws) keeps the books, tickers, trades and
+ * the official BRTI. Without a key it polls the public REST endpoints. */
+#include "bus.h"
+#include "clock.h"
+#include "hb.h"
+#include "jtok.h"
+#include "jw.h"
+#include "kalshi_auth.h"
+#include "kalshi_book.h"
+#include "kalshi_market.h"
+#include "kalshi_rest.h"
+#include "kalshi_ws.h"
+#include "log.h"
+#include "opts.h"
+#include "util.h"
+#include "wsconn.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "feed-kalshi"
+
+enum { K_LIST = 1, K_MARKET, K_POLL_MARKET, K_POLL_BOOK };
+
+static char *o_ws_url, *o_rest_url, *o_ca, *o_series, *o_key_id, *o_key_file, *o_env;
+static int o_yes_price;
+static double o_stale, o_presub, o_grace, o_progress, o_handshake, o_dead, o_ping, o_bmin, o_bmax,
+    o_auth_backoff, o_poll_s;
+
+static const opt_t s_opts[] = {
+    {"ws-url", OPT_STR, &o_ws_url, NULL, 1, 0, NULL,
+     "websocket URL (default: Kalshi prod, or demo with --env demo)", 0},
+    {"rest-url", OPT_STR, &o_rest_url, NULL, 1, 0, NULL,
+     "REST base URL ending in /trade-api/v2 (default: Kalshi prod, or demo)", 0},
+    {"env", OPT_STR, &o_env, "prod", 1, 0, "KALSHI_ENV", "prod or demo (default URLs)", 0},
+    {"ca-file", OPT_STR, &o_ca, NULL, 1, 0, NULL,
+     "extra trust anchor (PEM) besides the system CAs; verification stays on", 0},
+    {"series", OPT_STR, &o_series, "KXBTC15M", 1, 0, "SERIES_TICKER", "series to follow", 0},
+    {"key-id", OPT_STR, &o_key_id, NULL, 1, 0, "KALSHI_API_KEY_ID", "API key id", OPT_SECRET},
+    {"key-file", OPT_STR, &o_key_file, NULL, 1, 0, "KALSHI_PRIV_KEY_PATH",
+     "RSA private key (PEM, PKCS#1 or PKCS#8), mode 0600", 0},
+    {"use-yes-price", OPT_BOOL, &o_yes_price, "0", 1, 0, NULL,
+     "ask for NO levels at YES prices (use_yes_price, always sent explicitly)", 0},
+    {"stale-after", OPT_DBL, &o_stale, "15", 0.5, 3600, NULL,
+     "an open market without book/ticker data this long (s) gets a snapshot request", 0},
+    {"presubscribe", OPT_DBL, &o_presub, "60", 0, 3600, NULL,
+     "follow the next market this long (s) before it opens", 0},
+    {"grace", OPT_DBL, &o_grace, "20", 0, 3600, NULL,
+     "keep following a market this long (s) after its close", 0},
+    {"poll-interval", OPT_DBL, &o_poll_s, "1", 0.2, 60, NULL,
+     "no-key mode: REST market + orderbook poll period (s)", 0},
+    {"handshake-timeout", OPT_DBL, &o_handshake, "10", 0.2, 600, NULL,
+     "DNS+TCP+TLS+WS handshake limit (s)", 0},
+    {"ping-interval", OPT_DBL, &o_ping, "5", 0.2, 600, NULL, "websocket ping interval (s)", 0},
+    {"dead-after", OPT_DBL, &o_dead, "15", 0.2, 3600, NULL,
+     "no frame at all this long (s): reconnect", 0},
+    {"backoff-min", OPT_DBL, &o_bmin, "0.5", 0.01, 600, NULL, "first reconnect backoff cap (s)", 0},
+    {"backoff-max", OPT_DBL, &o_bmax, "30", 0.01, 3600, NULL, "reconnect backoff ceiling (s)", 0},
+    {"auth-backoff", OPT_DBL, &o_auth_backoff, "60", 0.1, 3600, NULL,
+     "wait at least this long (s) after a 401/403 on the upgrade", 0},
+    {"progress-deadline", OPT_DBL, &o_progress, "60", 1, 86400, NULL,
+     "no market data this long (s) despite reconnects: exit 75", 0},
+    {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
+};
+
+typedef struct {
+    bus_pub_t *pub;
+    hb_t *hb;
+    wsconn_t *c;
+    kalshi_ws_t *ws;
+    kalshi_rest_t *rest;
+    kmkt_table_t *mk;
+    kalshi_auth_t *auth;
+    jw_t w;
+    char topic[128];
+    int nokey;
+    uint64_t rest_errors, auth_failures, rest_msgs, list_ok;
+    int last_http;
+    int64_t last_poll_mono, last_rest_data_mono;
+} app_t;
+
+static app_t A;
+static volatile int s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+static int64_t s_now_real(void) { return clock_real_ns(); }
+
+/* ---- publishing ---- */
+
+static void s_emit(void *arg, const char *topic, const char *body, size_t len, int64_t ts_rx,
+                   int64_t ts_ex)
+{
+    app_t *a = arg;
+    bus_pub_send(a->pub, topic, body, len, ts_rx, ts_ex);
+}
+
+/* A decimal text as an exact JSON number, or null. */
+static void s_kdec(jw_t *w, const char *k, const char *txt, int scale, int mindec)
+{
+    int64_t v;
+    if (txt && *txt && num_parse_fixed(txt, strlen(txt), scale, &v) == 0)
+        jw_kfixed(w, k, v, scale, mindec);
+    else
+        jw_knull(w, k);
+}
+
+static void s_kstr_or_null(jw_t *w, const char *k, const char *s)
+{
+    if (s && *s) jw_kstr(w, k, s);
+    else jw_knull(w, k);
+}
+
+static void s_market_fields(jw_t *w, const kmkt_info_t *m)
+{
+    jw_kstr(w, "ticker", m->ticker);
+    s_kstr_or_null(w, "event_ticker", m->event_ticker);
+    s_kstr_or_null(w, "status", m->status);
+    s_kstr_or_null(w, "open_time", m->open_time);
+    s_kstr_or_null(w, "close_time", m->close_time);
+    s_kstr_or_null(w, "expected_expiration_time", m->exp_time);
+    s_kdec(w, "floor_strike", m->floor_strike, 8, 2);
+    s_kstr_or_null(w, "strike_type", m->strike_type);
+    s_kstr_or_null(w, "result", m->result);
+    s_kdec(w, "expiration_value", m->expiration_value, 8, 2);
+    s_kstr_or_null(w, "settlement_ts", m->settlement_time);
+}
+
+static void s_mk_publish(void *arg, const kmkt_info_t *m)
+{
+    app_t *a = arg;
+    jw_reset(&a->w);
+    jw_fragment(&a->w);
+    s_market_fields(&a->w, m);
+    jw_kstr(&a->w, "source", "rest");
+    snprintf(a->topic, sizeof a->topic, "kalshi.market.%s", m->ticker);
+    bus_pub_send(a->pub, a->topic, a->w.buf, a->w.len, s_now_real(), -1);
+}
+
+static void s_mk_event(void *arg, const char *kind, const kmkt_info_t *m, const char *reason)
+{
+    app_t *a = arg;
+    jw_reset(&a->w);
+    jw_fragment(&a->w);
+    jw_kstr(&a->w, "venue", "kalshi");
+    jw_kstr(&a->w, "reason", reason);
+    if (strcmp(reason, "no_open_market")) {
+        s_market_fields(&a->w, m);
+    } else {
+        jw_kstr(&a->w, "series", m->ticker);
+    }
+    int64_t ts_ex = -1;
+    if (!strcmp(kind, "settlement") && m->floor_strike[0] && m->expiration_value[0]) {
+        int64_t s, e;
+        if (num_parse_fixed(m->floor_strike, strlen(m->floor_strike), 8, &s) == 0 &&
+            num_parse_fixed(m->expiration_value, strlen(m->expiration_value), 8, &e) == 0) {
+            const char *want = e >= s ? "yes" : "no"; /* greater_or_equal: a tie is YES */
+            jw_kbool(&a->w, "result_consistent", !strcmp(want, m->result));
+        }
+        ts_ex = m->settlement_ns;
+        log_info("kalshi: settlement ticker=%s strike=%s expiration_value=%s result=%s", m->ticker,
+                 m->floor_strike, m->expiration_value, m->result);
+    } else if (!strcmp(kind, "market_open")) {
+        ts_ex = m->open_ns;
+        log_info("kalshi: market open ticker=%s close=%s (%s)", m->ticker, m->close_time, reason);
+    } else if (!strcmp(kind, "strike_set")) {
+        log_info("kalshi: strike ticker=%s floor_strike=%s", m->ticker, m->floor_strike);
+    }
+    snprintf(a->topic, sizeof a->topic, "event.%s", kind);
+    bus_pub_send(a->pub, a->topic, a->w.buf, a->w.len, s_now_real(), ts_ex);
+}
+
+static void s_mk_follow(void *arg, const char *ticker, int active)
+{
+    app_t *a = arg;
+    if (a->ws) kalshi_ws_follow(a->ws, ticker, active);
+    log_info("kalshi: following ticker=%s active=%d", ticker, active);
+}
+
+static void s_mk_unfollow(void *arg, const char *ticker)
+{
+    app_t *a = arg;
+    if (a->ws) kalshi_ws_unfollow(a->ws, ticker);
+    log_info("kalshi: no longer following ticker=%s", ticker);
+}
+
+static void s_mk_refresh(void *arg, const char *ticker)
+{
+    app_t *a = arg;
+    char path[160];
+    snprintf(path, sizeof path, "/markets/%s", ticker);
+    kalshi_rest_get(a->rest, path, K_MARKET, ticker, 0);
+}
+
+static void s_mk_discover(void *arg)
+{
+    app_t *a = arg;
+    char path[200];
+    snprintf(path, sizeof path, "/markets?series_ticker=%s&status=open&limit=100", o_series);
+    kalshi_rest_get(a->rest, path, K_LIST, "open", 1);
+    snprintf(path, sizeof path, "/markets?series_ticker=%s&status=unopened&limit=200", o_series);
+    kalshi_rest_get(a->rest, path, K_LIST, "unopened", 1);
+}
+
+/* No-key mode: a REST orderbook becomes kalshi.book.<t> (source rest). */
+static void s_rest_book(app_t *a, const char *ticker, json_t *root, int64_t ts_rx)
+{
+    json_t *ob = json_object_get(root, "orderbook_fp");
+    if (!ob) ob = json_object_get(root, "orderbook");
+    if (!json_is_object(ob)) {
+        a->rest_errors++;
+        log_warnx_rl("kalshi: REST orderbook for %s without orderbook_fp", ticker);
+        return;
+    }
+    kalshi_book_t b;
+    kalshi_book_init(&b);
+    int bad = 0;
+    const char *names[2][2] = {{"yes_dollars", "yes_dollars_fp"}, {"no_dollars", "no_dollars_fp"}};
+    for (int side = 0; side < 2; side++) {
+        json_t *arr = json_object_get(ob, names[side][0]);
+        if (!arr) arr = json_object_get(ob, names[side][1]);
+        size_t i;
+        json_t *lv;
+        json_array_foreach(arr, i, lv) {
+            const char *p = json_string_value(json_array_get(lv, 0));
+            const char *s = json_string_value(json_array_get(lv, 1));
+            int64_t px, sz;
+            if (!p || !s || num_parse_fixed(p, strlen(p), KALSHI_PX_SCALE, &px) < 0 ||
+                num_parse_fixed(s, strlen(s), KALSHI_SZ_SCALE, &sz) < 0 ||
+                kalshi_book_set(&b, side, px, sz) < 0)
+                bad++;
+        }
+    }
+    b.valid = !bad && !kalshi_book_crossed(&b);
+    jw_reset(&a->w);
+    jw_fragment(&a->w);
+    jw_kstr(&a->w, "ticker", ticker);
+    kalshi_book_write(&b, &a->w, 0);
+    jw_kstr(&a->w, "source", "rest");
+    jw_kstr(&a->w, "note", "public REST, may be up to ~15 s old (edge cache)");
+    snprintf(a->topic, sizeof a->topic, "kalshi.book.%s", ticker);
+    bus_pub_send(a->pub, a->topic, a->w.buf, a->w.len, ts_rx, -1);
+    kalshi_book_free(&b);
+    a->rest_msgs++;
+    a->last_rest_data_mono = clock_mono_ns();
+    hb_progress(a->hb, 1);
+}
+
+/* No-key mode: the market object's quote fields become kalshi.ticker.<t>. */
+static void s_rest_ticker(app_t *a, const kmkt_info_t *m, int64_t ts_rx)
+{
+    jw_reset(&a->w);
+    jw_fragment(&a->w);
+    jw_kstr(&a->w, "ticker", m->ticker);
+    s_kdec(&a->w, "price", m->last_price, KALSHI_PX_SCALE, 2);
+    s_kdec(&a->w, "yes_bid", m->yes_bid, KALSHI_PX_SCALE, 2);
+    s_kdec(&a->w, "yes_ask", m->yes_ask, KALSHI_PX_SCALE, 2);
+    s_kdec(&a->w, "yes_bid_size", m->yes_bid_size, KALSHI_SZ_SCALE, 0);
+    s_kdec(&a->w, "yes_ask_size", m->yes_ask_size, KALSHI_SZ_SCALE, 0);
+    s_kdec(&a->w, "volume", m->volume, KALSHI_SZ_SCALE, 0);
+    s_kdec(&a->w, "open_interest", m->open_interest, KALSHI_SZ_SCALE, 0);
+    jw_kstr(&a->w, "source", "rest");
+    snprintf(a->topic, sizeof a->topic, "kalshi.ticker.%s", m->ticker);
+    bus_pub_send(a->pub, a->topic, a->w.buf, a->w.len, ts_rx, -1);
+}
+
+static void s_rest_cb(void *arg, int kind, const char *tag, long http, json_t *root,
+                      const char *err)
+{
+    app_t *a = arg;
+    int64_t now = s_now_real();
+    a->last_http = (int)http;
+    if (!root) {
+        a->rest_errors++;
+        if (http == 401 || http == 403)
+            log_warnx_rl("kalshi: REST %s answered HTTP %ld: credentials or clock problem "
+                         "(check the key id, key file, environment and NTP)", tag, http);
+        else
+            log_warnx_rl("kalshi: REST request %s failed: %s", tag, err ? err : "?");
+        return;
+    }
+    kmkt_info_t m;
+    if (kind == K_LIST) {
+        json_t *arr = json_object_get(root, "markets"), *o;
+        size_t i;
+        a->list_ok++;
+        json_array_foreach(arr, i, o) {
+            if (kmkt_parse(o, &m) == 0) kmkt_update(a->mk, &m, now);
+            else log_warnx_rl("kalshi: market object without ticker or times ignored");
+        }
+    } else if (kind == K_MARKET || kind == K_POLL_MARKET) {
+        if (kmkt_parse(json_object_get(root, "market"), &m) == 0) {
+            kmkt_update(a->mk, &m, now);
+            if (kind == K_POLL_MARKET) {
+                s_rest_ticker(a, &m, now);
+                a->rest_msgs++;
+                a->last_rest_data_mono = clock_mono_ns();
+                hb_progress(a->hb, 1);
+            }
+        } else {
+            a->rest_errors++;
+            log_warnx_rl("kalshi: GET /markets/%s: no usable market object", tag);
+        }
+    } else if (kind == K_POLL_BOOK) {
+        s_rest_book(a, tag, root, now);
+    }
+}
+
+/* ---- websocket glue ---- */
+
+static void s_ws_send(void *arg, const char *text, size_t len)
+{
+    app_t *a = arg;
+    if (a->c) wsconn_send(a->c, text, len);
+}
+
+static void s_ws_lifecycle(void *arg, const char *ticker, const char *ev, const char *fs)
+{
+    app_t *a = arg;
+    log_debug("kalshi: lifecycle ticker=%s event=%s floor_strike=%s", ticker, ev, fs ? fs : "-");
+    kmkt_hint(a->mk, ticker, ev, s_now_real());
+}
+
+static void s_cb_headers(wsconn_t *c, void *arg)
+{
+    app_t *a = arg;
+    kalshi_auth_hdrs_t h;
+    if (kalshi_auth_headers(a->auth, -1, "GET", KALSHI_WS_SIGN_PATH, &h) < 0) {
+        log_warnx_rl("kalshi: signing the upgrade failed");
+        return;
+    }
+    wsconn_header(c, "KALSHI-ACCESS-KEY", h.key);
+    wsconn_header(c, "KALSHI-ACCESS-TIMESTAMP", h.ts);
+    wsconn_header(c, "KALSHI-ACCESS-SIGNATURE", h.sig);
+    memset(h.sig, 0, sizeof h.sig);
+}
+
+static void s_cb_open(wsconn_t *c, void *arg)
+{
+    (void)c;
+    app_t *a = arg;
+    kalshi_ws_connected(a->ws, clock_mono_ns());
+}
+
+static int s_cb_msg(wsconn_t *c, void *arg, const char *msg, size_t len, int64_t ts_rx)
+{
+    (void)c;
+    app_t *a = arg;
+    int r = kalshi_ws_on_frame(a->ws, msg, len, ts_rx, clock_mono_ns());
+    return r == 1 ? WSCONN_MSG_DATA : r == 0 ? WSCONN_MSG_CTRL : WSCONN_MSG_BAD;
+}
+
+static void s_cb_close(wsconn_t *c, void *arg, const char *reason)
+{
+    (void)c;
+    app_t *a = arg;
+    log_info("kalshi: websocket down (%s): books invalid until their next snapshot", reason);
+    kalshi_ws_disconnected(a->ws, clock_real_ns());
+}
+
+static double s_cb_connect_error(wsconn_t *c, void *arg, int http, const char *reason)
+{
+    (void)c;
+    app_t *a = arg;
+    a->last_http = http;
+    if (http == 401 || http == 403) {
+        a->auth_failures++;
+        log_warnx("kalshi: websocket upgrade refused with HTTP %d: a credentials or clock problem "
+                  "(key id, key file, prod/demo environment, NTP sync); retrying in %.0f s or more",
+                  http, o_auth_backoff);
+        return o_auth_backoff;
+    }
+    (void)reason;
+    return 0;
+}
+
+static int s_books_healthy(app_t *a)
+{
+    int active;
+    const kmkt_info_t *m;
+    for (int i = 0; (m = kmkt_followed(a->mk, i, &active)); i++) {
+        if (!active) continue;
+        const kalshi_book_t *b = kalshi_ws_book(a->ws, m->ticker);
+        if (b && !b->valid) return 0;
+    }
+    return !kmkt_alarm(a->mk);
+}
+
+static void s_cb_tick(wsconn_t *c, void *arg, int64_t now)
+{
+    app_t *a = arg;
+    kalshi_rest_poll(a->rest);
+    kmkt_tick(a->mk, s_now_real());
+    if (kalshi_ws_tick(a->ws, now, s_now_real()) < 0) wsconn_reconnect(c, "command_timeout");
+    wsconn_set_healthy(c, s_books_healthy(a));
+}
+
+static void s_hb_common(app_t *a, jw_t *w)
+{
+    const kmkt_stats_t *ms = kmkt_stats(a->mk);
+    const kalshi_rest_stats_t *rs = kalshi_rest_stats(a->rest);
+    jw_kstr(w, "auth", a->nokey ? "none: public REST polling, data may be ~15 s old" : "key");
+    jw_kint(w, "markets_tracked", ms->followed);
+    jw_kint(w, "markets_open", ms->open);
+    const kmkt_info_t *cur = kmkt_current(a->mk, s_now_real());
+    if (cur) jw_kstr(w, "current", cur->ticker);
+    else jw_knull(w, "current");
+    jw_kbool(w, "no_open_market_alarm", kmkt_alarm(a->mk));
+    jw_kuint(w, "rollovers", ms->rollovers);
+    jw_kuint(w, "strikes", ms->strikes);
+    jw_kuint(w, "settlements", ms->settlements);
+    jw_kuint(w, "rest_requests", rs->requests);
+    jw_kuint(w, "rest_errors", a->rest_errors);
+    jw_kuint(w, "rest_429", rs->http_429);
+    jw_kdbl(w, "rest_backoff_s", rs->backoff_s, 2);
+    jw_kuint(w, "auth_failures", a->auth_failures);
+}
+
+static void s_cb_hb(wsconn_t *c, void *arg, jw_t *w)
+{
+    (void)c;
+    app_t *a = arg;
+    const kalshi_ws_stats_t *st = kalshi_ws_stats(a->ws);
+    s_hb_common(a, w);
+    jw_kuint(w, "kalshi_gaps", st->gaps);
+    jw_kuint(w, "kalshi_resyncs", st->resyncs);
+    jw_kuint(w, "resubscribes", st->resubscribes);
+    jw_kuint(w, "cmd_timeouts", st->cmd_timeouts);
+    jw_kuint(w, "snapshots", st->snapshots);
+    jw_kuint(w, "deltas", st->deltas);
+    jw_kuint(w, "trades", st->trades);
+    jw_kuint(w, "brti", st->brti);
+    jw_kuint(w, "error_replies", st->errors);
+    jw_kuint(w, "late_frames", st->late);
+}
+
+static void s_hb_detail(jw_t *w, void *arg)
+{
+    app_t *a = arg;
+    jw_key(w, "kalshi");
+    if (a->c) {
+        wsconn_hb_detail(a->c, w);
+        return;
+    }
+    jw_obj(w);
+    jw_kbool(w, "connected", 0);
+    jw_kstr(w, "mode", "rest_poll");
+    if (a->last_rest_data_mono)
+        jw_kint(w, "last_data_age_ms", (clock_mono_ns() - a->last_rest_data_mono) / NS_PER_MS);
+    else
+        jw_knull(w, "last_data_age_ms");
+    jw_kuint(w, "rest_msgs", a->rest_msgs);
+    s_hb_common(a, w);
+    jw_obj_end(w);
+}
+
+/* ---- no-key mode ---- */
+
+static int s_run_nokey(app_t *a)
+{
+    log_warnx("kalshi: no API key configured: polling the public REST market and orderbook "
+              "endpoints every %.1f s (no websocket, no official BRTI; data may be ~15 s old)",
+              o_poll_s);
+    while (!s_stop) {
+        kalshi_rest_wait(a->rest, 50);
+        kalshi_rest_poll(a->rest);
+        int64_t now = clock_mono_ns();
+        kmkt_tick(a->mk, s_now_real());
+        if (now - a->last_poll_mono >= (int64_t)(o_poll_s * 1e9)) {
+            a->last_poll_mono = now;
+            int active;
+            const kmkt_info_t *m;
+            for (int i = 0; (m = kmkt_followed(a->mk, i, &active)); i++) {
+                char path[200];
+                snprintf(path, sizeof path, "/markets/%s", m->ticker);
+                kalshi_rest_get(a->rest, path, K_POLL_MARKET, m->ticker, 0);
+                snprintf(path, sizeof path, "/markets/%s/orderbook", m->ticker);
+                kalshi_rest_get(a->rest, path, K_POLL_BOOK, m->ticker, 0);
+            }
+        }
+        hb_state(a->hb, !a->last_rest_data_mono ? "down"
+                        : kmkt_alarm(a->mk) || now - a->last_rest_data_mono > 15 * NS_PER_S
+                            ? "degraded" : "ok");
+        hb_tick(a->hb);
+        if (hb_idle_s(a->hb) > o_progress) {
+            log_crit("kalshi: no REST data for %.0f s: exiting 75", o_progress);
+            return 75;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts_parse(PROG, "Follow Kalshi's 15-minute BTC markets: books, strike, settlement, BRTI.",
+               s_opts, argc, argv, NULL);
+    int demo = 0;
+    if (!strcmp(o_env, "demo")) demo = 1;
+    else if (strcmp(o_env, "prod")) opts_die("env", o_env, "expected prod or demo");
+    if (!o_ws_url || !*o_ws_url)
+        o_ws_url = xstrdup(demo ? "wss://demo-api.kalshi.co/trade-api/ws/v2"
+                                : "wss://api.elections.kalshi.com/trade-api/ws/v2");
+    if (!o_rest_url || !*o_rest_url)
+        o_rest_url = xstrdup(demo ? "https://demo-api.kalshi.co/trade-api/v2"
+                                  : "https://api.elections.kalshi.com/trade-api/v2");
+    if (strncmp(o_rest_url, "https://", 8)) opts_die("rest-url", o_rest_url, "expected https://...");
+    char host[256], path[512];
+    int port;
+    if (wsconn_parse_url(o_ws_url, host, sizeof host, &port, path, sizeof path) < 0)
+        opts_die("ws-url", o_ws_url, "expected wss://host[:port][/path]");
+    if (!*o_series || strchr(o_series, '/') || strchr(o_series, '&') || strlen(o_series) > 24)
+        opts_die("series", o_series, "expected a series ticker such as KXBTC15M");
+    if (o_ca && *o_ca) {
+        FILE *fp = fopen(o_ca, "r");
+        if (!fp) opts_die("ca-file", o_ca, "cannot be read");
+        fclose(fp);
+    }
+    int have_id = o_key_id && *o_key_id, have_file = o_key_file && *o_key_file;
+    if (have_id != have_file)
+        opts_die(have_id ? "key-file" : "key-id", "",
+                 "--key-id and --key-file (KALSHI_API_KEY_ID, KALSHI_PRIV_KEY_PATH) go together");
+    app_t *a = &A;
+    a->nokey = !have_id;
+    if (!a->nokey) {
+        int err;
+        char why[600];
+        a->auth = kalshi_auth_new(o_key_id, o_key_file, &err, why, sizeof why);
+        if (!a->auth) {
+            fprintf(stderr, PROG ": --key-file: %s\n", why);
+            log_crit("%s", why);
+            return 64;
+        }
+    }
+    opts_log_effective(PROG, s_opts);
+    if (opts_common.check) {
+        kalshi_auth_destroy(&a->auth);
+        return 0;
+    }
+
+    char ep[BUS_EP_MAX];
+    if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
+        return 69;
+    a->pub = bus_pub_new(opts_common.name, ep, 0);
+    if (!a->pub) return 69;
+    srandom((unsigned)(clock_real_ns() ^ getpid()));
+    kalshi_rest_global(1);
+    jw_init(&a->w, 4096);
+    a->hb = hb_new(a->pub, s_hb_detail, a);
+    a->rest = kalshi_rest_new(o_rest_url, o_ca && *o_ca ? o_ca : NULL, a->auth, s_rest_cb, a);
+    kmkt_cb_t mcb = {s_mk_publish, s_mk_event, s_mk_follow, s_mk_unfollow, s_mk_refresh,
+                     s_mk_discover, a};
+    a->mk = kmkt_new(&mcb, o_series, o_presub, o_grace);
+    signal(SIGINT, s_on_signal);
+    signal(SIGTERM, s_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    int rc;
+    if (a->nokey) {
+        hb_ready(a->hb, "polling public REST (no key)");
+        rc = s_run_nokey(a);
+    } else {
+        kalshi_ws_cb_t wcb = {s_emit, s_ws_send, s_ws_lifecycle, a};
+        a->ws = kalshi_ws_new(&wcb, o_series, o_yes_price, o_stale);
+        wsconn_opts_t wo;
+        wsconn_opts_default(&wo);
+        wo.venue = "kalshi";
+        wo.url = o_ws_url;
+        wo.ca_file = o_ca && *o_ca ? o_ca : NULL;
+        wo.handshake_s = o_handshake;
+        wo.ping_s = o_ping;
+        wo.dead_s = o_dead;
+        wo.stale_s = 15;
+        wo.write_s = 10;
+        wo.backoff_min_s = o_bmin;
+        wo.backoff_max_s = o_bmax;
+        wo.progress_s = o_progress;
+        wo.pub = a->pub;
+        wo.hb = a->hb;
+        wo.arg = a;
+        wo.on_headers = s_cb_headers;
+        wo.on_open = s_cb_open;
+        wo.on_message = s_cb_msg;
+        wo.on_resubscribe = NULL; /* all data stopped (BRTI ticks every second): reconnect */
+        wo.on_close = s_cb_close;
+        wo.on_tick = s_cb_tick;
+        wo.on_hb = s_cb_hb;
+        wo.on_connect_error = s_cb_connect_error;
+        char err[256];
+        a->c = wsconn_new(&wo, err, sizeof err);
+        if (!a->c) opts_die("ws-url", o_ws_url, err);
+        hb_ready(a->hb, "connecting");
+        rc = wsconn_run(a->c, &s_stop);
+        wsconn_destroy(&a->c);
+        kalshi_ws_destroy(&a->ws);
+    }
+    log_info("kalshi: stopping rc=%d", rc);
+    kmkt_destroy(&a->mk);
+    kalshi_rest_destroy(&a->rest);
+    kalshi_rest_global(0);
+    kalshi_auth_destroy(&a->auth);
+    hb_destroy(&a->hb);
+    jw_free(&a->w);
+    bus_pub_destroy(&a->pub);
+    bus_ctx_term();
+    return rc;
+}
