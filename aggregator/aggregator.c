@@ -75,9 +75,45 @@ static void s_hb_detail(jw_t *w, void *arg)
     jw_obj_end(w);
 }
 
+/* After the process was stopped for longer than the bus heartbeat timeout, subscribers have
+ * dropped their connections and are reconnecting: what is published right away would be lost
+ * to them. So the gap event and the late tick are held in this outbox for up to a second. */
+#define OUTBOX 8
+static struct {
+    char topic[64];
+    char *body;
+    size_t len;
+    int64_t ts_rx;
+} s_out[OUTBOX];
+static int s_nout, s_holding;
+
+static void s_publish(bus_pub_t *pub, const char *topic, const char *body, size_t len,
+                      int64_t ts_rx)
+{
+    if (!s_holding || s_nout == OUTBOX) {
+        bus_pub_send(pub, topic, body, len, ts_rx, -1);
+        return;
+    }
+    snprintf(s_out[s_nout].topic, sizeof s_out[s_nout].topic, "%s", topic);
+    s_out[s_nout].body = xstrndup(body, len);
+    s_out[s_nout].len = len;
+    s_out[s_nout].ts_rx = ts_rx;
+    s_nout++;
+}
+
+static void s_flush(bus_pub_t *pub)
+{
+    for (int i = 0; i < s_nout; i++) {
+        bus_pub_send(pub, s_out[i].topic, s_out[i].body, s_out[i].len, s_out[i].ts_rx, -1);
+        free(s_out[i].body);
+    }
+    s_nout = 0;
+    s_holding = 0;
+}
+
 static void s_emit_event(const char *topic, const char *body, size_t len, void *arg)
 {
-    bus_pub_send(arg, topic, body, len, clock_real_ns(), -1);
+    s_publish(arg, topic, body, len, clock_real_ns());
 }
 
 /* A message received after the boundary, held until the tick of that boundary is out. */
@@ -273,10 +309,17 @@ int main(int argc, char **argv)
                 const char *why = llabs(dr - dm) > NS_PER_S / 2 ? "clock_step" : "stall";
                 log_warnx("no tick for %lld s (%s): writing event.gap", (long long)(sec - target),
                           why);
+                s_holding = 1;
                 tick_gap(tk, target, sec - 1, why);
             }
             tick_write(tk, sec, b, &w);
-            bus_pub_send(pub, "tick", w.buf, w.len, b, -1);
+            s_publish(pub, "tick", w.buf, w.len, b);
+            if (s_holding) {
+                int64_t until = clock_real_ns() + NS_PER_S;
+                if (until > b + NS_PER_S - 2 * NS_PER_MS) until = b + NS_PER_S - 2 * NS_PER_MS;
+                s_sleep_until(until);
+                s_flush(pub);
+            }
             int64_t lag = clock_real_ns() - b;
             s_lag[s_nlag++ % LAGS] = lag;
             if (lag > s_lag_max) s_lag_max = lag;
