@@ -172,7 +172,14 @@ void feed_book_done(feed_t *f, int snapshot, int64_t ts_rx, int64_t ts_ex)
         feed_invalid(f, "crossed", -1, -1, ts_rx);
         return;
     }
-    if (!f->resyncing) s_publish_quote(f, ts_rx, ts_ex);
+    if (f->resyncing) return;
+    s_publish_quote(f, ts_rx, ts_ex);
+    /* leading edge: a change after a quiet 100 ms goes out at once (the tick
+     * publishes the trailing edge of a burst) */
+    if (f->book.dirty && f->c) {
+        int64_t now = clock_mono_ns();
+        if (now - f->book_pub_mono >= BOOK_MIN_GAP_NS) s_publish_book(f, now);
+    }
 }
 
 void feed_trade(feed_t *f, int64_t px, int64_t sz, const char *side, const char *id,
@@ -483,6 +490,12 @@ static int s_golden(const feed_venue_t *v, const char *dir, const char *session,
         size_t wl = fread(want, 1, gotlen + 1, g);
         fclose(g);
         rc = wl == gotlen && !memcmp(want, got, gotlen) ? 0 : -1;
+        if (rc) {
+            size_t i = 0, line = 1;
+            for (; i < gotlen && i < wl && got[i] == want[i]; i++) line += got[i] == '\n';
+            fprintf(stderr, "feed_test: first difference at line %zu: got '%.80s'\n", line,
+                    got + (i > 40 ? i - 40 : 0));
+        }
         free(want);
     }
     if (rc) fprintf(stderr, "feed_test: %s differs from %s (regenerate with bin/feedreplay)\n",

@@ -300,7 +300,8 @@ static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
                       size_t len)
 {
     wsconn_t *c = lws_context_user(lws_get_context(wsi));
-    if (!c) return 0;
+    if (!c || (c->destroying && reason != LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS))
+        return c ? 0 : lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
         /* an extra trust anchor, on top of the system store lws loaded */
