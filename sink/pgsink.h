@@ -1,0 +1,46 @@
+/* pgsink: the PostgreSQL side of sink-postgres (issue 7). Records wait in a
+ * bounded in-memory queue and are inserted in batched transactions (a tick
+ * table with typed loader columns plus the whole record as jsonb, an event
+ * table); a row leaves the queue only once its COMMIT succeeded, and
+ * (src, epoch, seq) keys make a retried batch harmless. When the server goes
+ * away, it reconnects with exponential backoff and full jitter. */
+#ifndef TB_PGSINK_H
+#define TB_PGSINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *dsn;      /* libpq connection string/URI; "" = the PG* environment */
+    const char *name;     /* application_name */
+    size_t max_records;   /* queue bound */
+    int batch;            /* rows per transaction at most */
+    double batch_s;       /* flush a partial batch after this long */
+    double backoff_max_s; /* reconnect backoff cap */
+} pgsink_cfg_t;
+
+typedef struct {
+    uint64_t queued, committed, batches, dropped, rejected, reconnects, connect_failures;
+    int connected;
+    char last_error[160];
+} pgsink_stats_t;
+
+typedef struct pgsink pgsink_t;
+
+pgsink_t *pgsink_new(const pgsink_cfg_t *cfg);
+/* Flush for at most DEADLINE_S seconds, disconnect, free. Returns the rows
+ * that could not be committed. */
+uint64_t pgsink_destroy(pgsink_t **p, double deadline_s);
+/* Queue one record. TOPIC "tick" goes to table tick, anything else to event.
+ * SRC/EPOCH/SEQ identify it (the bus envelope). TS_NS is its own time (for a
+ * gap record on overflow). 0, or -1 when dropped because the queue is full. */
+int pgsink_add(pgsink_t *p, const char *topic, const char *json, size_t len, const char *src,
+               const char *epoch, uint64_t seq, int64_t ts_ns);
+/* Connect when due, insert what is due. Returns rows newly committed. */
+uint64_t pgsink_service(pgsink_t *p);
+int pgsink_wait_ms(const pgsink_t *p);
+/* After an overflow, once there is room again: dropped count, ticks among them, span. */
+int pgsink_take_dropped(pgsink_t *p, uint64_t *n, uint64_t *ticks, int64_t *from, int64_t *to);
+const pgsink_stats_t *pgsink_stats(const pgsink_t *p);
+
+#endif

@@ -1,0 +1,178 @@
+/* sink-postgres: the same tick and event.* records as sink-jsonl, into
+ * PostgreSQL (tables tick and event), with the same gap records. Heartbeat
+ * "progress" counts committed rows. The database work is in pgsink.c. */
+#include "bus.h"
+#include "clock.h"
+#include "gaps.h"
+#include "hb.h"
+#include "log.h"
+#include "opts.h"
+#include "pgsink.h"
+#include "record.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
+
+static char *o_dsn;
+static long o_buffer, o_batch;
+static double o_batch_s, o_backoff_max, o_stop_s;
+static strlist_t o_topic;
+static volatile sig_atomic_t s_stop;
+
+static const opt_t s_opts[] = {
+    {"dsn", OPT_STR, &o_dsn, "", 0, 0, NULL,
+     "libpq connection string or postgresql:// URI (default: the PG* environment)", OPT_SECRET},
+    {"buffer", OPT_INT, &o_buffer, "100000", 1, 1e8, NULL,
+     "records kept in memory while the server is away; beyond, dropped and a gap record says so", 0},
+    {"batch", OPT_INT, &o_batch, "500", 1, 100000, NULL, "rows per transaction at most", 0},
+    {"batch-s", OPT_DBL, &o_batch_s, "0.2", 0, 60, NULL, "commit a partial batch after S seconds", 0},
+    {"backoff-max", OPT_DBL, &o_backoff_max, "30", 0.1, 3600, NULL, "reconnect backoff cap, seconds", 0},
+    {"stop-s", OPT_DBL, &o_stop_s, "5", 0, 600, NULL, "on SIGTERM, try this long to commit what is queued", 0},
+    {"topic", OPT_LIST, &o_topic, NULL, 1, 0, NULL,
+     "record topics starting with this prefix (repeatable; default: tick and event.)", 0},
+    {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
+};
+
+typedef struct {
+    pgsink_t *pg;
+    bus_sub_t *sub;
+    bus_pub_t *pub;
+    gaps_t *gaps;
+    uint64_t own_seq;
+} s_ctx_t;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+/* Gap records are the sink's own: keyed by its name, epoch and a counter. */
+static void s_emit_gap(const char *json, size_t len, int64_t ts_ns, void *arg)
+{
+    s_ctx_t *c = arg;
+    pgsink_add(c->pg, "gap", json, len, bus_pub_name(c->pub), bus_pub_epoch(c->pub), ++c->own_seq,
+               ts_ns);
+}
+
+static void s_detail(jw_t *w, void *arg)
+{
+    s_ctx_t *c = arg;
+    const pgsink_stats_t *st = pgsink_stats(c->pg);
+    const bus_sub_stats_t *bs = bus_sub_stats(c->sub);
+    jw_kbool(w, "connected", st->connected);
+    jw_kuint(w, "queued", st->queued);
+    jw_kuint(w, "committed", st->committed);
+    jw_kuint(w, "batches", st->batches);
+    jw_kuint(w, "dropped", st->dropped);
+    jw_kuint(w, "rejected", st->rejected);
+    jw_kuint(w, "connects", st->reconnects);
+    jw_kuint(w, "connect_failures", st->connect_failures);
+    if (st->last_error[0]) jw_kstr(w, "last_error", st->last_error);
+    else jw_knull(w, "last_error");
+    jw_kuint(w, "gap_records", gaps_count(c->gaps));
+    jw_key(w, "bus");
+    jw_obj(w);
+    jw_kuint(w, "received", bs->received);
+    jw_kuint(w, "lost", bs->lost);
+    jw_kuint(w, "gaps", bs->gaps);
+    jw_kuint(w, "restarts", bs->restarts);
+    jw_kuint(w, "bad", bs->bad);
+    jw_obj_end(w);
+}
+
+static int s_wanted(const char *topic, size_t n)
+{
+    for (int i = 0; i < o_topic.n; i++) {
+        size_t k = strlen(o_topic.v[i]);
+        if (k <= n && !memcmp(topic, o_topic.v[i], k)) return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts_parse("sink-postgres", "Insert tick and event records into PostgreSQL.", s_opts, argc,
+               argv, NULL);
+    if (!o_topic.n) {
+        strlist_add(&o_topic, "tick");
+        strlist_add(&o_topic, "event.");
+    }
+    char dir[400], pub_ep[BUS_EP_MAX], ep[BUS_EP_MAX];
+    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return 69;
+    if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, pub_ep,
+                         sizeof pub_ep) < 0)
+        return 64;
+    if (!opts_common.sub.n) {
+        if (bus_endpoint(dir, "aggregator", ep, sizeof ep) < 0) return 64;
+        strlist_add(&opts_common.sub, ep);
+    }
+    opts_log_effective("sink-postgres", s_opts);
+    if (opts_common.check) return 0;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    s_ctx_t c = {0};
+    pgsink_cfg_t cfg = {o_dsn, opts_common.name, (size_t)o_buffer, (int)o_batch, o_batch_s,
+                        o_backoff_max};
+    c.pg = pgsink_new(&cfg);
+    c.pub = bus_pub_new(opts_common.name, pub_ep, 0);
+    if (!c.pub) return 69;
+    hb_t *hb = hb_new(c.pub, s_detail, &c);
+    c.gaps = gaps_new(opts_common.name, s_emit_gap, &c);
+    c.sub = bus_sub_new();
+    for (int i = 0; i < opts_common.sub.n; i++)
+        if (bus_sub_connect(c.sub, opts_common.sub.v[i]) < 0) return 64;
+    hb_ready(hb, "inserting");
+
+    jtok_t tok;
+    jtok_init(&tok);
+    while (!s_stop) {
+        bus_msg_t m;
+        int r = bus_sub_recv(c.sub, &m, pgsink_wait_ms(c.pg));
+        if (r < 0 && !s_stop && zmq_errno() != EINTR) {
+            log_warnx("bus receive failed: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        if (r == 1) {
+            record_t rec;
+            int parsed = record_parse(&tok, m.body, m.body_len, &rec, NULL, NULL) == 0;
+            int is_tick = !strcmp(m.topic, "tick");
+            gaps_observe(c.gaps, &m, is_tick && parsed && rec.has_ts ? rec.ts_ns : -1);
+            if (s_wanted(m.topic, m.topic_len)) {
+                if (is_tick && !(parsed && rec.has_ts))
+                    log_warnx_rl("tick without a valid ts (seq=%llu): not inserted",
+                                 (unsigned long long)m.seq);
+                else
+                    pgsink_add(c.pg, m.topic, m.body, m.body_len, m.src, m.epoch, m.seq,
+                               parsed ? rec.ts_ns : m.ts_pub);
+            }
+        }
+        hb_progress(hb, pgsink_service(c.pg));
+        uint64_t n, ticks;
+        int64_t from, to;
+        if (pgsink_take_dropped(c.pg, &n, &ticks, &from, &to))
+            gaps_dropped(c.gaps, "buffer", from, to, ticks, n);
+        const pgsink_stats_t *st = pgsink_stats(c.pg);
+        hb_state(hb, st->connected ? "ok" : st->queued ? "degraded" : "down");
+        hb_tick(hb);
+    }
+    log_info("stopping: committing what is queued (up to %.0f s)", o_stop_s);
+    gaps_flush(c.gaps);
+    uint64_t lost = pgsink_destroy(&c.pg, o_stop_s);
+    jtok_free(&tok);
+    gaps_destroy(&c.gaps);
+    bus_sub_destroy(&c.sub);
+    hb_destroy(&hb);
+    bus_pub_destroy(&c.pub);
+    bus_ctx_term();
+    strlist_clear(&o_topic);
+    return lost ? 70 : 0;
+}
