@@ -11,8 +11,9 @@
 
 DEB_PKGS := libzmq3-dev libczmq-dev libwebsockets-dev libjansson-dev libjsmn-dev libssl-dev \
             libcurl4-openssl-dev libsystemd-dev libpq-dev zlib1g-dev pkg-config clang \
-            libclang-rt-14-dev python3 python3-websockets python3-zmq
-PKGS     := libzmq libwebsockets jansson openssl libcurl libsystemd libpq zlib
+            libclang-rt-14-dev python3 python3-websockets python3-zmq \
+            libmicrohttpd-dev prometheus gnuplot-nox jq curl python3-pandas
+PKGS     := libzmq libwebsockets jansson openssl libcurl libsystemd libpq zlib libmicrohttpd
 
 SAN      ?= 0
 ifeq ($(SAN),1)
@@ -35,13 +36,13 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wfo
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += -std=gnu11 $(WARN) $(WERROR) $(MODE_CFLAGS) -MMD -MP -Ilib -Ifeeds -Iaggregator \
-            -Isink -Iwatchdog -Itests/mockx $(PKG_CFLAGS)
+            -Isink -Iwatchdog -Imetrics -Itests/mockx $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm
 
 # Programs and the file holding each one's main(). Every other .c in these
 # directories is a module, archived in libtickbus.a; the linker takes what it needs.
 PROGRAMS := tap feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator \
-            sink-jsonl sink-postgres watchdog mockx
+            sink-jsonl sink-postgres watchdog mockx tickbus-metrics
 main_tap           := sink/tap.c
 main_feed-coinbase := feeds/coinbase_main.c
 main_feed-kraken   := feeds/kraken_main.c
@@ -52,11 +53,12 @@ main_sink-jsonl    := sink/jsonl_main.c
 main_sink-postgres := sink/postgres_main.c
 main_watchdog      := watchdog/watchdog.c
 main_mockx         := tests/mockx/mockx.c
+main_tickbus-metrics := metrics/metrics.c
 
 MAINS    := $(foreach p,$(PROGRAMS),$(main_$(p)))
 BUILT    := $(foreach p,$(PROGRAMS),$(if $(wildcard $(main_$(p))),$(p)))
 MODSRC   := $(filter-out $(MAINS),$(wildcard lib/*.c feeds/*.c aggregator/*.c sink/*.c \
-                                                watchdog/*.c tests/mockx/*.c))
+                                                watchdog/*.c metrics/*.c tests/mockx/*.c))
 MODOBJ   := $(MODSRC:%.c=$(OUT)/%.o)
 LIBA     := $(OUT)/libtickbus.a
 TOOLSRC  := $(wildcard tests/tools/*.c)

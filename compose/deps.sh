@@ -5,7 +5,8 @@
 # sudo line and exit 69 (EX_UNAVAILABLE).
 PKGS="libzmq3-dev libczmq-dev libwebsockets-dev libjansson-dev libjsmn-dev libssl-dev
 libcurl4-openssl-dev libsystemd-dev libpq-dev zlib1g-dev pkg-config clang libclang-rt-14-dev
-python3 python3-websockets python3-zmq"
+python3 python3-websockets python3-zmq
+libmicrohttpd-dev prometheus gnuplot-nox jq curl python3-pandas"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
