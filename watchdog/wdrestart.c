@@ -252,6 +252,13 @@ static int s_systemd_restart(wdrestart_t *r, const char *unit, char *err, size_t
         if (!r->bus && s_open(r, err, n) < 0) return -1;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
+        /* A unit that hit its StartLimitBurst stays failed and would ignore
+         * the restart; our own per-unit rate limit governs instead. Errors
+         * (e.g. the unit is not failed or not loaded) do not matter here. */
+        sd_bus_call_method(r->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                           "org.freedesktop.systemd1.Manager", "ResetFailedUnit", &e, NULL, "s",
+                           unit);
+        sd_bus_error_free(&e);
         int rc = sd_bus_call_method(r->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                     "org.freedesktop.systemd1.Manager", "RestartUnit", &e, &reply,
                                     "ss", unit, "replace");
