@@ -1,0 +1,363 @@
+/* kraken: Kraken WebSocket v2 as mockx serves it: status on connect, one ack
+ * per symbol, book snapshot + updates carrying the v2 CRC32 of the top 10 at
+ * the pair's precision (price 1 dp, qty 8 dp), trade, ticker, heartbeat, pong. */
+#include "mx.h"
+#include "mx_world.h"
+
+#include "clock.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { KR_BOOK = 1, KR_TRADE = 2, KR_TICKER = 4 };
+
+static jw_t s_w;
+
+static jw_t *s_begin(void)
+{
+    if (!s_w.buf) jw_init(&s_w, 1 << 16);
+    jw_reset(&s_w);
+    return &s_w;
+}
+
+static void s_times(jw_t *w, int64_t t_in)
+{
+    char ts[48];
+    mx_iso_us(t_in, ts, sizeof ts);
+    jw_kstr(w, "time_in", ts);
+    mx_iso_us(mx_now_ns(), ts, sizeof ts);
+    jw_kstr(w, "time_out", ts);
+}
+
+static void s_reply_error(mx_conn_t *c, const char *method, const char *err, const char *symbol,
+                          json_t *req_id, int64_t t_in)
+{
+    jw_t *w = s_begin();
+    jw_obj(w);
+    jw_kstr(w, "error", err);
+    jw_kstr(w, "method", method ? method : "");
+    jw_kbool(w, "success", 0);
+    if (symbol) jw_kstr(w, "symbol", symbol);
+    s_times(w, t_in);
+    if (json_is_integer(req_id)) jw_kint(w, "req_id", json_integer_value(req_id));
+    jw_obj_end(w);
+    mx_send_jw(c, w);
+}
+
+static void s_ensure_book(mx_conn_t *c)
+{
+    if (!c->book) c->book = mx_vbook_new(MX_KRAKEN, &c->rng);
+}
+
+static void s_levels(jw_t *w, const mx_vbook_t *b, const mx_chg_t *chg, int n, int side)
+{
+    jw_key(w, side ? "asks" : "bids");
+    jw_arr(w);
+    for (int i = 0; i < n; i++) {
+        if (chg[i].side != side) continue;
+        jw_obj(w);
+        jw_kfixed(w, "price", chg[i].px, b->ps, b->ps);
+        jw_kfixed(w, "qty", chg[i].qty, b->qs, b->qs);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
+static void s_book_msg(mx_conn_t *c, const char *type, const mx_chg_t *chg, int n)
+{
+    char ts[48];
+    mx_vbook_t *b = c->book;
+    uint32_t crc = mx_vbook_kraken_crc(b);
+    if (c->fault == MX_F_BADSUM) {
+        c->fault = 0;
+        crc ^= 0x5a5a5a5au;
+    }
+    jw_t *w = s_begin();
+    jw_obj(w);
+    jw_kstr(w, "channel", "book");
+    jw_kstr(w, "type", type);
+    jw_key(w, "data");
+    jw_arr(w);
+    jw_obj(w);
+    jw_kstr(w, "symbol", "BTC/USD");
+    s_levels(w, b, chg, n, 0);
+    s_levels(w, b, chg, n, 1);
+    jw_kuint(w, "checksum", crc);
+    mx_iso_us(mx_now_ns(), ts, sizeof ts);
+    jw_kstr(w, "timestamp", ts);
+    jw_obj_end(w);
+    jw_arr_end(w);
+    jw_obj_end(w);
+    mx_send_jw(c, w);
+}
+
+static void s_snapshot(mx_conn_t *c)
+{
+    s_ensure_book(c);
+    mx_vbook_t *b = c->book;
+    mx_vbook_view_reset(b, c->kr_depth);
+    static mx_chg_t all[2000];
+    int n = 0;
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < b->nview[s]; i++) all[n++] = (mx_chg_t){s, b->view[s][i].px, b->view[s][i].qty};
+    s_book_msg(c, "snapshot", all, n);
+}
+
+static void s_ticker(mx_conn_t *c, const char *type)
+{
+    s_ensure_book(c);
+    mx_vbook_t *b = c->book;
+    jw_t *w = s_begin();
+    jw_obj(w);
+    jw_kstr(w, "channel", "ticker");
+    jw_kstr(w, "type", type);
+    jw_key(w, "data");
+    jw_arr(w);
+    jw_obj(w);
+    jw_kstr(w, "symbol", "BTC/USD");
+    jw_kfixed(w, "bid", b->side[0][0].px, b->ps, b->ps);
+    jw_kfixed(w, "bid_qty", b->side[0][0].qty, b->qs, b->qs);
+    jw_kfixed(w, "ask", b->side[1][0].px, b->ps, b->ps);
+    jw_kfixed(w, "ask_qty", b->side[1][0].qty, b->qs, b->qs);
+    jw_kfixed(w, "last", b->last_px, b->ps, b->ps);
+    jw_kdbl(w, "volume", b->vol24, 8);
+    jw_kfixed(w, "vwap", b->last_px - 4000, b->ps, b->ps);
+    jw_kfixed(w, "low", b->last_px - 19000, b->ps, b->ps);
+    jw_kfixed(w, "high", b->last_px + 9000, b->ps, b->ps);
+    jw_kfixed(w, "change", 13217, b->ps, b->ps);
+    jw_kdbl(w, "change_pct", 1.38, 2);
+    jw_obj_end(w);
+    jw_arr_end(w);
+    jw_obj_end(w);
+    mx_send_jw(c, w);
+}
+
+static void s_trade_msg(mx_conn_t *c, const char *type, int count)
+{
+    char ts[48];
+    mx_vbook_t *b = c->book;
+    jw_t *w = s_begin();
+    jw_obj(w);
+    jw_kstr(w, "channel", "trade");
+    jw_kstr(w, "type", type);
+    jw_key(w, "data");
+    jw_arr(w);
+    for (int i = 0; i < count; i++) {
+        int64_t px = b->last_px, qty = b->last_qty;
+        int buy = b->last_side;
+        if (count > 1) { /* snapshot: recent trades around the last price */
+            px -= i;
+            buy = i & 1;
+        }
+        jw_obj(w);
+        jw_kstr(w, "symbol", "BTC/USD");
+        jw_kstr(w, "side", buy ? "buy" : "sell");
+        jw_kfixed(w, "price", px, b->ps, b->ps);
+        jw_kfixed(w, "qty", qty, b->qs, b->qs);
+        jw_kstr(w, "ord_type", (c->trade_id & 3) ? "market" : "limit");
+        jw_kint(w, "trade_id", count > 1 ? c->trade_id - (count - 1 - i) : c->trade_id);
+        mx_iso_us(mx_now_ns(), ts, sizeof ts);
+        jw_kstr(w, "timestamp", ts);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+    mx_send_jw(c, w);
+}
+
+static void kr_open(mx_conn_t *c)
+{
+    if (!mx.world) return;
+    jw_t *w = s_begin();
+    jw_obj(w);
+    jw_kstr(w, "channel", "status");
+    jw_kstr(w, "type", "update");
+    jw_key(w, "data");
+    jw_arr(w);
+    jw_obj(w);
+    jw_kstr(w, "version", "2.0.10");
+    jw_kstr(w, "system", "online");
+    jw_kstr(w, "api_version", "v2");
+    jw_kuint(w, "connection_id", 11963744451183453952ull + (uint64_t)c->num);
+    jw_obj_end(w);
+    jw_arr_end(w);
+    jw_obj_end(w);
+    mx_send_jw(c, w);
+}
+
+static void kr_text(mx_conn_t *c, const char *s, size_t n)
+{
+    int64_t t_in = mx_now_ns();
+    json_t *j = json_loadb(s, n, 0, NULL);
+    if (!json_is_object(j)) {
+        s_reply_error(c, NULL, "Malformed request", NULL, NULL, t_in);
+        json_decref(j);
+        return;
+    }
+    const char *method = json_string_value(json_object_get(j, "method"));
+    json_t *req_id = json_object_get(j, "req_id");
+    json_t *params = json_object_get(j, "params");
+    int reply = !(c->script && c->script->owns_acks);
+    if (method && !strcmp(method, "ping")) {
+        jw_t *w = s_begin();
+        jw_obj(w);
+        jw_kstr(w, "method", "pong");
+        if (json_is_integer(req_id)) jw_kint(w, "req_id", json_integer_value(req_id));
+        s_times(w, t_in);
+        jw_obj_end(w);
+        mx_send_jw(c, w);
+        goto cleanup;
+    }
+    int sub = method && !strcmp(method, "subscribe");
+    int unsub = method && !strcmp(method, "unsubscribe");
+    if (!sub && !unsub) {
+        if (reply) s_reply_error(c, method, "Method not found", NULL, req_id, t_in);
+        goto cleanup;
+    }
+    const char *chan = json_string_value(json_object_get(params, "channel"));
+    json_t *syms = json_object_get(params, "symbol");
+    unsigned bit = 0;
+    if (chan && !strcmp(chan, "book")) bit = KR_BOOK;
+    else if (chan && !strcmp(chan, "trade")) bit = KR_TRADE;
+    else if (chan && !strcmp(chan, "ticker")) bit = KR_TICKER;
+    if (!json_is_object(params) || !chan) {
+        if (reply) s_reply_error(c, method, "Missing params", NULL, req_id, t_in);
+        goto cleanup;
+    }
+    if (!bit) {
+        char e[128];
+        snprintf(e, sizeof e, "Channel %s not supported", chan);
+        if (reply) s_reply_error(c, method, e, NULL, req_id, t_in);
+        goto cleanup;
+    }
+    long depth = 10;
+    json_t *jd = json_object_get(params, "depth");
+    if (jd) depth = json_is_integer(jd) ? (long)json_integer_value(jd) : -1;
+    if (bit == KR_BOOK && depth != 10 && depth != 25 && depth != 100 && depth != 500 &&
+        depth != 1000) {
+        if (reply) s_reply_error(c, method, "Invalid depth", NULL, req_id, t_in);
+        goto cleanup;
+    }
+    json_t *jsnap = json_object_get(params, "snapshot");
+    int snap = jsnap ? json_is_true(jsnap) : 1;
+    const char *trig = json_string_value(json_object_get(params, "event_trigger"));
+    if (!json_is_array(syms) || json_array_size(syms) == 0) {
+        if (reply) s_reply_error(c, method, "Missing symbol", NULL, req_id, t_in);
+        goto cleanup;
+    }
+    size_t i;
+    json_t *sv;
+    json_array_foreach(syms, i, sv)
+    {
+        const char *sym = json_string_value(sv);
+        if (!sym || strcmp(sym, "BTC/USD")) {
+            char e[128];
+            snprintf(e, sizeof e, "Currency pair not supported %s", sym ? sym : "");
+            if (reply) s_reply_error(c, method, e, sym ? sym : "", req_id, t_in);
+            continue;
+        }
+        if (sub) {
+            c->subs |= bit;
+            if (bit == KR_BOOK) c->kr_depth = (int)depth;
+        } else {
+            c->subs &= ~bit;
+        }
+        if (!reply) continue;
+        jw_t *w = s_begin();
+        jw_obj(w);
+        jw_kstr(w, "method", method);
+        jw_key(w, "result");
+        jw_obj(w);
+        jw_kstr(w, "channel", chan);
+        if (bit == KR_BOOK) jw_kint(w, "depth", depth);
+        if (bit == KR_TICKER) jw_kstr(w, "event_trigger", trig ? trig : "trades");
+        if (sub) jw_kbool(w, "snapshot", snap);
+        jw_kstr(w, "symbol", "BTC/USD");
+        jw_obj_end(w);
+        jw_kbool(w, "success", 1);
+        s_times(w, t_in);
+        if (json_is_integer(req_id)) jw_kint(w, "req_id", json_integer_value(req_id));
+        jw_obj_end(w);
+        mx_send_jw(c, w);
+        if (!mx.world || !sub || !snap) continue;
+        s_ensure_book(c);
+        if (bit == KR_BOOK) s_snapshot(c);
+        else if (bit == KR_TICKER) s_ticker(c, "snapshot");
+        else {
+            if (!c->trade_id) c->trade_id = 81234560 + (int64_t)(mx_rand(&c->rng) % 100000);
+            s_trade_msg(c, "snapshot", 10);
+        }
+    }
+cleanup:
+    json_decref(j);
+}
+
+static int kr_is_subscribe(const char *s, size_t n)
+{
+    (void)n;
+    return strstr(s, "\"subscribe\"") != NULL;
+}
+
+static int kr_world_msg(mx_conn_t *c)
+{
+    if (!(c->subs & (KR_BOOK | KR_TRADE | KR_TICKER))) return 0;
+    s_ensure_book(c);
+    mx_vbook_t *b = c->book;
+    if (c->fault == MX_F_GARBAGE) {
+        c->fault = 0;
+        mx_send_garbage(c, "{\"channel\":\"book\",\"type\":\"update\",");
+        return 1;
+    }
+    if (c->tk_pending && (c->subs & KR_TICKER)) {
+        c->tk_pending = 0;
+        s_ticker(c, "update");
+        return 1;
+    }
+    double r = mx_urand(&c->rng);
+    if ((c->subs & KR_TRADE) && (r < 0.1 || !(c->subs & KR_BOOK))) {
+        int64_t px, qty;
+        mx_vbook_trade(b, &c->rng, &px, &qty);
+        c->trade_id++;
+        s_trade_msg(c, "update", 1);
+        c->tk_pending = 1;
+        return 1;
+    }
+    if (!(c->subs & KR_BOOK)) {
+        mx_vbook_step(b, &c->rng);
+        s_ticker(c, "update");
+        return 1;
+    }
+    if (b->view_depth == 0) mx_vbook_view_reset(b, c->kr_depth);
+    static mx_chg_t chg[2048];
+    int n = 0;
+    for (int tries = 0; n == 0 && tries < 16; tries++) {
+        b->bbo_moved = 0;
+        mx_vbook_step(b, &c->rng);
+        n = mx_vbook_view_diff(b, chg, (int)ARRAY_LEN(chg));
+    }
+    if (c->fault == MX_F_GAP) {
+        /* the change is applied but never sent: the next checksum exposes it */
+        c->fault = 0;
+        return 1;
+    }
+    if (n) s_book_msg(c, "update", chg, n);
+    if (b->bbo_moved) c->tk_pending = 1;
+    return 1;
+}
+
+static void kr_heartbeat(mx_conn_t *c)
+{
+    if (!c->subs) return;
+    if (clock_mono_ns() - c->last_tx_ns < NS_PER_S - 50 * NS_PER_MS) return;
+    mx_send(c, "{\"channel\":\"heartbeat\"}", 23);
+}
+
+const mx_venue_ops_t mx_kraken_ops = {
+    .open = kr_open,
+    .text = kr_text,
+    .world_msg = kr_world_msg,
+    .heartbeat = kr_heartbeat,
+    .is_subscribe = kr_is_subscribe,
+};

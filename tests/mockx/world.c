@@ -1,0 +1,476 @@
+/* world: mockx's simulated market. A seeded random walk of the latent BTC price
+ * (100 ms steps), the per-second BRTI the Kalshi side relays (latent + noise, so
+ * the aggregator's proxy error is measured, not zero by construction), and
+ * venue books that follow the latent price one small change at a time. */
+#include "mx.h"
+#include "mx_world.h"
+
+#include "clock.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+/* ---- helpers ---- */
+
+char *mx_fix(char *buf, int64_t v, int scale)
+{
+    char t[48], *p = t + sizeof t;
+    int neg = v < 0;
+    uint64_t u = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    *--p = '\0';
+    for (int i = 0; i < scale; i++) {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    }
+    if (scale > 0) *--p = '.';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (neg) *--p = '-';
+    strcpy(buf, p);
+    return buf;
+}
+
+static void s_iso(int64_t ns, char *buf, size_t n, int digits)
+{
+    time_t s = (time_t)(ns / NS_PER_S);
+    long frac = (long)(ns % NS_PER_S);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char f[16];
+    if (digits == 6) snprintf(f, sizeof f, "%06ld", frac / 1000);
+    else snprintf(f, sizeof f, "%09ld", frac);
+    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, f);
+}
+void mx_iso_us(int64_t ns, char *buf, size_t n) { s_iso(ns, buf, n, 6); }
+void mx_iso_ns(int64_t ns, char *buf, size_t n) { s_iso(ns, buf, n, 9); }
+
+uint64_t mx_rand(uint64_t *s)
+{
+    /* splitmix64: small, seedable, good enough for a simulation */
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+double mx_urand(uint64_t *s) { return (double)(mx_rand(s) >> 11) * (1.0 / 9007199254740992.0); }
+double mx_grand(uint64_t *s)
+{
+    double u1 = mx_urand(s), u2 = mx_urand(s);
+    if (u1 < 1e-300) u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+int64_t mx_now_ns(void) { return clock_real_ns(); }
+
+/* ---- latent price and BRTI history ---- */
+
+#define HIST 8192
+static struct {
+    uint64_t rng, seed;
+    double latent;
+    int64_t step_ns; /* time of the current latent value (100 ms grid) */
+    double brti[HIST];
+    int64_t brti_sec[HIST];
+    int64_t last_sec;
+    lws_sorted_usec_list_t sul;
+    int running;
+} W;
+
+void (*mx_world_tick_hook)(int64_t now_ns, int new_second);
+
+#define STEP_NS (100 * NS_PER_MS)
+/* about 50 %/year: ~$8.6 per second around 97k, i.e. sqrt(10) less per 100 ms */
+#define SIGMA_STEP 2.7
+
+static double s_noise(int64_t sec)
+{
+    uint64_t h = W.seed ^ ((uint64_t)sec * 0xD1B54A32D192ED03ull);
+    return 0.35 * mx_grand(&h);
+}
+
+static void s_record_second(int64_t sec)
+{
+    int i = (int)(sec % HIST);
+    W.brti[i] = round((W.latent + s_noise(sec)) * 100.0) / 100.0;
+    W.brti_sec[i] = sec;
+    W.last_sec = sec;
+}
+
+/* Advance the walk to NOW, recording every second boundary passed. */
+static int s_advance(int64_t now)
+{
+    int new_second = 0;
+    while (W.step_ns + STEP_NS <= now) {
+        W.step_ns += STEP_NS;
+        W.latent += SIGMA_STEP * mx_grand(&W.rng);
+        /* a weak pull back toward the start keeps hour-long runs in a sane range */
+        W.latent += (97000.0 - W.latent) * 1e-5;
+        if (W.step_ns % NS_PER_S == 0) {
+            s_record_second(W.step_ns / NS_PER_S);
+            new_second = 1;
+        }
+    }
+    return new_second;
+}
+
+void mx_world_init(long seed, long window_s)
+{
+    memset(&W, 0, sizeof W);
+    W.seed = (uint64_t)seed * 0x2545F4914F6CDD1Dull + 1;
+    W.rng = W.seed;
+    W.latent = 97000.0 + 500.0 * (mx_urand(&W.rng) - 0.5);
+    int64_t now = mx_now_ns();
+    int64_t s = now / NS_PER_S;
+    /* history from two windows (or at least 3 minutes) back, so the current
+     * window's floor_strike (the 60 s before its open) is known at once */
+    int64_t back = 2 * window_s + 180;
+    if (back > HIST - 100) back = HIST - 100;
+    int64_t t0 = (s / window_s) * window_s - back;
+    W.step_ns = t0 * NS_PER_S;
+    s_record_second(t0);
+    s_advance(now);
+}
+
+double mx_latent(void) { return W.latent; }
+
+double mx_brti(int64_t s)
+{
+    int i = (int)(s % HIST);
+    if (s < 0 || W.brti_sec[i] != s) return NAN;
+    return W.brti[i];
+}
+
+int mx_brti_avg(int64_t end, int n, double *avg)
+{
+    double sum = 0;
+    int k = 0;
+    for (int64_t s = end - n; s < end; s++) {
+        double v = mx_brti(s);
+        if (!isnan(v)) {
+            sum += v;
+            k++;
+        }
+    }
+    *avg = k ? sum / k : NAN;
+    return k;
+}
+
+static void s_tick(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    int64_t now = mx_now_ns();
+    int ns = s_advance(now);
+    if (mx_world_tick_hook) mx_world_tick_hook(now, ns);
+    if (W.running) {
+        int64_t next = W.step_ns + STEP_NS - mx_now_ns();
+        if (next < 1000 * 1000) next = 1000 * 1000;
+        lws_sul_schedule(mx.ctx, 0, &W.sul, s_tick, next / 1000);
+    }
+}
+
+void mx_world_start(void)
+{
+    W.running = 1;
+    lws_sul_schedule(mx.ctx, 0, &W.sul, s_tick, 1000);
+}
+
+void mx_world_stop(void)
+{
+    W.running = 0;
+    lws_sul_cancel(&W.sul);
+}
+
+/* ---- venue books ---- */
+
+static const struct {
+    int ps, qs;
+    int64_t tick, gap_max;
+    double qty_mean, bias;
+    int depth;
+} s_vb[MX_NVENUES] = {
+    [MX_COINBASE] = {2, 8, 1, 80, 0.35, 0.0, 1000},
+    [MX_KRAKEN] = {1, 8, 1, 8, 0.6, 1.8, 1100},
+    [MX_BITSTAMP] = {0, 8, 1, 3, 0.5, -2.5, 400},
+    [MX_KALSHI] = {2, 8, 1, 10, 0.5, 0.0, 100},
+};
+
+static int64_t s_pow10(int n)
+{
+    int64_t p = 1;
+    while (n-- > 0) p *= 10;
+    return p;
+}
+
+static int64_t s_rand_qty(mx_vbook_t *b, uint64_t *rng, int idx)
+{
+    /* exponential size, larger further from the touch; at least one lot of 1e-5 */
+    double mean = (double)b->qty_mean * (1.0 + idx / 150.0);
+    double q = -log(1.0 - mx_urand(rng)) * mean;
+    int64_t lot = s_pow10(b->qs - 5);
+    int64_t v = (int64_t)q / lot * lot;
+    return v < lot ? lot : v;
+}
+
+/* target mid in price units */
+static int64_t s_target(const mx_vbook_t *b)
+{
+    return (int64_t)llround((mx_latent() + b->bias) * (double)s_pow10(b->ps));
+}
+
+static void s_track(mx_vbook_t *b, int side, int64_t px, int64_t qty)
+{
+    if (!b->track) return;
+    for (int i = 0; i < b->nchg; i++)
+        if (b->chg[i].side == side && b->chg[i].px == px) {
+            b->chg[i].qty = qty;
+            return;
+        }
+    if (b->nchg < (int)ARRAY_LEN(b->chg)) b->chg[b->nchg++] = (mx_chg_t){side, px, qty};
+}
+
+/* better(side, a, b): a is nearer the touch than b */
+static int s_better(int side, int64_t a, int64_t b) { return side == 0 ? a > b : a < b; }
+
+static void s_set(mx_vbook_t *b, int side, int64_t px, int64_t qty)
+{
+    mx_lvl_t *l = b->side[side];
+    int n = b->n[side], i = 0;
+    while (i < n && s_better(side, l[i].px, px)) i++;
+    if (i < 3) b->bbo_moved = 1;
+    if (i < n && l[i].px == px) {
+        if (qty > 0) l[i].qty = qty;
+        else {
+            memmove(l + i, l + i + 1, (size_t)(n - i - 1) * sizeof *l);
+            b->n[side]--;
+        }
+    } else if (qty > 0) {
+        if (n == MX_MAXL) return;
+        memmove(l + i + 1, l + i, (size_t)(n - i) * sizeof *l);
+        l[i] = (mx_lvl_t){px, qty};
+        b->n[side]++;
+    } else {
+        return;
+    }
+    s_track(b, side, px, qty);
+}
+
+mx_vbook_t *mx_vbook_new(int venue, uint64_t *rng)
+{
+    mx_vbook_t *b = xcalloc(1, sizeof *b);
+    b->ps = s_vb[venue].ps;
+    b->qs = s_vb[venue].qs;
+    b->tick = s_vb[venue].tick;
+    b->gap_max = s_vb[venue].gap_max;
+    b->qty_mean = (int64_t)(s_vb[venue].qty_mean * (double)s_pow10(b->qs));
+    b->bias = s_vb[venue].bias;
+    b->depth = s_vb[venue].depth;
+    int64_t mid = s_target(b);
+    int64_t half = b->tick * (1 + (int64_t)(mx_urand(rng) * 3));
+    int64_t px = mid - half;
+    for (int i = 0; i < b->depth; i++) {
+        b->side[0][i] = (mx_lvl_t){px, s_rand_qty(b, rng, i)};
+        px -= b->tick * (1 + (int64_t)(mx_urand(rng) * (double)b->gap_max));
+    }
+    px = mid + half;
+    if (px <= b->side[0][0].px) px = b->side[0][0].px + b->tick;
+    for (int i = 0; i < b->depth; i++) {
+        b->side[1][i] = (mx_lvl_t){px, s_rand_qty(b, rng, i)};
+        px += b->tick * (1 + (int64_t)(mx_urand(rng) * (double)b->gap_max));
+    }
+    b->n[0] = b->n[1] = b->depth;
+    b->last_px = mid;
+    b->last_qty = b->qty_mean / 10;
+    b->vol24 = 1500 + 500 * mx_urand(rng);
+    return b;
+}
+
+void mx_vbook_destroy(mx_vbook_t **p)
+{
+    if (!p || !*p) return;
+    free(*p);
+    *p = NULL;
+}
+
+static int s_geo(uint64_t *rng, int n, double p)
+{
+    int i = 0;
+    while (i < n - 1 && mx_urand(rng) > p) i++;
+    return i;
+}
+
+void mx_vbook_step(mx_vbook_t *b, uint64_t *rng)
+{
+    int64_t m = s_target(b);
+    mx_lvl_t *bid = b->side[0], *ask = b->side[1];
+    /* follow the latent price: the side that crossed it gives way (several
+     * levels in one message when the price jumped) */
+    for (int s = 0; s < 2; s++) {
+        mx_lvl_t *l = b->side[s];
+        int crossed = 0;
+        while (b->n[s] > 10 && crossed < 50 && (s ? l[0].px <= m : l[0].px >= m)) {
+            s_set(b, s, l[0].px, 0);
+            crossed++;
+        }
+        if (!crossed) continue;
+        /* the other side moves up to the price */
+        int o = !s;
+        int64_t np = m + (s ? -1 : 1) * b->tick * (int64_t)(mx_urand(rng) * 2);
+        if (s ? np >= l[0].px : np <= l[0].px) np = l[0].px + (s ? -1 : 1) * b->tick;
+        if (s_better(o, np, b->side[o][0].px)) s_set(b, o, np, s_rand_qty(b, rng, 0));
+        (void)bid;
+        (void)ask;
+        return;
+    }
+    /* keep the spread tight: the touch farther from the price moves in */
+    int64_t spread_max = b->tick * (b->gap_max / 2 + 2);
+    if (b->n[0] && b->n[1] && ask[0].px - bid[0].px > spread_max) {
+        int s = (m - bid[0].px) > (ask[0].px - m) ? 0 : 1;
+        int64_t k = b->tick * (int64_t)(mx_urand(rng) * (double)(b->gap_max / 4 + 1));
+        int64_t px = s ? m + k : m - k;
+        if (s == 0 && (px <= bid[0].px || px >= ask[0].px)) px = bid[0].px + b->tick;
+        if (s == 1 && (px >= ask[0].px || px <= bid[0].px)) px = ask[0].px - b->tick;
+        if (px > bid[0].px && px < ask[0].px) {
+            s_set(b, s, px, s_rand_qty(b, rng, 0));
+            return;
+        }
+    }
+    int side = (int)(mx_rand(rng) & 1);
+    mx_lvl_t *l = b->side[side];
+    int n = b->n[side];
+    double r = mx_urand(rng);
+    if (n < b->depth - 20 || r < 0.02) {
+        /* refill the far end */
+        int64_t px = l[n - 1].px + (side ? 1 : -1) * b->tick *
+                                        (1 + (int64_t)(mx_urand(rng) * (double)b->gap_max));
+        s_set(b, side, px, s_rand_qty(b, rng, n));
+        return;
+    }
+    if (n > b->depth + 20) {
+        s_set(b, side, l[n - 1].px, 0);
+        return;
+    }
+    int i = s_geo(rng, n, 0.12);
+    if (r < 0.55) {
+        s_set(b, side, l[i].px, s_rand_qty(b, rng, i));
+    } else if (r < 0.82) {
+        /* insert between i-1 and i (or improve the touch inside the spread) */
+        int64_t hi = i == 0 ? b->side[!side][0].px : l[i - 1].px;
+        int64_t lo = l[i].px;
+        int64_t gap = (side ? lo - hi : hi - lo) / b->tick; /* ticks between */
+        if (gap < 2) {
+            s_set(b, side, l[i].px, s_rand_qty(b, rng, i));
+            return;
+        }
+        int64_t k = 1 + (int64_t)(mx_urand(rng) * (double)(gap - 1));
+        int64_t px = lo + (side ? -1 : 1) * k * b->tick;
+        /* never let an insertion cross the latent-centred spread */
+        if (side == 0 && px >= m && i == 0) px = lo;
+        if (side == 1 && px <= m && i == 0) px = lo;
+        s_set(b, side, px, s_rand_qty(b, rng, i));
+    } else {
+        if (n > 20) s_set(b, side, l[i].px, 0);
+        else s_set(b, side, l[i].px, s_rand_qty(b, rng, i));
+    }
+}
+
+int mx_vbook_trade(mx_vbook_t *b, uint64_t *rng, int64_t *px, int64_t *qty)
+{
+    int buy = (int)(mx_rand(rng) & 1);
+    int side = buy ? 1 : 0; /* a taker buy lifts the ask */
+    mx_lvl_t *l = &b->side[side][0];
+    int64_t lot = s_pow10(b->qs - 5);
+    int64_t q = (int64_t)(mx_urand(rng) * (double)l->qty * 0.6) / lot * lot;
+    if (q < lot) q = lot;
+    if (q > l->qty) q = l->qty;
+    *px = l->px;
+    *qty = q;
+    b->last_px = l->px;
+    b->last_qty = q;
+    b->last_side = buy;
+    b->vol24 += (double)q / (double)s_pow10(b->qs);
+    s_set(b, side, l->px, l->qty - q);
+    return buy;
+}
+
+void mx_vbook_view_reset(mx_vbook_t *b, int depth)
+{
+    if (depth > 1000) depth = 1000;
+    b->view_depth = depth;
+    for (int s = 0; s < 2; s++) {
+        int n = b->n[s] < depth ? b->n[s] : depth;
+        memcpy(b->view[s], b->side[s], (size_t)n * sizeof(mx_lvl_t));
+        b->nview[s] = n;
+    }
+}
+
+static int s_find(const mx_lvl_t *l, int n, int64_t px)
+{
+    for (int i = 0; i < n; i++)
+        if (l[i].px == px) return i;
+    return -1;
+}
+
+int mx_vbook_view_diff(mx_vbook_t *b, mx_chg_t *out, int max)
+{
+    int k = 0, d = b->view_depth;
+    for (int s = 0; s < 2; s++) {
+        int nn = b->n[s] < d ? b->n[s] : d;
+        const mx_lvl_t *nv = b->side[s];
+        /* deletions of levels the client holds (not ones merely pushed out) */
+        for (int i = 0; i < b->nview[s] && k < max; i++)
+            if (s_find(nv, nn, b->view[s][i].px) < 0 &&
+                s_find(b->side[s], b->n[s], b->view[s][i].px) < 0)
+                out[k++] = (mx_chg_t){s, b->view[s][i].px, 0};
+        for (int i = 0; i < nn && k < max; i++) {
+            int j = s_find(b->view[s], b->nview[s], nv[i].px);
+            if (j < 0 || b->view[s][j].qty != nv[i].qty) out[k++] = (mx_chg_t){s, nv[i].px, nv[i].qty};
+        }
+        memcpy(b->view[s], nv, (size_t)nn * sizeof(mx_lvl_t));
+        b->nview[s] = nn;
+    }
+    return k;
+}
+
+static size_t s_crc_part(char *dst, int64_t v, int scale)
+{
+    char t[48];
+    mx_fix(t, v, scale);
+    size_t k = 0;
+    int lead = 1;
+    for (const char *p = t; *p; p++) {
+        if (*p == '.') continue;
+        if (lead && *p == '0') continue;
+        lead = 0;
+        dst[k++] = *p;
+    }
+    return k;
+}
+
+uint32_t mx_vbook_kraken_crc(const mx_vbook_t *b)
+{
+    char buf[1024];
+    size_t k = 0;
+    for (int s = 1; s >= 0; s--) { /* asks first, then bids */
+        int n = b->nview[s] < 10 ? b->nview[s] : 10;
+        for (int i = 0; i < n; i++) {
+            k += s_crc_part(buf + k, b->view[s][i].px, b->ps);
+            k += s_crc_part(buf + k, b->view[s][i].qty, b->qs);
+        }
+    }
+    return (uint32_t)crc32(0L, (const Bytef *)buf, (uInt)k);
+}
+
+void mx_send_garbage(mx_conn_t *c, const char *prefix)
+{
+    /* a frame cut off mid-JSON, as a broken proxy or a bug would deliver */
+    char b[256];
+    int n = snprintf(b, sizeof b, "%s\"events\":[{\"type\":\"upd", prefix);
+    mx_send(c, b, (size_t)n);
+}
