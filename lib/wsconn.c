@@ -501,7 +501,9 @@ wsconn_t *wsconn_new(const wsconn_opts_t *o, char *err, size_t errlen)
     c->retry.retry_ms_table_count = 1;
     c->retry.conceal_count = 0;
     c->retry.secs_since_valid_ping = (uint16_t)(o->ping_s < 1 ? 1 : o->ping_s + 0.5);
-    c->retry.secs_since_valid_hangup = (uint16_t)(o->dead_s < 2 ? 2 : o->dead_s + 0.5);
+    /* lws's own hangup is only a backstop: the dead timer (any frame, pongs
+     * included) fires first, so the event says why */
+    c->retry.secs_since_valid_hangup = (uint16_t)(o->dead_s * 2 + 2 > 65000 ? 65000 : o->dead_s * 2 + 2);
     if (c->retry.secs_since_valid_hangup <= c->retry.secs_since_valid_ping)
         c->retry.secs_since_valid_hangup = (uint16_t)(c->retry.secs_since_valid_ping + 1);
 
