@@ -42,7 +42,7 @@ LDLIBS   += $(PKG_LIBS) -lm
 # Programs and the file holding each one's main(). Every other .c in these
 # directories is a module, archived in libtickbus.a; the linker takes what it needs.
 PROGRAMS := tap feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator \
-            sink-jsonl sink-postgres watchdog mockx tickbus-metrics
+            sink-jsonl sink-postgres watchdog mockx tickbus tickbus-metrics
 main_tap           := sink/tap.c
 main_feed-coinbase := feeds/coinbase_main.c
 main_feed-kraken   := feeds/kraken_main.c
@@ -52,6 +52,7 @@ main_aggregator    := aggregator/aggregator.c
 main_sink-jsonl    := sink/jsonl_main.c
 main_sink-postgres := sink/postgres_main.c
 main_watchdog      := watchdog/watchdog.c
+main_tickbus       := watchdog/tickbus.c
 main_mockx         := tests/mockx/mockx.c
 main_tickbus-metrics := metrics/metrics.c
 
@@ -147,7 +148,7 @@ fuzz: check-deps $(FUZZBIN)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZBIN)
 
 bench: all
-	@if [ -x tests/bench/run.sh ]; then sh tests/bench/run.sh; else \
+	@if [ -x tests/bench/run.sh ]; then QUICK=$(QUICK) sh tests/bench/run.sh; else \
 	  echo "make bench: not built yet (issue: make bench)"; exit 1; fi
 
 demo: all

@@ -1,0 +1,23 @@
+# tickbus status: reads every program's hb from the bus; a silent expected
+# program is "down" (exit 1); progress rate and today's file are shown.
+. tests/integration/lib.sh
+bg a "$BIN/hbfake" --name prog-a --rate 20
+bg b "$BIN/hbfake" --name prog-b --rate 10 --frozen
+mkdir -p "$T/data"
+day=$(date -u +%Y-%m-%d)
+printf '{"type":"tick"}\n{"type":"tick"}\n' >"$T/data/kxbtc15m-$day.jsonl"
+sleep 1.5
+"$BIN/tickbus" status --wait 3 --dir "$T/data" --expect prog-a,prog-b >"$T/st" 2>"$T/err"
+rc=$?
+cat "$T/st"
+[ $rc = 0 ] || fail "status exit $rc with both programs up: $(cat "$T/err")"
+grep -q '^prog-a  *ok ' "$T/st" || fail "prog-a not ok"
+rate=$(awk '$1=="prog-a"{print $4}' "$T/st")
+awk "BEGIN{exit !($rate >= 10 && $rate <= 30)}" || fail "prog-a progress rate $rate, expected ~20/s"
+rate=$(awk '$1=="prog-b"{print $4}' "$T/st")
+[ "$rate" = 0.0 ] || fail "frozen prog-b shows progress $rate"
+grep -q "kxbtc15m-$day.jsonl: 2 lines" "$T/st" || fail "today's file not counted"
+"$BIN/tickbus" status --wait 1 --dir "$T/data" --expect prog-a,prog-c >"$T/st2" 2>/dev/null && fail "missing program not an error"
+grep -q '^prog-c  *down' "$T/st2" || fail "prog-c not reported down"
+"$BIN/tickbus" frobnicate 2>/dev/null; [ $? = 64 ] || fail "unknown command not exit 64"
+echo ok

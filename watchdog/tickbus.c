@@ -1,0 +1,216 @@
+/* tickbus: the operator's command (the Go collector's botctl).
+ *   tickbus status [--wait S] [--dir DIR] [--prefix P]   every program's health, from the bus
+ *   tickbus up|down|restart [UNIT]                          systemctl --user on installed units
+ *   tickbus logs [UNIT] [journalctl args]                   journalctl --user for tickbus units
+ *   tickbus plot DATE [...]                                 renders a day to PNG (compose/tickbus-plot)
+ * status listens to hb.* for --wait seconds: state, hb age, progress rate,
+ * reconnects/gaps/resyncs summed over upstreams, and today's data file. */
+#include "bus.h"
+#include "clock.h"
+#include "jtok.h"
+#include "log.h"
+#include "opts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static double o_wait;
+static char *o_dir, *o_prefix, *o_expect;
+
+typedef struct {
+    char name[64];
+    char state[16];
+    int64_t first_rx, last_rx;
+    int64_t first_progress, last_progress;
+    int64_t reconnects, gaps, resyncs, drops;
+    int64_t pid, up_s;
+    int hbs;
+} s_prog_t;
+
+#define MAXP 64
+static s_prog_t s_progs[MAXP];
+static int s_np;
+
+static s_prog_t *s_find(const char *name)
+{
+    for (int i = 0; i < s_np; i++)
+        if (!strcmp(s_progs[i].name, name)) return &s_progs[i];
+    if (s_np == MAXP) return NULL;
+    s_prog_t *p = &s_progs[s_np++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->state, sizeof p->state, "?");
+    return p;
+}
+
+/* Sum counters named KEY at the top level and one object level down. */
+static int64_t s_sum(const jtok_t *d, const char *key)
+{
+    int64_t total = 0, v;
+    int members = jtok_size(d, 0), i = 1;
+    for (int m = 0; m < members && i < d->n; m++) {
+        int val = i + 1;
+        if (jtok_eq(d, i, key) && jtok_int(d, val, &v) == 0) total += v;
+        if (jtok_type(d, val) == JSMN_OBJECT) {
+            int k = jtok_get(d, val, key);
+            if (k >= 0 && jtok_int(d, k, &v) == 0) total += v;
+        }
+        i = jtok_skip(d, val);
+    }
+    return total;
+}
+
+static void s_take(const bus_msg_t *m, jtok_t *d)
+{
+    if (jtok_parse(d, m->body, m->body_len) <= 0) return;
+    s_prog_t *p = s_find(m->topic + 3);
+    if (!p) return;
+    int64_t prog = 0, now = clock_real_ns();
+    jtok_int(d, jtok_get(d, 0, "progress"), &prog);
+    jtok_int(d, jtok_get(d, 0, "pid"), &p->pid);
+    jtok_int(d, jtok_get(d, 0, "up_s"), &p->up_s);
+    jtok_str(d, jtok_get(d, 0, "state"), p->state, sizeof p->state);
+    if (!p->hbs++) {
+        p->first_rx = now;
+        p->first_progress = prog;
+    }
+    p->last_rx = now;
+    p->last_progress = prog;
+    p->reconnects = s_sum(d, "reconnects");
+    p->gaps = s_sum(d, "gaps");
+    p->resyncs = s_sum(d, "resyncs");
+    p->drops = s_sum(d, "drops") + s_sum(d, "pub_drops");
+}
+
+static void s_today_file(void)
+{
+    char day[16], path[1024];
+    int64_t now = clock_real_ns();
+    char iso[40];
+    clock_fmt_iso(now, iso, sizeof iso);
+    snprintf(day, sizeof day, "%.10s", iso);
+    snprintf(path, sizeof path, "%s/%s-%s.jsonl", o_dir, o_prefix, day);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        printf("data: %s: %s\n", path, strerror(errno));
+        return;
+    }
+    long lines = 0;
+    int c;
+    while ((c = getc(f)) != EOF)
+        if (c == '\n') lines++;
+    fclose(f);
+    printf("data: %s: %ld lines\n", path, lines);
+}
+
+static int s_status(void)
+{
+    char dir[400];
+    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return 69;
+    bus_sub_t *sub = bus_sub_new();
+    for (int i = 0; i < opts_common.sub.n; i++) bus_sub_connect(sub, opts_common.sub.v[i]);
+    if (!opts_common.sub.n) bus_sub_scan(sub, dir);
+    bus_sub_prefix(sub, "hb.");
+    jtok_t d;
+    jtok_init(&d);
+    int64_t end = clock_mono_ns() + (int64_t)(o_wait * NS_PER_S), last_scan = clock_mono_ns();
+    for (int64_t now; (now = clock_mono_ns()) < end;) {
+        if (!opts_common.sub.n && now - last_scan > NS_PER_S / 2) {
+            bus_sub_scan(sub, dir);
+            last_scan = now;
+        }
+        bus_msg_t m;
+        int r = bus_sub_recv(sub, &m, 100);
+        if (r < 0) break;
+        if (r > 0) s_take(&m, &d);
+    }
+    /* programs expected but silent are down */
+    char *exp = xstrdup(o_expect), *save = NULL;
+    for (char *t = strtok_r(exp, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) s_find(t);
+    free(exp);
+    int64_t now = clock_real_ns();
+    int bad = 0;
+    printf("%-16s %-9s %7s %9s %8s %6s %6s %7s %8s\n", "program", "state", "hb_age", "progress/s",
+           "up_s", "recon", "gaps", "resyncs", "drops");
+    for (int i = 0; i < s_np; i++) {
+        s_prog_t *p = &s_progs[i];
+        if (!p->hbs) {
+            printf("%-16s %-9s %7s\n", p->name, "down", "none");
+            bad++;
+            continue;
+        }
+        double age = (double)(now - p->last_rx) / NS_PER_S;
+        double span = (double)(p->last_rx - p->first_rx) / NS_PER_S;
+        double rate = span > 0.5 ? (double)(p->last_progress - p->first_progress) / span : 0;
+        if (strcmp(p->state, "ok")) bad++;
+        printf("%-16s %-9s %6.1fs %10.1f %8lld %6lld %6lld %7lld %8lld\n", p->name, p->state, age,
+               rate, (long long)p->up_s, (long long)p->reconnects, (long long)p->gaps,
+               (long long)p->resyncs, (long long)p->drops);
+    }
+    s_today_file();
+    jtok_free(&d);
+    bus_sub_destroy(&sub);
+    bus_ctx_term();
+    return bad ? 1 : 0;
+}
+
+static int s_exec(const char *prog, char **args)
+{
+    execvp(prog, args);
+    fprintf(stderr, "tickbus: cannot run %s: %s\n", prog, strerror(errno));
+    return 69;
+}
+
+static const opt_t s_opts[] = {
+    {"wait", OPT_DBL, &o_wait, "2.5", 0.5, 60, NULL, "status: seconds to listen to hb.*", 0},
+    {"dir", OPT_STR, &o_dir, "data", 1, 0, "OUTPUT_DIR", "status: data directory", 0},
+    {"prefix", OPT_STR, &o_prefix, "kxbtc15m", 1, 0, NULL, "status: data file prefix", 0},
+    {"expect", OPT_STR, &o_expect,
+     "feed-coinbase,feed-kraken,feed-bitstamp,feed-kalshi,aggregator,sink-jsonl,watchdog", 1, 0,
+     NULL, "status: programs reported down when silent", 0},
+    {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
+};
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "status";
+    if (!strcmp(cmd, "up") || !strcmp(cmd, "down") || !strcmp(cmd, "restart")) {
+        const char *verb = !strcmp(cmd, "up") ? "start" : !strcmp(cmd, "down") ? "stop" : "restart";
+        char *args[] = {"systemctl", "--user", (char *)verb,
+                        argc > 2 ? argv[2] : "tickbus.target", NULL};
+        return s_exec("systemctl", args);
+    }
+    if (!strcmp(cmd, "logs")) {
+        char *args[64] = {"journalctl", "--user", "-o", "short-iso", "-u",
+                          argc > 2 && argv[2][0] != '-' ? argv[2] : "tickbus*"};
+        int n = 6;
+        for (int i = argc > 2 && argv[2][0] != '-' ? 3 : 2; i < argc && n < 63; i++)
+            args[n++] = argv[i];
+        args[n] = NULL;
+        return s_exec("journalctl", args);
+    }
+    if (!strcmp(cmd, "plot")) {
+        char self[1024], script[1100];
+        ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (k < 0) k = 0;
+        self[k] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) *slash = '\0';
+        snprintf(script, sizeof script, "%s/tickbus-plot", self);
+        argv[1] = script;
+        return s_exec(script, argv + 1);
+    }
+    if (strcmp(cmd, "status") != 0 && cmd[0] != '-') {
+        fprintf(stderr, "tickbus: unknown command '%s' (status, up, down, restart, logs, plot)\n",
+                cmd);
+        return 64;
+    }
+    int skip = !strcmp(cmd, "status");
+    opts_parse("tickbus", "tickbus status|up|down|restart|logs|plot: the operator's command; "
+               "status reads every program's hb.* from the bus.", s_opts, argc - skip,
+               argv + skip, NULL);
+    return s_status();
+}
