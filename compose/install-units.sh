@@ -7,12 +7,12 @@
 #   CONFDIR  tickbus.env, keys  (default: ${XDG_CONFIG_HOME:-~/.config}/tickbus)
 #   UNITDIR  where units go     (default: ${XDG_CONFIG_HOME:-~/.config}/systemd/user)
 #   RELOAD   1: systemctl --user daemon-reload afterwards if a manager runs (default 1)
-# If CONFDIR/kalshi.key exists, feed-kalshi gets it through LoadCredential=.
+#   FORCE    1: accept a DATADIR under /tmp or /var/tmp (the units cannot write there)
 set -eu
 for a in "$@"; do
     case "$a" in
-        BINDIR=*|DATADIR=*|CONFDIR=*|UNITDIR=*|RELOAD=*) export "$a" ;;
-        -h|--help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        BINDIR=*|DATADIR=*|CONFDIR=*|UNITDIR=*|RELOAD=*|FORCE=*) export "$a" ;;
+        -h|--help) sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
         *) echo "install-units: unknown argument '$a' (see --help)" >&2; exit 64 ;;
     esac
 done
@@ -39,6 +39,15 @@ BINDIR=$(abspath "$BINDIR" BINDIR)
 DATADIR=$(abspath "$DATADIR" DATADIR)
 CONFDIR=$(abspath "$CONFDIR" CONFDIR)
 UNITDIR=$(abspath "$UNITDIR" UNITDIR)
+case "$DATADIR/" in
+    /tmp/*|/var/tmp/*)
+        if [ "${FORCE:-0}" != 1 ]; then
+            echo "install-units: DATADIR=$DATADIR: the units run with PrivateTmp=yes, so they" \
+                 "cannot write under /tmp or /var/tmp (sink-jsonl would fail with status 226);" \
+                 "choose another directory (FORCE=1 installs anyway)" >&2
+            exit 64
+        fi ;;
+esac
 
 missing=""
 for p in feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl \
@@ -60,23 +69,12 @@ for f in "$here"/*.service "$here"/*.timer "$here"/*.target; do
     n=$((n + 1))
 done
 
-dropin="$UNITDIR/tickbus-feed@kalshi.service.d"
-if [ -f "$CONFDIR/kalshi.key" ]; then
-    mkdir -p "$dropin"
-    cat > "$dropin/credential.conf" <<EOT
-# written by install-units.sh because $CONFDIR/kalshi.key exists: the key
-# reaches feed-kalshi as a credential (%d/kalshi.key, readable only by the
-# service); --key-file wins over KALSHI_PRIV_KEY_PATH in the env file
-[Service]
-LoadCredential=kalshi.key:$CONFDIR/kalshi.key
-ExecStart=
-ExecStart=$BINDIR/feed-%i --key-file %d/kalshi.key
-EOT
-else
-    rm -f "$dropin/credential.conf"
-    rmdir "$dropin" 2>/dev/null || true
+# The Kalshi key stays a mode-0600 file (KALSHI_PRIV_KEY_PATH in tickbus.env):
+# LoadCredential= gave an empty credential directory under the systemd 252
+# user manager (tested), so it is left to system-wide installs.
+if [ -f "$CONFDIR/kalshi.key" ] && [ -n "$(find "$CONFDIR/kalshi.key" -perm /077)" ]; then
+    echo "install-units: warning: $CONFDIR/kalshi.key is readable by others: chmod 600 it" >&2
 fi
-
 if [ ! -f "$CONFDIR/tickbus.env" ]; then
     (umask 077 && fill "$here/tickbus.env.example" > "$CONFDIR/tickbus.env")
     echo "install-units: wrote $CONFDIR/tickbus.env (mode 0600): put your Kalshi key id there"

@@ -21,15 +21,17 @@ unset TICKBUS_BUS # units use their RuntimeDirectory
 now() { date +%s.%N; }
 elapsed() { awk "BEGIN{printf \"%.1f\", $(now) - $1}"; }
 
-# in this namespace only: /run/systemd/system makes systemd --user believe it
-# was booted by systemd; /run/user is a fresh tmpfs (outside PrivateTmp's /tmp)
-mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/system || fail "cannot mount /run/systemd"
-mkdir -p /run/user && mount -t tmpfs -o mode=755 tmpfs /run/user || fail "cannot mount /run/user"
+# in this namespace only, a fresh tmpfs on /run: /run/systemd/system makes
+# systemd --user believe it was booted by systemd, /run/user/UID is outside
+# PrivateTmp's /tmp, and nothing the manager writes under /run (it created
+# /run/credentials, which then broke every sandboxed unit) reaches the host
+mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/systemd/system /run/user \
+    || fail "cannot mount a tmpfs on /run"
 export XDG_RUNTIME_DIR=/run/user/$(id -u) XDG_CONFIG_HOME="$T/config"
 mkdir -m 700 -p "$XDG_RUNTIME_DIR"
 UD="$XDG_CONFIG_HOME/systemd/user"
-sh compose/install-units.sh BINDIR="$BIN" DATADIR="$T/data" CONFDIR="$T/conf" UNITDIR="$UD" \
-    RELOAD=0 >"$T/install.log" 2>&1 || fail "install-units failed"
+sh compose/install-units.sh BINDIR="$BIN" DATADIR="$XDG_RUNTIME_DIR/data" CONFDIR="$T/conf" \
+    UNITDIR="$UD" RELOAD=0 >"$T/install.log" 2>&1 || fail "install-units failed"
 cat > "$UD/hbfake.service" <<EOT
 [Service]
 Type=notify
