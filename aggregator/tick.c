@@ -553,12 +553,15 @@ static int s_market_listed(const market_t *mk, int64_t ts_s)
 {
     if (!mk->used) return 0;
     if (mk->open_ns >= 0) return ts_s * NS_PER_S >= mk->open_ns;
-    return !strcmp(mk->status, "active") || !strcmp(mk->status, "open");
+    if (!strcmp(mk->status, "active") || !strcmp(mk->status, "open")) return 1;
+    /* known only from its book (feed-kalshi publishes kalshi.market on change, so a late joiner
+     * may not have seen it): listed, with status "unknown" and a reason */
+    return mk->mk_rx == 0 && mk->has_book;
 }
 
 static void s_emit_market_events(tick_t *t, market_t *mk, int64_t ts_s)
 {
-    if (!mk->opened) {
+    if (!mk->opened && mk->mk_rx) {
         mk->opened = 1;
         s_event_begin(t, "market_open", ts_s);
         jw_kstr(&t->ev, "ticker", mk->ticker);
@@ -718,6 +721,7 @@ static void s_write_market(tick_t *t, jw_t *w, market_t *mk, int64_t ts_s, int64
     else if (!hyb || !hnb) s_reason(w, &ro, "book", "empty side");
     if (!mk->has_strike) s_reason(w, &ro, "strike", "not published yet");
     if (!mk->has_last) s_reason(w, &ro, "last_price", "no ticker message yet");
+    if (!mk->mk_rx) s_reason(w, &ro, "status", "no kalshi.market message yet");
     if (mk->close_ns < 0) s_reason(w, &ro, "close_time", "unknown");
     if (ro) jw_obj_end(w);
     jw_obj_end(w);
@@ -1077,15 +1081,23 @@ int tick_test(void)
     rc |= s_expect("events", s_test_ev, "event.market_open", 1);
     rc |= s_expect("events", s_test_ev, "event.strike_set", 1);
 
+    /* a market known only from its book is listed, without a market_open event */
+    s_test_msg(t, "kalshi.book.KXBTC15M-LATE-30", t1 * NS_PER_S, "\"yes_bids\":[[0.3,1]],\"no_bids\":[]");
+    s_test_ev[0] = '\0';
+    tick_write(t, t1 + 1, (t1 + 1) * NS_PER_S, &w);
+    rc |= s_expect("late", w.buf, "\"ticker\":\"KXBTC15M-LATE-30\",\"status\":\"unknown\"", 1);
+    rc |= s_expect("late", w.buf, "\"status\":\"no kalshi.market message yet\"", 1);
+    rc |= s_expect("late", s_test_ev, "event.market_open", 0);
+
     /* official values in the window, then close + settlement */
     char f[200];
-    for (int64_t s = T0 + 11; s < T0 + 20; s++) {
+    for (int64_t s = T0 + 12; s < T0 + 20; s++) {
         snprintf(f, sizeof f, "\"value\":97100,\"time\":%lld", (long long)s * 1000);
         s_test_msg(t, "index.brti", s * NS_PER_S, f);
         s_test_msg(t, "quote.coinbase.BTC-USD", s * NS_PER_S, "\"bid\":97099,\"ask\":97101");
         tick_write(t, s, s * NS_PER_S + NS_PER_MS, &w);
     }
-    rc |= s_expect("settle", w.buf, "\"window_avg_official\":97093.38,", 1);
+    rc |= s_expect("settle", w.buf, "\"window_avg_official\":97092.64444444,", 1);
     s_test_ev[0] = '\0';
     for (int64_t s = T0 + 20; s < T0 + 25; s++) tick_write(t, s, s * NS_PER_S, &w);
     rc |= s_expect("post close", w.buf, "\"post_close\":true", 1);
@@ -1094,7 +1106,7 @@ int tick_test(void)
                "\"status\":\"finalized\",\"result\":\"yes\",\"expiration_value\":\"97105.83\"");
     tick_write(t, T0 + 25, (T0 + 25) * NS_PER_S, &w);
     rc |= s_expect("settlement", s_test_ev, "event.settlement", 1);
-    rc |= s_expect("settlement", s_test_ev, "\"official_avg\":97093.38,\"official_n\":10", 1);
+    rc |= s_expect("settlement", s_test_ev, "\"official_avg\":97092.64444444,\"official_n\":9", 1);
     rc |= s_expect("settlement", s_test_ev, "\"expiration_value\":97105.83,\"result\":\"yes\"", 1);
     rc |= s_expect("settlement", s_test_ev, "\"proxy_err_bps\":", 1);
 
