@@ -38,6 +38,8 @@ typedef struct {
     int snap_id;      /* pending get_snapshot */
     int had_snapshot; /* since the last (re)subscribe */
     int stale_tries;
+    int bad_snaps;         /* unusable snapshots in a row (resubscribe backs off) */
+    int64_t resub_at;      /* mono ns of a delayed resubscribe, 0 none */
     int dirty;
     int64_t last_data_mono, last_pub_mono, sub_retry_mono;
     int64_t ts_rx, ts_ex; /* of the last change */
@@ -299,6 +301,7 @@ static void s_resubscribe(kalshi_ws_t *s, s_mkt_t *m, const char *why, int64_t n
     kalshi_book_clear(&m->book);
     m->dirty = 1;
     m->snap_id = 0;
+    m->resub_at = 0;
     if (m->sub_id) {
         s_cmd_t *c = s_cmd_find(s, m->sub_id);
         if (c) s_cmd_done(s, c);
@@ -306,12 +309,15 @@ static void s_resubscribe(kalshi_ws_t *s, s_mkt_t *m, const char *why, int64_t n
     s_sub_market(s, m, now);
 }
 
+static void s_publish_book(kalshi_ws_t *s, s_mkt_t *m, int64_t now);
+
 /* The book of M is out of sync: invalidate it and ask for a snapshot. */
 static void s_resync(kalshi_ws_t *s, s_mkt_t *m, const char *why, int64_t now, int64_t ts_rx)
 {
     int was_valid = m->book.valid;
     m->book.valid = 0;
     m->dirty = 1;
+    if (was_valid) s_publish_book(s, m, now); /* say so at once, not at the next throttle slot */
     if (m->snap_id || (m->sub_id && !m->had_snapshot)) return; /* a snapshot is coming */
     if (m->sid[0] <= 0) {
         s_resubscribe(s, m, why, now, ts_rx);
@@ -394,6 +400,7 @@ void kalshi_ws_connected(kalshi_ws_t *s, int64_t now)
         kalshi_book_clear(&m->book);
         m->dirty = 1;
         m->snap_id = 0;
+        m->resub_at = 0;
         m->stale_tries = 0;
         m->last_data_mono = now;
         s_sub_market(s, m, now);
@@ -496,9 +503,16 @@ static int s_on_snapshot(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int6
         s->st.bad++;
         log_warnx_rl("kalshi: unusable snapshot ticker=%s bad_levels=%d crossed=%d", m->ticker,
                      bad, kalshi_book_crossed(&m->book));
-        s_resubscribe(s, m, bad ? "bad_snapshot" : "crossed_snapshot", now, ts_rx);
+        /* resubscribe after a pause that doubles (1 s .. 16 s): a server that
+         * keeps sending a broken book must not get a tight resubscribe loop */
+        m->book.valid = 0;
+        int k = m->bad_snaps < 4 ? m->bad_snaps : 4;
+        m->bad_snaps++;
+        m->resub_at = now + ((int64_t)1 << k) * NS_PER_S;
+        s_event(s, "gap", m->ticker, bad ? "bad_snapshot" : "crossed_snapshot", sid, -1, seq, ts_rx);
         return 1;
     }
+    m->bad_snaps = 0;
     m->book.valid = 1;
     return 1;
 }
@@ -750,8 +764,8 @@ static void s_on_subscribed(kalshi_ws_t *s, int64_t id, int msg, int64_t now)
     }
     s_cmd_t *c = s_cmd_find(s, id);
     if (!c) {
-        log_warnx_rl("kalshi: subscribed ack for unknown id=%lld sid=%lld", (long long)id,
-                     (long long)sid);
+        log_debug("kalshi: subscribed ack for a dropped command id=%lld sid=%lld: unsubscribing",
+                  (long long)id, (long long)sid);
         int one = (int)sid;
         s_unsub(s, &one, 1, now);
         return;
@@ -944,6 +958,11 @@ int kalshi_ws_tick(kalshi_ws_t *s, int64_t now, int64_t now_real)
         }
     for (int i = 0; i < s->nmkt; i++) {
         s_mkt_t *m = s->mkt[i];
+        if (m->resub_at && now >= m->resub_at) {
+            m->resub_at = 0;
+            s_resubscribe(s, m, "bad_snapshot_retry", now, clock_real_ns());
+            continue;
+        }
         if (!m->sub_id && m->sid[0] <= 0 && m->sub_retry_mono && now >= m->sub_retry_mono) {
             m->sub_retry_mono = 0;
             s_sub_market(s, m, now);

@@ -1,0 +1,25 @@
+# A seq gap on the orderbook stream (mockx fault) invalidates the book,
+# publishes event.gap and event.resync, and a fresh snapshot makes it valid again.
+. tests/integration/lib.sh
+cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
+bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --world --window-s 60 \
+    --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem --fault kalshi:gap@6 --log "$T/mx.jsonl"
+wait_for 10 grep -q '^kalshi=' "$T/mockx.out" || fail "mockx did not start"
+P=$(sed -n 's/^kalshi=//p' "$T/mockx.out")
+bg tap "$BIN/tap" --timeout 40 event. kalshi.book.
+sleep 0.3
+bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
+    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
+    --key-id test-key --key-file "$T/key.pem"
+wait_for 30 sh -c "grep '^event.gap ' $T/tap.out | grep -q seq_gap" || fail "no seq gap event"
+wait_for 10 grep -q 'get_snapshot' "$T/mx.jsonl" || fail "no get_snapshot sent"
+/usr/bin/python3 - "$T/tap.out" <<'PY' || fail "book not resynced after the gap"
+import json, sys, time
+lines = [l.split(" ", 1) for l in open(sys.argv[1]).read().splitlines()]
+gap = next(i for i, (t, b) in enumerate(lines) if t == "event.gap" and "seq_gap" in b)
+tk = json.loads(lines[gap][1]).get("ticker")
+after = [json.loads(b) for t, b in lines[gap:] if t.startswith("kalshi.book.")]
+assert any(not m["valid"] for m in after if m["ticker"] == tk), "never published invalid"
+assert any(m["valid"] for m in after if m["ticker"] == tk), "never valid again"
+PY
+echo ok
