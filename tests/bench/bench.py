@@ -33,7 +33,7 @@ if QUICK:
     REPS, WARM, WIN = 1, 1.0, 1.5
     CORPUS_N = 20000
     RECORD_MODE = False
-    SCALE = [(100, 2), (1000, 2), (10000, 2), ("max", 2)]
+    SCALE = [(100, 1.5), (1000, 1.5), (10000, 1.5), ("max", 1.5)]
     LONG_S, LONG_RATE = 0, 1000
     FLOOR_REPS = 3
 else:
@@ -41,7 +41,7 @@ else:
     CORPUS_N = 50000
     RECORD_MODE = True
     SCALE = [(100, 15), (1000, 15), (10000, 15), ("max", 15)]
-    LONG_S, LONG_RATE = 150, 1000
+    LONG_S, LONG_RATE = 120, 1000
     FLOOR_REPS = 5
 
 VENUES = ["kraken", "coinbase"]
@@ -379,7 +379,7 @@ def pipeline(rate, secs, tls, bus, tag, mem_every=0):
     hbp = os.path.join(WORK, "%s.hb" % tag)
     subs = ["--sub", "ipc://%s/feed-kraken.pub" % bus, "--sub", "ipc://%s/feed-coinbase.pub" % bus,
             "--sub", "ipc://%s/aggregator.pub" % bus, "--sub", "ipc://%s/sink-jsonl.pub" % bus]
-    sub = start([os.path.join(BB, "benchsub")] + subs + ["--duration", str(secs + 60), "--skip", "2" if QUICK else "3",
+    sub = start([os.path.join(BB, "benchsub")] + subs + ["--duration", str(secs + 60), "--skip", "1.5" if QUICK else "3",
                 "--hb-out", hbp], 0, stdout=open(os.path.join(WORK, "%s.sub" % tag), "w"), env=env)
     for v in VENUES:
         ps["feed-" + v] = start([os.path.join(BIN, "feed-" + v), "--url",
@@ -395,7 +395,7 @@ def pipeline(rate, secs, tls, bus, tag, mem_every=0):
                              stderr=open(os.path.join(WORK, "%s-sink.err" % tag), "w"), env=env)
     t_begin = time.time()
     mems = []
-    time.sleep(2 if QUICK else 3)
+    time.sleep(1.5 if QUICK else 3)
     t_from = time.time_ns()
     cpu0 = {k: cpu_ns(p.pid) for k, p in ps.items()}
     end = time.time() + secs
@@ -581,8 +581,8 @@ def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_m
     def tp_table(res, title):
         w("### %s" % title)
         w("")
-        w("| venue | program | msgs/s | CPU µs/msg | CPU use | ratio vs ours (CPU/msg) | RSS / PSS / USS MiB |")
-        w("|---|---|---|---|---|---|---|")
+        w("| venue | program | msgs/s reached | CPU µs/msg | CPU use | one-core capacity (1/CPU per msg) | ratio vs ours (CPU/msg) | RSS / PSS / USS MiB |")
+        w("|---|---|---|---|---|---|---|---|")
         names = {"ours": "ours (ZeroMQ)", "pipe": "ours (pipe)", "go": "Go peer (pipe)",
                  "py": "Python peer (ZeroMQ)"}
         for v in VENUES:
@@ -595,16 +595,16 @@ def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_m
                 ok = [r for r in rr if "cpu_us" in r]
                 if not ok:
                     errs = sorted(set(r.get("error", "?") for r in rr)) or ["not run"]
-                    w("| %s | %s | %s | | | | |" % (v, names[kind], "; ".join(errs)))
+                    w("| %s | %s | %s | | | | | |" % (v, names[kind], "; ".join(errs)))
                     continue
                 c = med([r["cpu_us"] for r in ok])
                 ratio = "%.2f×" % (c / ours_cpu) if ours_cpu and kind != "ours" else "1"
                 mm = [r["mem"] for r in ok if r.get("mem")]
                 mems = "%.1f / %.1f / %.1f" % tuple(x / 1024 for x in mm[-1]) if mm else "—"
-                w("| %s | %s | %s | %s | %s | %s | %s |" % (
+                w("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
                     v, names[kind], fmt_range([r["msgs_s"] / 1000 for r in ok], "%.0fk"),
                     fmt_range([r["cpu_us"] for r in ok]), fmt_range([100 * r["util"] for r in ok], "%.0f%%"),
-                    ratio, mems))
+                    fmt_range([1e3 / r["cpu_us"] for r in ok], "%.0fk"), ratio, mems))
         w("")
 
     w("## One core: ours vs the peers")

@@ -354,10 +354,12 @@ async def main():
     if run.done() and run.exception():
         sys.stderr.write("pyfeed: %r\n" % (run.exception(),))
         rc = 1
-    run.cancel()
-    pub.close()
-    zctx.term()
-    return rc
+    n = feed.n
+    sys.stderr.write("stats t_ns=%d msgs=%d cpu_ns=%d quotes=%d books=%d trades=%d resyncs=%d "
+                     "bad=%d\n" % (time.time_ns(), n["msgs"], time.process_time_ns(), n["quotes"],
+                                    n["books"], n["trades"], n["resyncs"], n["bad"]))
+    sys.stderr.flush()
+    os._exit(rc)  # abrupt, as the peers' baselines were: no websocket close handshake
 
 
 if __name__ == "__main__":
