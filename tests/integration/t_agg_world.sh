@@ -1,0 +1,59 @@
+# t_agg_world: end to end, mockx world -> the four feeds -> aggregator. One tick per second
+# with consecutive ts and tick_seq, loader fields present and typed, every venue ok, the
+# official value preferred and the RTI within the world's noise of it, markets listed,
+# a settlement event with finite errors; then feed-kraken stopped -> kraken stale + reason.
+. tests/integration/lib.sh
+cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
+bg mockx "$BIN/mockx" --tls-dir "$T/tls" --world --window-s 20 --rate 20 \
+    --serve coinbase=127.0.0.1:0 --serve kraken=127.0.0.1:0 --serve bitstamp=127.0.0.1:0 \
+    --serve kalshi=127.0.0.1:0 --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem
+wait_for 15 sh -c "[ \$(grep -c = '$T/mockx.out') -ge 4 ]" || fail "mockx did not start"
+port() { sed -n "s/^$1=//p" "$T/mockx.out"; }
+CA="$T/tls/ca.pem"
+bg agg "$BIN/aggregator"
+bg tap "$BIN/tap" --json tick event.settlement event.gap
+wait_for 20 grep -q '"type":"tick"' "$T/tap.out" || fail "no tick"
+bg feed-coinbase "$BIN/feed-coinbase" --url "wss://127.0.0.1:$(port coinbase)" --ca-file "$CA"
+bg feed-kraken "$BIN/feed-kraken" --url "wss://127.0.0.1:$(port kraken)/v2" --ca-file "$CA"
+KRAKEN=$LAST
+bg feed-bitstamp "$BIN/feed-bitstamp" --url "wss://127.0.0.1:$(port bitstamp)" --ca-file "$CA"
+P=$(port kalshi)
+bg feed-kalshi "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
+    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$CA" \
+    --key-id test-key --key-file "$T/key.pem"
+
+wait_for 45 grep -q '"type":"settlement"' "$T/tap.out" || fail "no settlement from the aggregator"
+/usr/bin/python3 - "$T/tap.out" <<'PY' || fail "world records"
+import json, sys
+from datetime import datetime
+recs = [r for r in map(json.loads, open(sys.argv[1])) if r["src"] == "aggregator"]
+def sec(s): return int(datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").timestamp())
+def die(msg, r=None): print(msg, json.dumps(r)[:2500] if r else ""); sys.exit(1)
+ticks = [r for r in recs if r["type"] == "tick"]
+ts = [sec(t["ts"]) for t in ticks]
+if ts != list(range(ts[0], ts[0] + len(ts))): die("ts not consecutive %s" % ts)
+seqs = [t["tick_seq"] for t in ticks]
+if seqs != list(range(seqs[0], seqs[0] + len(seqs))): die("tick_seq %s" % seqs)
+full = [t for t in ticks if t["health"]["venues_ok"] == 3 and t["brti_official"] is not None]
+if len(full) < 5: die("fewer than 5 ticks with every venue ok and the official value", ticks[-1])
+num = (int, float)
+for t in full:
+    for k in ["brti", "coinbase", "kraken", "bitstamp", "brti_median", "brti_official"]:
+        if not isinstance(t[k], num): die("type of " + k, t)
+    if t["brti_src"] != "official": die("brti_src", t)
+    if t["brti_rti"] is None or abs(t["rti_err_bps"]) > 50: die("rti vs official", t)
+    if not t["markets"]: die("no market", t)
+    for m in t["markets"]:
+        for k, ty in [("ticker", str), ("status", str), ("secs_left", int), ("result", str),
+                      ("yes_book", list), ("no_book", list)]:
+            if not isinstance(m[k], ty): die("market field " + k, t)
+        for k in ["yes_bid", "yes_ask", "strike", "volume", "open_interest"]:
+            if not (m[k] is None or isinstance(m[k], num)): die("market field " + k, t)
+s = [r for r in recs if r["type"] == "settlement"][0]
+if s["result"] not in ("yes", "no") or not isinstance(s["expiration_value"], num): die("kalshi", s)
+print("ticks", len(ticks), "full", len(full)); print(json.dumps(s)); print(json.dumps(full[-1]))
+PY
+kill "$KRAKEN"
+wait_for 20 sh -c "'$BIN/tap' --json --count 1 --timeout 3 tick | grep -q '\"kraken\":\"stale\"'" ||
+    fail "kraken never stale after its feed stopped"
+echo ok
