@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zmq.h>
 
 static strlist_t o_units, o_deadlines;
 static double o_hb_timeout, o_grace, o_interval;
@@ -289,6 +290,10 @@ static int s_daemon(wdrestart_t *backend)
     for (int i = 0; i < opts_common.sub.n; i++)
         if (bus_sub_connect(sub, opts_common.sub.v[i]) < 0) return 64;
     bus_sub_prefix(sub, "hb.");
+    /* Filter at the publishers too: the watchdog needs no books or ticks, and
+     * its bus loss counters (then meaningless) are not reported anywhere. */
+    zmq_setsockopt(bus_sub_zsock(sub), ZMQ_UNSUBSCRIBE, "", 0);
+    zmq_setsockopt(bus_sub_zsock(sub), ZMQ_SUBSCRIBE, "hb.", 3);
     if (scan) bus_sub_scan(sub, dir);
     jw_init(&c.w, 512);
     jtok_init(&c.tok);
