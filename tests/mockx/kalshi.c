@@ -733,31 +733,44 @@ static void s_fn_trade(mx_conn_t *c, ksub_t *s, void *arg)
     s_frame_end(c, w);
 }
 
-/* One step of a market's book toward its fair price. */
+static int64_t s_snap(int64_t px)
+{
+    if (px < 10) return 10;
+    if (px > 9990) return 9990;
+    return (px > 1000 && px < 9000) ? px / 100 * 100 : px / 10 * 10;
+}
+
+/* One step of a market's book toward its fair price. Both ladders are bids:
+ * yes bids stay below f and no bids below 1-f, so yes + no < 1 (never crossed). */
 static void s_book_step(kmkt_t *m, int64_t now_s)
 {
     double f = s_fair(m, now_s);
     int64_t fair = (int64_t)llround(f * 10000);
+    for (int side = 0; side < 2; side++) {
+        int64_t sf = side ? 10000 - fair : fair;
+        int n = m->n[side];
+        if (n && m->lv[side][n - 1].px >= sf) {
+            s_delta(m, side, m->lv[side][n - 1].px, -m->lv[side][n - 1].sz);
+            return;
+        }
+    }
     int side = (int)(mx_rand(&s_rng) & 1);
     klvl_t *l = m->lv[side];
     int n = m->n[side];
-    /* the bid of this side must stay below its fair price (yes: f, no: 1-f) */
     int64_t sf = side ? 10000 - fair : fair;
-    if (n && l[n - 1].px >= sf) {
-        s_delta(m, side, l[n - 1].px, -l[n - 1].sz);
-        return;
-    }
+    int64_t other = m->n[!side] ? m->lv[!side][m->n[!side] - 1].px : 0;
+    int64_t cap = sf < 10000 - other ? sf : 10000 - other; /* exclusive */
     double r = mx_urand(&s_rng);
     int64_t best = n ? l[n - 1].px : 0;
-    if (n < 6 || (r < 0.25 && best < sf - 300)) {
-        int64_t px = n ? best : sf - 200;
+    if (n < 6 || (r < 0.25 && best < cap - 300)) {
+        int64_t px = n ? best : cap - 200;
         s_grid_next(&px, n ? 1 : -1);
-        if (px >= sf) px = best ? best : sf - 200;
-        if (px < 10) px = 10;
-        if (px >= 9990) px = 9980;
-        /* snap to the grid */
-        if (px > 1000 && px < 9000) px = px / 100 * 100;
-        else px = px / 10 * 10;
+        px = s_snap(px);
+        while (px >= cap && px > 10) {
+            s_grid_next(&px, -1);
+            px = s_snap(px);
+        }
+        if (px >= cap) return;
         s_delta(m, side, px, (int64_t)(100 * (50 + mx_urand(&s_rng) * 2000)));
         return;
     }
