@@ -78,6 +78,91 @@ int book_set(book_t *b, book_side_t side, int64_t px, int64_t sz)
     return rank;
 }
 
+book_level_t *book_load_begin(book_t *b, book_side_t side, int n)
+{
+    b->n[side] = 0;
+    if (n > b->cap[side]) {
+        int cap = b->cap[side] ? b->cap[side] : 256;
+        while (cap < n) cap *= 2;
+        free(b->lv[side]); /* the old content is discarded anyway */
+        b->lv[side] = xmalloc((size_t)cap * sizeof *b->lv[side]);
+        b->cap[side] = cap;
+    }
+    return b->lv[side];
+}
+
+/* The general path: sort by price in storage order, equal prices by arrival
+ * (qsort is not stable, hence the index), and keep the last of each price. */
+typedef struct {
+    book_level_t l;
+    int i; /* arrival order */
+} s_ord_t;
+
+static int s_cmp_bid(const void *x, const void *y)
+{
+    const s_ord_t *a = x, *b = y;
+    if (a->l.px != b->l.px) return a->l.px < b->l.px ? -1 : 1;
+    return a->i - b->i;
+}
+static int s_cmp_ask(const void *x, const void *y)
+{
+    const s_ord_t *a = x, *b = y;
+    if (a->l.px != b->l.px) return a->l.px > b->l.px ? -1 : 1;
+    return a->i - b->i;
+}
+
+int book_load_end(book_t *b, book_side_t side, int n)
+{
+    book_level_t *a = b->lv[side];
+    b->n[side] = 0;
+    b->dirty = 1;
+    if (n <= 0) return 0;
+    /* storage order: bids ascending, asks descending (best last) */
+    int asc = 1, desc = 1;
+    for (int i = 0; i < n; i++) {
+        if (a[i].px <= 0 || a[i].sz < 0) return -2;
+        if (i) {
+            asc &= a[i].px > a[i - 1].px;
+            desc &= a[i].px < a[i - 1].px;
+        }
+    }
+    int stored = side == BOOK_BID ? asc : desc, reversed = side == BOOK_BID ? desc : asc;
+    if (reversed && !stored) { /* best-first: reverse in place */
+        for (int i = 0, j = n - 1; i < j; i++, j--) {
+            book_level_t t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+        stored = 1;
+    }
+    int k = 0;
+    if (stored) { /* distinct prices in storage order: drop the zero sizes */
+        for (int i = 0; i < n; i++)
+            if (a[i].sz) a[k++] = a[i];
+    } else {
+        s_ord_t *o = xmalloc((size_t)n * sizeof *o);
+        for (int i = 0; i < n; i++) {
+            o[i].l = a[i];
+            o[i].i = i;
+        }
+        qsort(o, (size_t)n, sizeof *o, side == BOOK_BID ? s_cmp_bid : s_cmp_ask);
+        for (int i = 0; i < n; i++) {
+            if (i + 1 < n && o[i + 1].l.px == o[i].l.px) continue; /* a later one wins */
+            if (o[i].l.sz) a[k++] = o[i].l;
+        }
+        free(o);
+    }
+    b->n[side] = k;
+    return 0;
+}
+
+int book_load(book_t *b, book_side_t side, const book_level_t *lv, int n)
+{
+    book_level_t *a = book_load_begin(b, side, n);
+    if (n > 0) memcpy(a, lv, (size_t)n * sizeof *lv);
+    return book_load_end(b, side, n);
+}
+
 void book_trim(book_t *b, int depth)
 {
     for (int s = 0; s < 2; s++) {
@@ -134,6 +219,41 @@ int book_test(void)
     for (int i = 1; i < book_count(&b, BOOK_ASK); i++)
         if (book_top(&b, BOOK_ASK, i)->px <= book_top(&b, BOOK_ASK, i - 1)->px) rc = -1;
     if (book_count(&b, BOOK_ASK) != 5000 || b.valid) rc = -1;
+    /* bulk load equals book_set of each level in order: sorted either way,
+     * unsorted with duplicates and zeros, bad values */
+    for (int trial = 0; trial < 400 && !rc; trial++) {
+        book_t r;
+        book_init(&r, 3);
+        int n = trial % 40, mode = trial % 4;
+        book_level_t lv[40];
+        unsigned x = 2463534242u + (unsigned)trial;
+        for (int i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            int64_t px = mode == 0 ? 1000 - i : mode == 1 ? 1000 + i : 990 + (int64_t)(x % 20);
+            lv[i].px = px;
+            lv[i].sz = mode == 3 && x % 5 == 0 ? 0 : 1 + (int64_t)(x % 7);
+        }
+        for (int side = 0; side < 2; side++) {
+            book_clear(&r);
+            book_clear(&b);
+            for (int i = 0; i < n; i++) book_set(&r, (book_side_t)side, lv[i].px, lv[i].sz);
+            b.dirty = 0;
+            if (book_load(&b, (book_side_t)side, lv, n) != 0 || !b.dirty) rc = -1;
+            if (book_count(&b, (book_side_t)side) != book_count(&r, (book_side_t)side)) rc = -1;
+            for (int i = 0; i < book_count(&r, (book_side_t)side); i++)
+                if (memcmp(book_top(&b, (book_side_t)side, i), book_top(&r, (book_side_t)side, i),
+                           sizeof(book_level_t)))
+                    rc = -1;
+        }
+        book_free(&r);
+    }
+    book_level_t badlv[2] = {{100, 1}, {0, 1}};
+    if (book_load(&b, BOOK_ASK, badlv, 2) != -2 || book_count(&b, BOOK_ASK) != 0) rc = -1;
+    book_level_t *w = book_load_begin(&b, BOOK_BID, 600); /* grows past the first capacity */
+    for (int i = 0; i < 600; i++) w[i] = (book_level_t){5000 - i, 1 + i};
+    if (book_load_end(&b, BOOK_BID, 600) != 0 || book_count(&b, BOOK_BID) != 600 ||
+        book_top(&b, BOOK_BID, 0)->px != 5000 || book_top(&b, BOOK_BID, 599)->px != 4401)
+        rc = -1;
     book_free(&b);
     if (rc) fprintf(stderr, "book_test: failed\n");
     return rc;
