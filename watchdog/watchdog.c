@@ -131,8 +131,12 @@ static int s_check_file(wdrestart_t *r)
         log_warnx("check-file: no file matches '%s': restarting unit=%s", o_check_file,
                   o_restart_unit);
     char err[512];
-    if (wdrestart_unit(r, o_restart_unit, "freshness", err, sizeof err) < 0 ||
-        wdrestart_wait(r, 30000) < 0) {
+    int rc = wdrestart_unit(r, o_restart_unit, "freshness", err, sizeof err);
+    if (rc == WDRESTART_SKIPPED) {
+        log_notice("check-file: not restarting: %s", err);
+        return 0;
+    }
+    if (rc < 0 || wdrestart_wait(r, 30000) < 0) {
         log_crit("check-file: restart of unit=%s failed: %s", o_restart_unit,
                  err[0] ? err : "command failed");
         return 69;
@@ -232,6 +236,10 @@ static int s_on_action(const wdwatch_action_t *a, void *arg)
     }
     char err[512];
     int rc = wdrestart_unit(c->backend, a->unit, a->name, err, sizeof err);
+    if (rc == WDRESTART_SKIPPED) {
+        log_info("not restarting unit=%s name=%s reason=%s: %s", a->unit, a->name, a->reason, err);
+        return 1;
+    }
     jw_kstr(&c->w, "reason", a->reason);
     if (!strcmp(a->reason, "hb_missing")) jw_kdbl(&c->w, "missing_s", a->missing_s, 1);
     else jw_kdbl(&c->w, "idle_s", a->idle_s, 1);

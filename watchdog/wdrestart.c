@@ -246,12 +246,61 @@ static int s_open(wdrestart_t *r, char *err, size_t n)
     return 0;
 }
 
+/* Load UNIT and read its ActiveState into STATE. Returns 0; 1 when the
+ * manager says the unit cannot be used (not found, masked, bad setting:
+ * reason in ERR); or a negative errno when the connection failed. */
+static int s_active_state(wdrestart_t *r, const char *unit, char *state, size_t sn, char *err,
+                          size_t n)
+{
+    sd_bus_error e = SD_BUS_ERROR_NULL;
+    sd_bus_message *reply = NULL;
+    const char *path;
+    char *load = NULL, *st = NULL;
+    int rc = sd_bus_call_method(r->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                "org.freedesktop.systemd1.Manager", "LoadUnit", &e, &reply, "s",
+                                unit);
+    if (rc >= 0) rc = sd_bus_message_read(reply, "o", &path);
+    if (rc >= 0)
+        rc = sd_bus_get_property_string(r->bus, "org.freedesktop.systemd1", path,
+                                        "org.freedesktop.systemd1.Unit", "LoadState", &e, &load);
+    if (rc >= 0)
+        rc = sd_bus_get_property_string(r->bus, "org.freedesktop.systemd1", path,
+                                        "org.freedesktop.systemd1.Unit", "ActiveState", &e, &st);
+    sd_bus_message_unref(reply);
+    if (rc < 0 && sd_bus_error_is_set(&e)) {
+        snprintf(err, n, "%s: %s", unit, e.message ? e.message : e.name);
+        rc = 1;
+    } else if (rc >= 0 && strcmp(load, "loaded")) {
+        snprintf(err, n, "unit %s is %s", unit, load);
+        rc = 1;
+    } else if (rc >= 0) {
+        snprintf(state, sn, "%s", st);
+        rc = 0;
+    }
+    free(load);
+    free(st);
+    sd_bus_error_free(&e);
+    return rc;
+}
+
 static int s_systemd_restart(wdrestart_t *r, const char *unit, char *err, size_t n)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!r->bus && s_open(r, err, n) < 0) return -1;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
+        char state[32];
+        int src = s_active_state(r, unit, state, sizeof state, err, n);
+        if (src == 1) return -1;
+        if (src < 0) { /* the connection broke: reconnect once */
+            snprintf(err, n, "LoadUnit %s: %s", unit, strerror(-src));
+            r->bus = sd_bus_flush_close_unref(r->bus);
+            continue;
+        }
+        if (!strcmp(state, "inactive")) {
+            snprintf(err, n, "unit %s is inactive (stopped on purpose or never started)", unit);
+            return WDRESTART_SKIPPED;
+        }
         /* A unit that hit its StartLimitBurst stays failed and would ignore
          * the restart; our own per-unit rate limit governs instead. Errors
          * (e.g. the unit is not failed or not loaded) do not matter here. */

@@ -21,7 +21,11 @@ const char *wdrestart_kind(const wdrestart_t *r); /* "systemd" or "cmd" */
 
 /* Ask for UNIT (program NAME, may be NULL) to be restarted. systemd: the job
  * was queued; cmd: the command was started (it runs in the background and is
- * reaped by wdrestart_reap). Returns 0, or -1 with a reason in ERR. */
+ * reaped by wdrestart_reap). Returns 0, -1 with a reason in ERR, or
+ * WDRESTART_SKIPPED (systemd only) when the unit is inactive, i.e. stopped on
+ * purpose or never started: a person's stop is not undone. A unit the
+ * manager does not know (not found, masked) is an error. */
+#define WDRESTART_SKIPPED 1
 int wdrestart_unit(wdrestart_t *r, const char *unit, const char *name, char *err, size_t n);
 /* Reap finished commands, logging a failed one. Returns how many are still running. */
 int wdrestart_reap(wdrestart_t *r);

@@ -152,14 +152,14 @@ int wdwatch_check(wdwatch_t *w, int64_t now, wdwatch_fn *fn, void *arg)
             }
             p->hold_until = 0; /* hold-off over: one more try; failing again escalates */
         }
+        a.restarts = recent + 1;
+        p->last_restart = now;
+        if (fn(&a, arg) == 1) continue; /* not restarted on purpose: not counted */
         p->ring[p->ring_pos] = now;
         p->ring_pos = (p->ring_pos + 1) % c->storm_max;
         if (p->nring < c->storm_max) p->nring++;
-        p->last_restart = now;
         p->restarts++;
         w->restarts++;
-        a.restarts = recent + 1;
-        fn(&a, arg);
         requested++;
     }
     return requested;
@@ -211,6 +211,12 @@ static int s_rec(const wdwatch_action_t *a, void *arg)
         snprintf(r->last_reason, sizeof r->last_reason, "%s", a->reason);
     }
     return 0;
+}
+
+static int s_skip(const wdwatch_action_t *a, void *arg)
+{
+    if (a->kind == WDWATCH_RESTART) ++*(int *)arg;
+    return 1;
 }
 
 #define S(x) ((int64_t)((x) * NS_PER_S))
@@ -307,6 +313,19 @@ int wdwatch_test(void)
     memset(&r, 0, sizeof r);
     for (t = t0; t <= t0 + S(16); t += S(1)) wdwatch_check(w, t, s_rec, &r);
     if (r.restarts != 1 || strcmp(r.last_reason, "hb_missing")) rc = -1;
+    wdwatch_destroy(&w);
+
+    /* skipped restarts (unit stopped on purpose) are retried after the grace
+     * and never make a storm */
+    w = wdwatch_new(&cfg, t0);
+    wdwatch_add(w, "sink-jsonl", "sink.service", 10);
+    int calls = 0;
+    for (t = t0; t <= t0 + S(300); t += S(1)) wdwatch_check(w, t, s_skip, &calls);
+    if (calls < 15 || calls > 30 || wdwatch_restarts(w) || wdwatch_storms(w)) {
+        fprintf(stderr, "wdwatch_test: skipped %d times, restarts=%llu storms=%llu\n", calls,
+                (unsigned long long)wdwatch_restarts(w), (unsigned long long)wdwatch_storms(w));
+        rc = -1;
+    }
     wdwatch_destroy(&w);
     return rc;
 }

@@ -35,7 +35,9 @@ typedef struct {
 } wdwatch_action_t;
 
 /* Called for each action; for WDWATCH_RESTART returns 0 if the restart was
- * requested, -1 if it failed (it still counts against the rate limit). */
+ * requested, -1 if it failed (it still counts against the rate limit), or 1
+ * if it was deliberately not done (the unit is stopped on purpose): then it
+ * does not count, and the program is judged again after the grace. */
 typedef int(wdwatch_fn)(const wdwatch_action_t *a, void *arg);
 
 typedef struct wdwatch wdwatch_t;

@@ -3,7 +3,8 @@
 # a Type=notify hbfake.service and the real tickbus-watchdog.service from
 # compose/ (install-units.sh). Checks: the watchdog restarts the unit through
 # sd-bus RestartUnit (no D-Bus daemon: the manager's private socket) when its
-# hb stops and when its progress freezes (MainPID changes, event.restart);
+# hb stops and when its progress freezes (MainPID changes, event.restart),
+# but leaves a unit stopped on purpose alone;
 # systemd's WatchdogSec restarts the watchdog itself when it hangs; with the
 # watchdog stopped, WatchdogSec alone kills and restarts a SIGSTOPped program;
 # the --check-file oneshot restarts a unit over the same socket.
@@ -50,6 +51,7 @@ cat > "$UD/tickbus-watchdog.service.d/test.conf" <<EOT
 [Service]
 Environment=TICKBUS_UNIT=hbfake=hbfake.service TICKBUS_HB_TIMEOUT=2 TICKBUS_GRACE=3
 Environment=TICKBUS_DEADLINE=hbfake=3
+StandardError=append:$T/wdunit.log
 WatchdogSec=3
 TimeoutAbortSec=2
 EOT
@@ -95,6 +97,16 @@ echo "no_progress: restarted by the watchdog in $(elapsed "$t0") s"
 wait_for 5 grep -q '^event.restart .*"reason":"no_progress"' "$T/tap.out" \
     || fail "no event.restart for no_progress"
 
+# 2b. a unit stopped on purpose is left stopped (the watchdog looks, and skips it)
+n0=$(grep -c '^event.restart ' "$T/tap.out")
+sleep 4 # the grace after the last restart
+sc stop hbfake.service
+wait_for 15 grep -q 'not restarting unit=hbfake.service name=hbfake reason=hb_missing: unit hbfake.service is inactive' \
+    "$T/wdunit.log" || fail "the watchdog did not look at the stopped unit"
+[ "$(state hbfake.service)" = inactive ] || fail "a unit stopped on purpose was started again"
+[ "$(grep -c '^event.restart ' "$T/tap.out")" = "$n0" ] || fail "event.restart for a stopped unit"
+sc start hbfake.service || fail "hbfake.service did not start again"
+
 # 3. the watchdog itself hangs: systemd's WatchdogSec (3 s here) restarts it
 w1=$(mainpid tickbus-watchdog.service); kill -STOP "$w1"; t0=$(now)
 wait_for 20 pid_changed tickbus-watchdog.service "$w1" || fail "hung watchdog not restarted by systemd"
@@ -115,7 +127,7 @@ p4=$(mainpid hbfake.service)
 "$BIN/watchdog" --user --check-file "$T/data/none-*.jsonl" --restart-unit hbfake.service \
     --now 2026-01-02T12:00:00Z 2>"$T/fresh.log" || fail "check-file exit $?: $(cat "$T/fresh.log")"
 wait_for 10 pid_changed hbfake.service "$p4" || fail "check-file did not restart hbfake.service"
-# and an unknown unit is an error from the manager (exit 69), not a hang
+# an unknown unit is an error from the manager (exit 69), not a hang or a skip
 "$BIN/watchdog" --user --check-file "$T/data/none-*.jsonl" --restart-unit no-such.service \
     --now 2026-01-02T12:00:00Z 2>>"$T/fresh.log"; rc=$?
 [ $rc = 69 ] || fail "restart of an unknown unit: exit $rc, want 69"
