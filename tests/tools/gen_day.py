@@ -116,6 +116,11 @@ lines.append({"type": "coverage", "ts": iso(t0 + a.seconds), "date": a.date, "se
 os.makedirs(a.outdir, exist_ok=True)
 path = os.path.join(a.outdir, "kxbtc15m-%s.jsonl%s" % (a.date, ".gz" if a.gz else ""))
 with (gzip.open(path, "wt") if a.gz else open(path, "w")) as f:
-    for r in lines:
-        f.write(json.dumps(r, separators=(",", ":")) + "\n")
+    for i, r in enumerate(lines):
+        # the envelope every bus record carries (DESIGN §2); the sinks key rows on it
+        env = {"src": "sink-jsonl" if r["type"] == "coverage" else "aggregator",
+               "epoch": "00c0ffee%08x" % a.seed, "seq": i + 1}
+        sec = int(dt.datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp())
+        env.update(ts_rx=sec * 10**9, ts_ex=None, ts_pub=sec * 10**9 + 2_000_000)
+        f.write(json.dumps({**env, **r}, separators=(",", ":")) + "\n")
 print(path)
