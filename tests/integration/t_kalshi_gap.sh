@@ -13,8 +13,8 @@ bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
     --key-id test-key --key-file "$T/key.pem"
 wait_for 30 sh -c "grep '^event.gap ' $T/tap.out | grep -q seq_gap" || fail "no seq gap event"
 wait_for 10 grep -q 'get_snapshot' "$T/mx.jsonl" || fail "no get_snapshot sent"
-/usr/bin/python3 - "$T/tap.out" <<'PY' || fail "book not resynced after the gap"
-import json, sys, time
+cat >"$T/check.py" <<'PY'
+import json, sys
 lines = [l.split(" ", 1) for l in open(sys.argv[1]).read().splitlines()]
 gap = next(i for i, (t, b) in enumerate(lines) if t == "event.gap" and "seq_gap" in b)
 tk = json.loads(lines[gap][1]).get("ticker")
@@ -22,4 +22,6 @@ after = [json.loads(b) for t, b in lines[gap:] if t.startswith("kalshi.book.")]
 assert any(not m["valid"] for m in after if m["ticker"] == tk), "never published invalid"
 assert any(m["valid"] for m in after if m["ticker"] == tk), "never valid again"
 PY
+wait_for 15 /usr/bin/python3 "$T/check.py" "$T/tap.out" ||
+    { /usr/bin/python3 "$T/check.py" "$T/tap.out"; fail "book not resynced after the gap"; }
 echo ok
