@@ -173,12 +173,6 @@ void book_trim(book_t *b, int depth)
     }
 }
 
-const book_level_t *book_top(const book_t *b, book_side_t side, int i)
-{
-    if (i < 0 || i >= b->n[side]) return NULL;
-    return &b->lv[side][b->n[side] - 1 - i];
-}
-
 int book_crossed(const book_t *b)
 {
     const book_level_t *bb = book_top(b, BOOK_BID, 0), *ba = book_top(b, BOOK_ASK, 0);

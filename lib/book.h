@@ -46,8 +46,13 @@ int book_load(book_t *b, book_side_t side, const book_level_t *lv, int n);
 /* Keep only the best DEPTH levels of each side (venues that cap depth send no
  * delete for a level pushed out of scope). */
 void book_trim(book_t *b, int depth);
-/* Level I from the touch (0 = best), or NULL. */
-const book_level_t *book_top(const book_t *b, book_side_t side, int i);
+/* Level I from the touch (0 = best), or NULL. Inline: the feeds call it per
+ * level when printing the book and computing checksums. */
+static inline const book_level_t *book_top(const book_t *b, book_side_t side, int i)
+{
+    if (i < 0 || i >= b->n[side]) return NULL;
+    return &b->lv[side][b->n[side] - 1 - i];
+}
 static inline int book_count(const book_t *b, book_side_t side) { return b->n[side]; }
 /* 1 when both sides exist and best bid >= best ask. */
 int book_crossed(const book_t *b);
