@@ -14,7 +14,8 @@ MK='"ticker":"KXBTC15M-SET-15","open_time":"@T-300@","close_time":"@T+'$CLOSE'@"
 {
     echo "kalshi.market.KXBTC15M-SET-15 {$MK,\"status\":\"active\",\"result\":\"\"}"
     i=0
-    while [ $i -lt 60 ]; do   # ~18 s of books and index values
+    while [ $i -lt 60 ]; do   # ~18 s of market state, books and index values
+        echo "kalshi.market.KXBTC15M-SET-15 {$MK,\"status\":\"active\",\"result\":\"\"}"
         echo 'kalshi.book.KXBTC15M-SET-15 {"valid":true,"yes_bids":[[0.52,10]],"no_bids":[[0.46,8]]}'
         echo 'index.brti {"value":97100.00,"time_ms":@NOWMS@}'
         echo '#sleep 300'
