@@ -163,6 +163,8 @@ int book_load(book_t *b, book_side_t side, const book_level_t *lv, int n)
     return book_load_end(b, side, n);
 }
 
+extern inline const book_level_t *book_top(const book_t *b, book_side_t side, int i);
+
 void book_trim(book_t *b, int depth)
 {
     for (int s = 0; s < 2; s++) {

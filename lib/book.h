@@ -46,9 +46,10 @@ int book_load(book_t *b, book_side_t side, const book_level_t *lv, int n);
 /* Keep only the best DEPTH levels of each side (venues that cap depth send no
  * delete for a level pushed out of scope). */
 void book_trim(book_t *b, int depth);
-/* Level I from the touch (0 = best), or NULL. Inline: the feeds call it per
- * level when printing the book and computing checksums. */
-static inline const book_level_t *book_top(const book_t *b, book_side_t side, int i)
+/* Level I from the touch (0 = best), or NULL. Inline (C99: book.c holds the
+ * external definition too): the feeds call it per level when printing the
+ * book and computing checksums. */
+inline const book_level_t *book_top(const book_t *b, book_side_t side, int i)
 {
     if (i < 0 || i >= b->n[side]) return NULL;
     return &b->lv[side][b->n[side] - 1 - i];
