@@ -115,10 +115,10 @@ int main(int argc, char **argv)
         if (*end || mx.rate <= 0 || mx.rate > 1e6) opts_die("rate", o_rate, "expected N > 0 or 'max'");
     }
 
-    struct {
+    static struct {
         int venue, port;
         char host[64];
-    } srv[16];
+    } srv[16]; /* static: lws keeps pointers into it (iface) */
     int nsrv = 0;
     for (int i = 0; i < o_serve.n; i++) {
         const char *a = o_serve.v[i], *eq = strchr(a, '='), *colon = eq ? strrchr(eq, ':') : NULL;
@@ -190,9 +190,10 @@ int main(int argc, char **argv)
     snprintf(key, sizeof key, "%s/server.key", o_tls_dir);
     static int venue_of[16];
     int ports[16];
+    static char names[16][32]; /* lws keeps the vhost name pointer */
     for (int i = 0; i < nsrv; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "%s-%d", mx_venue_names[srv[i].venue], i);
+        char *name = names[i];
+        snprintf(name, sizeof names[i], "%s-%d", mx_venue_names[srv[i].venue], i);
         memset(&info, 0, sizeof info);
         info.vhost_name = name;
         info.port = srv[i].port;
