@@ -224,13 +224,6 @@ static void s_fields(prog_t *p, const jtok_t *d, int obj, const char *prefix, in
     }
 }
 
-static const field_t *s_field(const prog_t *p, const char *name)
-{
-    for (int i = 0; i < p->nfield; i++)
-        if (!strcmp(p->field[i].name, name)) return &p->field[i];
-    return NULL;
-}
-
 static int s_on_hb(mstate_t *s, const bus_msg_t *m, int64_t now_mono)
 {
     jtok_t *d = &s->tok;
@@ -482,13 +475,23 @@ static double s_rate(const prog_t *p)
 
 typedef double(prog_get_fn)(const prog_t *p, int *have);
 
+/* Sum of the fields whose last path component is one of NAMES: feeds nest
+ * their connection counters under the venue ("kraken.reconnects"), sinks
+ * under "bus", the aggregator keeps "bus_gaps" at the top. */
 static double g_field(const prog_t *p, int *have, const char *const *names)
 {
-    for (int i = 0; names[i]; i++) {
-        const field_t *f = s_field(p, names[i]);
-        if (f) return *have = 1, f->v;
+    double sum = 0;
+    *have = 0;
+    for (int k = 0; k < p->nfield; k++) {
+        const char *leaf = strrchr(p->field[k].name, '.');
+        leaf = leaf ? leaf + 1 : p->field[k].name;
+        for (int i = 0; names[i]; i++)
+            if (!strcmp(leaf, names[i])) {
+                sum += p->field[k].v;
+                *have = 1;
+            }
     }
-    return *have = 0, 0;
+    return sum;
 }
 
 static double g_reconnects(const prog_t *p, int *have)
@@ -690,18 +693,27 @@ char *mstate_render(mstate_t *s, int64_t now_mono, int64_t now_real, size_t *len
     /* coverage: roll the day over even when no tick came to do it */
     int64_t now_s = now_real / NS_PER_S;
     if (now_s / DAY_S != s->day) s_coverage(s, -1, now_real);
-    double elapsed = (double)(now_s - s->obs_from_s);
+    /* a second's tick is due half a second after it starts: judge only those
+     * seconds, and leave out ticks of seconds not yet due (arrived early) */
+    int64_t due_s = (now_real - NS_PER_S / 2) / NS_PER_S;
+    double elapsed = (double)(due_s - s->obs_from_s + 1);
+    uint64_t covered = s->covered;
+    for (int64_t k = due_s + 1; k <= now_s; k++) {
+        int64_t b = k - s->day * DAY_S;
+        if (b >= 0 && b < DAY_S && k >= s->obs_from_s && (s->seen[b / 8] & (1u << (b % 8))))
+            covered--;
+    }
     if (elapsed < 0) elapsed = 0;
     s_family(&o, "tickbus_coverage_ticks_today", "gauge",
              "distinct seconds of the current UTC day with a tick, since observed");
-    s_sample(&o, "tickbus_coverage_ticks_today", "", (double)s->covered);
+    s_sample(&o, "tickbus_coverage_ticks_today", "", (double)covered);
     s_family(&o, "tickbus_coverage_seconds_today", "gauge",
              "seconds of the current UTC day observed (since midnight or since start)");
     s_sample(&o, "tickbus_coverage_seconds_today", "", elapsed);
     s_family(&o, "tickbus_coverage_ratio_today", "gauge",
              "ticks seen / seconds observed today (capped at 1; NaN before a second passed)");
     s_sample(&o, "tickbus_coverage_ratio_today", "",
-             elapsed > 0 ? fmin(1.0, (double)s->covered / elapsed) : NAN);
+             elapsed > 0 ? fmin(1.0, (double)covered / elapsed) : NAN);
 
     s_family(&o, "tickbus_metrics_messages_total", "counter", "hb/tick/event messages read");
     s_sample(&o, "tickbus_metrics_messages_total", "", (double)s->msgs);
@@ -762,7 +774,7 @@ int mstate_test(void)
     s_test_msg(s, "hb.feed-kraken", "feed-kraken", real + 2 * NS_PER_S,
                "\"pid\":42,\"up_s\":12,\"state\":\"degraded\",\"progress\":120,\"idle_s\":0.1,"
                "\"pub_drops\":2,\"connected\":false,\"last_data_age_ms\":null,\"reconnects\":4,"
-               "\"gaps\":1,\"resyncs\":4",
+               "\"gaps\":1,\"resyncs\":4,\"kraken\":{\"reconnects\":5,\"gaps\":1}",
                mono + 2 * NS_PER_S, real + 2 * NS_PER_S);
     s_test_msg(s, "hb.aggregator", "aggregator", real,
                "\"pid\":43,\"up_s\":10,\"state\":\"ok\",\"progress\":9,\"idle_s\":0,"
@@ -802,7 +814,9 @@ int mstate_test(void)
         "tickbus_state{program=\"feed-kraken\",state=\"degraded\"} 1\n",
         "tickbus_progress_total{program=\"feed-kraken\"} 120\n",
         "tickbus_progress_rate{program=\"feed-kraken\"} 10\n",
-        "tickbus_reconnects_total{program=\"feed-kraken\"} 4\n",
+        "tickbus_reconnects_total{program=\"feed-kraken\"} 9\n",
+        "tickbus_gaps_total{program=\"feed-kraken\"} 2\n",
+        "tickbus_hb_field{program=\"feed-kraken\",field=\"kraken.reconnects\"} 5\n",
         "tickbus_gaps_total{program=\"aggregator\"} 6\n",
         "tickbus_resyncs_total{program=\"feed-kraken\"} 4\n",
         "tickbus_drops_total{program=\"feed-kraken\"} 2\n",
@@ -838,6 +852,14 @@ int mstate_test(void)
     rc |= s_expect(t, "field=\"note\"", 0);
     rc |= s_expect(t, "program=\"bad\"} 1", 0);
     free(t);
+    /* a tick that arrives before its second is due is not yet counted */
+    snprintf(f, sizeof f, "\"ts\":\"%s\"", clock_fmt_iso(day0 + 3603 * NS_PER_S, tsbuf, sizeof tsbuf));
+    s_test_msg(s, "tick", "aggregator", day0 + 3603 * NS_PER_S, f, mono + 3 * NS_PER_S,
+               real + 3 * NS_PER_S);
+    t = mstate_render(s, mono + 3 * NS_PER_S, real + 3 * NS_PER_S + NS_PER_S / 10, &len);
+    rc |= s_expect(t, "tickbus_coverage_ticks_today 2\n", 1);
+    rc |= s_expect(t, "tickbus_coverage_seconds_today 3\n", 1);
+    free(t);
     /* 10 s later nobody beat: down; and a restart (progress back to 0) resets the rate */
     s_test_msg(s, "hb.aggregator", "aggregator", real, "\"progress\":0,\"state\":\"ok\"",
                mono + 12 * NS_PER_S, real + 12 * NS_PER_S);
@@ -845,7 +867,9 @@ int mstate_test(void)
     rc |= s_expect(t, "tickbus_up{program=\"feed-kraken\"} 0\n", 1);
     rc |= s_expect(t, "tickbus_up{program=\"aggregator\"} 1\n", 1);
     rc |= s_expect(t, "tickbus_progress_rate{program=\"aggregator\"}", 0);
-    rc |= s_expect(t, "tickbus_metrics_scrapes_total 2\n", 1);
+    rc |= s_expect(t, "tickbus_metrics_scrapes_total 3\n", 1);
+    rc |= s_expect(t, "tickbus_coverage_ticks_today 3\n", 1);
+    rc |= s_expect(t, "tickbus_coverage_seconds_today 12\n", 1);
     free(t);
     /* the next UTC day starts empty */
     t = mstate_render(s, mono, day0 + (DAY_S + 10) * NS_PER_S, &len);
