@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 mx_conn_t *mx_conns;
+mx_cfg_t mx;
+const char *const mx_venue_names[MX_NVENUES] = {"coinbase", "kraken", "bitstamp", "kalshi"};
 
 static const mx_venue_ops_t *const s_ops[MX_NVENUES] = {
     &mx_coinbase_ops, &mx_kraken_ops, &mx_bitstamp_ops, &mx_kalshi_ops};

@@ -1382,3 +1382,39 @@ int mx_kalshi_rest(struct lws *wsi, int conn, const char *path, char **body, siz
     }
     return 404;
 }
+
+/* Self-test: tickers from the close time in US Eastern, across both DST edges. */
+int mx_kalshi_test(void);
+int mx_kalshi_test(void)
+{
+    static const struct {
+        int64_t close_s;
+        long window;
+        const char *ticker;
+    } cases[] = {
+        {1795868100, 900, "KXBTC15M-26NOV280715-15"}, /* 2026-11-28T12:15Z, EST */
+        {1784853900, 900, "KXBTC15M-26JUL232045-45"}, /* 2026-07-24T00:45Z, EDT (real market) */
+        {1782951300, 900, "KXBTC15M-26JUL012015-15"}, /* 2026-07-02T00:15Z */
+        {1773554400, 900, "KXBTC15M-26MAR150200-00"}, /* 2026-03-15T06:00Z: EDT began 03-08 */
+        {1772953200, 900, "KXBTC15M-26MAR080300-00"}, /* 2026-03-08T07:00Z = 03:00 EDT */
+        {1772953140, 60, "KXBTC15M-26MAR080159-59"},  /* one minute earlier: still EST */
+        {1793512800, 900, "KXBTC15M-26NOV010100-00"}, /* 2026-11-01T06:00Z: EST again */
+        {1793512790, 10, "KXBTC15M-26NOV01015950-5950"}, /* 10 s before, EDT, sub-minute window */
+    };
+    long saved = mx.window_s;
+    int rc = 0;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        kmkt_t m;
+        memset(&m, 0, sizeof m);
+        mx.window_s = cases[i].window;
+        m.close_s = cases[i].close_s;
+        s_make_ticker(&m);
+        if (strcmp(m.ticker, cases[i].ticker)) {
+            fprintf(stderr, "mx_kalshi: close %lld: %s != %s\n", (long long)cases[i].close_s,
+                    m.ticker, cases[i].ticker);
+            rc = -1;
+        }
+    }
+    mx.window_s = saved;
+    return rc;
+}

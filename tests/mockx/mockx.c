@@ -17,8 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-mx_cfg_t mx;
-const char *const mx_venue_names[MX_NVENUES] = {"coinbase", "kraken", "bitstamp", "kalshi"};
 
 int mx_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 int mx_fault_add(int venue, int kind, double at);

@@ -474,3 +474,36 @@ void mx_send_garbage(mx_conn_t *c, const char *prefix)
     int n = snprintf(b, sizeof b, "%s\"events\":[{\"type\":\"upd", prefix);
     mx_send(c, b, (size_t)n);
 }
+
+/* Self-test: the Kraken v2 checksum of the fixture snapshot, exact decimals. */
+int mx_world_test(void);
+int mx_world_test(void)
+{
+    static const mx_lvl_t bids[10] = {{969999, 194895000}, {969994, 67115000}, {969989, 152889000},
+                                      {969984, 167309000}, {969979, 8333000},   {969971, 84317000},
+                                      {969966, 145285000}, {969961, 139662000}, {969956, 116554000},
+                                      {969951, 42878000}};
+    static const mx_lvl_t asks[10] = {{970000, 130425000}, {970005, 49652000}, {970010, 187107000},
+                                      {970015, 179292000}, {970020, 27429000},  {970027, 202946000},
+                                      {970032, 169540000}, {970037, 247395000}, {970042, 170572000},
+                                      {970047, 242550000}};
+    mx_vbook_t *b = xcalloc(1, sizeof *b);
+    b->ps = 1;
+    b->qs = 8;
+    memcpy(b->view[0], bids, sizeof bids);
+    memcpy(b->view[1], asks, sizeof asks);
+    b->nview[0] = b->nview[1] = 10;
+    uint32_t crc = mx_vbook_kraken_crc(b);
+    char t[48];
+    int rc = 0;
+    if (crc != 3567132065u) {
+        fprintf(stderr, "mx_world: kraken crc %u != 3567132065\n", crc);
+        rc = -1;
+    }
+    if (strcmp(mx_fix(t, 97000, 8), "0.00097000") || strcmp(mx_fix(t, 9700000, 2), "97000.00")) {
+        fprintf(stderr, "mx_world: mx_fix wrong: %s\n", t);
+        rc = -1;
+    }
+    free(b);
+    return rc;
+}
