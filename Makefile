@@ -70,7 +70,7 @@ PROGBINS := $(BUILT:%=$(BIN)/%)
         install-units clean check-deps
 .DELETE_ON_ERROR:
 
-all: check-deps $(PROGBINS) $(TOOLS) $(BIN)/selftest
+all: check-deps $(PROGBINS) $(TOOLS) $(BIN)/selftest $(BIN)/tickbus-plot
 
 check-deps:
 	@sh compose/deps.sh check || sh compose/deps.sh install
@@ -97,6 +97,10 @@ $(foreach p,$(BUILT),$(eval $(call PROG_rule,$(p))))
 $(BIN)/%: $(OUT)/tests/tools/%.o $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(MODE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/tickbus-plot: compose/tickbus-plot
+	@mkdir -p $(BIN)
+	install -m 0755 $< $@
 
 # The unit runner's tests are weak references (a module not in the tree yet is
 # "missing", not a build failure); -u makes the linker pull each one's module.
@@ -160,7 +164,7 @@ run: all
 PREFIX ?= /usr/local
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(PROGBINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(PROGBINS) $(BIN)/tickbus-plot $(DESTDIR)$(PREFIX)/bin/
 
 install-units: all
 	@if [ -f compose/install-units.sh ]; then sh compose/install-units.sh; else \

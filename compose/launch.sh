@@ -40,14 +40,18 @@ supervise() {
 
 stop_all() {
     say "stopping"
+    # the restart loops first, so nothing is started again; then the programs
     for c in $children; do kill "$c" 2>/dev/null; done
     sleep 0.5
     for f in "$PIDS"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+    sleep 1
+    for f in "$PIDS"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
     wait 2>/dev/null
 }
 trap 'stop_all; exit 0' INT TERM
 
-for p in mockx feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl watchdog tap; do
+for p in mockx feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl watchdog tap \
+    tickbus-metrics; do
     [ -x "$BIN/$p" ] || { say "$BIN/$p is not built (run make)"; exit 1; }
 done
 
@@ -84,13 +88,15 @@ else
 fi
 supervise aggregator "$BIN/aggregator"
 supervise sink-jsonl "$BIN/sink-jsonl" --dir "$OUT"
+supervise tickbus-metrics "$BIN/tickbus-metrics" --listen "${METRICS_LISTEN:-127.0.0.1:9464}"
 supervise watchdog "$BIN/watchdog" --restart cmd --restart-cmd "kill \$(cat $PIDS/%u.pid)" \
     --unit feed-coinbase=feed-coinbase --unit feed-kraken=feed-kraken \
     --unit feed-bitstamp=feed-bitstamp --unit feed-kalshi=feed-kalshi \
-    --unit aggregator=aggregator --unit sink-jsonl=sink-jsonl
+    --unit aggregator=aggregator --unit sink-jsonl=sink-jsonl --unit tickbus-metrics=tickbus-metrics
 
 say "running; bus $TICKBUS_BUS, logs $LOGS, data $OUT"
 say "watch it live: TICKBUS_BUS=$TICKBUS_BUS $BIN/tap tick"
+say "health: TICKBUS_BUS=$TICKBUS_BUS $BIN/tickbus status; metrics: http://${METRICS_LISTEN:-127.0.0.1:9464}/metrics"
 secs=${FOR:-0}
 t=0
 while [ "$secs" = 0 ] || [ $t -lt "$secs" ]; do

@@ -200,8 +200,8 @@ int main(int argc, char **argv)
         char *slash = strrchr(self, '/');
         if (slash) *slash = '\0';
         snprintf(script, sizeof script, "%s/tickbus-plot", self);
-        argv[1] = script;
-        return s_exec(script, argv + 1);
+        argv[0] = script; /* the script takes "plot DATE ..." itself */
+        return s_exec(script, argv);
     }
     if (strcmp(cmd, "status") != 0 && cmd[0] != '-') {
         fprintf(stderr, "tickbus: unknown command '%s' (status, up, down, restart, logs, plot)\n",

@@ -2,7 +2,7 @@
 # line and a stretch of missing seconds) to a PNG of the asked size whose
 # content is not empty; bad arguments and missing files are refused.
 . tests/integration/lib.sh
-TB="$ROOT/tools/tickbus"
+TB="$BIN/tickbus"
 /usr/bin/python3 tests/tools/gen_day.py --date 2026-11-28 --seconds 7200 "$T/data" >/dev/null || fail "gen_day"
 printf '{"type":"tick","ts":"2026-11-28T12:00:00Z","brti' >>"$T/data/kxbtc15m-2026-11-28.jsonl"
 "$TB" plot 2026-11-28 --dir "$T/data" --out "$T/day.png" >"$T/plot.out" 2>"$T/plot.log" || fail "plot: $(cat "$T/plot.log")"

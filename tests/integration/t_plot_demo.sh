@@ -14,7 +14,7 @@ f=$(ls "$T"/data/kxbtc15m-*.jsonl* 2>/dev/null | head -1)
 d=$(basename "$f" | sed 's/^kxbtc15m-\([0-9-]*\)\.jsonl.*/\1/')
 n=$(grep -c '"type":"tick"' "$f")
 [ "$n" -ge 5 ] || fail "demo wrote only $n ticks"
-"$ROOT/tools/tickbus" plot "$d" --dir "$T/data" --out "$T/demo.png" >"$T/plot.out" 2>"$T/plot.log" ||
+"$BIN/tickbus" plot "$d" --dir "$T/data" --out "$T/demo.png" >"$T/plot.out" 2>"$T/plot.log" ||
     fail "plot: $(cat "$T/plot.log")"
 /usr/bin/python3 tests/integration/pngcheck.py "$T/demo.png" 20000 1600 900 || fail "demo.png"
 cp "$T/demo.png" /tmp/tickbus-demo-plot.png 2>/dev/null || true
