@@ -360,7 +360,7 @@ int main(int argc, char **argv)
             if (m.ts_pub >= bound) s_hold(&pend, &m);
             else tick_on_msg(tk, &m);
         }
-        hb_state(hb, "ok");
+        hb_state(hb, warned_back ? "degraded" : tick_state(tk));
         hb_tick(hb);
     }
     log_info("stopping: ticks=%llu lag_max_us=%lld", (unsigned long long)tick_stats(tk)->ticks,

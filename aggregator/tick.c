@@ -81,6 +81,7 @@ struct tick {
     uint64_t lost_since_tick;
     tick_stats_t st;
     int64_t last_ts;
+    const char *state;
 };
 
 static const char *s_known_venues[] = {"coinbase", "kraken", "bitstamp"};
@@ -148,6 +149,8 @@ void tick_destroy(tick_t **p)
 }
 
 const tick_stats_t *tick_stats(const tick_t *t) { return &t->st; }
+
+const char *tick_state(const tick_t *t) { return t->state ? t->state : "ok"; }
 
 /* ---- reading ---- */
 
@@ -927,8 +930,9 @@ void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
     jw_kint(w, "venues_ok", nok);
     jw_kint(w, "markets", nmk);
     jw_kbool(w, "rti_degraded", rti_ok && res.degraded);
-    jw_kstr(w, "state", off_fresh && nok == (int)ARRAY_LEN(s_known_venues) ? "ok"
-                        : isfinite(brti) ? "degraded" : "down");
+    t->state = off_fresh && nok == (int)ARRAY_LEN(s_known_venues) ? "ok"
+               : isfinite(brti) ? "degraded" : "down";
+    jw_kstr(w, "state", t->state);
     for (int i = 0; i < t->nvenue; i++)
         if (vv[i].reason) s_reason(w, &ro, t->venue[i].name, vv[i].reason);
     if (!off_fresh)

@@ -49,6 +49,9 @@ void tick_write(tick_t *t, int64_t ts_s, int64_t now_ns, jw_t *w);
 /* Report seconds FROM_S..TO_S (inclusive) that got no tick, and why ("stall", "clock_step"). */
 void tick_gap(tick_t *t, int64_t from_s, int64_t to_s, const char *why);
 
+/* "ok", "degraded" or "down" as in the last tick's health.state (static string). */
+const char *tick_state(const tick_t *t);
+
 /* Counters for the heartbeat. */
 typedef struct {
     uint64_t ticks, msgs, bad, ignored, events, bus_lost, bus_gaps, restarts;
