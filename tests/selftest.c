@@ -53,6 +53,7 @@ int main(int argc, char **argv)
             continue;
         }
         int rc = fn();
+        log_init("selftest", LOG_LVL_WARN); /* a test may have re-initialised the log */
         printf("%-12s %s\n", s_tests[i].name, rc == 0 ? "ok" : "FAIL");
         if (rc == 0) passed++;
         else failed++;
