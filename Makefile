@@ -66,7 +66,7 @@ TOOLSRC  := $(wildcard tests/tools/*.c)
 TOOLS    := $(TOOLSRC:tests/tools/%.c=$(BIN)/%)
 PROGBINS := $(BUILT:%=$(BIN)/%)
 
-.PHONY: all deps test test-unit test-integration test-san fuzz bench demo run install \
+.PHONY: all deps test test-unit test-integration test-san test-chaos chaos fuzz bench demo run install \
         install-units clean check-deps
 .DELETE_ON_ERROR:
 
@@ -115,6 +115,7 @@ test: check-deps
 	$(MAKE) WERROR=-Werror all
 	$(MAKE) WERROR=-Werror test-unit test-integration
 	$(MAKE) test-san
+	$(MAKE) test-chaos
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 test-unit:
@@ -127,6 +128,14 @@ test-san:
 	$(MAKE) SAN=1 WERROR=-Werror all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) SAN=1 test-unit test-integration
+
+# chaos suite (tests/chaos/chaos.sh): faults under a private systemd --user;
+# the short version in make test, the full one rewrites docs/RELIABILITY.md
+test-chaos:
+	BIN=$(BIN) sh tests/chaos/chaos.sh short
+
+chaos: all
+	BIN=$(BIN) DOC=docs/RELIABILITY.md sh tests/chaos/chaos.sh full
 
 # --- fuzzing: one libFuzzer target per parser, tests/fuzz/fuzz_*.c ---
 FUZZ_SECONDS ?= 20
