@@ -42,7 +42,7 @@ LDLIBS   += $(PKG_LIBS) -lm
 # Programs and the file holding each one's main(). Every other .c in these
 # directories is a module, archived in libtickbus.a; the linker takes what it needs.
 PROGRAMS := tap feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator \
-            sink-jsonl sink-postgres watchdog mockx tickbus tickbus-metrics
+            sink-jsonl sink-postgres watchdog mockx tickbus tickbus-metrics replay
 main_tap           := sink/tap.c
 main_feed-coinbase := feeds/coinbase_main.c
 main_feed-kraken   := feeds/kraken_main.c
@@ -51,6 +51,7 @@ main_feed-kalshi   := feeds/kalshi_main.c
 main_aggregator    := aggregator/aggregator.c
 main_sink-jsonl    := sink/jsonl_main.c
 main_sink-postgres := sink/postgres_main.c
+main_replay        := sink/replay.c
 main_watchdog      := watchdog/watchdog.c
 main_tickbus       := watchdog/tickbus.c
 main_mockx         := tests/mockx/mockx.c
@@ -142,7 +143,7 @@ FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 5
 FUZZSRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZBIN  := $(FUZZSRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -Ilib -Ifeeds \
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -MMD -MP -fsanitize=fuzzer-no-link,address,undefined -Ilib -Ifeeds \
                -Iaggregator -Isink -Itests/mockx $(PKG_CFLAGS)
 FUZZOBJ  := $(MODSRC:%.c=build/fuzz/obj/%.o)
 

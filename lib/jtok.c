@@ -1,5 +1,6 @@
 /* jtok: jsmn-based zero-copy JSON reading for venue frames and bus messages
  * (see jtok.h). This file holds jsmn's implementation for the whole build. */
+#define JSMN_PARENT_LINKS /* as in jtok.h: the token layout must agree */
 #define JSMN_STRICT
 #include <jsmn.h>
 

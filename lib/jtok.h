@@ -4,6 +4,15 @@
 #ifndef TB_JTOK_H
 #define TB_JTOK_H
 
+/* Parent links make jsmn linear in the number of array elements (without
+ * them it searches backwards for each token's parent: quadratic on a
+ * 100-level book). Both defines must match jtok.c, where jsmn is compiled. */
+#ifndef JSMN_PARENT_LINKS
+#define JSMN_PARENT_LINKS
+#endif
+#ifndef JSMN_STRICT
+#define JSMN_STRICT
+#endif
 #define JSMN_HEADER
 #include <jsmn.h>
 #include <stddef.h>
