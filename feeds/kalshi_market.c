@@ -13,12 +13,14 @@
 
 #define QUARTER_NS (900LL * NS_PER_S)
 #define MAX_UPCOMING 2
+#define REPUBLISH_NS NS_PER_S /* every tracked market's full state at least this often */
 
 typedef struct {
     kmkt_info_t i;
     int followed, active;
     int open_announced, strike_announced, settle_announced;
     int64_t next_refresh;
+    int64_t last_pub; /* realtime ns of the last kalshi.market publish (state, not deltas) */
 } s_ent_t;
 
 struct kmkt_table {
@@ -215,11 +217,13 @@ void kmkt_update(kmkt_table_t *t, const kmkt_info_t *m, int64_t now)
         t->st.discovered++;
         log_info("kalshi: market ticker=%s status=%s open=%s close=%s strike=%s", m->ticker,
                  m->status, m->open_time, m->close_time, m->floor_strike[0] ? m->floor_strike : "-");
+        e->last_pub = now;
         t->cb.publish(t->cb.arg, &e->i);
     } else if (s_changed(&e->i, m)) {
         if (strcmp(e->i.status, m->status))
             log_info("kalshi: market ticker=%s status %s -> %s", m->ticker, e->i.status, m->status);
         e->i = *m;
+        e->last_pub = now;
         t->cb.publish(t->cb.arg, &e->i);
     } else {
         e->i = *m; /* quote fields */
@@ -300,6 +304,12 @@ void kmkt_tick(kmkt_table_t *t, int64_t now)
             int64_t step = now < m->close_ns ? 1500 * NS_PER_MS
                            : now < m->close_ns + 120 * NS_PER_S ? 3 * NS_PER_S : 15 * NS_PER_S;
             e->next_refresh = now + step;
+        }
+        /* state, not deltas (DESIGN §1): a subscriber that joins late learns every tracked
+         * market's times and strike within a second */
+        if (now - e->last_pub >= REPUBLISH_NS || now < e->last_pub) {
+            e->last_pub = now;
+            t->cb.publish(t->cb.arg, m);
         }
         followed += e->followed;
         open += active;
@@ -410,7 +420,19 @@ int kalshi_market_test(void)
     cap.log[0] = 0;
     kmkt_tick(t, now + NS_PER_S);
     T_CHECK(T_HAS("follow1:KXBTC15M-26NOV280715-15;market_open:KXBTC15M-26NOV280715-15;"));
-    T_CHECK(!T_HAS(T2));
+    T_CHECK(!T_HAS("follow0:KXBTC15M-26NOV280730-30") && !T_HAS("follow1:KXBTC15M-26NOV280730-30"));
+    /* state, not deltas: both tracked markets republished 1 s after their last publish, not
+     * sooner */
+    T_CHECK(T_HAS("pub:KXBTC15M-26NOV280715-15;") && T_HAS("pub:KXBTC15M-26NOV280730-30;"));
+    cap.log[0] = 0;
+    kmkt_tick(t, now + 1500 * NS_PER_MS);
+    T_CHECK(!T_HAS("pub:"));
+    kmkt_tick(t, now + 2 * NS_PER_S);
+    T_CHECK(T_HAS("pub:KXBTC15M-26NOV280715-15;") && T_HAS("pub:KXBTC15M-26NOV280730-30;"));
+    cap.log[0] = 0;
+    kmkt_update(t, &mo, now + 2500 * NS_PER_MS); /* unchanged: no publish, and no republish */
+    kmkt_tick(t, now + 2900 * NS_PER_MS);        /* before a second has passed */
+    T_CHECK(!T_HAS("pub:"));
     T_CHECK(kmkt_poll_interval(t, now) == 30);
     T_CHECK(kmkt_poll_interval(t, s_at("2026-11-28T12:14:30Z")) == 3);
     /* the next window is pre-subscribed 60 s before its open */

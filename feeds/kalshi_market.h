@@ -57,7 +57,8 @@ void kmkt_destroy(kmkt_table_t **t);
 void kmkt_update(kmkt_table_t *t, const kmkt_info_t *m, int64_t now);
 /* A lifecycle hint from the websocket: re-read the market soon. */
 void kmkt_hint(kmkt_table_t *t, const char *ticker, const char *event_type, int64_t now);
-/* Drive everything time-based; call every ~100 ms. */
+/* Drive everything time-based; call every ~100 ms. Also republishes every
+ * tracked market's full state when it was last published 1 s or more ago. */
 void kmkt_tick(kmkt_table_t *t, int64_t now);
 /* The discovery poll interval (s) that applies at NOW. */
 double kmkt_poll_interval(const kmkt_table_t *t, int64_t now);
