@@ -40,6 +40,7 @@ struct wsconn {
         last_data_mono, last_progress_mono, stale_mono, start_mono, down_mono;
     int stale_stage;
     unsigned attempt;
+    int64_t min_backoff; /* from on_connect_error: the next backoff is at least this (ns) */
     /* reassembly */
     char *rx;
     size_t rx_len, rx_cap;
@@ -167,6 +168,8 @@ static int64_t s_backoff(wsconn_t *c)
 /* The connection is gone (or never came up): schedule the next attempt. */
 static void s_down(wsconn_t *c, const char *reason)
 {
+    int64_t min_backoff = c->min_backoff;
+    c->min_backoff = 0;
     if (c->state == ST_DOWN) return;
     int was_up = c->state == ST_UP;
     int64_t now = clock_mono_ns();
@@ -179,6 +182,7 @@ static void s_down(wsconn_t *c, const char *reason)
     c->down_mono = now;
     if (c->destroying) return;
     int64_t delay = s_backoff(c);
+    if (delay < min_backoff) delay = min_backoff;
     c->next_connect_mono = now + delay;
     char extra[160];
     int n = snprintf(extra, sizeof extra, "\"was_connected\":%s,\"attempt\":%u,\"backoff_ms\":%lld",
@@ -368,18 +372,17 @@ static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         if (!c->kill_reason)
             log_warnx_rl("venue=%s connect to %s:%d failed: %s", c->o.venue, c->host, c->port,
                          in ? (const char *)in : "?");
-        /* [feed-kalshi addition] the upgrade's HTTP status, for on_connect_error */
-        int http = wsi ? (int)lws_http_client_http_response(wsi) : 0;
-        if (!http && wsi) {
+        if (c->o.on_connect_error && !c->destroying) {
+            /* the upgrade's HTTP status (0 when the server sent none); the hook may ask for a
+             * longer wait, which s_down applies (and reports in event.reconnect) */
+            int http = wsi ? (int)lws_http_client_http_response(wsi) : 0;
             char st[16];
-            if (lws_hdr_copy(wsi, st, sizeof st, WSI_TOKEN_HTTP) > 0) http = atoi(st);
+            if (!http && wsi && lws_hdr_copy(wsi, st, sizeof st, WSI_TOKEN_HTTP) > 0)
+                http = atoi(st);
+            double min_s = c->o.on_connect_error(c, c->o.arg, http, in ? (const char *)in : "");
+            if (min_s > 0) c->min_backoff = s_ns(min_s);
         }
         s_down(c, c->kill_reason ? c->kill_reason : "connect_error");
-        if (c->o.on_connect_error) {
-            double min_s = c->o.on_connect_error(c, c->o.arg, http, in ? (const char *)in : "");
-            if (min_s > 0 && c->next_connect_mono < c->down_mono + s_ns(min_s))
-                c->next_connect_mono = c->down_mono + s_ns(min_s);
-        }
         return 0;
     }
     case LWS_CALLBACK_CLIENT_CLOSED:
@@ -643,6 +646,15 @@ int wsconn_test(void)
         int64_t d = s_backoff(&c);
         if (d < 0 || d > s_ns(cap)) rc = -1;
     }
+    /* a minimum from on_connect_error lengthens the next backoff once */
+    c.o.venue = "test";
+    c.state = ST_CONNECTING;
+    c.min_backoff = s_ns(60);
+    s_down(&c, "connect_error");
+    if (c.next_connect_mono - c.down_mono != s_ns(60) || c.min_backoff) rc = -1;
+    c.state = ST_CONNECTING;
+    s_down(&c, "connect_error");
+    if (c.next_connect_mono - c.down_mono > s_ns(30)) rc = -1;
     if (rc) fprintf(stderr, "wsconn_test: failed\n");
     return rc;
 }

@@ -63,10 +63,15 @@ typedef struct {
     void (*on_tick)(wsconn_t *c, void *arg, int64_t now_mono_ns);
     /* Extra members for this connection's hb detail object. May be NULL. */
     void (*on_hb)(wsconn_t *c, void *arg, jw_t *w);
-    /* [feed-kalshi addition] A connection attempt failed before the websocket
-     * was up. HTTP_STATUS is the upgrade's HTTP status when the server sent
-     * one (401, 403, 5xx), else 0. Returns a minimum delay in seconds before
-     * the next attempt (0: the normal backoff). May be NULL. */
+    /* A connection attempt failed before the websocket was up (refused
+     * upgrade, TLS or TCP error, handshake timeout). HTTP_STATUS is the
+     * upgrade's HTTP status when the server sent one (401, 403, 5xx), else 0;
+     * REASON is lws's text ("" if none). Returns a minimum delay in seconds
+     * before the next attempt: the wait is max(normal backoff, this), and
+     * event.reconnect's backoff_ms reports it; 0 keeps the normal backoff.
+     * on_close is not called for such a failure (the connection was never
+     * up); neither is this during wsconn_destroy. May be NULL. (feed-kalshi:
+     * a 401/403 means credentials or clock, and waits --auth-backoff.) */
     double (*on_connect_error)(wsconn_t *c, void *arg, int http_status, const char *reason);
 } wsconn_opts_t;
 

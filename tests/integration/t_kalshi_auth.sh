@@ -19,7 +19,11 @@ P=$(sed -n 's/^kalshi=//p' "$T/mockx.out")
 bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
     --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
     --key-id test-key --key-file "$T/key.pem" --auth-backoff 30 --backoff-max 1
-wait_for 15 grep -q "credentials or clock problem" "$T/feed.log" || fail "401 not reported as such"
+wait_for 15 grep -q "websocket upgrade refused with HTTP 401: a credentials or clock problem" \
+    "$T/feed.log" || fail "401 not reported as such"
+# lib/wsconn's on_connect_error: the reconnect is scheduled after the auth backoff, not 1 s
+wait_for 5 grep -q 'event=reconnect venue=kalshi reason=connect_error.*"backoff_ms":[0-9]\{5\}' \
+    "$T/feed.log" || fail "reconnect not scheduled >= 10 s: $(grep event=reconnect "$T/feed.log")"
 grep -q '"status":401' "$T/mx.jsonl" || fail "mockx did not answer 401"
 sleep 4
 n=$(grep -c '"path":"/trade-api/ws/v2"' "$T/mx.jsonl")
