@@ -9,10 +9,6 @@
 #   make install    install programs (PREFIX) ; make install-units: systemd user units
 #   make deps       install the Debian packages (as root) or print the apt-get line
 
-DEB_PKGS := libzmq3-dev libczmq-dev libwebsockets-dev libjansson-dev libjsmn-dev libssl-dev \
-            libcurl4-openssl-dev libsystemd-dev libpq-dev zlib1g-dev pkg-config clang \
-            libclang-rt-14-dev python3 python3-websockets python3-zmq \
-            libmicrohttpd-dev prometheus gnuplot-nox jq curl python3-pandas
 PKGS     := libzmq libwebsockets jansson openssl libcurl libsystemd libpq zlib libmicrohttpd
 
 SAN      ?= 0

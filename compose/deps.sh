@@ -1,12 +1,14 @@
 #!/bin/sh
-# deps.sh check|install: the Debian packages tickbus builds and tests with.
+# deps.sh check|install: the Debian packages tickbus builds and tests with (the
+# one list; the Makefile's check-deps and deps targets call this).
 # check: exit 0 if all are installed, 1 otherwise (quietly).
 # install: apt-get install the missing ones as root; otherwise print the exact
 # sudo line and exit 69 (EX_UNAVAILABLE).
 PKGS="libzmq3-dev libczmq-dev libwebsockets-dev libjansson-dev libjsmn-dev libssl-dev
 libcurl4-openssl-dev libsystemd-dev libpq-dev zlib1g-dev pkg-config clang libclang-rt-14-dev
 python3 python3-websockets python3-zmq
-libmicrohttpd-dev prometheus gnuplot-nox jq curl python3-pandas"
+libmicrohttpd-dev prometheus gnuplot-nox jq curl python3-pandas
+postgresql systemd util-linux openssl"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
