@@ -1,0 +1,46 @@
+# A command that is never answered drops the connection: mockx (script mode)
+# stops reading and sending on the first connection ({"mockx":"stall"}: TCP
+# stays open, so the commands leave our socket but get no reply). The 10 s
+# command deadline fires before the dead timer (--dead-after 40), the feed
+# reconnects (reason command_timeout) and subscribes again on connection 2.
+# The REST market files are the fixtures with times moved around now.
+. tests/integration/lib.sh
+cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
+mkdir "$T/rest"
+/usr/bin/python3 - tests/fixtures/kalshi "$T/rest" <<'PY' || fail "rest dir"
+import json, sys, time
+src, dst = sys.argv[1], sys.argv[2]
+iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+now = int(time.time())
+o1 = now - 120; times = {"KXBTC15M-26NOV280715-15": o1, "KXBTC15M-26NOV280730-30": o1 + 900}
+for f in ["rest_get_markets_open.json", "rest_get_markets_unopened.json", "rest_get_market.json",
+          "rest_get_orderbook.json", "rest_get_series.json"]:
+    d = json.load(open(f"{src}/{f}"))
+    for m in d.get("markets", []) + ([d["market"]] if "market" in d else []):
+        o = times[m["ticker"]]
+        m.update(open_time=iso(o), close_time=iso(o + 900), expected_expiration_time=iso(o + 1200))
+    json.dump(d, open(f"{dst}/{f}", "w"))
+PY
+printf '%s\n' '{"mockx":"stall"}' >"$T/c1.jsonl"
+printf '%s\n' '{"mockx":"await_subscribe"}' '{"mockx":"mute"}' >"$T/c2.jsonl"
+bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --kalshi-rest "$T/rest" \
+    --script kalshi="$T/c1.jsonl" --script kalshi="$T/c2.jsonl" \
+    --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem --log "$T/mx.jsonl"
+wait_for 10 grep -q '^kalshi=' "$T/mockx.out" || fail "mockx did not start"
+P=$(sed -n 's/^kalshi=//p' "$T/mockx.out")
+bg tap "$BIN/tap" event.reconnect hb.feed-kalshi
+sleep 0.3
+bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
+    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
+    --key-id test-key --key-file "$T/key.pem" --dead-after 40 --backoff-max 1
+wait_for 10 grep -q '"kind":"stall"' "$T/mx.jsonl" || fail "mockx did not stall"
+wait_for 25 grep -q '"reason":"command_timeout"' "$T/tap.out" ||
+    fail "no reconnect for the unanswered command"
+grep -q 'command id=[0-9]* got no reply within 10 s' "$T/feed.log" || fail "deadline not logged"
+# connection 2: subscribed again (the lifecycle, BRTI and the open market)
+has2() { grep '"conn":2,' "$T/mx.jsonl" | grep -q '"market_ticker":"KXBTC15M-26NOV280715-15"'; }
+wait_for 15 has2 || fail "market not subscribed again on connection 2"
+wait_for 5 sh -c "grep '^hb.feed-kalshi' '$T/tap.out' | tail -n 1 | grep -q '\"cmd_timeouts\":[1-9]'" ||
+    fail "cmd_timeouts not counted in the hb"
+grep -q '"reason":"dead"' "$T/tap.out" && fail "the dead timer fired, not the command deadline"
+echo ok
