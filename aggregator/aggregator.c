@@ -5,6 +5,7 @@
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"
+#include "jtok.h"
 #include "jw.h"
 #include "log.h"
 #include "opts.h"
@@ -21,7 +22,7 @@
 #include <time.h>
 
 static volatile sig_atomic_t s_stop;
-static char *o_method, *o_rti_ped_ref, *o_rti_fallback;
+static char *o_method, *o_rti_ped_ref, *o_rti_fallback, *o_clock;
 static double o_stale_s, o_official_age_s, o_kalshi_stale_s, o_stall_s;
 static long o_window_s, o_grace_s, o_settle_timeout_s, o_keep_s, o_book_levels, o_hwm;
 static double o_rti_spacing, o_rti_deviation, o_rti_lambda, o_rti_stale_s, o_rti_ped,
@@ -111,21 +112,33 @@ static void s_flush(bus_pub_t *pub)
     s_holding = 0;
 }
 
+/* --clock replay: "now" is the replayed messages' original publication time (-1: real clock). */
+static int64_t s_replay_now = -1;
+
 static void s_emit_event(const char *topic, const char *body, size_t len, void *arg)
 {
-    s_publish(arg, topic, body, len, clock_real_ns());
+    s_publish(arg, topic, body, len, s_replay_now >= 0 ? s_replay_now : clock_real_ns());
 }
 
-/* A message received after the boundary, held until the tick of that boundary is out. */
+/* Messages received after the boundary (ts_pub >= it), held until the tick of that boundary is
+ * out; receiving goes on meanwhile, so a message published before the boundary that arrives
+ * behind a held one (another feed) still makes this tick. */
 typedef struct {
-    int have;
     bus_msg_t m;
     char *topic, *body;
     size_t tcap, bcap;
-} s_pending_t;
+} s_held_t;
+static s_held_t *s_held;
+static int s_nheld, s_held_cap;
 
-static void s_hold(s_pending_t *p, const bus_msg_t *m)
+static void s_hold(const bus_msg_t *m)
 {
+    if (s_nheld == s_held_cap) {
+        s_held_cap = s_held_cap ? 2 * s_held_cap : 8;
+        s_held = xrealloc(s_held, (size_t)s_held_cap * sizeof *s_held);
+        memset(s_held + s_nheld, 0, (size_t)(s_held_cap - s_nheld) * sizeof *s_held);
+    }
+    s_held_t *p = &s_held[s_nheld++];
     if (p->tcap < m->topic_len + 1) p->topic = xrealloc(p->topic, p->tcap = m->topic_len + 1);
     if (p->bcap < m->body_len + 1) p->body = xrealloc(p->body, p->bcap = m->body_len + 1);
     memcpy(p->topic, m->topic, m->topic_len + 1);
@@ -133,7 +146,102 @@ static void s_hold(s_pending_t *p, const bus_msg_t *m)
     p->m = *m;
     p->m.topic = p->topic;
     p->m.body = p->body;
-    p->have = 1;
+}
+
+/* Apply the held messages in arrival order. */
+static void s_apply_held(tick_t *tk)
+{
+    for (int i = 0; i < s_nheld; i++) tick_on_msg(tk, &s_held[i].m);
+    s_nheld = 0;
+}
+
+static void s_free_held(void)
+{
+    for (int i = 0; i < s_held_cap; i++) {
+        free(s_held[i].topic);
+        free(s_held[i].body);
+    }
+    free(s_held);
+}
+
+/* --clock replay (docs/SINKS.md, Replay): the input is `replay` republishing a capture; each
+ * message carries its original envelope in "orig" (src, epoch, seq, ts_pub) and its original
+ * ts_rx/ts_ex as its own. Time is the original ts_pub: the tick of second S is written once a
+ * message published at or after S arrives (tick_replay_msg, as aggreplay does), so the ticks
+ * hold exactly the messages published before S, with ages measured from their ts_rx. */
+typedef struct {
+    bus_pub_t *pub;
+    hb_t *hb;
+    uint64_t unclocked, joined_late;
+} s_replay_t;
+
+static void s_replay_tick(int64_t ts_s, const jw_t *w, void *arg)
+{
+    s_replay_t *r = arg;
+    bus_pub_send(r->pub, "tick", w->buf, w->len, ts_s * NS_PER_S, -1);
+    hb_progress(r->hb, 1);
+}
+
+/* The original envelope of a replayed message: M's ts_pub and src become the original ones.
+ * Returns 0, or -1 when M carries none (not from replay, e.g. hb.replay). */
+static int s_replay_orig(jtok_t *d, bus_msg_t *m)
+{
+    if (jtok_parse(d, m->body, m->body_len) < 0 || jtok_type(d, 0) != JSMN_OBJECT) return -1;
+    int o = jtok_get(d, 0, "orig");
+    if (o < 0 || jtok_type(d, o) != JSMN_OBJECT) return -1;
+    int64_t ts;
+    if (jtok_int(d, jtok_get(d, o, "ts_pub"), &ts) < 0) return -1;
+    m->ts_pub = ts;
+    int s = jtok_get(d, o, "src");
+    if (s >= 0) jtok_str(d, s, m->src, sizeof m->src);
+    return 0;
+}
+
+static void s_replay_detail(jw_t *w, void *arg)
+{
+    s_replay_t *r = arg;
+    jw_kuint(w, "replay_unclocked", r->unclocked);
+    jw_kuint(w, "replay_joined_late", r->joined_late);
+}
+
+static s_replay_t s_rp;
+
+static void s_hb_replay(jw_t *w, void *arg)
+{
+    tick_hb_detail(w, arg);
+    s_replay_detail(w, &s_rp);
+}
+
+static void s_run_replay(bus_sub_t *sub, tick_t *tk)
+{
+    jw_t w;
+    jw_init(&w, 16384);
+    jtok_t d;
+    jtok_init(&d);
+    int64_t next = -1;
+    while (!s_stop) {
+        bus_msg_t m;
+        int got = bus_sub_recv(sub, &m, 200);
+        if (got == 1) {
+            if (m.first && m.seq > 1) {
+                s_rp.joined_late += m.seq - 1;
+                log_warnx("joined the replay late: its first %llu messages (heartbeats included) "
+                          "were not received",
+                          (unsigned long long)(m.seq - 1));
+            }
+            if (s_replay_orig(&d, &m) < 0) {
+                s_rp.unclocked++;
+            } else {
+                s_replay_now = m.ts_pub;
+                tick_replay_msg(tk, &next, &m, &w, s_replay_tick, &s_rp);
+            }
+        }
+        hb_state(s_rp.hb, tick_stats(tk)->ticks ? tick_state(tk) : "ok");
+        hb_tick(s_rp.hb);
+    }
+    log_info("stopping: replay ticks=%llu", (unsigned long long)tick_stats(tk)->ticks);
+    jtok_free(&d);
+    jw_free(&w);
 }
 
 static void s_sleep_until(int64_t real_ns)
@@ -147,6 +255,9 @@ int main(int argc, char **argv)
     rti_params_t rp;
     rti_params_default(&rp);
     opt_t tbl[] = {
+        {"clock", OPT_STR, &o_clock, "real", 1, 0, NULL,
+         "real: a tick at each second of the realtime clock; replay: time follows the original "
+         "ts_pub of messages republished by `replay` (re-running a recorded day)", 0},
         {"method", OPT_STR, &o_method, "rti", 1, 0, NULL,
          "proxy behind the official BRTI: rti (then median) or median", 0},
         {"stale-s", OPT_DBL, &o_stale_s, "5", 0.1, 3600, NULL,
@@ -218,6 +329,8 @@ int main(int argc, char **argv)
     if (!strcmp(o_method, "rti")) cfg.method = TICK_METHOD_RTI;
     else if (!strcmp(o_method, "median")) cfg.method = TICK_METHOD_MEDIAN;
     else opts_die("method", o_method, "expected rti or median");
+    int replay = !strcmp(o_clock, "replay");
+    if (!replay && strcmp(o_clock, "real")) opts_die("clock", o_clock, "expected real or replay");
     cfg.stale_s = o_stale_s;
     cfg.official_max_age_s = o_official_age_s;
     cfg.kalshi_stale_s = o_kalshi_stale_s;
@@ -256,7 +369,11 @@ int main(int argc, char **argv)
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
         return 64;
     strlist_t subs = {0};
-    if (opts_common.sub.n) {
+    if (replay && !opts_common.sub.n) {
+        char e[BUS_EP_MAX];
+        if (bus_endpoint(dir, "replay", e, sizeof e) < 0) fatalx(64, "bus dir too long");
+        strlist_add(&subs, e);
+    } else if (opts_common.sub.n) {
         for (int i = 0; i < opts_common.sub.n; i++) strlist_add(&subs, opts_common.sub.v[i]);
     } else {
         static const char *feeds[] = {"feed-coinbase", "feed-kraken", "feed-bitstamp",
@@ -279,13 +396,18 @@ int main(int argc, char **argv)
     for (int i = 0; i < subs.n; i++)
         if (bus_sub_connect(sub, subs.v[i]) < 0) return 64;
     tick_t *tk = tick_new(&cfg, s_emit_event, pub);
-    hb_t *hb = hb_new(pub, s_hb_detail, tk);
+    hb_t *hb = hb_new(pub, replay ? s_hb_replay : s_hb_detail, tk);
     hb_ready(hb, "ticking");
-    log_info("publishing on %s, %d upstreams, method=%s", ep, subs.n, o_method);
+    log_info("publishing on %s, %d upstreams, method=%s clock=%s", ep, subs.n, o_method, o_clock);
+    if (replay) {
+        s_rp.pub = pub;
+        s_rp.hb = hb;
+        s_run_replay(sub, tk);
+        s_stop = 1;
+    }
 
     jw_t w;
     jw_init(&w, 16384);
-    s_pending_t pend = {0};
     int64_t last_ts = clock_real_ns() / NS_PER_S; /* first tick: the next boundary */
     int64_t last_real = clock_real_ns(), last_mono = clock_mono_ns();
     int rc = 0, warned_back = 0;
@@ -295,13 +417,21 @@ int main(int argc, char **argv)
         if (now >= bound) {
             int64_t sec = now / NS_PER_S, b = sec * NS_PER_S;
             /* take in what was published before the boundary, hold the rest */
-            if (pend.have && pend.m.ts_pub < b) {
-                tick_on_msg(tk, &pend.m);
-                pend.have = 0;
+            if (s_nheld) { /* held while sleeping to this boundary (or one skipped over) */
+                int k = 0;
+                for (int i = 0; i < s_nheld; i++) {
+                    if (s_held[i].m.ts_pub < b) tick_on_msg(tk, &s_held[i].m);
+                    else if (k != i) {
+                        s_held_t tmp = s_held[k];
+                        s_held[k++] = s_held[i];
+                        s_held[i] = tmp;
+                    } else k++;
+                }
+                s_nheld = k;
             }
             bus_msg_t m;
-            for (int k = 0; !pend.have && k < 10000 && bus_sub_recv(sub, &m, 0) == 1; k++) {
-                if (m.ts_pub >= b) s_hold(&pend, &m);
+            for (int k = 0; k < 10000 && bus_sub_recv(sub, &m, 0) == 1; k++) {
+                if (m.ts_pub >= b) s_hold(&m);
                 else tick_on_msg(tk, &m);
             }
             if (sec > target) {
@@ -328,10 +458,7 @@ int main(int argc, char **argv)
             last_real = clock_real_ns();
             last_mono = clock_mono_ns();
             warned_back = 0;
-            if (pend.have) {
-                tick_on_msg(tk, &pend.m);
-                pend.have = 0;
-            }
+            s_apply_held(tk);
             hb_tick(hb);
             continue;
         }
@@ -350,14 +477,14 @@ int main(int argc, char **argv)
         }
         int64_t wait_ms = (bound - now) / NS_PER_MS;
         if (wait_ms > 200) wait_ms = 200;
-        if (wait_ms < 2 || pend.have) {
+        if (wait_ms < 2 || s_nheld) {
             s_sleep_until(bound); /* under 2 ms (or holding a later message): sleep to the exact boundary */
             continue;
         }
         bus_msg_t m;
         int got = bus_sub_recv(sub, &m, (int)wait_ms - 1);
         if (got == 1) {
-            if (m.ts_pub >= bound) s_hold(&pend, &m);
+            if (m.ts_pub >= bound) s_hold(&m);
             else tick_on_msg(tk, &m);
         }
         hb_state(hb, warned_back ? "degraded" : tick_state(tk));
@@ -366,8 +493,7 @@ int main(int argc, char **argv)
     log_info("stopping: ticks=%llu lag_max_us=%lld", (unsigned long long)tick_stats(tk)->ticks,
              (long long)(s_lag_max / 1000));
     jw_free(&w);
-    free(pend.topic);
-    free(pend.body);
+    s_free_held();
     hb_destroy(&hb);
     tick_destroy(&tk);
     bus_sub_destroy(&sub);

@@ -78,7 +78,7 @@ struct tick {
     rti_level_t *lv; /* scratch for rti input */
     jtok_t d;
     jw_t ev;
-    uint64_t lost_since_tick;
+    uint64_t lost_since_tick, late_since_tick;
     tick_stats_t st;
     int64_t last_ts;
     const char *state;
@@ -474,7 +474,32 @@ int tick_on_msg(tick_t *t, const bus_msg_t *m)
         log_warnx_rl("bad message topic=%s src=%s seq=%llu", m->topic, m->src,
                      (unsigned long long)m->seq);
     }
+    if (t->last_ts >= 0 && m->ts_pub < t->last_ts * NS_PER_S) {
+        /* published before the last tick's boundary but arrived after that tick was written */
+        t->late_since_tick++;
+        t->st.late++;
+    }
     return rc;
+}
+
+void tick_replay_until(tick_t *t, int64_t *next_s, int64_t now_ns, jw_t *w, tick_out_fn *out,
+                       void *arg)
+{
+    if (*next_s < 0) {
+        *next_s = now_ns / NS_PER_S + 1;
+        return;
+    }
+    for (; now_ns >= *next_s * NS_PER_S; ++*next_s) {
+        tick_write(t, *next_s, *next_s * NS_PER_S, w);
+        out(*next_s, w, arg);
+    }
+}
+
+int tick_replay_msg(tick_t *t, int64_t *next_s, const bus_msg_t *m, jw_t *w, tick_out_fn *out,
+                    void *arg)
+{
+    tick_replay_until(t, next_s, m->ts_pub, w, out, arg);
+    return tick_on_msg(t, m);
 }
 
 /* ---- the record ---- */
@@ -926,6 +951,7 @@ void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
     jw_arr_end(w);
     jw_kuint(w, "gaps", t->lost_since_tick);
     jw_kuint(w, "gaps_total", t->st.bus_lost);
+    if (t->late_since_tick) jw_kuint(w, "late", t->late_since_tick);
     jw_kint(w, "venues_used", rti_ok ? res.n_used : nok);
     jw_kint(w, "venues_ok", nok);
     jw_kint(w, "markets", nmk);
@@ -943,7 +969,7 @@ void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
     if (nmk == 0) s_reason(w, &ro, "markets", "no open Kalshi market known");
     if (ro) jw_obj_end(w);
     jw_obj_end(w);
-    t->lost_since_tick = 0;
+    t->lost_since_tick = t->late_since_tick = 0;
     t->last_ts = ts_s;
 }
 
@@ -957,6 +983,7 @@ void tick_hb_detail(jw_t *w, void *arg)
     jw_kuint(w, "bus_lost", t->st.bus_lost);
     jw_kuint(w, "bus_gaps", t->st.bus_gaps);
     jw_kuint(w, "restarts", t->st.restarts);
+    jw_kuint(w, "late", t->st.late);
     jw_key(w, "venues");
     jw_obj(w);
     for (int i = 0; i < t->nvenue; i++) {

@@ -42,6 +42,17 @@ void tick_destroy(tick_t **p);
  * 0 if ignored, -1 if malformed (counted, logged rate-limited). */
 int tick_on_msg(tick_t *t, const bus_msg_t *m);
 
+/* Message time instead of a clock (offline replay: aggreplay, aggregator --clock replay): the
+ * messages' own publication times (ts_pub) drive the ticks. *NEXT_S is the next second to write
+ * (start with -1: the first call only sets it to the second after NOW_NS). Writes the tick of
+ * every second boundary <= NOW_NS not written yet, each passed to OUT (record in W). */
+typedef void(tick_out_fn)(int64_t ts_s, const jw_t *w, void *arg);
+void tick_replay_until(tick_t *t, int64_t *next_s, int64_t now_ns, jw_t *w, tick_out_fn *out,
+                       void *arg);
+/* tick_replay_until(M->ts_pub), then tick_on_msg(M): M counts from the next tick on. */
+int tick_replay_msg(tick_t *t, int64_t *next_s, const bus_msg_t *m, jw_t *w, tick_out_fn *out,
+                    void *arg);
+
 /* Write the tick record of UTC second TS_S as a payload fragment into W (reset first), with the
  * state as of NOW_NS (ages are measured to it), and emit the events due at this second. */
 void tick_write(tick_t *t, int64_t ts_s, int64_t now_ns, jw_t *w);
@@ -55,6 +66,7 @@ const char *tick_state(const tick_t *t);
 /* Counters for the heartbeat. */
 typedef struct {
     uint64_t ticks, msgs, bad, ignored, events, bus_lost, bus_gaps, restarts;
+    uint64_t late; /* messages published before the last tick's boundary, received after it */
 } tick_stats_t;
 const tick_stats_t *tick_stats(const tick_t *t);
 /* Heartbeat detail: per-venue and Kalshi ages, counters (an hb_detail_fn). */

@@ -88,6 +88,33 @@ static void s_detail(jw_t *w, void *arg)
     jw_obj_end(w);
 }
 
+/* Capture line (--topic given): the payload with "topic":T as its first member, so that the line
+ * alone says where it was published (replay reads it back). */
+static const char *s_capture_line(const bus_msg_t *m, size_t *len)
+{
+    static char *buf;
+    static size_t cap;
+    size_t need = m->body_len + 6 * m->topic_len + 16;
+    if (need > cap) buf = xrealloc(buf, cap = need * 2);
+    size_t n = 0;
+    n += (size_t)sprintf(buf, "{\"topic\":\"");
+    for (size_t i = 0; i < m->topic_len; i++) {
+        unsigned char ch = (unsigned char)m->topic[i];
+        if (ch == '"' || ch == '\\') buf[n++] = '\\', buf[n++] = (char)ch;
+        else if (ch < 0x20) n += (size_t)sprintf(buf + n, "\\u%04x", ch);
+        else buf[n++] = (char)ch;
+    }
+    buf[n++] = '"';
+    /* the payload is an object "{...}": append its members (if any) after the topic */
+    const char *b = m->body + 1, *e = m->body + m->body_len;
+    while (b < e && (*b == ' ' || *b == '\t' || *b == '\n' || *b == '\r')) b++;
+    if (b < e && *b != '}') buf[n++] = ',';
+    memcpy(buf + n, b, (size_t)(e - b));
+    n += (size_t)(e - b);
+    *len = n;
+    return buf;
+}
+
 static int s_wanted(const char *topic, size_t n)
 {
     for (int i = 0; i < o_topic.n; i++) {
@@ -103,6 +130,7 @@ int main(int argc, char **argv)
                argv, NULL);
     if (strcmp(o_compress, "gzip") && strcmp(o_compress, "none"))
         opts_die("compress", o_compress, "expected gzip or none");
+    int capture = o_topic.n > 0; /* lines name their topic */
     if (!o_topic.n) {
         strlist_add(&o_topic, "tick");
         strlist_add(&o_topic, "event.");
@@ -160,7 +188,13 @@ int main(int argc, char **argv)
                 record_parse(&tok, m.body, m.body_len, &rec, NULL, NULL) == 0 && rec.has_ts)
                 tick_ts = rec.ts_ns;
             gaps_observe(c.gaps, &m, tick_ts);
-            if (want) jsonl_write(c.j, m.body, m.body_len);
+            if (want && capture && m.body_len >= 2 && m.body[0] == '{') {
+                size_t n;
+                const char *line = s_capture_line(&m, &n);
+                jsonl_write(c.j, line, n);
+            } else if (want) {
+                jsonl_write(c.j, m.body, m.body_len);
+            }
         }
         hb_progress(hb, jsonl_service(c.j));
         uint64_t n, ticks;

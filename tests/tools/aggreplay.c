@@ -1,7 +1,8 @@
 /* aggreplay: the aggregator's record assembly over recorded bus input, without a clock: reads
  * `tap` output lines ("TOPIC {json}"), writes a tick at every UTC second boundary the messages'
- * publication times (ts_pub) cross, and the events, as "TOPIC {json}" lines on stdout. The
- * golden test (t_agg_golden.sh) compares this output with a committed file exactly.
+ * publication times (ts_pub) cross (tick_replay_msg, shared with aggregator --clock replay),
+ * and the events, as "TOPIC {json}" lines on stdout. The golden test (t_agg_golden.sh) compares
+ * this output with a committed file exactly.
  * Usage: aggreplay FILE [--method rti|median] */
 #include "bus.h"
 #include "clock.h"
@@ -12,6 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static void s_tick(int64_t ts_s, const jw_t *w, void *arg)
+{
+    (void)ts_s;
+    (void)arg;
+    printf("tick {%.*s}\n", (int)w->len, w->buf);
+}
 
 static void s_emit(const char *topic, const char *body, size_t len, void *arg)
 {
@@ -57,17 +65,9 @@ int main(int argc, char **argv)
         m.topic_len = (size_t)(sp - line);
         m.body = sp + 1;
         m.body_len = (size_t)(line + n - sp - 1);
-        if (cur < 0) cur = m.ts_pub / NS_PER_S + 1;
-        for (; m.ts_pub >= cur * NS_PER_S; cur++) {
-            tick_write(t, cur, cur * NS_PER_S, &w);
-            printf("tick {%.*s}\n", (int)w.len, w.buf);
-        }
-        tick_on_msg(t, &m);
+        tick_replay_msg(t, &cur, &m, &w, s_tick, NULL);
     }
-    if (cur >= 0) {
-        tick_write(t, cur, cur * NS_PER_S, &w);
-        printf("tick {%.*s}\n", (int)w.len, w.buf);
-    }
+    if (cur >= 0) tick_replay_until(t, &cur, cur * NS_PER_S, &w, s_tick, NULL); /* the last second */
     if (bad) fprintf(stderr, "aggreplay: %ld unreadable lines\n", bad);
     free(line);
     fclose(f);
