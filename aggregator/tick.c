@@ -1007,21 +1007,74 @@ static void s_test_emit(const char *topic, const char *body, size_t len, void *a
     snprintf(s_test_ev + k, sizeof s_test_ev - k, "%s {%.*s}\n", topic, (int)len, body);
 }
 
+/* A test message (ts_rx = ts_pub = RX) into M, its payload in BODY[4096]. */
+static void s_test_build(bus_msg_t *m, char *body, const char *topic, int64_t rx,
+                         const char *fields)
+{
+    memset(m, 0, sizeof *m);
+    snprintf(body, 4096,
+             "{\"src\":\"test\",\"epoch\":\"01\",\"seq\":1,\"ts_rx\":%lld,\"ts_ex\":null,"
+             "\"ts_pub\":%lld,%s}",
+             (long long)rx, (long long)rx, fields);
+    if (bus_envelope_parse(body, strlen(body), m) < 0) abort();
+    m->topic = topic;
+    m->topic_len = strlen(topic);
+    m->body = body;
+    m->body_len = strlen(body);
+}
+
 static void s_test_msg(tick_t *t, const char *topic, int64_t rx, const char *fields)
 {
     char body[4096];
     bus_msg_t m;
-    memset(&m, 0, sizeof m);
-    snprintf(body, sizeof body,
-             "{\"src\":\"test\",\"epoch\":\"01\",\"seq\":1,\"ts_rx\":%lld,\"ts_ex\":null,"
-             "\"ts_pub\":%lld,%s}",
-             (long long)rx, (long long)rx, fields);
-    if (bus_envelope_parse(body, strlen(body), &m) < 0) abort();
-    m.topic = topic;
-    m.topic_len = strlen(topic);
-    m.body = body;
-    m.body_len = strlen(body);
+    s_test_build(&m, body, topic, rx, fields);
     tick_on_msg(t, &m);
+}
+
+static int s_expect(const char *what, const char *hay, const char *needle, int want);
+
+/* tick_replay_*: the ticks written, "S:coinbase-mid;" each. */
+static char s_test_ticks[1024];
+
+static void s_test_out(int64_t ts_s, const jw_t *w, void *arg)
+{
+    (void)arg;
+    const char *p = strstr(w->buf, "\"coinbase\":");
+    size_t k = strlen(s_test_ticks);
+    snprintf(s_test_ticks + k, sizeof s_test_ticks - k, "%lld:%.*s;", (long long)(ts_s % 100),
+             p ? (int)strcspn(p + 11, ",") : 0, p ? p + 11 : "");
+}
+
+/* Message time: a tick at each boundary the messages' ts_pub cross, holding the messages
+ * published before it; a message older than the last tick written is counted late. */
+static int s_test_replay(const tick_cfg_t *cfg, int64_t t0)
+{
+    int rc = 0;
+    tick_t *t = tick_new(cfg, NULL, NULL);
+    jw_t w;
+    jw_init(&w, 4096);
+    int64_t next = -1;
+    char body[4096];
+    bus_msg_t m;
+    const char *q1 = "\"bid\":100,\"ask\":102", *q2 = "\"bid\":200,\"ask\":202";
+    s_test_build(&m, body, "quote.coinbase.BTC-USD", t0 * NS_PER_S + 500 * NS_PER_MS, q1);
+    tick_replay_msg(t, &next, &m, &w, s_test_out, NULL);  /* sets next = t0 + 1, no tick */
+    s_test_build(&m, body, "quote.coinbase.BTC-USD", (t0 + 3) * NS_PER_S, q2);
+    tick_replay_msg(t, &next, &m, &w, s_test_out, NULL);  /* ticks t0+1..t0+3, then applied */
+    tick_replay_until(t, &next, (t0 + 4) * NS_PER_S, &w, s_test_out, NULL);
+    rc |= s_expect("replay ticks", s_test_ticks, "1:101.00;2:101.00;3:101.00;4:201.00;", 1);
+    rc |= next == t0 + 5 ? 0 : s_expect("replay next", "", "next", 1);
+    rc |= s_expect("not late", w.buf, "\"late\"", 0);
+    s_test_build(&m, body, "quote.coinbase.BTC-USD", (t0 + 3) * NS_PER_S, q1);
+    tick_on_msg(t, &m); /* published before the last tick (t0+4) was written: late */
+    tick_write(t, t0 + 5, (t0 + 5) * NS_PER_S, &w);
+    rc |= s_expect("late", w.buf, "\"late\":1,", 1);
+    tick_write(t, t0 + 6, (t0 + 6) * NS_PER_S, &w);
+    rc |= s_expect("late once", w.buf, "\"late\"", 0);
+    rc |= tick_stats(t)->late == 1 ? 0 : s_expect("late stat", "", "late", 1);
+    jw_free(&w);
+    tick_destroy(&t);
+    return rc;
 }
 
 static int s_expect(const char *what, const char *hay, const char *needle, int want)
@@ -1158,5 +1211,6 @@ int tick_test(void)
     rc |= s_expect("gap", s_test_ev, "\"n\":3,\"seconds\":[\"2026-11-28T12:03:26Z\"", 1);
     jw_free(&w);
     tick_destroy(&t);
+    rc |= s_test_replay(&cfg, 1795867400LL);
     return rc ? -1 : 0;
 }
