@@ -24,7 +24,9 @@ int bus_endpoint(const char *dir, const char *name, char *out, size_t n);
 int bus_pub_endpoint(const char *busdir_opt, const char *pub_opt, const char *name, char *out,
                      size_t n);
 
-/* The process-wide ZeroMQ context (created on first use). */
+/* The process-wide ZeroMQ context (created on first use). Its I/O thread runs
+ * SCHED_BATCH (see bus.c); TICKBUS_ZMQ_NOBATCH=1 in the environment keeps the
+ * normal policy (for A/B measurements). */
 void *bus_ctx(void);
 /* Terminate the context at exit (after every socket is closed). */
 void bus_ctx_term(void);
