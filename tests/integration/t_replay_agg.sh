@@ -144,20 +144,25 @@ if [r["ts"] for r in cmp] != [r["ts"] for r in rt[:len(cmp)]]:
 # second's tick (delivery latency on a loaded machine): live it counts from the next tick, which
 # says so in health.late; the replay (time = ts_pub) counts it where it was published. Such a
 # tick S (the one before a tick with health.late) is reported, not compared; if its proxy value
-# differs, the settlement window average of that window (settle.window_avg_proxy of the later
-# ticks, the settlement event's proxy_avg/proxy_err_bps/proxy_result) is excluded too.
+# differs, every settlement window holding S ([close - 60 s, close - 1 s]; windows overlap when
+# markets close more often than every 60 s) has its proxy average excluded too:
+# settle.window_avg_proxy of the later ticks, the settlement event's proxy_avg/proxy_err_bps/
+# proxy_result.
 late = {sec(t["ts"]) - 1 for t in lt.values() if t["health"].pop("late", 0)}
 def proxy(t): return t["brti_rti"] if t["brti_rti"] is not None else t["brti_median"]
-skipped, tainted = [], set()
+WINDOW = 60  # the aggregator's --settle-window-s default
+skipped, tainted = [], []
+def holds_tainted(lo_s, hi_s): return any(lo_s <= x <= hi_s for x in tainted)
 for r in cmp:
     l = lt[r["ts"]]
     if sec(r["ts"]) in late:
         skipped.append(r["ts"])
-        if proxy(l) != proxy(r) and l["settle"].get("ticker"): tainted.add(l["settle"]["ticker"])
+        if proxy(l) != proxy(r): tainted.append(sec(r["ts"]))
         continue
     a, b = strip(l), strip(r)
     for x in (a, b):
-        if x["settle"].get("ticker") in tainted:
+        c = x["settle"].get("close_time")
+        if c and holds_tainted(sec(c) - WINDOW - 1, sec(c)):  # a second wider: conservative
             x["settle"] = {k: v for k, v in x["settle"].items() if k != "window_avg_proxy"}
     if a != b:
         keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
@@ -166,9 +171,11 @@ for r in cmp:
 lo, hi = cmp[0]["ts"], cmp[-1]["ts"]
 # an event's envelope ts_rx is the wall clock at its emission (live) / the replay time: not compared
 TAINT = ("proxy_avg", "proxy_err_bps", "proxy_result")
+excluded = set()
 def ev(r):
     x = {k: v for k, v in strip(r).items() if k != "ts_rx"}
-    if x["type"] == "settlement" and x.get("ticker") in tainted:
+    if x["type"] == "settlement" and holds_tainted(sec(x["window_from"]), sec(x["window_to"])):
+        excluded.add(x["ticker"])
         x = {k: v for k, v in x.items() if k not in TAINT}
     return json.dumps(x, sort_keys=True)
 def events(recs): return sorted(ev(r) for r in recs if r["type"] != "tick" and lo <= r["ts"] <= hi)
@@ -181,7 +188,7 @@ kinds = sorted(set(json.loads(e)["type"] for e in le))
 print("compared %d ticks (%s..%s, %d with every venue ok) and %d events %s: equal; "
       "not compared (late message live): %s; settlement proxy averages excluded: %s" %
       (len(cmp) - len(skipped), lo, hi, full, len(le), kinds, skipped or "none",
-       sorted(tainted) or "none"))
+       sorted(excluded) or "none"))
 if full < 15 or "settlement" not in kinds: die("comparison too thin")
 PY
 echo ok
