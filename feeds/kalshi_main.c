@@ -325,6 +325,15 @@ static void s_ws_send(void *arg, const char *text, size_t len)
     if (a->c) wsconn_send(a->c, text, len);
 }
 
+/* gap/resync events go through wsconn: logged like every feed's, counted in the hb's gaps and
+ * resyncs (which tickbus-metrics sums), published as event.KIND {venue, reason, ticker, ..} */
+static void s_ws_event(void *arg, const char *kind, const char *reason, const char *extra,
+                       size_t len, int64_t ts_rx)
+{
+    app_t *a = arg;
+    if (a->c) wsconn_event(a->c, kind, reason, extra, len, ts_rx);
+}
+
 static void s_ws_lifecycle(void *arg, const char *ticker, const char *ev, const char *fs)
 {
     app_t *a = arg;
@@ -569,7 +578,7 @@ int main(int argc, char **argv)
         hb_ready(a->hb, "polling public REST (no key)");
         rc = s_run_nokey(a);
     } else {
-        kalshi_ws_cb_t wcb = {s_emit, s_ws_send, s_ws_lifecycle, a};
+        kalshi_ws_cb_t wcb = {s_emit, s_ws_send, s_ws_lifecycle, a, s_ws_event};
         a->ws = kalshi_ws_new(&wcb, o_series, o_yes_price, o_stale);
         wsconn_opts_t wo;
         wsconn_opts_default(&wo);

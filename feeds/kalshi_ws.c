@@ -275,12 +275,20 @@ static void s_event(kalshi_ws_t *s, const char *kind, const char *ticker, const 
 {
     jw_reset(&s->w);
     jw_fragment(&s->w);
-    jw_kstr(&s->w, "venue", "kalshi");
-    if (ticker && *ticker) jw_kstr(&s->w, "ticker", ticker);
-    jw_kstr(&s->w, "reason", reason);
+    if (!s->cb.event) {
+        jw_kstr(&s->w, "venue", "kalshi");
+        if (ticker && *ticker) jw_kstr(&s->w, "ticker", ticker);
+        jw_kstr(&s->w, "reason", reason);
+    } else if (ticker && *ticker) {
+        jw_kstr(&s->w, "ticker", ticker);
+    }
     if (sid > 0) jw_kint(&s->w, "sid", sid);
     if (expected >= 0) jw_kint(&s->w, "expected_seq", expected);
     if (got >= 0) jw_kint(&s->w, "got_seq", got);
+    if (s->cb.event) {
+        s->cb.event(s->cb.arg, kind, reason, s->w.len ? s->w.buf : NULL, s->w.len, ts_rx);
+        return;
+    }
     snprintf(s->topic, sizeof s->topic, "event.%s", kind);
     s->cb.emit(s->cb.arg, s->topic, s->w.buf, s->w.len, ts_rx, -1);
 }
@@ -1067,7 +1075,7 @@ int kalshi_ws_test(void)
     int ok = -1;
     const char *T1 = "KXBTC15M-26NOV280715-15";
     s_cap_t *cap = xcalloc(1, sizeof *cap);
-    kalshi_ws_cb_t cb = {s_t_emit, s_t_send, NULL, cap};
+    kalshi_ws_cb_t cb = {s_t_emit, s_t_send, NULL, cap, NULL};
     kalshi_ws_t *s = kalshi_ws_new(&cb, "KXBTC15M", 0, 0);
     json_t *exp = NULL;
     const kalshi_book_t *b;

@@ -24,11 +24,18 @@ typedef void(kalshi_send_fn)(void *arg, const char *text, size_t len);
 typedef void(kalshi_lifecycle_fn)(void *arg, const char *ticker, const char *event_type,
                                   const char *floor_strike);
 
+/* event.KIND (gap, resync) with REASON and EXTRA, a member fragment
+ * ("\"ticker\":\"T\",\"sid\":3"): the program hands it to wsconn_event, so
+ * the hb's gaps/resyncs counters (summed by tickbus-metrics) include them. */
+typedef void(kalshi_event_fn)(void *arg, const char *kind, const char *reason, const char *extra,
+                              size_t len, int64_t ts_rx);
+
 typedef struct {
     kalshi_emit_fn *emit;
     kalshi_send_fn *send;
     kalshi_lifecycle_fn *lifecycle; /* may be NULL */
     void *arg;
+    kalshi_event_fn *event; /* may be NULL: then emitted as event.KIND {venue,ticker,reason,..} */
 } kalshi_ws_cb_t;
 
 typedef struct {

@@ -1,12 +1,13 @@
 # A seq gap on the orderbook stream (mockx fault) invalidates the book,
-# publishes event.gap and event.resync, and a fresh snapshot makes it valid again.
+# publishes event.gap and event.resync (counted in the hb's gaps/resyncs), and a
+# fresh snapshot makes it valid again.
 . tests/integration/lib.sh
 cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
 bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --world --window-s 60 \
     --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem --fault kalshi:gap@6 --log "$T/mx.jsonl"
 wait_for 10 grep -q '^kalshi=' "$T/mockx.out" || fail "mockx did not start"
 P=$(sed -n 's/^kalshi=//p' "$T/mockx.out")
-bg tap "$BIN/tap" --timeout 40 event. kalshi.book.
+bg tap "$BIN/tap" --timeout 40 event. kalshi.book. hb.feed-kalshi
 sleep 0.3
 bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
     --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
@@ -24,4 +25,9 @@ assert any(m["valid"] for m in after if m["ticker"] == tk), "never valid again"
 PY
 wait_for 15 /usr/bin/python3 "$T/check.py" "$T/tap.out" ||
     { /usr/bin/python3 "$T/check.py" "$T/tap.out"; fail "book not resynced after the gap"; }
+# counted in the hb's generic gaps/resyncs (what tickbus-metrics sums), not only kalshi_gaps
+lasthb() { grep '^hb.feed-kalshi ' "$T/tap.out" | tail -n 1; }
+wait_for 5 sh -c "grep '^hb.feed-kalshi ' '$T/tap.out' | tail -n 1 | grep '\"gaps\":[1-9]' | grep -q '\"resyncs\":[1-9]'" ||
+    fail "gap/resync not in the hb counters: $(lasthb | cut -c1-900)"
+grep -q 'event=gap venue=kalshi reason=seq_gap' "$T/feed.log" || fail "gap not logged as an event"
 echo ok
