@@ -17,6 +17,7 @@ struct hb {
     void *arg;
     char topic[80];
     const char *state;
+    const char *blocked;
     uint64_t progress, progress_at_ping;
     int64_t start_mono, last_pub_mono, last_move_mono;
     jw_t w;
@@ -55,6 +56,8 @@ uint64_t hb_progress_get(const hb_t *h) { return h->progress; }
 
 void hb_state(hb_t *h, const char *state) { h->state = state; }
 
+void hb_blocked(hb_t *h, const char *reason) { h->blocked = reason; }
+
 void hb_ready(hb_t *h, const char *status)
 {
     (void)h;
@@ -75,6 +78,7 @@ void hb_write(hb_t *h, jw_t *w)
     jw_kuint(w, "progress", h->progress);
     jw_kdbl(w, "idle_s", hb_idle_s(h), 1);
     jw_kuint(w, "pub_drops", bus_pub_drops(h->pub));
+    if (h->blocked) jw_kstr(w, "blocked", h->blocked);
     if (h->detail) h->detail(w, h->arg);
 }
 
@@ -85,7 +89,8 @@ int hb_tick(hb_t *h)
     h->last_pub_mono = now;
     hb_write(h, &h->w);
     bus_pub_send(h->pub, h->topic, h->w.buf, h->w.len, clock_real_ns(), -1);
-    if (h->progress != h->progress_at_ping) {
+    /* alive and useful, or alive and waiting on the outside world */
+    if (h->progress != h->progress_at_ping || h->blocked) {
         h->progress_at_ping = h->progress;
         sd_notify(0, "WATCHDOG=1");
     }
@@ -111,6 +116,15 @@ int hb_test(void)
     jw_t w;
     jw_init(&w, 64);
     hb_write(h, &w);
+    hb_blocked(h, "disk");
+    jw_t wb;
+    jw_init(&wb, 64);
+    hb_write(h, &wb);
+    if (!strstr(wb.buf, "\"blocked\":\"disk\"")) rc = -1;
+    hb_blocked(h, NULL);
+    hb_write(h, &wb);
+    if (strstr(wb.buf, "blocked")) rc = -1;
+    jw_free(&wb);
     if (!strstr(w.buf, "\"state\":\"degraded\"") || !strstr(w.buf, "\"progress\":5") ||
         !strstr(w.buf, "\"reconnects\":3") || !strstr(w.buf, "\"pid\":")) {
         fprintf(stderr, "hb_test: payload %s\n", w.buf);

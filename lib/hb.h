@@ -22,6 +22,11 @@ void hb_progress(hb_t *h, uint64_t n);
 uint64_t hb_progress_get(const hb_t *h);
 /* "ok", "degraded" or "down" (static strings). */
 void hb_state(hb_t *h, const char *state);
+/* Blocked on the outside world (e.g. "disk" full): the loop runs but no
+ * progress is possible, and restarting would not help. REASON (a static
+ * string, NULL to clear) is published as "blocked"; the watchdog does not
+ * judge progress while it is set, and WATCHDOG=1 keeps being sent. */
+void hb_blocked(hb_t *h, const char *reason);
 /* Tell systemd we are ready (READY=1) with a STATUS line. No-op outside systemd. */
 void hb_ready(hb_t *h, const char *status);
 /* Call at least once a second: publishes hb.<name> when a second has passed

@@ -203,6 +203,8 @@ int main(int argc, char **argv)
             gaps_dropped(c.gaps, "disk", from, to, ticks, n);
         const jsonl_stats_t *st = jsonl_stats(c.j);
         hb_state(hb, st->pending ? (hb_idle_s(hb) > 10 ? "down" : "degraded") : "ok");
+        /* lines wait in memory for the disk: a restart would only lose them */
+        hb_blocked(hb, st->pending ? "disk" : NULL);
         hb_tick(hb);
     }
     log_info("stopping: flushing");

@@ -198,6 +198,7 @@ static void s_on_hb(s_ctx_t *c, const bus_msg_t *m, int64_t now)
     jtok_t *d = &c->tok;
     int64_t pid = 0, progress = -1;
     double idle = -1;
+    int blocked = 0;
     if (jtok_parse(d, m->body, m->body_len) > 0 && jtok_type(d, 0) == JSMN_OBJECT) {
         int i;
         if ((i = jtok_get(d, 0, "pid")) >= 0) jtok_int(d, i, &pid);
@@ -205,12 +206,14 @@ static void s_on_hb(s_ctx_t *c, const bus_msg_t *m, int64_t now)
         int64_t idle_ms;
         if ((i = jtok_get(d, 0, "idle_s")) >= 0 && jtok_fixed(d, i, 3, &idle_ms) == 0)
             idle = (double)idle_ms / 1000;
+        blocked = jtok_type(d, jtok_get(d, 0, "blocked")) == JSMN_STRING;
     }
     if (progress < 0) {
         log_warnx_rl("hb.%s without a valid progress field: ignored", name);
         return;
     }
     wdwatch_hb(c->watch, name, now, pid, (uint64_t)progress, idle);
+    if (blocked) wdwatch_blocked(c->watch, name, now);
 }
 
 static void s_publish(s_ctx_t *c, const char *topic)
@@ -272,6 +275,7 @@ static void s_hb_detail(jw_t *w, void *arg)
 
 static int s_daemon(wdrestart_t *backend)
 {
+    wdrestart_set_recent(backend, o_grace);
     if (o_units.n == 0) opts_die("unit", "", "give at least one --unit NAME=UNIT (or --check-file)");
     int64_t start = clock_mono_ns();
     wdwatch_cfg_t cfg = {.hb_timeout_s = o_hb_timeout, .grace_s = o_grace,

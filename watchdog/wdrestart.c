@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
@@ -30,7 +31,10 @@ struct wdrestart {
     pid_t child[WDR_MAX_CHILDREN];
     char *child_unit[WDR_MAX_CHILDREN];
     int failed; /* commands that exited non-zero since the last wdrestart_wait */
+    double recent_s; /* systemd: a unit active for less than this is not restarted */
 };
+
+void wdrestart_set_recent(wdrestart_t *r, double seconds) { r->recent_s = seconds; }
 
 wdrestart_t *wdrestart_new_systemd(int system, const char *address)
 {
@@ -249,8 +253,8 @@ static int s_open(wdrestart_t *r, char *err, size_t n)
 /* Load UNIT and read its ActiveState into STATE. Returns 0; 1 when the
  * manager says the unit cannot be used (not found, masked, bad setting:
  * reason in ERR); or a negative errno when the connection failed. */
-static int s_active_state(wdrestart_t *r, const char *unit, char *state, size_t sn, char *err,
-                          size_t n)
+static int s_active_state(wdrestart_t *r, const char *unit, char *state, size_t sn,
+                          uint64_t *enter_us, char *err, size_t n)
 {
     sd_bus_error e = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = NULL;
@@ -266,6 +270,11 @@ static int s_active_state(wdrestart_t *r, const char *unit, char *state, size_t 
     if (rc >= 0)
         rc = sd_bus_get_property_string(r->bus, "org.freedesktop.systemd1", path,
                                         "org.freedesktop.systemd1.Unit", "ActiveState", &e, &st);
+    *enter_us = 0;
+    if (rc >= 0)
+        rc = sd_bus_get_property_trivial(r->bus, "org.freedesktop.systemd1", path,
+                                         "org.freedesktop.systemd1.Unit",
+                                         "ActiveEnterTimestampMonotonic", &e, 't', enter_us);
     sd_bus_message_unref(reply);
     if (rc < 0 && sd_bus_error_is_set(&e)) {
         snprintf(err, n, "%s: %s", unit, e.message ? e.message : e.name);
@@ -290,7 +299,8 @@ static int s_systemd_restart(wdrestart_t *r, const char *unit, char *err, size_t
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         char state[32];
-        int src = s_active_state(r, unit, state, sizeof state, err, n);
+        uint64_t enter_us;
+        int src = s_active_state(r, unit, state, sizeof state, &enter_us, err, n);
         if (src == 1) return -1;
         if (src < 0) { /* the connection broke: reconnect once */
             snprintf(err, n, "LoadUnit %s: %s", unit, strerror(-src));
@@ -299,6 +309,18 @@ static int s_systemd_restart(wdrestart_t *r, const char *unit, char *err, size_t
         }
         if (!strcmp(state, "inactive")) {
             snprintf(err, n, "unit %s is inactive (stopped on purpose or never started)", unit);
+            return WDRESTART_SKIPPED;
+        }
+        /* A unit that is starting, or became active moments ago (a person
+         * started it again, or systemd's Restart= already did), is given the
+         * grace to send its first hb: the missing hb was its predecessor's. */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts); /* systemd's *Monotonic stamps use this clock */
+        uint64_t now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+        if (!strcmp(state, "activating") || !strcmp(state, "reloading") ||
+            (enter_us && now_us - enter_us < (uint64_t)(r->recent_s * 1e6))) {
+            snprintf(err, n, "unit %s is %s since %.1f s: judged again after the grace", unit,
+                     state, enter_us ? (double)(now_us - enter_us) / 1e6 : 0.0);
             return WDRESTART_SKIPPED;
         }
         /* A unit that hit its StartLimitBurst stays failed and would ignore

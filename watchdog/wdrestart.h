@@ -18,12 +18,17 @@ wdrestart_t *wdrestart_new_systemd(int system, const char *address);
 wdrestart_t *wdrestart_new_cmd(const char *cmd);
 void wdrestart_destroy(wdrestart_t **r);
 const char *wdrestart_kind(const wdrestart_t *r); /* "systemd" or "cmd" */
+/* systemd: a unit that entered the active state less than SECONDS ago (or is
+ * still activating) is not restarted (WDRESTART_SKIPPED): its new process
+ * gets that long to send a first hb. The watchdog passes its --grace. */
+void wdrestart_set_recent(wdrestart_t *r, double seconds);
 
 /* Ask for UNIT (program NAME, may be NULL) to be restarted. systemd: the job
  * was queued; cmd: the command was started (it runs in the background and is
  * reaped by wdrestart_reap). Returns 0, -1 with a reason in ERR, or
  * WDRESTART_SKIPPED (systemd only) when the unit is inactive, i.e. stopped on
- * purpose or never started: a person's stop is not undone. A unit the
+ * purpose or never started: a person's stop is not undone; likewise when
+ * it became active within the recent window (wdrestart_set_recent). A unit the
  * manager does not know (not found, masked) is an error. */
 #define WDRESTART_SKIPPED 1
 int wdrestart_unit(wdrestart_t *r, const char *unit, const char *name, char *err, size_t n);

@@ -97,6 +97,14 @@ int wdwatch_hb(wdwatch_t *w, const char *name, int64_t now_ns, int64_t pid, uint
     return 0;
 }
 
+int wdwatch_blocked(wdwatch_t *w, const char *name, int64_t now_ns)
+{
+    s_prog_t *p = s_find(w, name);
+    if (!p) return -1;
+    p->last_move = now_ns; /* waiting is not stalling: restarting cannot help */
+    return 0;
+}
+
 static int s_in_window(s_prog_t *p, int64_t now, double window_s)
 {
     int k = 0;
@@ -324,6 +332,27 @@ int wdwatch_test(void)
     if (calls < 15 || calls > 30 || wdwatch_restarts(w) || wdwatch_storms(w)) {
         fprintf(stderr, "wdwatch_test: skipped %d times, restarts=%llu storms=%llu\n", calls,
                 (unsigned long long)wdwatch_restarts(w), (unsigned long long)wdwatch_storms(w));
+        rc = -1;
+    }
+    wdwatch_destroy(&w);
+
+    /* blocked on the outside world (a full disk): beating without progress
+     * for a minute is not restarted; once it stops saying so, its deadline runs */
+    w = wdwatch_new(&cfg, t0);
+    wdwatch_add(w, "sink-jsonl", "sink.service", 10);
+    memset(&r, 0, sizeof r);
+    for (t = t0; t <= t0 + S(60); t += S(1)) {
+        wdwatch_hb(w, "sink-jsonl", t, 12, 7, (double)(t - t0) / NS_PER_S);
+        wdwatch_blocked(w, "sink-jsonl", t);
+        wdwatch_check(w, t, s_rec, &r);
+    }
+    if (r.restarts) rc = -1;
+    for (; t <= t0 + S(75); t += S(1)) {
+        wdwatch_hb(w, "sink-jsonl", t, 12, 7, (double)(t - t0) / NS_PER_S);
+        wdwatch_check(w, t, s_rec, &r);
+    }
+    if (r.restarts != 1 || strcmp(r.last_reason, "no_progress")) {
+        fprintf(stderr, "wdwatch_test: blocked then unblocked: %d restarts\n", r.restarts);
         rc = -1;
     }
     wdwatch_destroy(&w);

@@ -52,6 +52,9 @@ int wdwatch_count(const wdwatch_t *w);
  * own idle_s (< 0 if absent). Returns 0, or -1 if NAME is not watched. */
 int wdwatch_hb(wdwatch_t *w, const char *name, int64_t now_ns, int64_t pid, uint64_t progress,
                double idle_s);
+/* NAME's last hb said it is blocked on the outside world (hb "blocked"):
+ * its progress deadline does not run meanwhile; a missing hb still counts. */
+int wdwatch_blocked(wdwatch_t *w, const char *name, int64_t now_ns);
 /* Judge every program at NOW_NS, calling FN for each action. Returns the
  * number of restarts requested. */
 int wdwatch_check(wdwatch_t *w, int64_t now_ns, wdwatch_fn *fn, void *arg);
