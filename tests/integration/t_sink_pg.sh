@@ -13,7 +13,7 @@ count() { pgq "select count(*) from tick"; }
 
 # 1. ticks and events land; typed columns
 "$BIN/tickgen" --name aggregator --start 2026-11-28T12:00:00Z --count 20 --interval-ms 20 \
-    --events 5 --null-kraken --delay-ms 700 2>/dev/null || fail tickgen
+    --events 5 --null-kraken --delay-ms 1500 2>/dev/null || fail tickgen
 wait_for 10 sh -c "[ \$(psql -X -A -t -q -d '$PGDSN' -c 'select count(*) from tick') = 20 ]" ||
     fail "ticks in table: $(count)"
 [ "$(pgq "select count(*) from event where topic = 'event.market_open'")" = 4 ] || fail "events"
@@ -31,7 +31,7 @@ cmp -s "$T/file.ts" "$T/table.ts" || fail "file and table differ: $(diff "$T/fil
 # 2. the server goes away mid-run and comes back: nothing lost within the bound (40)
 pg_stop fast
 "$BIN/tickgen" --name aggregator --start 2026-11-28T12:01:00Z --count 30 --interval-ms 20 \
-    --delay-ms 700 2>/dev/null || fail tickgen
+    --delay-ms 1500 2>/dev/null || fail tickgen
 wait_for 10 grep -q 'server went away\|connect' "$T/pgsink.log" || fail "no reconnect attempt logged"
 pg_start
 wait_for 20 sh -c "[ \$(psql -X -A -t -q -d '$PGDSN' -c 'select count(*) from tick') = 50 ]" ||
@@ -42,7 +42,7 @@ wait_for 20 sh -c "[ \$(psql -X -A -t -q -d '$PGDSN' -c 'select count(*) from ti
 # 3. beyond the bound: 60 ticks while the server is away; 40 kept, 20 dropped, one gap record
 pg_stop fast
 "$BIN/tickgen" --name aggregator --start 2026-11-28T12:02:00Z --count 60 --interval-ms 10 \
-    --delay-ms 700 2>/dev/null || fail tickgen
+    --delay-ms 1500 2>/dev/null || fail tickgen
 wait_for 10 grep -q 'queue full' "$T/pgsink.log" || fail "bound not hit"
 pg_start
 wait_for 20 sh -c "[ \$(psql -X -A -t -q -d '$PGDSN' -c \"select count(*) from event where type = 'gap' and rec->>'reason' = 'buffer'\") = 1 ]" ||
