@@ -32,7 +32,8 @@ void *bus_ctx(void)
         /* The I/O thread runs SCHED_BATCH: woken by a zmq_send, it does not
          * preempt the publishing thread (which would cost a context switch per
          * message when both share a core) but drains what was queued when that
-         * thread next waits in poll, or at the next scheduler tick. */
+         * thread next waits in poll or calls bus_yield (wsconn_run does, once a
+         * loop turn, so a feed at saturation does not hold its messages back). */
         if (!getenv("TICKBUS_ZMQ_NOBATCH"))
             zmq_ctx_set(s_ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_BATCH);
     }
@@ -167,6 +168,16 @@ void bus_pub_destroy(bus_pub_t **pp)
     *pp = NULL;
 }
 
+/* Messages published since the last bus_yield (all publishers of the process). */
+static unsigned long s_unyielded;
+
+void bus_yield(void)
+{
+    if (!s_unyielded) return;
+    s_unyielded = 0;
+    sched_yield();
+}
+
 /* Decimal digits of V at P; returns the end. Two digits a step from a table. */
 static char *s_u64(char *p, uint64_t v)
 {
@@ -238,6 +249,7 @@ int bus_pub_send(bus_pub_t *p, const char *topic, const char *body, size_t len, 
         p->drops++;
         return -1;
     }
+    s_unyielded++;
     return 0;
 }
 

@@ -557,8 +557,10 @@ int wsconn_run(wsconn_t *c, volatile int *stop)
     c->last_progress_mono = clock_mono_ns();
     s_connect(c);
     lws_sul_schedule(c->ctx, 0, &c->sul, s_tick, TICK_US);
-    while (!*stop && !c->exit_code)
+    while (!*stop && !c->exit_code) {
         if (lws_service(c->ctx, 0) < 0) break;
+        bus_yield(); /* what this turn published goes out now (see bus_ctx) */
+    }
     return c->exit_code;
 }
 
