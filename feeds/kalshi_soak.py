@@ -63,6 +63,13 @@ for o, c, tk in full:
     if not s or s["result"] not in ("yes", "no") or s["expiration_value"] is None:
         bad.append((tk, "settlement", s))
     elif s.get("result_consistent") is not True: bad.append((tk, "inconsistent", s))
+sl = [settles[tk]["ts_pub"] / 1e9 - c for o, c, tk in full if tk in settles]
+kl = [strikes[tk]["ts_pub"] / 1e9 - o for o, c, tk in full if tk in strikes]
+if sl and kl:
+    print("strike_set after open: median %.2f s, max %.2f s; settlement after close: median %.2f s, max %.2f s; results yes/no: %d/%d"
+          % (statistics.median(kl), max(kl), statistics.median(sl), max(sl),
+             sum(settles[tk]["result"] == "yes" for o, c, tk in full if tk in settles),
+             sum(settles[tk]["result"] == "no" for o, c, tk in full if tk in settles)))
 print("discovery lead before open: min %.1f s, median %.1f s" % (min(lead_disc), statistics.median(lead_disc)))
 print("subscribe lead before open: min %.1f s, median %.1f s" % (min(lead_sub), statistics.median(lead_sub)))
 # strike = previous window's expiration_value; and = the mean of the 60 BRTI values before the open

@@ -23,7 +23,7 @@ for f in ${FAULTS:-}; do FA="$FA --fault kalshi:$f"; done
     >mockx.out 2>mockx.log &
 MX=$!
 i=0
-while ! grep -q '^kalshi=' mockx.out && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while ! grep -qs '^kalshi=' mockx.out && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 P=$(sed -n 's/^kalshi=//p' mockx.out)
 [ -n "$P" ] || { echo "mockx did not start" >&2; kill $MX; exit 1; }
 "$BIN/tap" >tap.out 2>tap.log &
