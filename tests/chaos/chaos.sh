@@ -64,7 +64,8 @@ port() { sed -n "s/^$1=//p" "$T/mockx.out"; }
 # the units, as `make install-units` installs them, plus drop-ins of this suite
 UD=$XDG_CONFIG_HOME/systemd/user
 CONF=$T/conf
-sh compose/install-units.sh BINDIR="$BIN" DATADIR="$RT/data" CONFDIR="$CONF" UNITDIR="$UD" RELOAD=0 \
+UNIT_BIN=$(units_bin) || fail "cannot copy the programs where the units see them"
+sh compose/install-units.sh BINDIR="$UNIT_BIN" DATADIR="$RT/data" CONFDIR="$CONF" UNITDIR="$UD" RELOAD=0 \
     >"$LOG/install.log" 2>&1 || fail "install-units failed: $(cat "$LOG/install.log")"
 cat > "$CONF/tickbus.env" <<EOT
 KALSHI_API_KEY_ID=chaos-key

@@ -50,3 +50,14 @@ wait_for() {
 free_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# units_bin: print a directory holding the programs where systemd units can
+# see them: PrivateTmp=yes hides /tmp from the units, so a checkout under /tmp
+# (CI may clone there) is copied to /run/tickbus-bin. Call it only inside a
+# private mount namespace with its own tmpfs on /run.
+units_bin() {
+    case "$BIN" in
+    /tmp/*|/var/tmp/*) mkdir -p /run/tickbus-bin && cp -p "$BIN"/* /run/tickbus-bin/ && echo /run/tickbus-bin ;;
+    *) echo "$BIN" ;;
+    esac
+}

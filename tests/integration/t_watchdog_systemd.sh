@@ -31,11 +31,7 @@ mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/systemd/system /run/user 
 export XDG_RUNTIME_DIR=/run/user/$(id -u) XDG_CONFIG_HOME="$T/config"
 mkdir -m 700 -p "$XDG_RUNTIME_DIR"
 UD="$XDG_CONFIG_HOME/systemd/user"
-# PrivateTmp=yes hides /tmp from the units: a checkout under /tmp (CI may clone
-# there) needs its programs copied somewhere the units can see.
-case "$BIN" in /tmp/*|/var/tmp/*)
-    mkdir -p /run/tickbus-bin && cp -p "$BIN"/* /run/tickbus-bin/ && BIN=/run/tickbus-bin ;;
-esac
+BIN=$(units_bin) || fail "cannot copy the programs where the units see them"
 sh compose/install-units.sh BINDIR="$BIN" DATADIR="$XDG_RUNTIME_DIR/data" CONFDIR="$T/conf" \
     UNITDIR="$UD" RELOAD=0 >"$T/install.log" 2>&1 || fail "install-units failed"
 cat > "$UD/hbfake.service" <<EOT
