@@ -28,9 +28,9 @@ int bus_pub_endpoint(const char *busdir_opt, const char *pub_opt, const char *na
  * SCHED_BATCH (see bus.c); TICKBUS_ZMQ_NOBATCH=1 in the environment keeps the
  * normal policy (for A/B measurements). */
 void *bus_ctx(void);
-/* Let ZeroMQ's I/O thread run now if anything was published since the last
- * call (sched_yield): an event loop calls it once per turn, so that a busy
- * publisher does not hold back its own SCHED_BATCH I/O thread. */
+/* Let ZeroMQ's I/O thread run now (sched_yield) if 64 or more messages were
+ * published since it last did: an event loop calls it once per turn, so that a
+ * publisher that never waits does not hold back its own SCHED_BATCH I/O thread. */
 void bus_yield(void);
 /* Terminate the context at exit (after every socket is closed). */
 void bus_ctx_term(void);

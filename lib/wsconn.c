@@ -559,7 +559,7 @@ int wsconn_run(wsconn_t *c, volatile int *stop)
     lws_sul_schedule(c->ctx, 0, &c->sul, s_tick, TICK_US);
     while (!*stop && !c->exit_code) {
         if (lws_service(c->ctx, 0) < 0) break;
-        bus_yield(); /* what this turn published goes out now (see bus_ctx) */
+        bus_yield(); /* a busy feed lets its ZeroMQ I/O thread send (see bus_ctx) */
     }
     return c->exit_code;
 }
