@@ -959,9 +959,9 @@ def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_m
       "into a staging buffer and a copying zmq_send (lib/bus.c) | Kraken 3.04–3.27 → 3.11–3.18 "
       "(within noise; snprintf was ~1.8% of samples) | yes (no slower; tested) |")
     w("| OpenSSL read-ahead + 64 KiB read buffer (one read(2) for several TLS records) | "
-      "Kraken 2.10–2.13 → 2.10–2.17 | no |")
+      "Kraken 2.10–2.13 → 2.09–2.14 | no |")
     w("| lws `pt_serv_buf_size` 4 KiB → 64 KiB (bigger SSL_read chunks) | Kraken 2.10–2.13 → "
-      "2.09–2.13 | no |")
+      "2.12–2.17 | no |")
     w("| lws per-protocol `rx_buffer_size` | already 64 KiB: every frame arrives whole in one "
       "callback | — |")
     w("| parse in place instead of copying into the reassembly buffer | the copy is 0.1–0.9% of "
