@@ -315,8 +315,8 @@ static void s_on_signal(int sig)
 
 static char *o_url, *o_ca;
 static long o_depth, o_max_msg;
-static double o_stale, o_handshake, o_ping, o_dead, o_write, o_bmin, o_bmax, o_healthy,
-    o_progress, o_resync;
+static double o_stale, o_resync;
+static wsconn_opts_t s_wo; /* the connection-layer options (WSCONN_OPT_ENTRIES) */
 
 static int s_pub_out(void *arg, const char *topic, const char *body, size_t len, int64_t ts_rx,
                      int64_t ts_ex)
@@ -377,19 +377,7 @@ int feed_main(const feed_venue_t *v, int argc, char **argv)
         {"depth", OPT_INT, &o_depth, "100", 1, 1000, NULL, "levels per side in book.*", 0},
         {"stale-after", OPT_DBL, &o_stale, "15", 0.2, 3600, NULL,
          "no market data this long (s): resubscribe, then reconnect", 0},
-        {"handshake-timeout", OPT_DBL, &o_handshake, "10", 0.2, 600, NULL,
-         "DNS+TCP+TLS+WS handshake limit (s)", 0},
-        {"ping-interval", OPT_DBL, &o_ping, "5", 0.2, 600, NULL, "websocket ping interval (s)", 0},
-        {"dead-after", OPT_DBL, &o_dead, "15", 0.2, 3600, NULL,
-         "no frame at all this long (s): reconnect", 0},
-        {"write-timeout", OPT_DBL, &o_write, "10", 0.2, 600, NULL,
-         "queued write not flushed this long (s): reconnect", 0},
-        {"backoff-min", OPT_DBL, &o_bmin, "0.5", 0.01, 600, NULL, "first reconnect backoff cap (s)", 0},
-        {"backoff-max", OPT_DBL, &o_bmax, "30", 0.01, 3600, NULL, "reconnect backoff ceiling (s)", 0},
-        {"healthy-after", OPT_DBL, &o_healthy, "60", 0.1, 3600, NULL,
-         "healthy this long (s) resets the backoff", 0},
-        {"progress-deadline", OPT_DBL, &o_progress, "60", 1, 86400, NULL,
-         "no market data this long (s) despite reconnects: exit 75", 0},
+        WSCONN_OPT_ENTRIES(s_wo),
         {"resync-timeout", OPT_DBL, &o_resync, "10", 0.2, 600, NULL,
          "no snapshot this long after asking (s): reconnect", 0},
         {"max-msg", OPT_INT, &o_max_msg, "1048576", 1024, 1 << 30, NULL,
@@ -397,22 +385,15 @@ int feed_main(const feed_venue_t *v, int argc, char **argv)
         {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
     };
     opts_parse(prog, summary, tbl, argc, argv, NULL);
-    if (o_bmin > o_bmax) opts_die("backoff-min", "", "must not exceed --backoff-max");
+    wsconn_opts_check(&s_wo);
 
     wsconn_opts_t wo;
     wsconn_opts_default(&wo);
     wo.venue = v->venue;
     wo.url = o_url;
     wo.ca_file = o_ca && *o_ca ? o_ca : NULL;
-    wo.handshake_s = o_handshake;
-    wo.ping_s = o_ping;
-    wo.dead_s = o_dead;
+    wsconn_opts_timers(&wo, &s_wo);
     wo.stale_s = o_stale;
-    wo.write_s = o_write;
-    wo.backoff_min_s = o_bmin;
-    wo.backoff_max_s = o_bmax;
-    wo.healthy_s = o_healthy;
-    wo.progress_s = o_progress;
     wo.max_msg = (size_t)o_max_msg;
     char err[256], host[256], path[512];
     int port;

@@ -31,8 +31,8 @@ enum { K_LIST = 1, K_MARKET, K_POLL_MARKET, K_POLL_BOOK };
 
 static char *o_ws_url, *o_rest_url, *o_ca, *o_series, *o_key_id, *o_key_file, *o_env;
 static int o_yes_price;
-static double o_stale, o_presub, o_grace, o_progress, o_handshake, o_dead, o_ping, o_bmin, o_bmax,
-    o_auth_backoff, o_poll_s;
+static double o_stale, o_presub, o_grace, o_auth_backoff, o_poll_s;
+static wsconn_opts_t s_wo; /* the connection-layer options (WSCONN_OPT_ENTRIES) */
 
 static const opt_t s_opts[] = {
     {"ws-url", OPT_STR, &o_ws_url, NULL, 1, 0, NULL,
@@ -56,17 +56,9 @@ static const opt_t s_opts[] = {
      "keep following a market this long (s) after its close", 0},
     {"poll-interval", OPT_DBL, &o_poll_s, "1", 0.2, 60, NULL,
      "no-key mode: REST market + orderbook poll period (s)", 0},
-    {"handshake-timeout", OPT_DBL, &o_handshake, "10", 0.2, 600, NULL,
-     "DNS+TCP+TLS+WS handshake limit (s)", 0},
-    {"ping-interval", OPT_DBL, &o_ping, "5", 0.2, 600, NULL, "websocket ping interval (s)", 0},
-    {"dead-after", OPT_DBL, &o_dead, "15", 0.2, 3600, NULL,
-     "no frame at all this long (s): reconnect", 0},
-    {"backoff-min", OPT_DBL, &o_bmin, "0.5", 0.01, 600, NULL, "first reconnect backoff cap (s)", 0},
-    {"backoff-max", OPT_DBL, &o_bmax, "30", 0.01, 3600, NULL, "reconnect backoff ceiling (s)", 0},
+    WSCONN_OPT_ENTRIES(s_wo),
     {"auth-backoff", OPT_DBL, &o_auth_backoff, "60", 0.1, 3600, NULL,
      "wait at least this long (s) after a 401/403 on the upgrade", 0},
-    {"progress-deadline", OPT_DBL, &o_progress, "60", 1, 86400, NULL,
-     "no market data this long (s) despite reconnects: exit 75", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
 
@@ -502,8 +494,8 @@ static int s_run_nokey(app_t *a)
                         : kmkt_alarm(a->mk) || now - a->last_rest_data_mono > 15 * NS_PER_S
                             ? "degraded" : "ok");
         hb_tick(a->hb);
-        if (hb_idle_s(a->hb) > o_progress) {
-            log_crit("kalshi: no REST data for %.0f s: exiting 75", o_progress);
+        if (hb_idle_s(a->hb) > s_wo.progress_s) {
+            log_crit("kalshi: no REST data for %.0f s: exiting 75", s_wo.progress_s);
             return 75;
         }
     }
@@ -514,6 +506,7 @@ int main(int argc, char **argv)
 {
     opts_parse(PROG, "Follow Kalshi's 15-minute BTC markets: books, strike, settlement, BRTI.",
                s_opts, argc, argv, NULL);
+    wsconn_opts_check(&s_wo);
     int demo = 0;
     if (!strcmp(o_env, "demo")) demo = 1;
     else if (strcmp(o_env, "prod")) opts_die("env", o_env, "expected prod or demo");
@@ -585,14 +578,8 @@ int main(int argc, char **argv)
         wo.venue = "kalshi";
         wo.url = o_ws_url;
         wo.ca_file = o_ca && *o_ca ? o_ca : NULL;
-        wo.handshake_s = o_handshake;
-        wo.ping_s = o_ping;
-        wo.dead_s = o_dead;
+        wsconn_opts_timers(&wo, &s_wo);
         wo.stale_s = 15;
-        wo.write_s = 10;
-        wo.backoff_min_s = o_bmin;
-        wo.backoff_max_s = o_bmax;
-        wo.progress_s = o_progress;
         wo.pub = a->pub;
         wo.hb = a->hb;
         wo.arg = a;

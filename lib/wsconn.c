@@ -74,6 +74,25 @@ void wsconn_opts_default(wsconn_opts_t *o)
     o->max_msg = 1 << 20;
 }
 
+void wsconn_opts_check(const wsconn_opts_t *o)
+{
+    char v[32];
+    snprintf(v, sizeof v, "%g", o->backoff_min_s);
+    if (o->backoff_min_s > o->backoff_max_s) opts_die("backoff-min", v, "must not exceed --backoff-max");
+}
+
+void wsconn_opts_timers(wsconn_opts_t *dst, const wsconn_opts_t *src)
+{
+    dst->handshake_s = src->handshake_s;
+    dst->ping_s = src->ping_s;
+    dst->dead_s = src->dead_s;
+    dst->write_s = src->write_s;
+    dst->backoff_min_s = src->backoff_min_s;
+    dst->backoff_max_s = src->backoff_max_s;
+    dst->healthy_s = src->healthy_s;
+    dst->progress_s = src->progress_s;
+}
+
 int wsconn_parse_url(const char *url, char *host, size_t hostlen, int *port, char *path,
                      size_t pathlen)
 {

@@ -13,6 +13,7 @@
 #include "bus.h"
 #include "hb.h"
 #include "jw.h"
+#include "opts.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -77,6 +78,33 @@ typedef struct {
 
 /* Fill O with the defaults above (venue, url and callbacks left NULL). */
 void wsconn_opts_default(wsconn_opts_t *o);
+
+/* The connection-layer options of DESIGN §4, written once for the option
+ * table (lib/opts) of every websocket program: entries that fill the timer
+ * fields of the wsconn_opts_t O, with wsconn_opts_default's values as
+ * defaults. After opts_parse, wsconn_opts_check validates them and
+ * wsconn_opts_timers copies them into the options a connection is made with. */
+#define WSCONN_OPT_ENTRIES(o)                                                                  \
+    {"handshake-timeout", OPT_DBL, &(o).handshake_s, "10", 0.2, 600, NULL,                    \
+     "DNS+TCP+TLS+WS handshake limit (s)", 0},                                                \
+    {"ping-interval", OPT_DBL, &(o).ping_s, "5", 0.2, 600, NULL, "websocket ping interval (s)", \
+     0},                                                                                       \
+    {"dead-after", OPT_DBL, &(o).dead_s, "15", 0.2, 3600, NULL,                               \
+     "no frame at all this long (s): reconnect", 0},                                           \
+    {"write-timeout", OPT_DBL, &(o).write_s, "10", 0.2, 600, NULL,                            \
+     "queued write not flushed this long (s): reconnect", 0},                                  \
+    {"backoff-min", OPT_DBL, &(o).backoff_min_s, "0.5", 0.01, 600, NULL,                      \
+     "first reconnect backoff cap (s)", 0},                                                    \
+    {"backoff-max", OPT_DBL, &(o).backoff_max_s, "30", 0.01, 3600, NULL,                      \
+     "reconnect backoff ceiling (s)", 0},                                                      \
+    {"healthy-after", OPT_DBL, &(o).healthy_s, "60", 0.1, 3600, NULL,                         \
+     "healthy this long (s) resets the backoff", 0},                                           \
+    {"progress-deadline", OPT_DBL, &(o).progress_s, "60", 1, 86400, NULL,                     \
+     "no market data this long (s) despite reconnects: exit 75", 0}
+/* Exit 64 naming the option when the timers are inconsistent. */
+void wsconn_opts_check(const wsconn_opts_t *o);
+/* Copy the fields WSCONN_OPT_ENTRIES fills from SRC into DST. */
+void wsconn_opts_timers(wsconn_opts_t *dst, const wsconn_opts_t *src);
 
 /* Validate options (URL shape, CA file readable, bounds) and create the lws
  * context. Does not connect yet. NULL on error, with the reason logged and
