@@ -4,7 +4,8 @@
  *   tickbus logs [UNIT] [journalctl args]                   journalctl --user for tickbus units
  *   tickbus plot DATE [...]                                 renders a day to PNG (compose/tickbus-plot)
  * status listens to hb.* for --wait seconds: state, hb age, progress rate,
- * reconnects/gaps/resyncs summed over upstreams, and today's data file. */
+ * reconnects/gaps/resyncs summed over upstreams, what sink-jsonl's hb says of
+ * its file, and today's data file with its line count (read from --dir). */
 #include "bus.h"
 #include "clock.h"
 #include "jtok.h"
@@ -33,6 +34,9 @@ typedef struct {
 #define MAXP 64
 static s_prog_t s_progs[MAXP];
 static int s_np;
+/* what the JSONL sink says of its file, from its hb */
+static char s_sink_day[16];
+static int64_t s_sink_lines = -1, s_sink_durable = -1, s_sink_pending = -1;
 
 static s_prog_t *s_find(const char *name)
 {
@@ -83,6 +87,12 @@ static void s_take(const bus_msg_t *m, jtok_t *d)
     p->gaps = s_sum(d, "gaps");
     p->resyncs = s_sum(d, "resyncs");
     p->drops = s_sum(d, "drops") + s_sum(d, "pub_drops");
+    if (!strncmp(p->name, "sink-jsonl", 10)) {
+        jtok_str(d, jtok_get(d, 0, "day"), s_sink_day, sizeof s_sink_day);
+        jtok_int(d, jtok_get(d, 0, "lines"), &s_sink_lines);
+        jtok_int(d, jtok_get(d, 0, "durable"), &s_sink_durable);
+        jtok_int(d, jtok_get(d, 0, "pending"), &s_sink_pending);
+    }
 }
 
 static void s_today_file(void)
@@ -150,6 +160,10 @@ static int s_status(void)
                rate, (long long)p->up_s, (long long)p->reconnects, (long long)p->gaps,
                (long long)p->resyncs, (long long)p->drops);
     }
+    if (s_sink_lines >= 0)
+        printf("sink-jsonl (its hb): day %s, %lld lines accepted and %lld durable since it "
+               "started, %lld waiting for the disk\n", s_sink_day[0] ? s_sink_day : "-",
+               (long long)s_sink_lines, (long long)s_sink_durable, (long long)s_sink_pending);
     s_today_file();
     jtok_free(&d);
     bus_sub_destroy(&sub);
