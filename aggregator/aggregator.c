@@ -368,22 +368,11 @@ int main(int argc, char **argv)
     if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return 69;
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
         return 64;
-    strlist_t subs = {0};
-    if (replay && !opts_common.sub.n) {
-        char e[BUS_EP_MAX];
-        if (bus_endpoint(dir, "replay", e, sizeof e) < 0) fatalx(64, "bus dir too long");
-        strlist_add(&subs, e);
-    } else if (opts_common.sub.n) {
-        for (int i = 0; i < opts_common.sub.n; i++) strlist_add(&subs, opts_common.sub.v[i]);
-    } else {
-        static const char *feeds[] = {"feed-coinbase", "feed-kraken", "feed-bitstamp",
-                                      "feed-kalshi"};
-        for (size_t i = 0; i < ARRAY_LEN(feeds); i++) {
-            char e[BUS_EP_MAX];
-            if (bus_endpoint(dir, feeds[i], e, sizeof e) < 0) fatalx(64, "bus dir too long");
-            strlist_add(&subs, e);
-        }
-    }
+    static const char *const feeds[] = {"feed-coinbase", "feed-kraken", "feed-bitstamp",
+                                        "feed-kalshi", NULL};
+    static const char *const replayer[] = {"replay", NULL};
+    if (bus_default_subs(&opts_common.sub, dir, replay ? replayer : feeds) < 0) return 64;
+    const strlist_t subs = opts_common.sub;
     opts_log_effective("aggregator", tbl);
     if (opts_common.check) return 0;
 
@@ -499,6 +488,5 @@ int main(int argc, char **argv)
     bus_sub_destroy(&sub);
     bus_pub_destroy(&pub);
     bus_ctx_term();
-    strlist_clear(&subs);
     return rc;
 }

@@ -125,6 +125,17 @@ int bus_pub_endpoint(const char *busdir_opt, const char *pub_opt, const char *na
 
 #define BUS_PRE_MAX 128
 
+int bus_default_subs(strlist_t *sub, const char *dir, const char *const *names)
+{
+    if (sub->n) return 0;
+    for (; *names; names++) {
+        char ep[BUS_EP_MAX];
+        if (bus_endpoint(dir, *names, ep, sizeof ep) < 0) return -1;
+        strlist_add(sub, ep);
+    }
+    return 0;
+}
+
 struct bus_pub {
     void *z;
     char name[64];
@@ -639,5 +650,11 @@ int bus_test(void)
     if (bus_endpoint("/run/user/1000/tickbus", "feed-kraken", ep, sizeof ep) ||
         strcmp(ep, "ipc:///run/user/1000/tickbus/feed-kraken.pub"))
         rc = -1;
+    strlist_t subs = {0};
+    const char *const up[] = {"feed-kraken", "feed-kalshi", NULL};
+    if (bus_default_subs(&subs, "/b", up) || subs.n != 2 || strcmp(subs.v[1], "ipc:///b/feed-kalshi.pub"))
+        rc = -1;
+    if (bus_default_subs(&subs, "/c", up) || subs.n != 2) rc = -1; /* given --sub wins */
+    strlist_clear(&subs);
     return rc;
 }

@@ -5,6 +5,8 @@
 #ifndef TB_BUS_H
 #define TB_BUS_H
 
+#include "util.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +25,11 @@ int bus_endpoint(const char *dir, const char *name, char *out, size_t n);
  * Returns 0 or -1 (logged). */
 int bus_pub_endpoint(const char *busdir_opt, const char *pub_opt, const char *name, char *out,
                      size_t n);
+
+/* A subscriber's usual upstreams (DESIGN §5: --sub defaults to them): when
+ * SUB is empty, append ipc://DIR/NAME.pub for each NAME of the NULL-terminated
+ * NAMES. Returns 0, or -1 when an endpoint does not fit (logged). */
+int bus_default_subs(strlist_t *sub, const char *dir, const char *const *names);
 
 /* The process-wide ZeroMQ context (created on first use). Its I/O thread runs
  * SCHED_BATCH (see bus.c); TICKBUS_ZMQ_NOBATCH=1 in the environment keeps the

@@ -135,15 +135,13 @@ int main(int argc, char **argv)
         strlist_add(&o_topic, "tick");
         strlist_add(&o_topic, "event.");
     }
-    char dir[400], pub_ep[BUS_EP_MAX], ep[BUS_EP_MAX];
+    char dir[400], pub_ep[BUS_EP_MAX];
     if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return 69;
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, pub_ep,
                          sizeof pub_ep) < 0)
         return 64;
-    if (!opts_common.sub.n) {
-        if (bus_endpoint(dir, "aggregator", ep, sizeof ep) < 0) return 64;
-        strlist_add(&opts_common.sub, ep);
-    }
+    static const char *const upstream[] = {"aggregator", NULL};
+    if (bus_default_subs(&opts_common.sub, dir, upstream) < 0) return 64;
     opts_log_effective("sink-jsonl", s_opts);
     if (opts_common.check) return 0;
 
