@@ -1,4 +1,3 @@
-# READ docs/DEVELOPING.md FIRST: build conventions and the rules for working in this tree.
 # tickbus: one plain GNU make.
 #   make            build every program into bin/
 #   make test       unit + integration tests with -Werror, then again under ASan+UBSan
