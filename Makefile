@@ -1,10 +1,12 @@
 # tickbus: one plain GNU make.
 #   make            build every program into bin/
-#   make test       unit + integration tests with -Werror, then again under ASan+UBSan
+#   make test       unit + integration tests with -Werror, again under ASan+UBSan, fuzzers
+#                   briefly, the short chaos suite (docs/DEVELOPING.md)
 #   make fuzz       run every libFuzzer target for a bounded time (FUZZ_SECONDS)
-#   make bench      performance figures into docs/PERFORMANCE.md
-#   make demo       the whole pipeline against mockx, offline, writing real JSONL
-#   make run        the live pipeline
+#   make bench      performance figures into docs/PERFORMANCE.md (QUICK=1: under a minute)
+#   make chaos      the full chaos suite under systemd --user; rewrites docs/RELIABILITY.md
+#   make demo       the whole pipeline against mockx, offline, writing real JSONL (FOR=SECONDS)
+#   make run        the live pipeline (FOR=SECONDS)
 #   make install    install programs (PREFIX) ; make install-units: systemd user units
 #   make deps       install the Debian packages (as root) or print the apt-get line
 
