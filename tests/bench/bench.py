@@ -526,6 +526,65 @@ def hb_delta(r, prog, key):
 
 # ---------------------------------------------------------------- main
 
+def sink_bench(missing):
+    """sink-jsonl alone: tickgen publishes N ticks back to back; lines/s from the first to the
+    last line in the file, and the sink's CPU per line; with --fsync 1 and with fsync per line."""
+    out = []
+    if missing.get("sink-jsonl") or not have(os.path.join(BIN, "tickgen")):
+        return out
+    for fsync, n in (("1", 2000 if QUICK else 20000), ("0", 300 if QUICK else 3000)):
+        d = os.path.join(WORK, "sinkbench-%s" % fsync)
+        bus = os.path.join(d, "bus")
+        os.makedirs(bus, mode=0o700)
+        env = dict(os.environ, TICKBUS_BUS=bus)
+        sink = start([os.path.join(BIN, "sink-jsonl"), "--dir", d, "--fsync", fsync], 1, env=env)
+        gen = start([os.path.join(BIN, "tickgen"), "--name", "aggregator", "--count", str(n),
+                     "--interval-ms", "0", "--delay-ms", "700" if QUICK else "1500",
+                     "--start", "2026-01-01T00:00:00Z"],
+                    0, env=env)
+        path = os.path.join(d, "kxbtc15m-2026-01-01.jsonl")
+        c0 = cpu_ns(sink.pid)
+        t_first = t_last = None
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with open(path, "rb") as f:
+                    k = f.read().count(b"\n")
+            except OSError:
+                k = 0
+            now = time.time()
+            if k and t_first is None:
+                t_first, c0 = now, cpu_ns(sink.pid)
+            if k >= n:
+                t_last = now
+                break
+            time.sleep(0.005)
+        c1 = cpu_ns(sink.pid)
+        stop(gen)
+        stop(sink)
+        if t_first is None or t_last is None or t_last <= t_first:
+            out.append({"fsync": fsync, "n": n, "err": "not all lines arrived within 60 s"})
+            continue
+        out.append({"fsync": fsync, "n": n, "rate": (n - 1) / (t_last - t_first),
+                    "cpu_us": (c1 - c0) / 1e3 / n if c0 is not None and c1 is not None else None})
+        say("sink --fsync %s: %.0f lines/s" % (fsync, out[-1]["rate"]))
+    return out
+
+
+def recovery_rows():
+    """The last `make chaos` table (docs/RELIABILITY.md), for the recovery figures."""
+    try:
+        with open(os.path.join(ROOT, "docs", "RELIABILITY.md")) as f:
+            text = f.read()
+    except OSError:
+        return None, []
+    m = re.search(r"Run `full` finished ([^(]*)\(", text)
+    a, b = text.find("CHAOS-TABLE BEGIN"), text.find("CHAOS-TABLE END")
+    table = text[a:b] if 0 <= a < b else ""
+    rows = [l for l in table.splitlines() if l.startswith("| ") and not l.startswith("| fault")]
+    return (m.group(1).strip() if m else None), rows
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -573,15 +632,17 @@ def main():
     if not pipe_missing and LONG_S:
         long_run = pipeline(LONG_RATE, LONG_S, tls, bus, "long", mem_every=10)
         say("long run done")
+    sinks = sink_bench(missing)
     stop_all()
-    write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_missing, prof)
+    write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_missing, prof, sinks)
     say("wrote %s" % OUT)
     if QUICK:  # the full run's doc says how long the last QUICK run took
         with open(QUICK_LAST, "w") as f:
             f.write("%.1f %s\n" % (time.time() - T0, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
 
 
-def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_missing, prof=None):
+def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_missing, prof=None,
+              sinks=None):
     floor = floor or {}
     L = []
     w = L.append
@@ -979,10 +1040,41 @@ def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_m
       "OpenSSL. The next largest is our own JSON tokenizing and exact-decimal parsing (lib/jtok, "
       "feeds/<venue>.c).")
     w("")
-    w("## Not measured here")
+    w("## The sink: sink-jsonl alone")
     w("")
-    w("- Recovery times from the chaos suite (next to the Go collector's 90 s / 120 s): not measured by "
-      "`make bench`; they belong to the integration/chaos tests.")
+    if sinks:
+        w("tickgen publishes N ticks (~1.2 KB each) back to back; lines/s from the first line in the "
+          "file to the last, and the sink's CPU per line. The publisher may be the limit at --fsync 1.")
+        w("")
+        w("| fsync | lines | lines/s | sink CPU µs/line |")
+        w("|---|---|---|---|")
+        for r in sinks:
+            if "err" in r:
+                w("| %s | %d | %s | |" % ("every 1 s" if r["fsync"] == "1" else "every line", r["n"], r["err"]))
+            else:
+                w("| %s | %d | %.0f | %s |" % ("every 1 s" if r["fsync"] == "1" else "every line", r["n"],
+                                               r["rate"], "%.1f" % r["cpu_us"] if r["cpu_us"] else "?"))
+        if len(sinks) == 2 and all("rate" in r for r in sinks):
+            w("")
+            w("fsync per line costs %.1f× the throughput of fsync every second." % (sinks[0]["rate"] / sinks[1]["rate"]))
+    else:
+        w("not measured: sink-jsonl or tickgen missing")
+    w("")
+    w("## Recovery (from the chaos suite)")
+    w("")
+    when, rows = recovery_rows()
+    if rows:
+        w("Not measured by `make bench`: copied from the last `make chaos` run (%s), which measures them "
+          "under a real systemd --user (docs/RELIABILITY.md). The Go collector's design numbers for "
+          "comparison: a stalled feed was caught by its 90 s internal watchdog, a stalled file by its "
+          "120 s freshness timer." % (when or "date unknown"))
+        w("")
+        w("| fault | detected by | detection s | recovered when | back s | working s | target | ticks lost s | unexplained s | result | notes |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            w(r)
+    else:
+        w("docs/RELIABILITY.md has no chaos table yet: run `make chaos`.")
     w("")
     w("## Run log")
     w("")
