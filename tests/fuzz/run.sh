@@ -3,7 +3,7 @@
 # tests/fuzz/seeds/<target>/ (committed) and tests/fixtures (read-only), with a
 # scratch corpus in build/fuzz/corpus/<target>. Fails on the first crash.
 secs=${FUZZ_SECONDS:-20}
-rc=0
+rc=0; pass=0; failn=0
 for t in "$@"; do
     name=$(basename "$t")
     corpus=build/fuzz/corpus/$name
@@ -17,9 +17,11 @@ for t in "$@"; do
         execs=$(grep -o "Done [0-9]* runs" "build/fuzz/$name.log" | grep -o "[0-9]*")
         [ -n "$execs" ] || execs=$(grep -o '#[0-9]*' "build/fuzz/$name.log" | tail -1 | tr -d '#')
         echo "fuzz $name: ok (${secs}s, ${execs:-?} runs)"
+        pass=$((pass + 1))
     else
         echo "fuzz $name: FAILED (see build/fuzz/$name.log)"; tail -n 30 "build/fuzz/$name.log"
-        rc=1
+        rc=1; failn=$((failn + 1))
     fi
 done
+echo "fuzz: $pass passed, $failn failed"
 exit $rc
