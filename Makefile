@@ -67,6 +67,7 @@ PROGBINS := $(BUILT:%=$(BIN)/%)
 .PHONY: all deps test test-unit test-integration test-san test-chaos chaos fuzz bench demo run install \
         install-units clean check-deps
 .DELETE_ON_ERROR:
+MAKEFLAGS += --no-print-directory
 .SECONDARY: # keep object files of the test tools (no rebuild on every make)
 
 all: check-deps $(PROGBINS) $(TOOLS) $(BIN)/selftest $(BIN)/tickbus-plot
