@@ -337,8 +337,9 @@ static int kr_world_msg(mx_conn_t *c)
         mx_vbook_step(b, &c->rng);
         n = mx_vbook_view_diff(b, chg, (int)ARRAY_LEN(chg));
     }
-    if (c->fault == MX_F_GAP) {
-        /* the change is applied but never sent: the next checksum exposes it */
+    if (c->fault == MX_F_GAP && n) {
+        /* the change is applied but never sent: the next checksum exposes it (a step
+         * without any visible change would hide the fault, so wait for one that has) */
         c->fault = 0;
         return 1;
     }
