@@ -635,14 +635,21 @@ static int s_on_ticker(kalshi_ws_t *s, int msg, int64_t ts_rx, int64_t now)
     return 1;
 }
 
-static int s_on_trade(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t ts_rx)
+/* Seq check of a channel whose lost messages need no resync (trades, index,
+ * lifecycle): a gap is counted and published as event.gap REASON. */
+static void s_seq_gap(kalshi_ws_t *s, int64_t sid, int64_t seq, const char *reason, int64_t ts_rx)
 {
-    const jtok_t *d = &s->tok;
     int64_t expected = -1;
     if (s_seq(s, sid, seq, 0, &expected)) {
         s->st.gaps++;
-        s_event(s, "gap", "", "trade_seq_gap", sid, expected, seq, ts_rx);
+        s_event(s, "gap", "", reason, sid, expected, seq, ts_rx);
     }
+}
+
+static int s_on_trade(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t ts_rx)
+{
+    const jtok_t *d = &s->tok;
+    s_seq_gap(s, sid, seq, "trade_seq_gap", ts_rx);
     s_mkt_t *m = s_mkt_tok(s, d, jtok_get(d, msg, "market_ticker"));
     if (!m) { s->st.late++; return 0; }
     s->st.trades++;
@@ -689,11 +696,7 @@ static void s_brti_avg(kalshi_ws_t *s, const char *k, int o)
 static int s_on_brti(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t ts_rx)
 {
     const jtok_t *d = &s->tok;
-    int64_t expected = -1;
-    if (s_seq(s, sid, seq, 0, &expected)) {
-        s->st.gaps++;
-        s_event(s, "gap", "", "brti_seq_gap", sid, expected, seq, ts_rx);
-    }
+    s_seq_gap(s, sid, seq, "brti_seq_gap", ts_rx);
     /* `data` is CF Benchmarks' own JSON, carried as a string: parse it again. */
     char inner[1024];
     int64_t value = 0, tms = -1, recv = -1;
@@ -741,11 +744,7 @@ static int s_on_brti(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t 
 static int s_on_lifecycle(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t ts_rx)
 {
     const jtok_t *d = &s->tok;
-    int64_t expected = -1;
-    if (s_seq(s, sid, seq, 0, &expected)) {
-        s->st.gaps++;
-        s_event(s, "gap", "", "lifecycle_seq_gap", sid, expected, seq, ts_rx);
-    }
+    s_seq_gap(s, sid, seq, "lifecycle_seq_gap", ts_rx);
     char ticker[TICKER_MAX], ev[48], fs[48];
     if (jtok_str(d, jtok_get(d, msg, "market_ticker"), ticker, sizeof ticker) < 0) return 0;
     size_t sl = strlen(s->series);
