@@ -7,20 +7,7 @@
 . tests/integration/lib.sh
 cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
 mkdir "$T/rest"
-/usr/bin/python3 - tests/fixtures/kalshi "$T/rest" <<'PY' || fail "rest dir"
-import json, sys, time
-src, dst = sys.argv[1], sys.argv[2]
-iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-now = int(time.time())
-o1 = now - 120; times = {"KXBTC15M-26NOV280715-15": o1, "KXBTC15M-26NOV280730-30": o1 + 900}
-for f in ["rest_get_markets_open.json", "rest_get_markets_unopened.json", "rest_get_market.json",
-          "rest_get_orderbook.json", "rest_get_series.json"]:
-    d = json.load(open(f"{src}/{f}"))
-    for m in d.get("markets", []) + ([d["market"]] if "market" in d else []):
-        o = times[m["ticker"]]
-        m.update(open_time=iso(o), close_time=iso(o + 900), expected_expiration_time=iso(o + 1200))
-    json.dump(d, open(f"{dst}/{f}", "w"))
-PY
+/usr/bin/python3 tests/integration/kalshi_rest_now.py tests/fixtures/kalshi "$T/rest" || fail "rest dir"
 printf '%s\n' '{"mockx":"stall"}' >"$T/c1.jsonl"
 printf '%s\n' '{"mockx":"await_subscribe"}' '{"mockx":"mute"}' >"$T/c2.jsonl"
 bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --kalshi-rest "$T/rest" \
