@@ -87,10 +87,13 @@ $(LIBA): $(MODOBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+# $$(LDLIBS) (and CC, LDFLAGS): expanded when the program is linked, not when the Makefile is
+# read (on a fresh machine pkg-config knows no library until check-deps has
+# installed them, earlier in the same make).
 define PROG_rule
 $(BIN)/$(1): $(OUT)/$(main_$(1):.c=.o) $(LIBA)
 	@mkdir -p $(BIN)
-	$(CC) $(MODE_LDFLAGS) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+	$$(CC) $$(MODE_LDFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach p,$(BUILT),$(eval $(call PROG_rule,$(p))))
 
@@ -142,7 +145,7 @@ FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 5
 FUZZSRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZBIN  := $(FUZZSRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -MMD -MP -fsanitize=fuzzer-no-link,address,undefined -Ilib -Ifeeds \
+FUZZ_CFLAGS = -std=gnu11 -O1 -g -MMD -MP -fsanitize=fuzzer-no-link,address,undefined -Ilib -Ifeeds \
                -Iaggregator -Isink -Itests/mockx $(PKG_CFLAGS)
 FUZZOBJ  := $(MODSRC:%.c=build/fuzz/obj/%.o)
 

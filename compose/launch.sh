@@ -43,7 +43,7 @@ stop_all() {
     # the restart loops first, so nothing is started again; then the programs
     for c in $children; do kill "$c" 2>/dev/null; done
     sleep 0.5
-    for f in "$PIDS"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+    for f in "$PIDS"/*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null && kill -CONT "$(cat "$f")" 2>/dev/null; done
     sleep 1
     for f in "$PIDS"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
     wait 2>/dev/null
@@ -71,8 +71,12 @@ if [ "$mode" = demo ]; then
         --serve kalshi=127.0.0.1:0 --log "$LOGS/mockx-frames.jsonl" \
         >"$HOME_DIR/mockx.ports" 2>"$LOGS/mockx.log" &
     children="$children $!"
+    # mockx writes one NAME=PORT line per venue once it listens; the file may
+    # not exist yet on the first turns (count 0 then, never an empty string)
     i=0
-    while [ "$(grep -c '=' "$HOME_DIR/mockx.ports" 2>/dev/null)" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+    while [ "$(cat "$HOME_DIR/mockx.ports" 2>/dev/null | grep -c '=')" -lt 4 ] && [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i+1))
+    done
     port() { sed -n "s/^$1=//p" "$HOME_DIR/mockx.ports"; }
     [ -n "$(port kalshi)" ] || { say "mockx did not start (see $LOGS/mockx.log)"; stop_all; exit 1; }
     CA="--ca-file $HOME_DIR/tls/ca.pem"
@@ -89,7 +93,9 @@ fi
 supervise aggregator "$BIN/aggregator"
 supervise sink-jsonl "$BIN/sink-jsonl" --dir "$OUT"
 supervise tickbus-metrics "$BIN/tickbus-metrics" --listen "${METRICS_LISTEN:-127.0.0.1:9464}"
-supervise watchdog "$BIN/watchdog" --restart cmd --restart-cmd "kill \$(cat $PIDS/%u.pid)" \
+# the restart command stops a program as systemd would (SIGTERM + SIGCONT,
+# SIGKILL after 5 s), so a hung or stopped (SIGSTOP) program is replaced too
+supervise watchdog "$BIN/watchdog" --restart cmd --restart-cmd "sh $ROOT/compose/stop-pid.sh $PIDS/%u.pid 5" \
     --unit feed-coinbase=feed-coinbase --unit feed-kraken=feed-kraken \
     --unit feed-bitstamp=feed-bitstamp --unit feed-kalshi=feed-kalshi \
     --unit aggregator=aggregator --unit sink-jsonl=sink-jsonl --unit tickbus-metrics=tickbus-metrics
