@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""sink_check.py DIR PREFIX [--ticks N] [--expect-reason R]...: reads every
+"""sink_check.py DIR PREFIX [--ticks N | --min-ticks N] [--expect-reason R]...: reads every
 PREFIX-*.jsonl[.gz] in DIR the way the Go collector's pandas loader does (one
 JSON object a line; type, ts, brti, coinbase, kraken, bitstamp, markets[] with
 their fields) and checks each line parses whole and each tick has its fields
@@ -46,9 +46,11 @@ def main():
     d, prefix = sys.argv[1], sys.argv[2]
     reasons = []
     want_ticks = None
+    min_ticks = None
     a = sys.argv[3:]
     while a:
         if a[0] == "--ticks": want_ticks = int(a[1]); a = a[2:]
+        elif a[0] == "--min-ticks": min_ticks = int(a[1]); a = a[2:]
         elif a[0] == "--expect-reason": reasons.append(a[1]); a = a[2:]
         else: sys.exit("bad argument " + a[0])
     errs, counts, seen_reasons, seqs, coverage = [], {}, {}, set(), []
@@ -80,6 +82,8 @@ def main():
     ticks = counts.get("tick", 0)
     if want_ticks is not None and len({s[2] for s in seqs}) != want_ticks:
         errs.append(f"distinct tick seconds {len({s[2] for s in seqs})} != {want_ticks}")
+    if min_ticks is not None and len({s[2] for s in seqs}) < min_ticks:
+        errs.append(f"distinct tick seconds {len({s[2] for s in seqs})} < {min_ticks}")
     for r in reasons:
         if r not in seen_reasons: errs.append(f"no gap record with reason {r}")
     print(f"files={len(files)} lines={sum(counts.values())} ticks={ticks} "
