@@ -80,8 +80,10 @@ static int s_trades_event(feed_t *f, const jtok_t *d, int ev, int64_t ts_rx)
         if (!jtok_eq(d, jtok_get(d, t, "product_id"), "BTC-USD")) continue;
         int64_t px, sz;
         int side = jtok_get(d, t, "side"), id = jtok_get(d, t, "trade_id");
-        const char *sd = jtok_eq(d, side, "BUY") || jtok_eq(d, side, "buy")     ? "buy"
-                         : jtok_eq(d, side, "SELL") || jtok_eq(d, side, "sell") ? "sell"
+        /* market_trades `side` is the MAKER's side (a SELL lifts the best offer):
+         * published as the taker's, like every other venue (docs/FEEDS.md) */
+        const char *sd = jtok_eq(d, side, "BUY") || jtok_eq(d, side, "buy")     ? "sell"
+                         : jtok_eq(d, side, "SELL") || jtok_eq(d, side, "sell") ? "buy"
                                                                                 : NULL;
         size_t idlen;
         const char *idtx = jtok_text(d, id, &idlen);

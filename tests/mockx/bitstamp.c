@@ -202,8 +202,9 @@ static int bs_world_msg(mx_conn_t *c)
         jw_kint(w, "type", buy ? 0 : 1);
         snprintf(p, sizeof p, "%lld", (long long)(now / 1000));
         jw_kstr(w, "microtimestamp", p);
-        jw_kint(w, "buy_order_id", 1830000000000000LL + id * 3);
-        jw_kint(w, "sell_order_id", 1830000000000000LL + id * 3 + 1);
+        /* the taker's order is the newer one (larger id), as on the venue */
+        jw_kint(w, "buy_order_id", 1830000000000000LL + id * 3 + (buy ? 1 : 0));
+        jw_kint(w, "sell_order_id", 1830000000000000LL + id * 3 + (buy ? 0 : 1));
         jw_obj_end(w);
         jw_kstr(w, "channel", "live_trades_btcusd");
         jw_kstr(w, "event", "trade");

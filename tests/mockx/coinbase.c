@@ -134,7 +134,7 @@ static void s_snapshot(mx_conn_t *c)
     b->track = 1;
 }
 
-static void s_trade_obj(mx_conn_t *c, int64_t id, int buy, int64_t px, int64_t qty, const char *ts)
+static void s_trade_obj(mx_conn_t *c, int64_t id, int taker_buy, int64_t px, int64_t qty, const char *ts)
 {
     char b[48];
     jw_obj(&s_w);
@@ -143,7 +143,7 @@ static void s_trade_obj(mx_conn_t *c, int64_t id, int buy, int64_t px, int64_t q
     jw_kstr(&s_w, "product_id", "BTC-USD");
     jw_kstr(&s_w, "price", mx_fix(b, px, c->book->ps));
     jw_kstr(&s_w, "size", mx_fix(b, qty, c->book->qs));
-    jw_kstr(&s_w, "side", buy ? "BUY" : "SELL");
+    jw_kstr(&s_w, "side", taker_buy ? "SELL" : "BUY"); /* the maker's side, as the venue sends it */
     jw_kstr(&s_w, "time", ts);
     jw_obj_end(&s_w);
 }
