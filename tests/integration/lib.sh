@@ -61,3 +61,17 @@ units_bin() {
     *) echo "$BIN" ;;
     esac
 }
+
+# clock_at "YYYY-MM-DD HH:MM:SS": sets $AT to an `env …` prefix that runs a
+# program with its realtime clock shifted so that it reads that UTC time now
+# and advances normally (libfaketime, Debian's faketime package; the monotonic
+# clock stays real). Programs started with the same $AT share one shifted
+# clock, so a test written with fixed dates (a midnight, a day file's name)
+# gives the same verdict on any real date: `bg sink $AT "$BIN/sink-jsonl" …`.
+clock_at() {
+    lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -n 1)
+    [ -n "$lib" ] || fail "libfaketime missing (make deps installs faketime)"
+    off=$(( $(date -u -d "$1" +%s) - $(date -u +%s) ))
+    AT="env FAKETIME=$(printf '%+d' "$off")s FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD=$lib"
+    AT="$AT ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+}

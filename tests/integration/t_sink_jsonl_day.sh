@@ -1,16 +1,19 @@
 # sink-jsonl end to end: ticks across UTC midnight (by their own ts) with a
 # skipped second, a lost seq, events and an aggregator restart; the closed day
 # gets a coverage record and is gzip'd; every line loads in the Go
-# collector's loader shape; SIGTERM exits 0 after a flush.
+# collector's loader shape; SIGTERM exits 0 after a flush. The sink and
+# tickgen run on a clock shifted to 2026-11-28 23:59:50 (clock_at), so the
+# dates below hold on any real date.
 . tests/integration/lib.sh
 D=$T/data
-bg sink "$BIN/sink-jsonl" --dir "$D" --fsync 0.2 -v
+clock_at "2026-11-28 23:59:50"
+bg sink $AT "$BIN/sink-jsonl" --dir "$D" --fsync 0.2 -v
 SINK=$LAST
 wait_for 5 grep -q 'writing' "$T/sink.log" || fail "sink did not start"
-"$BIN/tickgen" --name aggregator --start 2026-11-28T23:59:40Z --count 30 --interval-ms 20 \
+$AT "$BIN/tickgen" --name aggregator --start 2026-11-28T23:59:40Z --count 30 --interval-ms 20 \
     --skip 5 --lose 9 --events 6 --hb --delay-ms 700 2>"$T/gen1.log" || fail "tickgen 1"
 # a restart of the aggregator: new epoch, two seconds missing
-"$BIN/tickgen" --name aggregator --start 2026-11-29T00:00:12Z --count 10 --interval-ms 20 \
+$AT "$BIN/tickgen" --name aggregator --start 2026-11-29T00:00:12Z --count 10 --interval-ms 20 \
     --delay-ms 700 2>"$T/gen2.log" || fail "tickgen 2"
 wait_for 10 sh -c "grep -c '\"ts\":\"2026-11-29T00:00:21Z\"' $D/kxbtc15m-2026-11-29.jsonl" ||
     fail "last tick not written"

@@ -4,6 +4,8 @@
 # freed. Phase 2: a queue bound of 8 KiB is exceeded; the dropped records
 # become one "disk" gap record. No torn line in either.
 . tests/integration/lib.sh
+# sinks and tickgen on a clock shifted to the test's dates (clock_at): any real date gives the same verdict
+clock_at "2026-11-28 08:00:00"
 [ "$(id -u)" = 0 ] || { echo "skip: needs root to mount a tmpfs"; exit 0; }
 M=$T/disk
 mkdir -p "$M"
@@ -17,11 +19,11 @@ fill() { # leave about $1 bytes free
 hb() { "$BIN/tap" --sub "ipc://$TICKBUS_BUS/sink-jsonl.pub" --count 1 --timeout 3 hb. 2>/dev/null; }
 
 D=$M/d1
-bg sink1 "$BIN/sink-jsonl" --dir "$D" --fsync 0.2 --compress none
+bg sink1 $AT "$BIN/sink-jsonl" --dir "$D" --fsync 0.2 --compress none
 S=$LAST
 wait_for 5 test -d "$D" || fail "sink did not start"
 fill 6000
-"$BIN/tickgen" --name aggregator --start 2026-11-28T08:00:00Z --count 60 --interval-ms 10 \
+$AT "$BIN/tickgen" --name aggregator --start 2026-11-28T08:00:00Z --count 60 --interval-ms 10 \
     --delay-ms 700 2>/dev/null || fail tickgen
 wait_for 10 grep -q 'No space left on device' "$T/sink1.log" || fail "no ENOSPC seen"
 hb > "$T/hb1"
@@ -43,11 +45,11 @@ wait_for 5 sh -c "$BIN/tap --sub ipc://$TICKBUS_BUS/sink-jsonl.pub --count 1 --t
 kill -TERM $S; wait $S || fail "sink 1 exit code"
 
 D=$M/d2
-bg sink2 "$BIN/sink-jsonl" --dir "$D" --fsync 0.2 --compress none --buffer-kb 8
+bg sink2 $AT "$BIN/sink-jsonl" --dir "$D" --fsync 0.2 --compress none --buffer-kb 8
 S=$LAST
 wait_for 5 test -d "$D" || fail "sink 2 did not start"
 fill 0
-"$BIN/tickgen" --name aggregator --start 2026-11-28T09:00:00Z --count 40 --interval-ms 10 \
+$AT "$BIN/tickgen" --name aggregator --start 2026-11-28T09:00:00Z --count 40 --interval-ms 10 \
     --delay-ms 700 2>/dev/null || fail tickgen
 wait_for 10 grep -q 'queue full' "$T/sink2.log" || fail "bound not hit"
 rm -f "$M/filler"

@@ -4,6 +4,8 @@
 # crash between the rename of the .gz and the unlink of the .jsonl does not
 # duplicate the day.
 . tests/integration/lib.sh
+# sinks and tickgen on a clock shifted to the test's dates (clock_at): any real date gives the same verdict
+clock_at "2026-11-28 12:00:00"
 D=$T/data
 mkdir -p "$D"
 tick() { printf '{"type":"tick","ts":"%s","brti":1.5,"coinbase":null,"kraken":null,"bitstamp":null,"markets":[]}\n' "$1"; }
@@ -16,12 +18,12 @@ echo garbage > "$D/kxbtc15m-2026-11-27.jsonl.gz.tmp"
 # the 28th: a torn last line
 { tick 2026-11-28T11:59:58Z; printf '{"type":"tick","ts":"2026-11-28T11:59:59Z","br'; } \
     > "$D/kxbtc15m-2026-11-28.jsonl"
-bg sink "$BIN/sink-jsonl" --dir "$D" --fsync 0.2 -v
+bg sink $AT "$BIN/sink-jsonl" --dir "$D" --fsync 0.2 -v
 SINK=$LAST
 wait_for 5 grep -q 'torn last line' "$T/sink.log" || fail "torn line not reported"
 [ -s "$D/kxbtc15m-2026-11-28.jsonl.torn" ] || fail "no .torn file"
 grep -q '"ts":"2026-11-28T11:59:59Z","br' "$D/kxbtc15m-2026-11-28.jsonl.torn" || fail ".torn content"
-"$BIN/tickgen" --name aggregator --start 2026-11-28T12:00:03Z --count 5 --interval-ms 20 \
+$AT "$BIN/tickgen" --name aggregator --start 2026-11-28T12:00:03Z --count 5 --interval-ms 20 \
     --delay-ms 700 2>/dev/null || fail tickgen
 wait_for 10 test -f "$D/kxbtc15m-2026-11-27.jsonl.gz" || fail "left-over day not compressed"
 wait_for 10 sh -c "! test -f $D/kxbtc15m-2026-11-26.jsonl" || fail "finished compression not detected"

@@ -5,14 +5,17 @@
 # "buffer" gap record says what was dropped.
 . tests/integration/lib.sh
 . tests/integration/pg.sh
-bg pgsink "$BIN/sink-postgres" --dsn "$PGDSN" --buffer 40 --backoff-max 1 --batch-s 0.1 -v
+# the sinks and tickgen run on a clock shifted to 2026-11-28 12:00 (clock_at):
+# the dates below hold on any real date
+clock_at "2026-11-28 12:00:00"
+bg pgsink $AT "$BIN/sink-postgres" --dsn "$PGDSN" --buffer 40 --backoff-max 1 --batch-s 0.1 -v
 PGS=$LAST
-bg jsonl "$BIN/sink-jsonl" --dir "$T/data" --fsync 0.2
+bg jsonl $AT "$BIN/sink-jsonl" --dir "$T/data" --fsync 0.2
 wait_for 10 grep -q 'tables ready' "$T/pgsink.log" || fail "sink-postgres did not connect"
 count() { pgq "select count(*) from tick"; }
 
 # 1. ticks and events land; typed columns
-"$BIN/tickgen" --name aggregator --start 2026-11-28T12:00:00Z --count 20 --interval-ms 20 \
+$AT "$BIN/tickgen" --name aggregator --start 2026-11-28T12:00:00Z --count 20 --interval-ms 20 \
     --events 5 --null-kraken --delay-ms 1500 2>/dev/null || fail tickgen
 wait_for 10 sh -c "[ \$(psql -X -A -t -q -d '$PGDSN' -c 'select count(*) from tick') = 20 ]" ||
     fail "ticks in table: $(count)"
@@ -30,7 +33,7 @@ cmp -s "$T/file.ts" "$T/table.ts" || fail "file and table differ: $(diff "$T/fil
 
 # 2. the server goes away mid-run and comes back: nothing lost within the bound (40)
 pg_stop fast
-"$BIN/tickgen" --name aggregator --start 2026-11-28T12:01:00Z --count 30 --interval-ms 20 \
+$AT "$BIN/tickgen" --name aggregator --start 2026-11-28T12:01:00Z --count 30 --interval-ms 20 \
     --delay-ms 1500 2>/dev/null || fail tickgen
 wait_for 10 grep -q 'server went away\|connect' "$T/pgsink.log" || fail "no reconnect attempt logged"
 pg_start
@@ -41,7 +44,7 @@ wait_for 20 sh -c "[ \$(psql -X -A -t -q -d '$PGDSN' -c 'select count(*) from ti
 
 # 3. beyond the bound: 60 ticks while the server is away; 40 kept, 20 dropped, one gap record
 pg_stop fast
-"$BIN/tickgen" --name aggregator --start 2026-11-28T12:02:00Z --count 60 --interval-ms 10 \
+$AT "$BIN/tickgen" --name aggregator --start 2026-11-28T12:02:00Z --count 60 --interval-ms 10 \
     --delay-ms 1500 2>/dev/null || fail tickgen
 wait_for 10 grep -q 'queue full' "$T/pgsink.log" || fail "bound not hit"
 pg_start
