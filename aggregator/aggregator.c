@@ -1,7 +1,8 @@
-/* aggregator: subscribes to the feeds and publishes, once per UTC second, the tick record of
- * DESIGN §3 on topic `tick`, plus event.* records (market_open, strike_set, settlement, gap).
- * One loop: receive bus messages until the next second boundary on the realtime clock, take the
- * state as of the boundary, write the tick. docs/RECORD.md describes the records. */
+/* aggregator: subscribes to the feeds and publishes, once per UTC second, the tick record
+ * (docs/CONTRACT.md, 'The tick record') on topic `tick`, plus event.* records (market_open,
+ * strike_set, settlement, gap). One loop: receive bus messages until the next second boundary on
+ * the realtime clock, take the state as of the boundary, write the tick. docs/RECORD.md describes
+ * the records. */
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"

@@ -1,7 +1,7 @@
 /* tick: the aggregator's state (venue books and quotes, Kalshi markets, the official index) fed
- * from bus messages, and the assembly of the once-a-second tick record and the event records of
- * DESIGN §3 (docs/RECORD.md is the field-by-field schema). No I/O: the caller receives messages,
- * keeps time and publishes what this module writes. */
+ * from bus messages, and the assembly of the once-a-second tick record and the event records
+ * (docs/CONTRACT.md, 'The tick record'; docs/RECORD.md is the field-by-field schema). No I/O: the
+ * caller receives messages, keeps time and publishes what this module writes. */
 #ifndef TB_TICK_H
 #define TB_TICK_H
 

@@ -1,9 +1,10 @@
-/* feed: what the three exchange feeds share above lib/wsconn and lib/book:
- * the venue table, the options, publishing quote/book/trade (DESIGN §2), the
- * integrity rules (invalid book -> event.gap + event.resync -> fresh snapshot
- * on the same connection, reconnect if it does not come) and a replay mode
- * used by golden tests, fuzzing and tools. The venue files (coinbase.c,
- * kraken.c, bitstamp.c) hold only parsing, subscribing and their integrity check. */
+/* feed: what the three exchange feeds share above lib/wsconn and lib/book: the
+ * venue table, the options, publishing quote/book/trade (docs/CONTRACT.md,
+ * 'Topics'), the integrity rules (invalid book -> event.gap + event.resync ->
+ * fresh snapshot on the same connection, reconnect if it does not come) and a
+ * replay mode used by golden tests, fuzzing and tools. The venue files
+ * (coinbase.c, kraken.c, bitstamp.c) hold only parsing, subscribing and their
+ * integrity check. */
 #ifndef TB_FEED_H
 #define TB_FEED_H
 

@@ -305,8 +305,8 @@ void kmkt_tick(kmkt_table_t *t, int64_t now)
                            : now < m->close_ns + 120 * NS_PER_S ? 3 * NS_PER_S : 15 * NS_PER_S;
             e->next_refresh = now + step;
         }
-        /* state, not deltas (DESIGN §1): a subscriber that joins late learns every tracked
-         * market's times and strike within a second */
+        /* whole state, not changes (docs/CONTRACT.md, 'The bus'): a subscriber that joins late
+         * learns every tracked market's times and strike within a second */
         if (now - e->last_pub >= REPUBLISH_NS || now < e->last_pub) {
             e->last_pub = now;
             t->cb.publish(t->cb.arg, m);

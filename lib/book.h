@@ -1,6 +1,6 @@
 /* book: the fixed-point level-2 order book every exchange feed keeps
- * (DESIGN §2). Prices and sizes are int64 at BOOK_SCALE decimals; each side is
- * a sorted array with the best level at the END, so the churn near the touch
+ * (docs/FEEDS.md). Prices and sizes are int64 at BOOK_SCALE decimals; each side
+ * is a sorted array with the best level at the END, so the churn near the touch
  * moves little memory. Absolute sizes, zero deletes. Used by feeds/. */
 #ifndef TB_BOOK_H
 #define TB_BOOK_H

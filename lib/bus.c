@@ -48,7 +48,8 @@ void bus_ctx_term(void)
 }
 
 /* ZMTP heartbeats and quick reconnects on every bus socket: without them a
- * subscriber stays attached to a hung publisher forever (DESIGN §1). */
+ * subscriber stays attached to a hung publisher forever
+ * (docs/CONTRACT.md, 'The bus'). */
 static void s_sockopts(void *z)
 {
     int ivl = 1000, timeout = 3000, ttl = 3000, rec = 100, recmax = 1000, linger = 200;

@@ -1,7 +1,8 @@
-/* bus: the ZeroMQ bus every program shares (DESIGN §1, §2). Resolves the bus
- * directory and endpoints, publishes two-frame [topic][json] messages stamped
- * with the envelope, and subscribes while accounting for every lost message
- * per (src, epoch). Publishing never blocks. */
+/* bus: the ZeroMQ bus every program shares (docs/CONTRACT.md, 'The bus' and
+ * 'The envelope'). Resolves the bus directory and endpoints, publishes
+ * two-frame [topic][json] messages stamped with the envelope, and subscribes
+ * while accounting for every lost message per (src, epoch). Publishing never
+ * blocks. */
 #ifndef TB_BUS_H
 #define TB_BUS_H
 
@@ -26,9 +27,10 @@ int bus_endpoint(const char *dir, const char *name, char *out, size_t n);
 int bus_pub_endpoint(const char *busdir_opt, const char *pub_opt, const char *name, char *out,
                      size_t n);
 
-/* A subscriber's usual upstreams (DESIGN §5: --sub defaults to them): when
- * SUB is empty, append ipc://DIR/NAME.pub for each NAME of the NULL-terminated
- * NAMES. Returns 0, or -1 when an endpoint does not fit (logged). */
+/* A subscriber's usual upstreams (--sub defaults to them: docs/CONTRACT.md,
+ * 'The bus'): when SUB is empty, append ipc://DIR/NAME.pub for each NAME of the
+ * NULL-terminated NAMES. Returns 0, or -1 when an endpoint does not fit
+ * (logged). */
 int bus_default_subs(strlist_t *sub, const char *dir, const char *const *names);
 
 /* The process-wide ZeroMQ context (created on first use). Its I/O thread runs

@@ -1,6 +1,7 @@
-/* hb: the once-a-second heartbeat hb.<name> of DESIGN §4, and the systemd
- * side of liveness: READY=1 once bound, STATUS= lines, and WATCHDOG=1 only
- * while progress moves (so a hung or useless process is restarted). */
+/* hb: the once-a-second heartbeat hb.<name> (docs/CONTRACT.md, 'Heartbeat'),
+ * and the systemd side of liveness: READY=1 once bound, STATUS= lines, and
+ * WATCHDOG=1 only while progress moves (so a hung or useless process is
+ * restarted). */
 #ifndef TB_HB_H
 #define TB_HB_H
 

@@ -1,6 +1,7 @@
-/* jw: a small JSON writer for the per-message path (DESIGN §2): appends to a
- * caller-owned growable buffer, inserts commas itself, escapes strings, and
- * prints fixed-point numbers exactly at their scale (9701234 @2 -> 97012.34). */
+/* jw: a small JSON writer for the per-message path (docs/ARCHITECTURE.md,
+ * 'Hot path'): appends to a caller-owned growable buffer, inserts commas itself,
+ * escapes strings, and prints fixed-point numbers exactly at their scale
+ * (9701234 @2 -> 97012.34). */
 #ifndef TB_JW_H
 #define TB_JW_H
 

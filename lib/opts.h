@@ -23,7 +23,7 @@ typedef struct {
     unsigned flags;
 } opt_t;
 
-/* Options every program has (DESIGN §5). */
+/* Options every program has (docs/CONTRACT.md, 'Command lines'). */
 typedef struct {
     char *name; /* --name, default the program's own name */
     char *bus;  /* --bus DIR */

@@ -1,5 +1,6 @@
-/* util: allocation wrappers that abort on out-of-memory (STYLE: tier 2) and a
- * small string list used by option parsing and subscribers. */
+/* util: allocation wrappers that abort on out-of-memory (tier 2 of the errors
+ * in docs/DEVELOPING.md, 'House style') and a small string list used by option
+ * parsing and subscribers. */
 #include "util.h"
 
 #include <stdio.h>

@@ -1,6 +1,7 @@
-/* wsconn: one libwebsockets client connection with every healing layer of
- * DESIGN §4 (see wsconn.h). Used by the exchange feeds and feed-kalshi. All
- * deadlines are checked by one 100 ms timer (sul) on the lws loop thread. */
+/* wsconn: one libwebsockets client connection with the connection and data rows
+ * of docs/CONTRACT.md, 'Healing layers' (see wsconn.h). Used by the exchange
+ * feeds and feed-kalshi. All deadlines are checked by one 100 ms timer (sul) on
+ * the lws loop thread. */
 #include "wsconn.h"
 #include "clock.h"
 #include "log.h"

@@ -1,12 +1,12 @@
-/* wsconn: the one websocket client connection every feed uses (DESIGN §4,
- * connection and data layers): libwebsockets over TLS with verification on,
- * a handshake limit, websocket ping/pong validity, a "no frame" dead timer, a
- * market-data timer (resubscribe, then reconnect), reconnects with exponential
- * backoff and full jitter that never give up, and the process-level "no
- * progress" exit 75. Each event is logged once, counted for the heartbeat and
- * published as event.<kind>. Venue-neutral: the caller supplies the URL, extra
- * upgrade headers and callbacks; one connection (one lws context) per wsconn,
- * driven by wsconn_run() on the calling thread. */
+/* wsconn: the one websocket client connection every feed uses (the connection
+ * and data rows of docs/CONTRACT.md, 'Healing layers'): libwebsockets over TLS
+ * with verification on, a handshake limit, websocket ping/pong validity, a "no
+ * frame" dead timer, a market-data timer (resubscribe, then reconnect),
+ * reconnects with exponential backoff and full jitter that never give up, and
+ * the process-level "no progress" exit 75. Each event is logged once, counted
+ * for the heartbeat and published as event.<kind>. Venue-neutral: the caller
+ * supplies the URL, extra upgrade headers and callbacks; one connection (one
+ * lws context) per wsconn, driven by wsconn_run() on the calling thread. */
 #ifndef TB_WSCONN_H
 #define TB_WSCONN_H
 
@@ -79,11 +79,12 @@ typedef struct {
 /* Fill O with the defaults above (venue, url and callbacks left NULL). */
 void wsconn_opts_default(wsconn_opts_t *o);
 
-/* The connection-layer options of DESIGN §4, written once for the option
- * table (lib/opts) of every websocket program: entries that fill the timer
- * fields of the wsconn_opts_t O, with wsconn_opts_default's values as
- * defaults. After opts_parse, wsconn_opts_check validates them and
- * wsconn_opts_timers copies them into the options a connection is made with. */
+/* The connection-layer options (docs/CONTRACT.md, 'Healing layers';
+ * docs/FEEDS.md, 'Healing'), written once for the option table (lib/opts) of
+ * every websocket program: entries that fill the timer fields of the
+ * wsconn_opts_t O, with wsconn_opts_default's values as defaults. After
+ * opts_parse, wsconn_opts_check validates them and wsconn_opts_timers copies
+ * them into the options a connection is made with. */
 #define WSCONN_OPT_ENTRIES(o)                                                                  \
     {"handshake-timeout", OPT_DBL, &(o).handshake_s, "10", 0.2, 600, NULL,                    \
      "DNS+TCP+TLS+WS handshake limit (s)", 0},                                                \

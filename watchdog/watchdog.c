@@ -1,9 +1,10 @@
-/* watchdog: the bus and output layers of DESIGN §4. As a daemon it follows
- * hb.<name> of every program it is told about (--unit NAME=UNIT) and restarts
- * the unit of one whose hb goes missing or whose progress freezes, through
- * systemd (sd-bus RestartUnit) or a command, rate-limited per unit; each
- * restart is an event.restart on its own PUB. With --check-file it is instead
- * a oneshot that restarts a unit when the newest data file is stale. */
+/* watchdog: the bus and output rows of docs/CONTRACT.md, 'Healing layers'. As a
+ * daemon it follows hb.<name> of every program it is told about (--unit
+ * NAME=UNIT) and restarts the unit of one whose hb goes missing or whose
+ * progress freezes, through systemd (sd-bus RestartUnit) or a command,
+ * rate-limited per unit; each restart is an event.restart on its own PUB. With
+ * --check-file it is instead a oneshot that restarts a unit when the newest
+ * data file is stale. */
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"

@@ -1,6 +1,6 @@
-/* wdfresh: the output layer of DESIGN §4, independent of the bus: is the
- * newest data file (by mtime) matching a glob fresh enough? Used by
- * `watchdog --check-file`, run every 60 s by tickbus-freshness.timer. */
+/* wdfresh: the output layer (docs/CONTRACT.md, 'Healing layers'), independent
+ * of the bus: is the newest data file (by mtime) matching a glob fresh enough?
+ * Used by `watchdog --check-file`, run every 60 s by tickbus-freshness.timer. */
 #ifndef TB_WDFRESH_H
 #define TB_WDFRESH_H
 

@@ -1,7 +1,8 @@
-/* wdrestart: how the watchdog restarts a unit (DESIGN §4): systemd's
- * RestartUnit over sd-bus (user or system manager, or a private socket such
- * as $XDG_RUNTIME_DIR/systemd/private), or a shell command for other
- * supervisors. Used by watchdog/watchdog.c, in its loop and in --check-file. */
+/* wdrestart: how the watchdog restarts a unit (docs/CONTRACT.md,
+ * 'Healing layers'): systemd's RestartUnit over sd-bus (user or system
+ * manager, or a private socket such as $XDG_RUNTIME_DIR/systemd/private), or a
+ * shell command for other supervisors. Used by watchdog/watchdog.c, in its loop
+ * and in --check-file. */
 #ifndef TB_WDRESTART_H
 #define TB_WDRESTART_H
 

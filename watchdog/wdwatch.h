@@ -1,8 +1,9 @@
-/* wdwatch: the bus layer of DESIGN §4 as pure logic with the clock passed in:
- * per watched program, when its hb was last seen and when its progress last
- * moved; which program is due for a restart (hb missing, progress frozen),
- * the grace after a restart, and the per-unit rate limit that turns a restart
- * loop into an escalating restart_storm. Used by watchdog/watchdog.c. */
+/* wdwatch: the bus layer (docs/CONTRACT.md, 'Healing layers') as pure logic
+ * with the clock passed in: per watched program, when its hb was last seen and
+ * when its progress last moved; which program is due for a restart (hb missing,
+ * progress frozen), the grace after a restart, and the per-unit rate limit that
+ * turns a restart loop into an escalating restart_storm. Used by
+ * watchdog/watchdog.c. */
 #ifndef TB_WDWATCH_H
 #define TB_WDWATCH_H
 

@@ -1,5 +1,6 @@
-/* script: mockx's script files (DESIGN §6). Each line is a frame sent verbatim
- * or a {"mockx":...} directive; the names are the ones test scenarios use. */
+/* script: mockx's script files (docs/MOCKX.md, 'Script mode'). Each line is a
+ * frame sent verbatim or a {"mockx":...} directive; the names are the ones test
+ * scenarios use. */
 #include "mx.h"
 
 #include "log.h"

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""gen_day.py: write a plausible tickbus day file (DESIGN §3 tick records plus
+"""gen_day.py: write a plausible tickbus day file (docs/RECORD.md tick records plus
 market_open, settlement, gap and coverage records) for the plot and recipe
 tests: a random-walk BTC price, the official BRTI with small noise, RTI and
 median proxies a few bps off, 15-minute KXBTC15M markets whose yes mid follows
@@ -117,7 +117,8 @@ os.makedirs(a.outdir, exist_ok=True)
 path = os.path.join(a.outdir, "kxbtc15m-%s.jsonl%s" % (a.date, ".gz" if a.gz else ""))
 with (gzip.open(path, "wt") if a.gz else open(path, "w")) as f:
     for i, r in enumerate(lines):
-        # the envelope every bus record carries (DESIGN §2); the sinks key rows on it
+        # the envelope every bus record carries (docs/CONTRACT.md, 'The envelope');
+        # the sinks key rows on it
         env = {"src": "sink-jsonl" if r["type"] == "coverage" else "aggregator",
                "epoch": "00c0ffee%08x" % a.seed, "seq": i + 1}
         sec = int(dt.datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp())

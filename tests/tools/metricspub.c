@@ -1,8 +1,8 @@
 /* metricspub: a stand-in pipeline for the tickbus-metrics tests. Publishes
  * hb.NAME through lib/hb (with reconnects/gaps/resyncs detail members), and
- * optionally a DESIGN §3 tick per UTC second (official BRTI, RTI and median
- * a known number of bps apart, venue ages) and event.restart records, so a
- * test knows exactly which values a scrape must show. */
+ * optionally a tick (docs/RECORD.md) per UTC second (official BRTI, RTI and
+ * median a known number of bps apart, venue ages) and event.restart records, so
+ * a test knows exactly which values a scrape must show. */
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"

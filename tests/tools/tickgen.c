@@ -1,8 +1,8 @@
-/* tickgen: a stand-in aggregator for the sink tests. Publishes DESIGN §3
- * ticks (and event.* records) on the aggregator's endpoint with a chosen
- * start time, pace, lost seqs (--lose), missing seconds (--skip) and epoch,
- * so tests can assert that sinks write every record and explain every gap.
- * It builds the envelope itself (not bus_pub_send) to be able to skip seqs. */
+/* tickgen: a stand-in aggregator for the sink tests. Publishes tick and event.*
+ * records (docs/RECORD.md) on the aggregator's endpoint with a chosen start
+ * time, pace, lost seqs (--lose), missing seconds (--skip) and epoch, so tests
+ * can assert that sinks write every record and explain every gap. It builds the
+ * envelope itself (not bus_pub_send) to be able to skip seqs. */
 #include "bus.h"
 #include "clock.h"
 #include "jw.h"
