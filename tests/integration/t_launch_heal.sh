@@ -1,0 +1,72 @@
+# t_launch_heal: the launcher behind `make demo` / `make run` (compose/launch.sh)
+# heals as systemd units do. With the whole demo pipeline running: kill -9 of
+# the aggregator, sink-jsonl and feed-kraken -> each replaced by its restart
+# loop; kill -STOP of the three -> the launcher's watchdog sees the missing hb
+# and its restart command (compose/stop-pid.sh: SIGTERM + SIGCONT, SIGKILL
+# after 5 s) ends each one, so it is replaced within the watchdog's bounds
+# (hb timeout 5 s + check interval + stop grace 5 s + the loop's 1 s, plus
+# start-up: 20 s allowed). Afterwards every second without a tick in the JSONL
+# lies inside a gap record.
+. tests/integration/lib.sh
+H=$T/home
+D=$T/data
+PROGS="aggregator sink-jsonl feed-kraken"
+METRICS_LISTEN=127.0.0.1:$(free_port) TICKBUS_HOME=$H OUTPUT_DIR=$D BIN=$BIN FOR=0 \
+    DEMO_RATE=20 bg launch sh compose/launch.sh demo
+LAUNCH=$LAST
+export TICKBUS_BUS=$H/bus
+ticks() { cat "$D"/kxbtc15m-*.jsonl 2>/dev/null | grep -c '"type":"tick"'; }
+pid_of() { cat "$H/pids/$1.pid" 2>/dev/null; }
+wait_for 30 sh -c "[ \$(cat $D/kxbtc15m-*.jsonl 2>/dev/null | grep -c '\"type\":\"tick\"') -ge 5 ]" ||
+    fail "no ticks from the launcher's pipeline"
+# wait until the watchdog's grace after start is over for every program
+sleep 11
+
+# replaced: PROGRAM OLD_PID LIMIT_S -> prints the seconds it took; fails past the limit
+replaced() {
+    t0=$(date +%s.%N)
+    wait_for "$3" sh -c "p=\$(cat $H/pids/$1.pid 2>/dev/null); [ -n \"\$p\" ] && [ \"\$p\" != $2 ] && kill -0 \$p" ||
+        fail "$1 (pid $2) not replaced within $3 s"
+    awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}"
+}
+
+# One program at a time, so each fault shows in the record on its own.
+for p in $PROGS; do
+    # 1. kill -9: the restart loop replaces it (1 s between restarts)
+    o=$(pid_of $p); kill -9 "$o"
+    echo "kill -9 $p: replaced in $(replaced $p "$o" 5) s"
+    n=$(ticks)
+    wait_for 15 sh -c "[ \$(cat $D/kxbtc15m-*.jsonl | grep -c '\"type\":\"tick\"') -ge $((n + 2)) ]" ||
+        fail "no ticks after kill -9 of $p"
+    sleep 11 # the watchdog's grace after a (re)start of this unit
+    # 2. kill -STOP: only the watchdog can notice (the process is still there)
+    o=$(pid_of $p); kill -STOP "$o"
+    echo "kill -STOP $p: replaced in $(replaced $p "$o" 20) s"
+    kill -0 "$o" 2>/dev/null && fail "stopped $p (pid $o) still exists"
+    grep -q "restart unit=$p .*reason=" "$H/logs/watchdog.log" || fail "watchdog log names no restart of $p"
+    n=$(ticks)
+    wait_for 20 sh -c "[ \$(cat $D/kxbtc15m-*.jsonl | grep -c '\"type\":\"tick\"') -ge $((n + 2)) ]" ||
+        fail "no ticks after kill -STOP of $p"
+done
+kill -TERM $LAUNCH; wait $LAUNCH
+
+# 3. every second without a tick is named by a gap record
+/usr/bin/python3 - "$D" <<'PY' || fail "seconds without a tick and without a gap record"
+import datetime, glob, json, sys
+def sec(s): return int(datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp())
+ticks, gaps = set(), []
+for f in sorted(glob.glob(sys.argv[1] + "/kxbtc15m-*.jsonl")):
+    for line in open(f):
+        r = json.loads(line)
+        if r.get("type") == "tick": ticks.add(sec(r["ts"]))
+        elif r.get("type") == "gap" and r.get("seconds", 0) > 0: gaps.append((sec(r["from"]), sec(r["to"]), r["reason"]))
+missing = [s for s in range(min(ticks), max(ticks) + 1) if s not in ticks]
+unnamed = [s for s in missing if not any(a <= s <= b for a, b, _ in gaps)]
+print(f"ticks={len(ticks)} missing={len(missing)} gap records={len(gaps)} "
+      f"reasons={sorted({g[2] for g in gaps})} unnamed={len(unnamed)}")
+if not missing: sys.exit("no second was missing: the faults did not show in the record")
+if unnamed:
+    print("unnamed seconds:", [datetime.datetime.utcfromtimestamp(s).isoformat() for s in unnamed[:10]])
+    sys.exit(1)
+PY
+echo ok
