@@ -173,10 +173,14 @@ demo: all
 run: all
 	FOR=$(FOR) sh compose/launch.sh run
 
+# only the product's programs: mockx (the test exchange world) and the test
+# tools in tests/tools stay in the build tree
+TEST_PROGRAMS := mockx
 PREFIX ?= /usr/local
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(PROGBINS) $(BIN)/tickbus-plot $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(filter-out $(TEST_PROGRAMS:%=$(BIN)/%),$(PROGBINS)) $(BIN)/tickbus-plot \
+	  $(DESTDIR)$(PREFIX)/bin/
 
 install-units: all
 	@if [ -f compose/install-units.sh ]; then sh compose/install-units.sh; else \
