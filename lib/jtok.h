@@ -1,6 +1,7 @@
 /* jtok: zero-copy reading of JSON on the per-message path, on top of jsmn
- * (DESIGN §2). Tokens point into the caller's buffer; numbers are read from
- * their text into exact fixed-point integers, never through a double. */
+ * (docs/ARCHITECTURE.md, 'Hot path'). Tokens point into the caller's buffer;
+ * numbers are read from their text into exact fixed-point integers, never
+ * through a double. */
 #ifndef TB_JTOK_H
 #define TB_JTOK_H
 

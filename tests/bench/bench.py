@@ -995,8 +995,8 @@ def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_m
               "input message" % (abs(e2e1 - pipe), "more" if e2e1 >= pipe else "less")
               if pipe else ""))
     w("- RSS is mostly shared library pages (by /proc/PID/smaps of a feed, libcrypto is the largest, "
-      "then libc, libstdc++ (for libzmq), libzmq, libssl; 31 libraries are mapped): compare USS and PSS, which DESIGN §8 sets the "
-      "goals on (USS ≤ 3 MB per program).")
+      "then libc, libstdc++ (for libzmq), libzmq, libssl; 31 libraries are mapped): compare USS and PSS, on which the project's memory goals are set "
+      "(USS ≤ 3 MB per program, PSS for the whole pipeline).")
     w("")
     w("## Tried by hand (2026-11-28, not re-measured by this run)")
     w("")

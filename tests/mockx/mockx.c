@@ -1,5 +1,5 @@
 /* mockx: the local exchange world every feed test, benchmark and `make demo`
- * talks to (DESIGN §6, docs/MOCKX.md). Serves Coinbase Advanced Trade, Kraken
+ * talks to (docs/CONTRACT.md, 'mockx'; docs/MOCKX.md). Serves Coinbase Advanced Trade, Kraken
  * v2, Bitstamp v2 and Kalshi (WS + REST) over TLS on loopback, from scripts or
  * from a simulated market. One process, one lws loop, lws_sul timers. */
 #include "mx.h"
