@@ -12,7 +12,7 @@ git ls-files >"$T/tracked" || fail "git ls-files failed"
 [ -s "$T/tracked" ] || fail "git ls-files listed nothing"
 
 # 1. No pointer outside the repository.
-d=DESIGN s=STYLE sh=shared
+d=DES""IGN s=STY""LE sh=sha""red
 printf '%s\n' "$d.md" "$d §" "$s.md" "../$sh" "/work/$sh" "$sh/fixtures" "$sh/research" \
     "steer""ing repo" >"$T/forbidden"
 git ls-files -z | xargs -0 grep -nIF -f "$T/forbidden" -- 2>/dev/null >"$T/hits"
