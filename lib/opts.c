@@ -40,13 +40,44 @@ void opts_die(const char *option, const char *value, const char *why)
     exit(64);
 }
 
-static void s_envname(const opt_t *o, char *buf, size_t n)
+/* Environment names (docs/CONTRACT.md, 'Command lines'): an option --x-y of
+ * program PROG is read from TICKBUS_<PROG>_X_Y (e.g. TICKBUS_WATCHDOG_GRACE), so
+ * one tickbus.env can configure every program without one program's value
+ * landing in another's option of the same name. A few names are shared on
+ * purpose (s_shared: the bus directory and the CA file every feed trusts) and
+ * are also read as TICKBUS_<OPTION>. The old shared form TICKBUS_<OPTION> of
+ * every other option is still read, after the program's own name, for one
+ * release, with a warning: it sets that option in every program that has it. */
+static const char *const s_shared[] = {"bus", "ca-file", NULL};
+
+static int s_is_shared(const opt_t *o)
+{
+    for (int i = 0; s_shared[i]; i++)
+        if (!strcmp(o->name, s_shared[i])) return 1;
+    return 0;
+}
+
+/* TICKBUS_ + (PROG_ when PROG is given, without a leading "tickbus-") + the
+ * option's name, upper case, '-' as '_'. */
+static void s_envname(const char *prog, const opt_t *o, char *buf, size_t n)
 {
     size_t k = (size_t)snprintf(buf, n, "TICKBUS_");
-    for (const char *p = o->name; *p && k + 1 < n; p++)
-        buf[k++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    if (prog && !strncmp(prog, "tickbus-", 8)) prog += 8;
+    const char *parts[2] = {prog, o->name};
+    for (int i = 0; i < 2; i++) {
+        if (!parts[i]) continue;
+        for (const char *p = parts[i]; *p && k + 2 < n; p++)
+            buf[k++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+        if (i == 0 && k + 2 < n) buf[k++] = '_';
+    }
     buf[k] = '\0';
 }
+
+/* Old shared names seen while reading the environment, warned about once the
+ * log is up (opts_parse). */
+#define OPTS_OLD_MAX 16
+static char s_old[OPTS_OLD_MAX][2][96];
+static int s_nold;
 
 static int s_set(const opt_t *o, const char *v, const char *origin)
 {
@@ -118,10 +149,19 @@ static void s_defaults_env(const opt_t *tbl)
 {
     for (const opt_t *o = tbl; o->name; o++) {
         if (o->def) s_set(o, o->def, "default");
-        char env[96];
-        s_envname(o, env, sizeof env);
-        const char *v = getenv(env);
-        if (!v && o->env) v = getenv(o->env);
+        char own[96], old[96];
+        s_envname(s_prog, o, own, sizeof own);
+        s_envname(NULL, o, old, sizeof old);
+        const char *v = getenv(own);
+        if (!v || !*v) {
+            v = getenv(old);
+            if (v && *v && !s_is_shared(o) && s_nold < OPTS_OLD_MAX) {
+                snprintf(s_old[s_nold][0], sizeof s_old[0][0], "%s", old);
+                snprintf(s_old[s_nold][1], sizeof s_old[0][1], "%s", own);
+                s_nold++;
+            }
+        }
+        if ((!v || !*v) && o->env) v = getenv(o->env);
         if (v && *v) {
             if (o->type == OPT_LIST) strlist_clear(o->dst);
             s_set(o, v, "env");
@@ -139,17 +179,18 @@ static const opt_t *s_find(const opt_t *tbl, const char *name, size_t len)
 static void s_help(const char *prog, const char *summary, const opt_t *tbl)
 {
     printf("usage: %s [options]\n%s\n\noptions (each also read from the environment variable "
-           "shown):\n", prog, summary);
+           "shown; precedence: default < environment < command line):\n", prog, summary);
     const opt_t *tabs[2] = {tbl, s_common};
     for (int t = 0; t < 2; t++) {
         for (const opt_t *o = tabs[t]; o->name; o++) {
             char env[96], left[128];
-            s_envname(o, env, sizeof env);
+            s_envname(s_is_shared(o) ? NULL : prog, o, env, sizeof env);
             const char *meta = o->type == OPT_BOOL ? "" : o->type == OPT_INT ? " N"
                                : o->type == OPT_DBL ? " X" : " VALUE";
             snprintf(left, sizeof left, "--%s%s", o->name, meta);
             printf("  %-24s %s\n", left, o->help);
-            printf("  %-24s env %s%s%s", "", env, o->env ? " or " : "", o->env ? o->env : "");
+            printf("  %-24s env %s%s%s%s", "", env, s_is_shared(o) ? " (shared by all programs)" : "",
+                   o->env ? " or " : "", o->env ? o->env : "");
             if (o->def && !(o->type == OPT_BOOL && !strcmp(o->def, "0")))
                 printf("; default %s", o->def);
             if ((o->type == OPT_INT || o->type == OPT_DBL) && o->min <= o->max)
@@ -239,6 +280,10 @@ void opts_parse(const char *prog, const char *summary, const opt_t *tbl, int arg
     if (level > LOG_LVL_DEBUG) level = LOG_LVL_DEBUG;
     if (level < LOG_LVL_WARN) level = LOG_LVL_WARN;
     log_init(opts_common.name, level);
+    for (int i = 0; i < s_nold; i++)
+        log_warnx("environment: %s is the old name shared by every program with that option "
+                  "(read for one more release): use %s", s_old[i][0], s_old[i][1]);
+    s_nold = 0;
 }
 
 static size_t s_fmt(const opt_t *o, char *buf, size_t n)
@@ -290,15 +335,36 @@ int opts_test(void)
         {"topic", OPT_LIST, &l, NULL, 1, 0, NULL, "topics", 0},
         {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
     };
-    setenv("TICKBUS_STALE_AFTER", "7.5", 1);
+    /* the program's own name beats the old shared one; the old one is read,
+     * with a warning; argv beats both; the Go collector's name comes last */
+    setenv("TICKBUS_OPTS_TEST_STALE_AFTER", "7.5", 1);
+    setenv("TICKBUS_STALE_AFTER", "9", 1);
+    setenv("TICKBUS_DEPTH", "30", 1);
     setenv("GO_URL", "wss://env", 1);
     char *argv[] = {"t", "--depth", "25", "--topic=a", "--topic", "b", "--key-id", "sekrit", NULL};
     opts_parse("opts-test", "test", tbl, 8, argv, NULL);
-    unsetenv("TICKBUS_STALE_AFTER");
-    unsetenv("GO_URL");
     int rc = 0;
     if (n != 25 || x != 7.5 || strcmp(s, "wss://env") || l.n != 2 || strcmp(l.v[1], "b")) {
         fprintf(stderr, "opts_test: precedence wrong: depth=%ld stale=%g url=%s\n", n, x, s);
+        rc = -1;
+    }
+    unsetenv("TICKBUS_OPTS_TEST_STALE_AFTER");
+    char *argv2[] = {"t", NULL};
+    opts_parse("opts-test", "test", tbl, 1, argv2, NULL);
+    if (x != 9 || n != 30) {
+        fprintf(stderr, "opts_test: old shared name not read: stale=%g depth=%ld\n", x, n);
+        rc = -1;
+    }
+    unsetenv("TICKBUS_STALE_AFTER");
+    unsetenv("TICKBUS_DEPTH");
+    unsetenv("GO_URL");
+    char env[96];
+    s_envname("sink-jsonl", &tbl[1], env, sizeof env);
+    char env2[96];
+    s_envname("tickbus-metrics", &tbl[1], env2, sizeof env2);
+    if (strcmp(env, "TICKBUS_SINK_JSONL_STALE_AFTER") ||
+        strcmp(env2, "TICKBUS_METRICS_STALE_AFTER")) {
+        fprintf(stderr, "opts_test: env name %s\n", env);
         rc = -1;
     }
     char buf[128];

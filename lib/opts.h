@@ -1,4 +1,4 @@
-/* opts: one option table per program. The table gives --help, the TICKBUS_*
+/* opts: one option table per program. The table gives --help, the TICKBUS_<PROG>_*
  * environment variables, bounds checking, and the "effective config" line.
  * Precedence: default < environment < command line. A bad value exits 64 with
  * a message naming the option and the value. */
@@ -13,7 +13,7 @@ typedef enum { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL, OPT_LIST } opt_type_t;
 #define OPT_REQUIRED 2u /* must end up non-empty */
 
 typedef struct {
-    const char *name;  /* long option without "--"; env TICKBUS_<NAME> */
+    const char *name;  /* long option without "--"; env TICKBUS_<PROG>_<NAME> (opts.c) */
     opt_type_t type;
     void *dst;         /* char ** | long * | double * | int * | strlist_t * */
     const char *def;   /* default as text; NULL = unset */

@@ -71,8 +71,11 @@ cat > "$CONF/tickbus.env" <<EOT
 KALSHI_API_KEY_ID=chaos-key
 KALSHI_PRIV_KEY_PATH=$RT/keys/kalshi.pem
 TICKBUS_CA_FILE=$RT/tls/ca.pem
-TICKBUS_WS_URL=wss://127.0.0.1:$(port kalshi)/trade-api/ws/v2
-TICKBUS_REST_URL=https://127.0.0.1:$(port kalshi)/trade-api/v2
+TICKBUS_FEED_KALSHI_WS_URL=wss://127.0.0.1:$(port kalshi)/trade-api/ws/v2
+TICKBUS_FEED_KALSHI_REST_URL=https://127.0.0.1:$(port kalshi)/trade-api/v2
+TICKBUS_FEED_COINBASE_URL=wss://127.0.0.1:$(port coinbase)/
+TICKBUS_FEED_KRAKEN_URL=wss://127.0.0.1:$(port kraken)/v2
+TICKBUS_FEED_BITSTAMP_URL=wss://127.0.0.1:$(port bitstamp)/
 EOT
 chmod 600 "$CONF/tickbus.env"
 dropin() { # UNIT NAME TEXT: a drop-in file
@@ -86,9 +89,6 @@ dropin "tickbus-feed@.service" log "StandardOutput=append:$LOG/feed-%i.log
 StandardError=append:$LOG/feed-%i.log"
 dropin "tickbus-freshness.service" log "StandardOutput=append:$LOG/freshness.log
 StandardError=append:$LOG/freshness.log"
-dropin "tickbus-feed@coinbase.service" url "Environment=TICKBUS_URL=wss://127.0.0.1:$(port coinbase)/"
-dropin "tickbus-feed@kraken.service" url "Environment=TICKBUS_URL=wss://127.0.0.1:$(port kraken)/v2"
-dropin "tickbus-feed@bitstamp.service" url "Environment=TICKBUS_URL=wss://127.0.0.1:$(port bitstamp)/"
 
 bg systemd /lib/systemd/systemd --user
 SDPID=$LAST

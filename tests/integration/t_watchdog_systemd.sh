@@ -50,8 +50,8 @@ EOT
 mkdir -p "$UD/tickbus-watchdog.service.d"
 cat > "$UD/tickbus-watchdog.service.d/test.conf" <<EOT
 [Service]
-Environment=TICKBUS_UNIT=hbfake=hbfake.service TICKBUS_HB_TIMEOUT=2 TICKBUS_GRACE=3
-Environment=TICKBUS_DEADLINE=hbfake=3
+Environment=TICKBUS_WATCHDOG_UNIT=hbfake=hbfake.service TICKBUS_WATCHDOG_HB_TIMEOUT=2 TICKBUS_WATCHDOG_GRACE=3
+Environment=TICKBUS_WATCHDOG_DEADLINE=hbfake=3
 StandardError=append:$T/wdunit.log
 WatchdogSec=3
 TimeoutAbortSec=2
