@@ -79,7 +79,8 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
 {
     jtok_t *d = &f->tok;
     if (jtok_parse(d, msg, len) < 0 || jtok_type(d, 0) != JSMN_OBJECT) {
-        log_warnx_rl("venue=bitstamp bad frame: not a JSON object (%zu bytes)", len);
+        log_warnx_rl("venue=bitstamp bad frame: %s (%zu bytes)",
+                     d->err ? jtok_errstr(d) : "not a JSON object", len);
         return WSCONN_MSG_BAD;
     }
     static const char *const top[] = {"event", "channel", "data"};

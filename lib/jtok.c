@@ -1,15 +1,12 @@
-/* jtok: jsmn-based zero-copy JSON reading for venue frames and bus messages
- * (see jtok.h). This file holds jsmn's implementation for the whole build. */
-#define JSMN_PARENT_LINKS /* as in jtok.h: the token layout must agree */
-#define JSMN_STRICT
-#include <jsmn.h>
-
+/* jtok: zero-copy JSON reading for venue frames and bus messages (see
+ * jtok.h), into jsmn's token layout. */
 #include "jtok.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define JTOK_MAX_TOKENS (1 << 20)
 
@@ -26,32 +23,244 @@ void jtok_free(jtok_t *d)
     memset(d, 0, sizeof *d);
 }
 
+/* The tokenizer: a strict JSON (RFC 8259) reader producing jsmn's token
+ * layout, linear in the frame whatever its shape. jsmn itself finds the
+ * container a ']' closes by walking parent links up from the last token, so a
+ * frame N arrays deep costs N^2/2 steps (4 s for 200 KB); here the open
+ * containers are a stack, nesting is limited to JTOK_MAX_DEPTH, and the token
+ * array grows in place instead of re-parsing from the start. Strings must be
+ * valid UTF-8 with valid escapes and no control characters; numbers and
+ * literals follow the JSON grammar exactly. */
+static int s_fail(jtok_t *d, int err)
+{
+    d->n = 0;
+    d->err = err;
+    return -1;
+}
+
+static int s_new(jtok_t *d, jsmntype_t ty, size_t start, int parent)
+{
+    if (d->n == d->cap) {
+        if (d->cap >= JTOK_MAX_TOKENS) return -1;
+        d->cap *= 2;
+        d->t = xrealloc(d->t, (size_t)d->cap * sizeof *d->t);
+    }
+    jsmntok_t *t = &d->t[d->n];
+    t->type = ty;
+    t->start = (int)start;
+    t->end = -1;
+    t->size = 0;
+    t->parent = parent;
+    return d->n++;
+}
+
+/* Length of the UTF-8 sequence at P (at most N bytes), 0 if invalid
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+size_t jtok_utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    if (c < 0x80) return 1;
+    if (c < 0xc2 || c > 0xf4) return 0;
+    size_t k = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    if (n < k) return 0;
+    for (size_t j = 1; j < k; j++)
+        if ((p[j] & 0xc0) != 0x80) return 0;
+    if (c == 0xe0 && p[1] < 0xa0) return 0; /* overlong */
+    if (c == 0xed && p[1] > 0x9f) return 0; /* surrogate */
+    if (c == 0xf0 && p[1] < 0x90) return 0; /* overlong */
+    if (c == 0xf4 && p[1] > 0x8f) return 0; /* > U+10FFFF */
+    return k;
+}
+
+int jtok_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = jtok_utf8_len(p + i, n - i);
+        if (!k) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+static int s_hex(char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* The string whose opening quote is at *I: on success *I is past the closing quote. */
+static int s_string(const char *js, size_t len, size_t *i)
+{
+    const unsigned char *p = (const unsigned char *)js;
+    size_t j = *i + 1;
+    for (;;) {
+        if (j >= len) return -1;
+        unsigned c = p[j];
+        if (c == '"') break;
+        if (c == '\\') {
+            if (j + 1 >= len) return -1;
+            char e = js[j + 1];
+            if (e == 'u') {
+                if (j + 5 >= len || !s_hex(js[j + 2]) || !s_hex(js[j + 3]) || !s_hex(js[j + 4]) ||
+                    !s_hex(js[j + 5]))
+                    return -1;
+                j += 6;
+            } else if (e && strchr("\"\\/bfnrt", e)) {
+                j += 2;
+            } else {
+                return -1;
+            }
+        } else if (c < 0x20) {
+            return -1;
+        } else if (c < 0x80) {
+            j++;
+        } else {
+            size_t k = jtok_utf8_len(p + j, len - j);
+            if (!k) return -1;
+            j += k;
+        }
+    }
+    *i = j + 1;
+    return 0;
+}
+
+static int s_digit(const char *js, size_t len, size_t j)
+{
+    return j < len && js[j] >= '0' && js[j] <= '9';
+}
+
+static int s_number(const char *js, size_t len, size_t *i)
+{
+    size_t j = *i;
+    if (js[j] == '-') j++;
+    if (!s_digit(js, len, j)) return -1;
+    if (js[j] == '0') j++;
+    else
+        while (s_digit(js, len, j)) j++;
+    if (j < len && js[j] == '.') {
+        j++;
+        if (!s_digit(js, len, j)) return -1;
+        while (s_digit(js, len, j)) j++;
+    }
+    if (j < len && (js[j] == 'e' || js[j] == 'E')) {
+        j++;
+        if (j < len && (js[j] == '+' || js[j] == '-')) j++;
+        if (!s_digit(js, len, j)) return -1;
+        while (s_digit(js, len, j)) j++;
+    }
+    *i = j;
+    return 0;
+}
+
+enum { W_VALUE, W_VALUE_OR_CLOSE, W_KEY, W_KEY_OR_CLOSE, W_COLON, W_NEXT, W_END };
+
 int jtok_parse(jtok_t *d, const char *js, size_t len)
 {
     d->js = js;
     d->len = len;
     d->n = 0;
-    for (;;) {
-        jsmn_parser p;
-        jsmn_init(&p);
-        int r = jsmn_parse(&p, js, len, d->t, (unsigned)d->cap);
-        if (r == JSMN_ERROR_NOMEM) {
-            if (d->cap >= JTOK_MAX_TOKENS) return -1;
-            d->cap *= 2;
-            d->t = xrealloc(d->t, (size_t)d->cap * sizeof *d->t);
+    d->err = 0;
+    if (len >= (size_t)INT32_MAX) return s_fail(d, JTOK_ESIZE);
+    int stack[JTOK_MAX_DEPTH];
+    int depth = 0, key = -1, state = W_VALUE;
+    size_t i = 0;
+    while (i < len) {
+        char c = js[i];
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            i++;
             continue;
         }
-        if (r <= 0) return -1;
-        /* jsmn accepts some non-JSON (bare words in non-strict mode, trailing
-         * data); require one top-level container spanning the input. */
-        if (d->t[0].type != JSMN_OBJECT && d->t[0].type != JSMN_ARRAY) return -1;
-        size_t end = (size_t)d->t[0].end;
-        while (end < len && (js[end] == ' ' || js[end] == '\n' || js[end] == '\r' ||
-                             js[end] == '\t'))
-            end++;
-        if (end != len) return -1;
-        d->n = r;
-        return r;
+        int top = depth ? stack[depth - 1] : -1;
+        switch (state) {
+        case W_END:
+            return s_fail(d, JTOK_ESYNTAX); /* trailing data */
+        case W_COLON:
+            if (c != ':') return s_fail(d, JTOK_ESYNTAX);
+            i++;
+            state = W_VALUE;
+            continue;
+        case W_NEXT:
+            if (c == ',') {
+                i++;
+                state = d->t[top].type == JSMN_OBJECT ? W_KEY : W_VALUE;
+                continue;
+            }
+            break; /* a close bracket, below */
+        case W_KEY_OR_CLOSE:
+            if (c == '}') break;
+            /* fall through */
+        case W_KEY: {
+            size_t st = i;
+            if (c != '"' || s_string(js, len, &i)) return s_fail(d, JTOK_ESYNTAX);
+            key = s_new(d, JSMN_STRING, st + 1, top);
+            if (key < 0) return s_fail(d, JTOK_ETOKENS);
+            d->t[key].end = (int)i - 1;
+            d->t[top].size++;
+            state = W_COLON;
+            continue;
+        }
+        case W_VALUE_OR_CLOSE:
+            if (c == ']') break;
+            /* fall through */
+        case W_VALUE: {
+            int parent = top < 0 ? -1 : d->t[top].type == JSMN_OBJECT ? key : top;
+            if (parent < 0 && c != '{' && c != '[') return s_fail(d, JTOK_ESYNTAX);
+            size_t st = i;
+            int k;
+            if (c == '{' || c == '[') {
+                if (depth == JTOK_MAX_DEPTH) return s_fail(d, JTOK_EDEPTH);
+                k = s_new(d, c == '{' ? JSMN_OBJECT : JSMN_ARRAY, st, parent);
+                if (k < 0) return s_fail(d, JTOK_ETOKENS);
+                stack[depth++] = k;
+                i++;
+                state = c == '{' ? W_KEY_OR_CLOSE : W_VALUE_OR_CLOSE;
+            } else {
+                jsmntype_t ty = JSMN_PRIMITIVE;
+                int bad;
+                if (c == '"') {
+                    ty = JSMN_STRING;
+                    bad = s_string(js, len, &i);
+                } else if (c == '-' || (c >= '0' && c <= '9')) {
+                    bad = s_number(js, len, &i);
+                } else {
+                    const char *lit = c == 't' ? "true" : c == 'f' ? "false" : c == 'n' ? "null" : "";
+                    size_t n = strlen(lit);
+                    bad = !n || len - i < n || memcmp(js + i, lit, n);
+                    i += n;
+                }
+                if (bad) return s_fail(d, JTOK_ESYNTAX);
+                k = s_new(d, ty, ty == JSMN_STRING ? st + 1 : st, parent);
+                if (k < 0) return s_fail(d, JTOK_ETOKENS);
+                d->t[k].end = (int)(ty == JSMN_STRING ? i - 1 : i);
+                state = W_NEXT;
+            }
+            if (parent >= 0 && d->t[parent].type == JSMN_STRING) d->t[parent].size = 1;
+            else if (parent >= 0) d->t[parent].size++;
+            continue;
+        }
+        }
+        /* close the innermost container */
+        if (c != (d->t[top].type == JSMN_OBJECT ? '}' : ']')) return s_fail(d, JTOK_ESYNTAX);
+        d->t[top].end = (int)++i;
+        depth--;
+        state = depth ? W_NEXT : W_END;
+    }
+    if (state != W_END) return s_fail(d, JTOK_ESYNTAX); /* empty or truncated */
+    return d->n;
+}
+
+const char *jtok_errstr(const jtok_t *d)
+{
+    switch (d->err) {
+    case JTOK_EDEPTH: return "nested too deep";
+    case JTOK_ETOKENS: return "too many tokens";
+    case JTOK_ESIZE: return "too large";
+    case JTOK_ESYNTAX: return "not valid JSON";
+    default: return "ok";
     }
 }
 
@@ -192,6 +401,74 @@ int jtok_int(const jtok_t *d, int i, int64_t *v)
     return jtok_fixed(d, i, 0, v);
 }
 
+static double s_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* A frame of LEN bytes: "[" GROUP "," GROUP ... "]" padded with spaces, where
+ * GROUP is DEPTH nested arrays around a 1 (DEPTH 0: a flat array of 1s). */
+static char *s_shape(size_t len, int depth)
+{
+    char *s = xmalloc(len + 1);
+    size_t k = 0, group = 2 * (size_t)depth + 2;
+    s[k++] = '[';
+    while (k + group + 1 < len) {
+        for (int j = 0; j < depth; j++) s[k++] = '[';
+        s[k++] = '1';
+        for (int j = 0; j < depth; j++) s[k++] = ']';
+        s[k++] = ',';
+    }
+    if (s[k - 1] == ',') k--;
+    s[k++] = ']';
+    while (k < len) s[k++] = ' ';
+    s[k] = '\0';
+    return s;
+}
+
+/* Parse time is linear in the frame whatever its shape: 1 MiB of nested
+ * arrays costs about what 1 MiB of a flat array does, and 200 KB nested
+ * 100000 deep is rejected at once (jsmn's close-bracket walk made both
+ * quadratic in the depth: 4 s for the latter). */
+static int s_test_shapes(jtok_t *d)
+{
+    int rc = 0;
+    size_t mib = 1 << 20, deep = 100000;
+    char *js = xmalloc(2 * deep + 1);
+    memset(js, '[', deep);
+    memset(js + deep, ']', deep);
+    double t0 = s_cpu_ms();
+    int r = jtok_parse(d, js, 2 * deep);
+    double ms = s_cpu_ms() - t0;
+    if (r >= 0 || ms > 50) {
+        fprintf(stderr, "jtok_test: 100000-deep arrays: rc %d in %.1f ms (want rejected, < 50 ms)\n",
+                r, ms);
+        rc = -1;
+    }
+    free(js);
+    double best[2] = {1e9, 1e9};
+    for (int rep = 0; rep < 3; rep++)
+        for (int k = 0; k < 2; k++) {
+            js = s_shape(mib, k ? 32 : 0);
+            t0 = s_cpu_ms();
+            r = jtok_parse(d, js, mib);
+            ms = s_cpu_ms() - t0;
+            if (ms < best[k]) best[k] = ms;
+            if (r <= 0) {
+                fprintf(stderr, "jtok_test: 1 MiB %s frame rejected\n", k ? "nested" : "flat");
+                rc = -1;
+            }
+            free(js);
+        }
+    if (best[1] > 3 * best[0] + 5) {
+        fprintf(stderr, "jtok_test: 1 MiB nested 32 deep %.1f ms vs flat %.1f ms\n", best[1], best[0]);
+        rc = -1;
+    }
+    return rc;
+}
+
 int jtok_test(void)
 {
     jtok_t d;
@@ -210,7 +487,11 @@ int jtok_test(void)
     if (jtok_str(&d, jtok_get(&d, 0, "s"), buf, sizeof buf) || strcmp(buf, "q\"x")) rc = -1;
     if (jtok_get(&d, 0, "y") != -1) rc = -1; /* nested keys are not top-level */
     if (jtok_size(&d, jtok_get(&d, jtok_get(&d, 0, "a"), "x")) != 3) rc = -1;
-    const char *bad[] = {"{\"a\":", "{\"a\":1}}", "nope", "{\"a\":1} x", ""};
+    const char *bad[] = {"{\"a\":", "{\"a\":1}}", "nope", "{\"a\":1} x", "", "[1 2]",
+                         "{\"a\":1,}", "[1,]", "[tru]", "[01]", "[1.]", "[-]", "{\"a\"}", "{1:2}",
+                         "[\"\\x\"]", "[\"\\u12\"]", "[\"\x01\"]", "[\"\xc3\"]", "[\"\xc0\xaf\"]",
+                         "[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]", "[\xc3\xa9]", "[1]]", "[}",
+                         "{\"a\":1]", "1", "\"x\"", "[nul]", "[1e]", "[1,,2]", "{,}", "[:1]"};
     for (size_t k = 0; k < ARRAY_LEN(bad); k++)
         if (jtok_parse(&d, bad[k], strlen(bad[k])) >= 0) {
             fprintf(stderr, "jtok_test: accepted bad input '%s'\n", bad[k]);
@@ -223,6 +504,22 @@ int jtok_test(void)
             rc = -1;
         }
     if (num_parse_fixed("-0.5", 4, 4, &v) || v != -5000) rc = -1;
+    const char *good = " [\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\\u00e9\\n\", -0.5e+3, true, false, null, {}, [], "
+                       "{\"k\":[0]}] ";
+    if (jtok_parse(&d, good, strlen(good)) != 12 || d.err || jtok_size(&d, 0) != 8 ||
+        d.t[9].parent != 8 || d.t[9].size != 1 || d.t[10].parent != 9 || d.t[6].parent != 0 ||
+        jtok_skip(&d, 1) != 2 || jtok_skip(&d, 8) != 12 || jtok_get(&d, 8, "k") != 10) {
+        fprintf(stderr, "jtok_test: valid frame misread (%d tokens)\n", d.n);
+        rc = -1;
+    }
+    char depth[2 * JTOK_MAX_DEPTH + 3];
+    memset(depth, '[', JTOK_MAX_DEPTH);
+    memset(depth + JTOK_MAX_DEPTH, ']', JTOK_MAX_DEPTH);
+    if (jtok_parse(&d, depth, 2 * JTOK_MAX_DEPTH) != JTOK_MAX_DEPTH) rc = -1;
+    memset(depth, '[', JTOK_MAX_DEPTH + 1);
+    memset(depth + JTOK_MAX_DEPTH + 1, ']', JTOK_MAX_DEPTH + 1);
+    if (jtok_parse(&d, depth, 2 * JTOK_MAX_DEPTH + 2) != -1 || d.err != JTOK_EDEPTH) rc = -1;
+    if (s_test_shapes(&d)) rc = -1;
     jtok_free(&d);
     if (rc) fprintf(stderr, "jtok_test: failed\n");
     return rc;

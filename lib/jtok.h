@@ -5,14 +5,10 @@
 #ifndef TB_JTOK_H
 #define TB_JTOK_H
 
-/* Parent links make jsmn linear in the number of array elements (without
- * them it searches backwards for each token's parent: quadratic on a
- * 100-level book). Both defines must match jtok.c, where jsmn is compiled. */
+/* jsmn's token layout (with parent links); the parser is jtok's own, linear
+ * in the frame whatever its shape (jtok.c). */
 #ifndef JSMN_PARENT_LINKS
 #define JSMN_PARENT_LINKS
-#endif
-#ifndef JSMN_STRICT
-#define JSMN_STRICT
 #endif
 #define JSMN_HEADER
 #include <jsmn.h>
@@ -25,13 +21,23 @@ typedef struct {
     jsmntok_t *t;
     int n;   /* tokens parsed */
     int cap; /* tokens allocated (grows on demand, kept between messages) */
+    int err; /* why the last jtok_parse failed: JTOK_E* (0 after a success) */
 } jtok_t;
+
+#define JTOK_MAX_DEPTH 64 /* nesting deeper than this is rejected (JTOK_EDEPTH) */
+enum { JTOK_ESYNTAX = 1, JTOK_EDEPTH, JTOK_ETOKENS, JTOK_ESIZE };
 
 void jtok_init(jtok_t *d);
 void jtok_free(jtok_t *d);
-/* Parse JS[0..LEN) (need not be NUL-terminated). Returns the token count, or
- * -1 for invalid or truncated JSON, or when more than MAX_TOKENS would be needed. */
+/* Parse JS[0..LEN) (need not be NUL-terminated): one object or array, strict
+ * JSON, strings valid UTF-8. Returns the token count, or -1 (reason in d->err,
+ * text from jtok_errstr) for invalid or truncated JSON, nesting deeper than
+ * JTOK_MAX_DEPTH, or more than 2^20 tokens. Time is linear in LEN. */
 int jtok_parse(jtok_t *d, const char *js, size_t len);
+const char *jtok_errstr(const jtok_t *d);
+/* 1 if S[0..N) is valid UTF-8 (no overlong forms, surrogates or > U+10FFFF). */
+int jtok_utf8_valid(const char *s, size_t n);
+size_t jtok_utf8_len(const unsigned char *p, size_t n);
 
 /* Index just past token I and everything nested in it. */
 int jtok_skip(const jtok_t *d, int i);

@@ -5,8 +5,12 @@
  *   ours     the feed's own per-message path without I/O: jsmn parse, exact
  *            fixed-point numbers, book update, checksum/sequence check and the
  *            quote/trade body formatted (the bus send is not included)
- * Prints "floor rep=N jansson_ns=X ours_ns=Y" per repetition. */
+ * Prints "floor rep=N jansson_ns=X ours_ns=Y" per repetition.
+ * `floor shapes [REPS]`: jtok_parse alone on 1 MiB frames of different shapes
+ * (flat array, arrays nested 32 deep, objects nested 32 deep, 512K arrays
+ * deep), best of REPS: "shape name=S bytes=N tokens=T ns=X". */
 #include "feed.h"
+#include "jtok.h"
 #include "log.h"
 #include "util.h"
 
@@ -30,8 +34,61 @@ static int s_discard(void *arg, const char *topic, const char *body, size_t len,
     return 0;
 }
 
+/* 1 MiB: "[" GROUP "," GROUP ... "]", GROUP being DEPTH arrays (or objects
+ * {"k":...}) around a 1; DEPTH < 0: one nest of 512K arrays. */
+static char *s_shape(size_t len, int depth, int obj)
+{
+    char *s = xmalloc(len + 1);
+    size_t k = 0;
+    if (depth < 0) {
+        memset(s, '[', len / 2);
+        memset(s + len / 2, ']', len - len / 2);
+        return s;
+    }
+    size_t group = (size_t)depth * (obj ? 6 : 2) + 2;
+    s[k++] = '[';
+    while (k + group + 1 < len) {
+        for (int j = 0; j < depth; j++) k += (size_t)sprintf(s + k, obj ? "{\"k\":" : "[");
+        s[k++] = '1';
+        for (int j = 0; j < depth; j++) s[k++] = obj ? '}' : ']';
+        s[k++] = ',';
+    }
+    if (s[k - 1] == ',') k--;
+    s[k++] = ']';
+    while (k < len) s[k++] = ' ';
+    return s;
+}
+
+static int s_shapes(int reps)
+{
+    static const struct {
+        const char *name;
+        int depth, obj;
+    } shapes[] = {{"flat", 0, 0}, {"arrays32", 32, 0}, {"objects32", 32, 1}, {"deep512k", -1, 0}};
+    size_t len = 1 << 20;
+    jtok_t d;
+    jtok_init(&d);
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        char *js = s_shape(len, shapes[i].depth, shapes[i].obj);
+        int64_t best = INT64_MAX;
+        int n = 0;
+        for (int r = 0; r < reps; r++) {
+            int64_t t0 = s_cpu_ns();
+            n = jtok_parse(&d, js, len);
+            int64_t t = s_cpu_ns() - t0;
+            if (t < best) best = t;
+        }
+        printf("shape name=%s bytes=%zu tokens=%d ns=%lld\n", shapes[i].name, len, n,
+               (long long)best);
+        free(js);
+    }
+    jtok_free(&d);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "shapes")) return s_shapes(argc > 2 ? atoi(argv[2]) : 5);
     if (argc < 3) {
         fprintf(stderr, "usage: floor kraken|coinbase CORPUS [REPS]\n");
         return 64;
