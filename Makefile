@@ -33,7 +33,10 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wfo
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += -std=gnu11 $(WARN) $(WERROR) $(MODE_CFLAGS) -MMD -MP -Ilib -Ifeeds -Iaggregator \
-            -Isink -Iwatchdog -Imetrics -Itests/mockx $(PKG_CFLAGS)
+            -Isink -Iwatchdog -Imetrics $(PKG_CFLAGS)
+# the test world's headers (mockx) only for what is under tests/: nothing in
+# the product can include them, and its archive holds none of their code
+TEST_INC  = $(if $(filter tests/%,$<),-Itests/mockx)
 LDLIBS   += $(PKG_LIBS) -lm
 
 # Programs and the file holding each one's main(). Every other .c in these
@@ -56,10 +59,12 @@ main_tickbus-metrics := metrics/metrics.c
 
 MAINS    := $(foreach p,$(PROGRAMS),$(main_$(p)))
 BUILT    := $(foreach p,$(PROGRAMS),$(if $(wildcard $(main_$(p))),$(p)))
-MODSRC   := $(filter-out $(MAINS),$(wildcard lib/*.c feeds/*.c aggregator/*.c sink/*.c \
-                                                watchdog/*.c metrics/*.c tests/mockx/*.c))
-MODOBJ   := $(MODSRC:%.c=$(OUT)/%.o)
+PRODSRC  := $(filter-out $(MAINS),$(wildcard lib/*.c feeds/*.c aggregator/*.c sink/*.c \
+                                                watchdog/*.c metrics/*.c))
+TESTMODSRC := $(filter-out $(MAINS),$(wildcard tests/mockx/*.c))
+MODSRC   := $(PRODSRC) $(TESTMODSRC)
 LIBA     := $(OUT)/libtickbus.a
+TESTA    := $(OUT)/libtbtest.a
 TOOLSRC  := $(wildcard tests/tools/*.c)
 TOOLS    := $(TOOLSRC:tests/tools/%.c=$(BIN)/%)
 PROGBINS := $(BUILT:%=$(BIN)/%)
@@ -80,9 +85,15 @@ deps:
 
 $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(TEST_INC) -c -o $@ $<
 
-$(LIBA): $(MODOBJ)
+# the product's modules; the test world's (mockx) in an archive of their own
+$(LIBA): $(PRODSRC:%.c=$(OUT)/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(TESTA): $(TESTMODSRC:%.c=$(OUT)/%.o)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
@@ -91,13 +102,13 @@ $(LIBA): $(MODOBJ)
 # read (on a fresh machine pkg-config knows no library until check-deps has
 # installed them, earlier in the same make).
 define PROG_rule
-$(BIN)/$(1): $(OUT)/$(main_$(1):.c=.o) $(LIBA)
+$(BIN)/$(1): $(OUT)/$(main_$(1):.c=.o) $(if $(filter tests/%,$(main_$(1))),$(TESTA)) $(LIBA)
 	@mkdir -p $(BIN)
 	$$(CC) $$(MODE_LDFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach p,$(BUILT),$(eval $(call PROG_rule,$(p))))
 
-$(BIN)/%: $(OUT)/tests/tools/%.o $(LIBA)
+$(BIN)/%: $(OUT)/tests/tools/%.o $(TESTA) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(MODE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -108,10 +119,10 @@ $(BIN)/tickbus-plot: compose/tickbus-plot
 # The unit runner's tests are weak references (a module not in the tree yet is
 # "missing", not a build failure); -u makes the linker pull each one's module.
 SELFTEST_U := $(shell grep -o 'X([a-z_0-9]*)' tests/selftest.c | sed 's/X(\(.*\))/\1/')
-$(BIN)/selftest: $(OUT)/tests/selftest.o $(LIBA)
+$(BIN)/selftest: $(OUT)/tests/selftest.o $(TESTA) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(MODE_LDFLAGS) $(LDFLAGS) -o $@ $< $(sort $(SELFTEST_U:%=-Wl,-u,%_test)) \
-	  -Wl,-u,rti_test $(LIBA) $(LDLIBS)
+	  -Wl,-u,rti_test $(TESTA) $(LIBA) $(LDLIBS)
 
 # --- tests ---
 test: check-deps
@@ -145,20 +156,22 @@ FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 5
 FUZZSRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZBIN  := $(FUZZSRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_CFLAGS = -std=gnu11 -O1 -g -MMD -MP -fsanitize=fuzzer-no-link,address,undefined -Ilib -Ifeeds \
-               -Iaggregator -Isink -Itests/mockx $(PKG_CFLAGS)
+# -fno-sanitize-recover=all: the first UB report aborts the run (a finding, not a log line)
+FUZZ_CFLAGS = -std=gnu11 -O1 -g -MMD -MP -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=all -Ilib -Ifeeds \
+               -Iaggregator -Isink $(PKG_CFLAGS)
 FUZZOBJ  := $(MODSRC:%.c=build/fuzz/obj/%.o)
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -c -o $@ $<
+	clang $(FUZZ_CFLAGS) $(TEST_INC) -c -o $@ $<
 
 build/fuzz/libtickbus.a: $(FUZZOBJ)
 	rm -f $@
 	ar rcs $@ $^
 
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libtickbus.a
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(PKG_LIBS) -lm
+	clang $(FUZZ_CFLAGS) $(TEST_INC) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(PKG_LIBS) -lm
 
 fuzz: check-deps $(FUZZBIN)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZBIN)
