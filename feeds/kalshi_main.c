@@ -438,6 +438,9 @@ static void s_cb_hb(wsconn_t *c, void *arg, jw_t *w)
     jw_kuint(w, "kalshi_resyncs", st->resyncs);
     jw_kuint(w, "resubscribes", st->resubscribes);
     jw_kuint(w, "cmd_timeouts", st->cmd_timeouts);
+    jw_kuint(w, "foreign_sid_drops", st->foreign_sid);
+    jw_kuint(w, "market_deletes", st->market_deletes);
+    jw_kuint(w, "list_requests", st->list_requests);
     jw_kuint(w, "snapshots", st->snapshots);
     jw_kuint(w, "deltas", st->deltas);
     jw_kuint(w, "trades", st->trades);

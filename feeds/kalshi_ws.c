@@ -13,9 +13,11 @@
 #include <string.h>
 
 enum { CH_NONE, CH_BOOK, CH_TICKER, CH_TRADE, CH_LIFECYCLE, CH_BRTI };
-enum { CMD_SUB_MARKET = 1, CMD_SUB_LIFECYCLE, CMD_SUB_BRTI, CMD_SNAPSHOT, CMD_UNSUB };
+enum { CMD_SUB_MARKET = 1, CMD_SUB_LIFECYCLE, CMD_SUB_BRTI, CMD_SNAPSHOT, CMD_UNSUB, CMD_UPDATE,
+       CMD_LIST };
 
 #define TICKER_MAX 64
+#define SID_MARKETS 8 /* followed markets one sid can be known to carry (we follow <= 4) */
 
 typedef struct {
     int id, kind, acks_left;
@@ -23,10 +25,15 @@ typedef struct {
     int64_t sent_mono;
 } s_cmd_t;
 
+/* A subscription of this connection. A market channel's sid may carry several
+ * markets: Kalshi answers a subscribe on a channel already subscribed either
+ * with a new sid (`subscribed`) or with `ok` on the existing sid listing all
+ * its markets; MK is what the replies said, restricted to followed markets. */
 typedef struct {
     int sid, chan;
     int64_t last_seq; /* 0: none seen yet */
-    char ticker[TICKER_MAX];
+    int nmk;
+    char mk[SID_MARKETS][TICKER_MAX];
 } s_sid_t;
 
 typedef struct {
@@ -59,7 +66,7 @@ struct kalshi_ws {
     int nsid, capsid;
     s_mkt_t **mkt;
     int nmkt, capmkt;
-    int sid_lifecycle, sid_brti, life_pending, brti_pending;
+    int sid_lifecycle, sid_brti, life_pending, brti_pending, list_pending;
     int64_t life_retry_mono, brti_retry_mono, last_data_mono;
     jtok_t tok, tok2;
     jw_t w, cw;
@@ -270,6 +277,138 @@ static s_sid_t *s_sid(kalshi_ws_t *s, int64_t sid)
     return NULL;
 }
 
+static s_sid_t *s_sid_new(kalshi_ws_t *s, int sid, int chan)
+{
+    s_sid_t *e = s_sid(s, sid);
+    if (e) return e;
+    if (s->nsid == s->capsid) {
+        s->capsid = s->capsid ? s->capsid * 2 : 16;
+        s->sids = xrealloc(s->sids, (size_t)s->capsid * sizeof *s->sids);
+    }
+    e = &s->sids[s->nsid++];
+    memset(e, 0, sizeof *e);
+    e->sid = sid;
+    e->chan = chan;
+    return e;
+}
+
+static int s_sid_has(const s_sid_t *e, const char *ticker)
+{
+    for (int i = 0; i < e->nmk; i++)
+        if (!strcmp(e->mk[i], ticker)) return 1;
+    return 0;
+}
+
+static void s_sid_add(s_sid_t *e, const char *ticker)
+{
+    if (s_sid_has(e, ticker) || e->nmk == SID_MARKETS || strlen(ticker) >= TICKER_MAX) return;
+    snprintf(e->mk[e->nmk++], TICKER_MAX, "%s", ticker);
+}
+
+static void s_sid_del(s_sid_t *e, const char *ticker)
+{
+    for (int i = 0; i < e->nmk; i++)
+        if (!strcmp(e->mk[i], ticker)) {
+            memcpy(e->mk[i], e->mk[--e->nmk], TICKER_MAX);
+            return;
+        }
+}
+
+/* E's markets := the followed ones of the reply's `market_tickers` array ARR. */
+static void s_sid_set(kalshi_ws_t *s, s_sid_t *e, const jtok_t *d, int arr)
+{
+    e->nmk = 0;
+    int n = jtok_size(d, arr), t = arr + 1;
+    for (int k = 0; k < n; k++, t = jtok_skip(d, t)) {
+        char buf[TICKER_MAX];
+        if (jtok_str(d, t, buf, sizeof buf) >= 0 && s_mkt(s, buf)) s_sid_add(e, buf);
+    }
+}
+
+/* Does E carry a followed market other than EXCEPT? */
+static int s_sid_live(const kalshi_ws_t *s, const s_sid_t *e, const char *except)
+{
+    for (int i = 0; i < e->nmk; i++)
+        if (strcmp(e->mk[i], except) && s_mkt(s, e->mk[i])) return 1;
+    return 0;
+}
+
+static int s_is_market_chan(int chan) { return chan == CH_BOOK || chan == CH_TICKER || chan == CH_TRADE; }
+
+/* update_subscription {sid, market_tickers:[TICKER], action}: command KIND. */
+static int s_update(kalshi_ws_t *s, int sid, const char *ticker, const char *action, int kind,
+                    int64_t now)
+{
+    int id = s->next_id++;
+    jw_reset(&s->cw);
+    jw_obj(&s->cw);
+    jw_kint(&s->cw, "id", id);
+    jw_kstr(&s->cw, "cmd", "update_subscription");
+    jw_key(&s->cw, "params");
+    jw_obj(&s->cw);
+    jw_kint(&s->cw, "sid", sid);
+    jw_key(&s->cw, "market_tickers");
+    jw_arr(&s->cw);
+    jw_str(&s->cw, ticker);
+    jw_arr_end(&s->cw);
+    jw_kstr(&s->cw, "action", action);
+    jw_obj_end(&s->cw);
+    jw_obj_end(&s->cw);
+    s_send(s);
+    s_cmd_add(s, id, kind, 1, ticker, now);
+    return id;
+}
+
+/* delete_markets TICKER from SID (the sid carries other followed markets). */
+static void s_delete_market(kalshi_ws_t *s, int sid, const char *ticker, int64_t now)
+{
+    s_update(s, sid, ticker, "delete_markets", CMD_UPDATE, now);
+    s->st.market_deletes++;
+}
+
+/* When in doubt about what a sid carries: list_subscriptions (one at a time). */
+static void s_list_subs(kalshi_ws_t *s, int64_t now)
+{
+    if (s->list_pending) return;
+    int id = s->next_id++;
+    jw_reset(&s->cw);
+    jw_obj(&s->cw);
+    jw_kint(&s->cw, "id", id);
+    jw_kstr(&s->cw, "cmd", "list_subscriptions");
+    jw_obj_end(&s->cw);
+    s_send(s);
+    s_cmd_add(s, id, CMD_LIST, 1, NULL, now);
+    s->list_pending = id;
+    s->st.list_requests++;
+}
+
+static void s_unsub(kalshi_ws_t *s, const int *sids, int n, int64_t now);
+static void s_sid_forget(kalshi_ws_t *s, int sid);
+
+/* TICKER leaves the sids that carry it (or that M maps): a sid that still
+ * carries another followed market loses only this one (delete_markets); a sid
+ * left with no followed market is unsubscribed. */
+static void s_drop_market(kalshi_ws_t *s, const char *ticker, const int *msid, int64_t now)
+{
+    int cand[64], nc = 0, un[64], nu = 0;
+    for (int i = 0; i < s->nsid && nc < 64; i++) {
+        s_sid_t *e = &s->sids[i];
+        int mapped = msid && (e->sid == msid[0] || e->sid == msid[1] || e->sid == msid[2]);
+        if (s_is_market_chan(e->chan) && (mapped || s_sid_has(e, ticker))) cand[nc++] = e->sid;
+    }
+    for (int i = 0; i < nc; i++) {
+        s_sid_t *e = s_sid(s, cand[i]);
+        s_sid_del(e, ticker);
+        if (s_sid_live(s, e, ticker)) {
+            s_delete_market(s, e->sid, ticker, now);
+        } else {
+            un[nu++] = e->sid;
+            s_sid_forget(s, e->sid);
+        }
+    }
+    s_unsub(s, un, nu, now);
+}
+
 static void s_event(kalshi_ws_t *s, const char *kind, const char *ticker, const char *reason,
                     int64_t sid, int64_t expected, int64_t got, int64_t ts_rx)
 {
@@ -300,12 +439,8 @@ static void s_resubscribe(kalshi_ws_t *s, s_mkt_t *m, const char *why, int64_t n
     s->st.resyncs++;
     log_warnx_rl("kalshi: resubscribing ticker=%s reason=%s", m->ticker, why);
     s_event(s, "resync", m->ticker, why, 0, -1, -1, ts_rx);
-    int live[3], n = 0;
-    for (int i = 0; i < 3; i++) {
-        if (m->sid[i] > 0 && s_sid(s, m->sid[i])) live[n++] = m->sid[i];
-        if (m->sid[i] > 0) s_sid_forget(s, m->sid[i]);
-    }
-    s_unsub(s, live, n, now);
+    s_drop_market(s, m->ticker, m->sid, now);
+    m->sid[0] = m->sid[1] = m->sid[2] = 0;
     kalshi_book_clear(&m->book);
     m->dirty = 1;
     m->snap_id = 0;
@@ -332,24 +467,7 @@ static void s_resync(kalshi_ws_t *s, s_mkt_t *m, const char *why, int64_t now, i
         return;
     }
     s->st.resyncs++;
-    int id = s->next_id++;
-    jw_reset(&s->cw);
-    jw_obj(&s->cw);
-    jw_kint(&s->cw, "id", id);
-    jw_kstr(&s->cw, "cmd", "update_subscription");
-    jw_key(&s->cw, "params");
-    jw_obj(&s->cw);
-    jw_kint(&s->cw, "sid", m->sid[0]);
-    jw_key(&s->cw, "market_tickers");
-    jw_arr(&s->cw);
-    jw_str(&s->cw, m->ticker);
-    jw_arr_end(&s->cw);
-    jw_kstr(&s->cw, "action", "get_snapshot");
-    jw_obj_end(&s->cw);
-    jw_obj_end(&s->cw);
-    s_send(s);
-    s_cmd_add(s, id, CMD_SNAPSHOT, 1, m->ticker, now);
-    m->snap_id = id;
+    m->snap_id = s_update(s, m->sid[0], m->ticker, "get_snapshot", CMD_SNAPSHOT, now);
     log_info("kalshi: resync ticker=%s reason=%s was_valid=%d action=get_snapshot", m->ticker,
              why, was_valid);
     s_event(s, "resync", m->ticker, why, m->sid[0], -1, -1, ts_rx);
@@ -382,17 +500,16 @@ void kalshi_ws_unfollow(kalshi_ws_t *s, const char *ticker)
     for (int i = 0; i < s->nmkt; i++) {
         s_mkt_t *m = s->mkt[i];
         if (strcmp(m->ticker, ticker)) continue;
-        if (s->connected) {
-            int live[3], n = 0;
-            for (int k = 0; k < 3; k++)
-                if (m->sid[k] > 0) { live[n++] = m->sid[k]; s_sid_forget(s, m->sid[k]); }
-            s_unsub(s, live, n, clock_mono_ns());
-        }
-        /* A subscribe still in flight is answered later; its sids are then
-         * unsubscribed because the ticker is no longer followed. */
+        int msid[3] = {m->sid[0], m->sid[1], m->sid[2]};
+        char t[TICKER_MAX];
+        snprintf(t, sizeof t, "%s", m->ticker);
         kalshi_book_free(&m->book);
         free(m);
         s->mkt[i] = s->mkt[--s->nmkt];
+        /* after the removal, so that the ticker no longer counts as live */
+        if (s->connected) s_drop_market(s, t, msid, clock_mono_ns());
+        /* A subscribe still in flight is answered later; the ticker is then
+         * dropped from the sids of the reply because it is no longer followed. */
         return;
     }
 }
@@ -402,7 +519,7 @@ void kalshi_ws_connected(kalshi_ws_t *s, int64_t now)
     s->connected = 1;
     s->ncmd = 0;
     s->nsid = 0;
-    s->sid_lifecycle = s->sid_brti = s->life_pending = s->brti_pending = 0;
+    s->sid_lifecycle = s->sid_brti = s->life_pending = s->brti_pending = s->list_pending = 0;
     for (int i = 0; i < s->nmkt; i++) {
         s_mkt_t *m = s->mkt[i];
         kalshi_book_clear(&m->book);
@@ -422,7 +539,7 @@ void kalshi_ws_disconnected(kalshi_ws_t *s, int64_t ts_rx)
     s->connected = 0;
     s->ncmd = 0;
     s->nsid = 0;
-    s->sid_lifecycle = s->sid_brti = s->life_pending = s->brti_pending = 0;
+    s->sid_lifecycle = s->sid_brti = s->life_pending = s->brti_pending = s->list_pending = 0;
     for (int i = 0; i < s->nmkt; i++) {
         s_mkt_t *m = s->mkt[i];
         if (m->book.valid) m->ts_rx = ts_rx;
@@ -470,13 +587,33 @@ static void s_book_levels(kalshi_ws_t *s, s_mkt_t *m, const jtok_t *d, int arr, 
     }
 }
 
+/* Book data on a sid we do not hold (never subscribed, or already dropped:
+ * a late frame after an unsubscribe or a code-25 resubscribe), or on a sid
+ * that does not carry its market: never applied, counted, logged. */
+static int s_foreign(kalshi_ws_t *s, const char *what, int64_t sid, int64_t seq, const s_mkt_t *m)
+{
+    s->st.foreign_sid++;
+    log_warnx_rl("kalshi: %s on sid=%lld seq=%lld ticker=%s not carried by that sid: dropped",
+                 what, (long long)sid, (long long)seq, m ? m->ticker : "?");
+    return 0;
+}
+
+/* E carries M's book: the replies put M on E, or E is M's book sid. */
+static int s_carries(const s_sid_t *e, const s_mkt_t *m)
+{
+    return e->chan == CH_BOOK && (m->sid[0] == e->sid || s_sid_has(e, m->ticker));
+}
+
 static int s_on_snapshot(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t id,
                          int64_t ts_rx, int64_t now)
 {
     const jtok_t *d = &s->tok;
     s_mkt_t *m = s_mkt_tok(s, d, jtok_get(d, msg, "market_ticker"));
+    s_sid_t *e = s_sid(s, sid);
+    if (!e) return s_foreign(s, "orderbook_snapshot", sid, seq, m);
     s_seq(s, sid, seq, 1, NULL);
     if (!m) { s->st.late++; return 0; }
+    if (!s_carries(e, m)) return s_foreign(s, "orderbook_snapshot", sid, seq, m);
     s->st.snapshots++;
     /* Any snapshot resets the book, whatever id it carries (the id and seq of
      * a get_snapshot reply are not documented): it also answers our request. */
@@ -489,7 +626,7 @@ static int s_on_snapshot(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int6
         if (c) s_cmd_done(s, c);
         m->snap_id = 0;
     }
-    if (m->sid[0] <= 0 && sid > 0) m->sid[0] = (int)sid;
+    if (m->sid[0] <= 0) m->sid[0] = (int)sid;
     kalshi_book_clear(&m->book);
     int bad = 0;
     int y = jtok_get(d, msg, "yes_dollars_fp"), n = jtok_get(d, msg, "no_dollars_fp");
@@ -530,8 +667,10 @@ static int s_on_delta(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t
 {
     const jtok_t *d = &s->tok;
     int64_t expected = -1;
-    int gap = s_seq(s, sid, seq, 0, &expected);
     s_mkt_t *m = s_mkt_tok(s, d, jtok_get(d, msg, "market_ticker"));
+    s_sid_t *e = s_sid(s, sid);
+    if (!e) return s_foreign(s, "orderbook_delta", sid, seq, m); /* never ours, or dropped */
+    int gap = s_seq(s, sid, seq, 0, &expected);
     if (gap) {
         s->st.gaps++;
         log_warnx_rl("kalshi: seq gap sid=%lld expected=%lld got=%lld",
@@ -543,6 +682,7 @@ static int s_on_delta(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t
         return 1;
     }
     if (!m) { s->st.late++; return 0; }
+    if (!s_carries(e, m)) return s_foreign(s, "orderbook_delta", sid, seq, m);
     s->st.deltas++;
     m->last_data_mono = now;
     m->stale_tries = 0;
@@ -760,6 +900,16 @@ static int s_on_lifecycle(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int
     return 0;
 }
 
+/* M's data on channel E->chan comes on E->sid; the subscribe is complete when
+ * all three channels are known. */
+static void s_map(s_mkt_t *m, const s_sid_t *e)
+{
+    if (e->chan == CH_BOOK) m->sid[0] = e->sid;
+    else if (e->chan == CH_TICKER) m->sid[1] = e->sid;
+    else if (e->chan == CH_TRADE) m->sid[2] = e->sid;
+    if (m->sid[0] && m->sid[1] && m->sid[2]) m->sub_id = 0;
+}
+
 static void s_on_subscribed(kalshi_ws_t *s, int64_t id, int msg, int64_t now)
 {
     const jtok_t *d = &s->tok;
@@ -781,15 +931,9 @@ static void s_on_subscribed(kalshi_ws_t *s, int64_t id, int msg, int64_t now)
     snprintf(ticker, sizeof ticker, "%s", c->ticker);
     int kind = c->kind;
     if (--c->acks_left <= 0) s_cmd_done(s, c);
-    if (s->nsid == s->capsid) {
-        s->capsid = s->capsid ? s->capsid * 2 : 16;
-        s->sids = xrealloc(s->sids, (size_t)s->capsid * sizeof *s->sids);
-    }
-    s_sid_t *e = &s->sids[s->nsid++];
-    memset(e, 0, sizeof *e);
-    e->sid = (int)sid;
+    s_sid_t *e = s_sid_new(s, (int)sid, chan);
     e->chan = chan;
-    snprintf(e->ticker, sizeof e->ticker, "%s", ticker);
+    if (ticker[0] && s_mkt(s, ticker)) s_sid_add(e, ticker);
     if (kind == CMD_SUB_LIFECYCLE) { s->sid_lifecycle = (int)sid; s->life_pending = 0; return; }
     if (kind == CMD_SUB_BRTI) { s->sid_brti = (int)sid; s->brti_pending = 0; return; }
     s_mkt_t *m = s_mkt(s, ticker);
@@ -800,10 +944,103 @@ static void s_on_subscribed(kalshi_ws_t *s, int64_t id, int msg, int64_t now)
         s_unsub(s, &one, 1, now);
         return;
     }
-    if (chan == CH_BOOK) m->sid[0] = (int)sid;
-    else if (chan == CH_TICKER) m->sid[1] = (int)sid;
-    else if (chan == CH_TRADE) m->sid[2] = (int)sid;
-    if (m->sid[0] && m->sid[1] && m->sid[2]) m->sub_id = 0;
+    s_map(m, e);
+}
+
+/* `ok` answering our subscribe of a market (ID, ticker in C) on SID: Kalshi
+ * added the market to a sid it already had and lists all its markets. */
+static void s_on_sub_ok(kalshi_ws_t *s, s_cmd_t *c, int64_t sid, int mt, int64_t now)
+{
+    const jtok_t *d = &s->tok;
+    char ticker[TICKER_MAX];
+    snprintf(ticker, sizeof ticker, "%s", c->ticker);
+    int id = c->id;
+    if (--c->acks_left <= 0) s_cmd_done(s, c);
+    s_sid_t *e = sid > 0 && sid <= INT32_MAX ? s_sid(s, sid) : NULL;
+    if (!e && sid > 0 && sid <= INT32_MAX) e = s_sid_new(s, (int)sid, CH_NONE);
+    if (e && mt >= 0 && jtok_type(d, mt) == JSMN_ARRAY) s_sid_set(s, e, d, mt);
+    s_mkt_t *m = s_mkt(s, ticker);
+    if (e && (!m || m->sub_id != id)) { /* rolled over while the reply was in flight */
+        if (!s_sid_live(s, e, ticker)) {
+            int one = e->sid;
+            s_sid_forget(s, e->sid);
+            s_unsub(s, &one, 1, now);
+        } else {
+            s_sid_del(e, ticker);
+            s_delete_market(s, e->sid, ticker, now);
+        }
+        return;
+    }
+    if (!e || e->chan == CH_NONE || mt < 0) {
+        /* which channel, or whether it carries the market, is not said: ask */
+        log_info("kalshi: ok for subscribe id=%d ticker=%s sid=%lld without %s: "
+                 "list_subscriptions", id, ticker, (long long)sid,
+                 !e ? "a sid" : mt < 0 ? "market_tickers" : "a known channel");
+        if (e && mt < 0) s_sid_add(e, ticker);
+        s_list_subs(s, now);
+        return;
+    }
+    if (!s_sid_has(e, ticker)) {
+        log_warnx_rl("kalshi: ok for subscribe ticker=%s on sid=%d does not list it", ticker,
+                     e->sid);
+        return; /* staleness of the market's own data resubscribes it */
+    }
+    s_map(m, e);
+}
+
+/* The list_subscriptions reply: an array of {channel, sid[, market_tickers]}. */
+static void s_on_list(kalshi_ws_t *s, int arr)
+{
+    const jtok_t *d = &s->tok;
+    int n = jtok_size(d, arr), o = arr + 1;
+    for (int k = 0; k < n; k++, o = jtok_skip(d, o)) {
+        int64_t sid;
+        if (jtok_type(d, o) != JSMN_OBJECT || jtok_int(d, jtok_get(d, o, "sid"), &sid) < 0 ||
+            sid <= 0 || sid > INT32_MAX)
+            continue;
+        int chan = s_chan_of(d, jtok_get(d, o, "channel"));
+        s_sid_t *e = s_sid(s, sid);
+        if (!e) {
+            if (!s_is_market_chan(chan)) continue;
+            e = s_sid_new(s, (int)sid, chan);
+        }
+        if (chan != CH_NONE) e->chan = chan;
+        int mt = jtok_get(d, o, "market_tickers");
+        if (mt >= 0 && jtok_type(d, mt) == JSMN_ARRAY) s_sid_set(s, e, d, mt);
+    }
+    for (int i = 0; i < s->nmkt; i++)
+        for (int k = 0; k < s->nsid; k++)
+            if (s_is_market_chan(s->sids[k].chan) && s_sid_has(&s->sids[k], s->mkt[i]->ticker))
+                s_map(s->mkt[i], &s->sids[k]);
+}
+
+static void s_on_ok(kalshi_ws_t *s, int64_t id, int64_t sid, int msg, int64_t now)
+{
+    const jtok_t *d = &s->tok;
+    s_cmd_t *c = s_cmd_find(s, id);
+    if (msg >= 0 && jtok_type(d, msg) == JSMN_ARRAY) { /* list_subscriptions */
+        if (c && c->kind == CMD_LIST) {
+            s_cmd_done(s, c);
+            s->list_pending = 0;
+        }
+        s_on_list(s, msg);
+        return;
+    }
+    int mt = msg >= 0 && jtok_type(d, msg) == JSMN_OBJECT ? jtok_get(d, msg, "market_tickers") : -1;
+    if (c && c->kind == CMD_SUB_MARKET) {
+        s_on_sub_ok(s, c, sid, mt, now);
+        return;
+    }
+    s_sid_t *e = sid > 0 ? s_sid(s, sid) : NULL;
+    if (e && mt >= 0 && jtok_type(d, mt) == JSMN_ARRAY) s_sid_set(s, e, d, mt);
+    if (!c || c->kind == CMD_SNAPSHOT) return;
+    if ((c->kind == CMD_SUB_LIFECYCLE || c->kind == CMD_SUB_BRTI) && sid > 0 && sid <= INT32_MAX) {
+        /* an existing sid again: it is the subscription */
+        s_sid_new(s, (int)sid, c->kind == CMD_SUB_BRTI ? CH_BRTI : CH_LIFECYCLE);
+        if (c->kind == CMD_SUB_BRTI) { s->sid_brti = (int)sid; s->brti_pending = 0; }
+        else { s->sid_lifecycle = (int)sid; s->life_pending = 0; }
+    }
+    s_cmd_done(s, c);
 }
 
 static void s_on_error(kalshi_ws_t *s, int64_t id, int64_t sid, int msg, int64_t ts_rx,
@@ -838,6 +1075,8 @@ static void s_on_error(kalshi_ws_t *s, int64_t id, int64_t sid, int msg, int64_t
         } else if (kind == CMD_SUB_BRTI) {
             s->brti_pending = 0;
             s->brti_retry_mono = now + 30 * NS_PER_S;
+        } else if (kind == CMD_LIST) {
+            s->list_pending = 0;
         }
         return;
     }
@@ -856,15 +1095,14 @@ static void s_on_error(kalshi_ws_t *s, int64_t id, int64_t sid, int msg, int64_t
             s_sub_global(s, CMD_SUB_LIFECYCLE, now);
             return;
         }
+        /* every market the sid carried (a sid may carry several) */
         for (int i = 0; i < s->nmkt; i++) {
             s_mkt_t *m = s->mkt[i];
+            int hit = 0;
             for (int k = 0; k < 3; k++)
-                if (m->sid[k] == sid) {
-                    m->sid[k] = 0;
-                    s_resubscribe(s, m, code == 25 ? "buffer_overflow" : "channel_error", now,
-                                  ts_rx);
-                    return;
-                }
+                if (m->sid[k] == sid) { m->sid[k] = 0; hit = 1; }
+            if (hit)
+                s_resubscribe(s, m, code == 25 ? "buffer_overflow" : "channel_error", now, ts_rx);
         }
     }
 }
@@ -909,8 +1147,7 @@ int kalshi_ws_on_frame(kalshi_ws_t *s, const char *text, size_t len, int64_t ts_
         if (c && --c->acks_left <= 0) s_cmd_done(s, c);
     } else if (jtok_eq(d, ty, "ok")) {
         s_seq(s, sid, seq, 2, NULL);
-        s_cmd_t *c = s_cmd_find(s, id);
-        if (c && c->kind != CMD_SNAPSHOT) s_cmd_done(s, c);
+        s_on_ok(s, id, sid, msg, now);
     } else if (jtok_eq(d, ty, "error")) {
         s_seq(s, sid, seq, 2, NULL);
         s_on_error(s, id, sid, is_obj ? msg : -1, ts_rx, now);
@@ -975,12 +1212,23 @@ int kalshi_ws_tick(kalshi_ws_t *s, int64_t now, int64_t now_real)
             s_sub_market(s, m, now);
             continue;
         }
-        if (s->stale_ns > 0 && m->active && !m->sub_id && !m->snap_id &&
-            now - m->last_data_mono > s->stale_ns) {
+        /* judged from the market's own data alone, whatever the state of its
+         * subscribe or snapshot requests */
+        if (s->stale_ns > 0 && m->active && now - m->last_data_mono > s->stale_ns) {
+            int64_t real = clock_real_ns();
             s->st.stale++;
             m->last_data_mono = now;
-            if (m->stale_tries++ == 0) s_resync(s, m, "stale", now, clock_real_ns());
-            else s_resubscribe(s, m, "stale", now, clock_real_ns());
+            log_warnx_rl("kalshi: no data for ticker=%s for %.0f s (sub_pending=%d "
+                         "snapshot_pending=%d)", m->ticker, (double)s->stale_ns / 1e9,
+                         m->sub_id != 0, m->snap_id != 0);
+            s_event(s, "gap", m->ticker, "stale", m->sid[0], -1, -1, real);
+            if (m->stale_tries++ == 0 && m->sid[0] > 0 && !m->sub_id && !m->snap_id)
+                s_resync(s, m, "stale", now, real);
+            else {
+                int was_valid = m->book.valid;
+                s_resubscribe(s, m, "stale", now, real);
+                if (was_valid) s_publish_book(s, m, now);
+            }
         }
     }
     if (!s->sid_lifecycle && !s->life_pending && s->life_retry_mono && now >= s->life_retry_mono) {
@@ -1065,6 +1313,73 @@ static int s_same_side(const kalshi_book_t *b, int side, json_t *arr)
 #define T_CHECK(c)                                                                      \
     do { if (!(c)) { fprintf(stderr, "kalshi_ws_test: %s:%d: %s\n", __FILE__, __LINE__, #c); \
                      goto done; } } while (0)
+
+#define T_FRAME(...)                                                                       \
+    do { char f_[1024]; snprintf(f_, sizeof f_, __VA_ARGS__);                                   \
+         kalshi_ws_on_frame(s, f_, strlen(f_), clock_real_ns(), t0); } while (0)
+
+static int s_t_shared(s_cap_t *cap)
+{
+    const char *A = "KXBTC15M-26NOV280715-15", *B = "KXBTC15M-26NOV280730-30",
+               *C = "KXBTC15M-26NOV280745-45";
+    const char *chans[] = {"orderbook_delta", "ticker", "trade"};
+    int ok = -1, ndel = 0, nunsub = 0;
+    memset(cap, 0, sizeof *cap);
+    kalshi_ws_cb_t cb = {s_t_emit, s_t_send, NULL, cap, NULL};
+    kalshi_ws_t *s = kalshi_ws_new(&cb, "KXBTC15M", 0, 1);
+    int64_t t0 = clock_mono_ns();
+    kalshi_ws_follow(s, A, 1);
+    kalshi_ws_connected(s, t0);
+    for (int k = 0; k < 3; k++)
+        T_FRAME("{\"type\":\"subscribed\",\"id\":1,\"msg\":{\"channel\":\"%s\",\"sid\":%d}}",
+                chans[k], k + 1);
+    T_FRAME("{\"type\":\"orderbook_snapshot\",\"sid\":1,\"seq\":1,\"msg\":{\"market_ticker\":"
+            "\"%s\",\"yes_dollars_fp\":[[\"0.5000\",\"10.00\"]],\"no_dollars_fp\":[[\"0.4000\","
+            "\"5.00\"]]}}", A);
+    kalshi_ws_follow(s, B, 0); /* subscribe id 4 */
+    T_CHECK(cap->nsent == 4 && strstr(cap->sent[3], B));
+    for (int k = 0; k < 3; k++)
+        T_FRAME("{\"type\":\"ok\",\"id\":4,\"sid\":%d,\"seq\":2,\"msg\":{\"market_tickers\":"
+                "[\"%s\",\"%s\"]}}", k + 1, A, B);
+    T_FRAME("{\"type\":\"orderbook_snapshot\",\"sid\":1,\"seq\":3,\"msg\":{\"market_ticker\":"
+            "\"%s\",\"yes_dollars_fp\":[[\"0.5000\",\"10.00\"]],\"no_dollars_fp\":[[\"0.4000\","
+            "\"5.00\"]]}}", B);
+    T_CHECK(kalshi_ws_book(s, B)->valid);
+    kalshi_ws_unfollow(s, A); /* rollover */
+    for (int i = 4; i < cap->nsent; i++) {
+        ndel += strstr(cap->sent[i], "\"delete_markets\"") && strstr(cap->sent[i], A) != NULL;
+        nunsub += strstr(cap->sent[i], "\"unsubscribe\"") != NULL;
+    }
+    T_CHECK(ndel == 3 && nunsub == 0);
+    T_CHECK(kalshi_ws_stats(s)->market_deletes == 3);
+    /* B's deltas on the shared sid still apply */
+    T_FRAME("{\"type\":\"orderbook_delta\",\"sid\":1,\"seq\":4,\"msg\":{\"market_ticker\":\"%s\","
+            "\"price_dollars\":\"0.5000\",\"delta_fp\":\"2.00\",\"side\":\"yes\"}}", B);
+    T_CHECK(kalshi_ws_book(s, B)->lv[KALSHI_YES][0].sz == 1200);
+    /* a delta on a sid never subscribed: dropped, counted */
+    T_FRAME("{\"type\":\"orderbook_delta\",\"sid\":77,\"seq\":9,\"msg\":{\"market_ticker\":\"%s\","
+            "\"price_dollars\":\"0.5000\",\"delta_fp\":\"5.00\",\"side\":\"yes\"}}", B);
+    T_CHECK(kalshi_ws_book(s, B)->lv[KALSHI_YES][0].sz == 1200 && kalshi_ws_book(s, B)->valid);
+    T_CHECK(kalshi_ws_stats(s)->foreign_sid == 1);
+    /* code 25 drops sid 1: B is resubscribed; a late delta on sid 1 is dropped */
+    T_FRAME("{\"type\":\"error\",\"sid\":1,\"seq\":5,\"msg\":{\"code\":25,\"msg\":\"overflow\"}}");
+    T_FRAME("{\"type\":\"orderbook_snapshot\",\"sid\":1,\"seq\":6,\"msg\":{\"market_ticker\":"
+            "\"%s\",\"yes_dollars_fp\":[[\"0.5000\",\"10.00\"]]}}", B);
+    T_FRAME("{\"type\":\"orderbook_delta\",\"sid\":1,\"seq\":7,\"msg\":{\"market_ticker\":\"%s\","
+            "\"price_dollars\":\"0.5000\",\"delta_fp\":\"5.00\",\"side\":\"yes\"}}", B);
+    T_CHECK(!kalshi_ws_book(s, B)->valid && kalshi_ws_book(s, B)->n[KALSHI_YES] == 0);
+    T_CHECK(kalshi_ws_stats(s)->foreign_sid == 3);
+    /* C's subscribe is never answered: C is active, so 1 s without data of
+     * its own is stale (event.gap reason stale), before the 10 s deadline */
+    int ngap = cap->ngap;
+    kalshi_ws_follow(s, C, 1);
+    T_CHECK(kalshi_ws_tick(s, clock_mono_ns() + 2 * NS_PER_S, clock_real_ns()) == 0);
+    T_CHECK(cap->ngap > ngap && kalshi_ws_stats(s)->stale >= 1);
+    ok = 0;
+done:
+    kalshi_ws_destroy(&s);
+    return ok;
+}
 
 int kalshi_ws_test(void)
 {
@@ -1166,6 +1481,14 @@ int kalshi_ws_test(void)
     T_CHECK(!b->valid && b->n[1] == 1 && b->lv[1][0].px == 4500);
     T_CHECK(strstr(cap->sent[cap->nsent - 1], "get_snapshot"));
     T_CHECK(kalshi_ws_stats(s)->bad == 2 && kalshi_ws_stats(s)->unknown == 1);
+    kalshi_ws_destroy(&s);
+
+    /* 4. Kalshi answers a subscribe on a channel already subscribed with `ok`
+     * on the existing sid listing its markets: B joins A's sids; A's rollover
+     * removes A with delete_markets (never unsubscribes B's sids); book data
+     * on a sid never subscribed, or dropped, is not applied; a market whose
+     * subscribe is never answered is still judged stale from its own data. */
+    if (s_t_shared(cap) < 0) goto done;
     ok = 0;
 done:
     json_decref(exp);

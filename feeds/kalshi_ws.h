@@ -42,6 +42,8 @@ typedef struct {
     uint64_t frames, data_msgs, snapshots, deltas, tickers, trades, brti, lifecycle;
     uint64_t gaps, resyncs, resubscribes, bad, unknown, errors, late, cmd_timeouts, stale;
     uint64_t books_published;
+    uint64_t foreign_sid;   /* book frames on a sid not carrying the market (dropped) */
+    uint64_t market_deletes, list_requests;
 } kalshi_ws_stats_t;
 
 typedef struct kalshi_ws kalshi_ws_t;

@@ -12,14 +12,22 @@ mkdir "$T/rest"
 /usr/bin/python3 tests/integration/kalshi_rest_now.py tests/fixtures/kalshi "$T/rest" || fail "rest dir"
 TK=KXBTC15M-26NOV280715-15
 SNAP=$(sed -n 2p tests/fixtures/kalshi/ws_seq_gap.jsonl)
+# the snapshot on each sid of the round (the feed applies book data only on
+# the sid that carries the market's book, whichever that is): 1..5 before the
+# overflow, 6..10 after (mockx numbers on; the dropped sids are never reused)
+snaps() { for sid in "$@"; do echo "$SNAP" | sed "s/\"sid\":1,/\"sid\":$sid,/"; done; }
 {
     printf '%s\n' '{"mockx":"await_subscribe"}' '{"mockx":"await_subscribe"}' \
-        '{"mockx":"await_subscribe"}' '{"mockx":"sleep","ms":300}' "$SNAP" '{"mockx":"sleep","ms":1500}'
+        '{"mockx":"await_subscribe"}' '{"mockx":"sleep","ms":300}'
+    snaps 1 2 3 4 5
+    echo '{"mockx":"sleep","ms":1500}'
     for sid in 1 2 3 4 5; do
         echo '{"type":"error","sid":'$sid',"msg":{"code":25,"msg":"Subscription buffer overflow"}}'
     done
     printf '%s\n' '{"mockx":"await_subscribe"}' '{"mockx":"await_subscribe"}' \
-        '{"mockx":"await_subscribe"}' '{"mockx":"sleep","ms":300}' "$SNAP" '{"mockx":"mute"}'
+        '{"mockx":"await_subscribe"}' '{"mockx":"sleep","ms":300}'
+    snaps 6 7 8 9 10
+    echo '{"mockx":"mute"}'
 } >"$T/c1.jsonl"
 bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --kalshi-rest "$T/rest" \
     --script kalshi="$T/c1.jsonl" --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem \

@@ -135,6 +135,7 @@ static void s_script_run(mx_conn_t *c)
         case MX_L_FRAME:
         case MX_L_RAW:
             mx_send(c, l->text, l->len);
+            if (c->venue == MX_KALSHI && c->k) mx_kalshi_scripted(c, l->text, l->len);
             break;
         case MX_L_BIG:
             s_big(c, l->n);

@@ -397,6 +397,50 @@ static void s_initial(mx_conn_t *c, ksub_t *s, const strlist_t *tickers, long id
     }
 }
 
+/* --kalshi-subs shared: the live market-filtered subscription of channel CI. */
+static ksub_t *s_sub_chan(mx_conn_t *c, int ci)
+{
+    for (int i = 0; i < c->k->nsubs; i++)
+        if (c->k->subs[i].ci == ci && c->k->subs[i].tickers.n && !c->k->subs[i].dead)
+            return &c->k->subs[i];
+    return NULL;
+}
+
+/* `ok` on S's sid (with seq where the channel has one) listing all its markets. */
+static void s_ok_markets(mx_conn_t *c, ksub_t *s, long id)
+{
+    jw_t *w = s_begin();
+    jw_obj(w);
+    jw_kstr(w, "type", "ok");
+    jw_kint(w, "id", id);
+    jw_kint(w, "sid", s->sid);
+    if (s_chan[s->ci].has_seq) jw_kint(w, "seq", ++s->seq);
+    jw_key(w, "msg");
+    jw_obj(w);
+    jw_key(w, "market_tickers");
+    jw_arr(w);
+    for (int i = 0; i < s->tickers.n; i++) jw_str(w, s->tickers.v[i]);
+    jw_arr_end(w);
+    jw_obj_end(w);
+    jw_obj_end(w);
+    mx_send_jw(c, w);
+}
+
+/* A subscribe that adds TK to the existing subscription S (shared mode):
+ * answered like add_markets, with the initial data of the new markets. */
+static void s_add_markets(mx_conn_t *c, ksub_t *s, const strlist_t *tk, long id, int snap_ticker)
+{
+    strlist_t added = {0};
+    for (int t = 0; t < tk->n; t++)
+        if (!strlist_has(&s->tickers, tk->v[t])) {
+            strlist_add(&s->tickers, tk->v[t]);
+            strlist_add(&added, tk->v[t]);
+        }
+    s_ok_markets(c, s, id);
+    s_initial(c, s, &added, 0, snap_ticker);
+    strlist_clear(&added);
+}
+
 static void s_cmd_subscribe(mx_conn_t *c, long id, json_t *params, int reply)
 {
     json_t *chans = json_object_get(params, "channels");
@@ -430,6 +474,14 @@ static void s_cmd_subscribe(mx_conn_t *c, long id, json_t *params, int reply)
     }
     int snap_ticker = json_is_true(json_object_get(params, "send_initial_snapshot"));
     for (int k = 0; k < n; k++) {
+        ksub_t *old = mx.kalshi_shared && tk.n ? s_sub_chan(c, cis[k]) : NULL;
+        if (old) {
+            if (reply) s_add_markets(c, old, &tk, id, snap_ticker);
+            else
+                for (int t = 0; t < tk.n; t++)
+                    if (!strlist_has(&old->tickers, tk.v[t])) strlist_add(&old->tickers, tk.v[t]);
+            continue;
+        }
         if (c->k->nsubs == (int)ARRAY_LEN(c->k->subs)) {
             s_error(c, id, 26, "Per-subscription market limit exceeded", NULL);
             break;
@@ -529,21 +581,7 @@ static void s_cmd_update(mx_conn_t *c, long id, json_t *params)
     }
     strlist_clear(&s->tickers);
     s->tickers = keep;
-    jw_t *w = s_begin();
-    jw_obj(w);
-    jw_kstr(w, "type", "ok");
-    jw_kint(w, "id", id);
-    jw_kint(w, "sid", s->sid);
-    if (s_chan[s->ci].has_seq) jw_kint(w, "seq", ++s->seq);
-    jw_key(w, "msg");
-    jw_obj(w);
-    jw_key(w, "market_tickers");
-    jw_arr(w);
-    for (int i = 0; i < s->tickers.n; i++) jw_str(w, s->tickers.v[i]);
-    jw_arr_end(w);
-    jw_obj_end(w);
-    jw_obj_end(w);
-    mx_send_jw(c, w);
+    s_ok_markets(c, s, id);
     if (add) s_initial(c, s, &tk, 0, json_is_true(json_object_get(params, "send_initial_snapshot")));
     strlist_clear(&tk);
 }
@@ -565,6 +603,20 @@ static void s_cmd_list(mx_conn_t *c, long id)
     jw_arr_end(w);
     jw_obj_end(w);
     mx_send_jw(c, w);
+}
+
+void mx_kalshi_scripted(mx_conn_t *c, const char *text, size_t len)
+{
+    json_t *j = json_loadb(text, len, 0, NULL);
+    const char *ty = json_string_value(json_object_get(j, "type"));
+    if (!ty || strcmp(ty, "error")) {
+        json_decref(j);
+        return;
+    }
+    json_t *code = json_object_get(json_object_get(j, "msg"), "code");
+    ksub_t *s = s_sub(c, (long)json_integer_value(json_object_get(j, "sid")));
+    if (s && (json_integer_value(code) == 25 || json_integer_value(code) == 10)) s->dead = 1;
+    json_decref(j);
 }
 
 static void k_open(mx_conn_t *c) { c->k = xcalloc(1, sizeof *c->k); }

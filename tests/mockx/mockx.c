@@ -29,6 +29,7 @@ static strlist_t o_serve, o_script, o_fault;
 static int o_world;
 static long o_seed, o_window, o_429;
 static double o_ping;
+static char *o_ksubs;
 static volatile sig_atomic_t s_stop;
 
 static const opt_t s_opts[] = {
@@ -55,6 +56,9 @@ static const opt_t s_opts[] = {
      "script mode: answer Kalshi REST from the rest_*.json files in DIR", 0},
     {"rest-429-every", OPT_INT, &o_429, "0", 0, 1e9, NULL,
      "answer every Nth Kalshi REST request with 429 (0: never)", 0},
+    {"kalshi-subs", OPT_STR, &o_ksubs, "new", 1, 0, NULL,
+     "Kalshi: a subscribe on a market channel already subscribed gets a new sid ('new') or "
+     "'ok' on the existing sid listing all its markets ('shared')", 0},
     {"ping-s", OPT_DBL, &o_ping, "10", 0.05, 3600, NULL, "Kalshi: WS ping interval", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
@@ -101,6 +105,15 @@ int main(int argc, char **argv)
                "[--script VENUE=FILE...] [--world ...] [--log FILE]",
                s_opts, argc, argv, NULL);
     mx.world = o_world;
+    /* the test suites run every Kalshi test under both behaviours through this */
+    const char *ks = getenv("MOCKX_KALSHI_SUBS");
+    if (ks && *ks && !strcmp(o_ksubs, "new")) {
+        free(o_ksubs);
+        o_ksubs = xstrdup(ks);
+    }
+    if (strcmp(o_ksubs, "new") && strcmp(o_ksubs, "shared"))
+        opts_die("kalshi-subs", o_ksubs, "expected new or shared");
+    mx.kalshi_shared = !strcmp(o_ksubs, "shared");
     mx.seed = o_seed;
     mx.window_s = o_window;
     mx.ping_s = o_ping;
@@ -240,6 +253,7 @@ int main(int argc, char **argv)
     free(o_tls_dir);
     free(o_rate);
     free(o_log);
+    free(o_ksubs);
     free(o_pubkey);
     free(mx.kalshi_rest_dir);
     strlist_clear(&o_serve);

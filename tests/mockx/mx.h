@@ -114,6 +114,7 @@ typedef struct {
     double ping_s;
     long rest_429_every;
     char *kalshi_rest_dir;
+    int kalshi_shared; /* a subscribe on a channel already subscribed: `ok` on its sid */
     struct lws_context *ctx;
     int64_t start_ns; /* CLOCK_REALTIME at start */
     EVP_PKEY *kalshi_pub;
@@ -152,6 +153,8 @@ extern const mx_venue_ops_t mx_coinbase_ops, mx_kraken_ops, mx_bitstamp_ops, mx_
 int mx_kalshi_upgrade_ok(struct lws *wsi, int conn); /* 1 ok, 0 = answered 401 */
 int mx_kalshi_rest(struct lws *wsi, int conn, const char *path, char **body, size_t *len);
 void mx_kalshi_world_start(void);
+/* A scripted Kalshi frame went out: an error 10/25 on a sid ends that sid. */
+void mx_kalshi_scripted(mx_conn_t *c, const char *text, size_t len);
 void mx_kalshi_world_stop(void);
 
 /* ---- helpers (world.c) ---- */
