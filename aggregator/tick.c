@@ -19,8 +19,14 @@
 #define VENUES_MAX 8
 #define LEVELS_MAX 1000 /* per side of a venue book; deeper levels are dropped (counted) */
 #define MARKETS_MAX 32
-#define KLEVELS_MAX 200
+#define KLEVELS_MAX 1000 /* per side of a Kalshi book: every 0.1-cent price from 0.1 to 99.9 */
 #define RING 512 /* seconds of official/proxy history kept for settlement windows */
+/* Largest price or size accepted from a book (fixed point): a sum over every level of a
+ * side (LEVELS_MAX, KLEVELS_MAX <= 1000) stays below 1e18, inside int64. */
+#define TICK_VAL_MAX 1000000000000000LL
+/* An index value's own time more than this far from its arrival is refused (bad). */
+#define INDEX_BEHIND_NS (3600 * NS_PER_S)
+#define INDEX_AHEAD_NS (300 * NS_PER_S)
 
 typedef struct {
     int64_t px, sz;
@@ -55,6 +61,7 @@ typedef struct {
     int64_t strike_sent_val, settled_s;
     int n_off, n_proxy;
     double avg_off, avg_proxy;
+    int64_t win_from, win_to; /* the settlement window, whole seconds, both included */
 } market_t;
 
 typedef struct {
@@ -73,6 +80,7 @@ struct tick {
     int64_t official, official_rx, official_sec;
     int has_avg60, has_kavg;
     int64_t avg60, kavg, kavg_end_s; /* Kalshi's 60 s average and its settlement-window average */
+    int64_t kavg_from_s, kavg_to_s;  /* that window from its own fields, seconds included (0: none) */
     sample_t off_ring[RING], proxy_ring[RING];
     rti_state_t *rti;
     rti_level_t *lv; /* scratch for rti input */
@@ -174,12 +182,9 @@ static int s_time(const jtok_t *d, int i, int64_t *ns)
     const char *p = jtok_text(d, i, &len);
     int64_t v;
     if (num_parse_fixed(p, len, 0, &v) == 0) {
-        if (v <= 0) return -1;
-        if (v > 100000000000000000LL) *ns = v;
-        else if (v > 100000000000000LL) *ns = v * 1000;
-        else if (v > 100000000000LL) *ns = v * NS_PER_MS;
-        else *ns = v * NS_PER_S;
-        return 0;
+        int64_t unit = v > 100000000000000000LL ? 1 : v > 100000000000000LL ? 1000
+                       : v > 100000000000LL     ? NS_PER_MS : NS_PER_S;
+        return v <= 0 ? -1 : clock_from_units(v, unit, ns); /* never past CLOCK_MAX_NS */
     }
     if (ty != JSMN_STRING) return -1;
     return clock_parse_iso(p, len, ns);
@@ -202,7 +207,8 @@ static int s_ladder(const jtok_t *d, int arr, int pscale, int sscale, lvl_t *out
         if (jtok_type(d, i) != JSMN_ARRAY || jtok_size(d, i) < 2) return -1;
         int64_t px, sz;
         if (jtok_fixed(d, i + 1, pscale, &px) < 0 ||
-            jtok_fixed(d, jtok_skip(d, i + 1), sscale, &sz) < 0 || px <= 0 || sz < 0)
+            jtok_fixed(d, jtok_skip(d, i + 1), sscale, &sz) < 0 || px <= 0 || sz < 0 ||
+            px > TICK_VAL_MAX || sz > TICK_VAL_MAX)
             return -1;
         if (sz > 0) {
             if (k < max) out[k++] = (lvl_t){px, sz};
@@ -372,8 +378,13 @@ static int s_on_index(tick_t *t, const bus_msg_t *m)
     int64_t v, at;
     int i = jtok_get(d, 0, "value");
     if (i < 0 || jtok_fixed(d, i, IDX, &v) < 0 || v <= 0) return -1;
-    if ((i = s_get_any(d, 0, k_time)) < 0 || s_time(d, i, &at) < 0)
-        at = m->ts_ex >= 0 ? m->ts_ex : m->ts_rx;
+    if ((i = s_get_any(d, 0, k_time)) < 0) at = m->ts_ex >= 0 ? m->ts_ex : m->ts_rx;
+    else if (s_time(d, i, &at) < 0) at = -1; /* a time, but not one we can hold */
+    if (at < 0 || !clock_near(at, m->ts_rx, INDEX_BEHIND_NS, INDEX_AHEAD_NS)) {
+        log_warnx_rl("index.brti from %s: its time is %lld s from its arrival: refused", m->src,
+                     (long long)((at / NS_PER_S) - (m->ts_rx / NS_PER_S)));
+        return -1; /* counted as bad */
+    }
     t->has_official = 1;
     t->official = v;
     t->official_rx = m->ts_rx;
@@ -388,11 +399,20 @@ static int s_on_index(tick_t *t, const bus_msg_t *m)
     i = jtok_get(d, 0, "settle_avg_60s");
     if (jtok_type(d, i) == JSMN_OBJECT) {
         int64_t v2, end = 0;
+        int64_t start = 0;
         int iv = jtok_get(d, i, "value"), ie = jtok_get(d, i, "window_end_ms");
+        int is = jtok_get(d, i, "window_start_ms");
         if (jtok_fixed(d, iv, IDX, &v2) == 0 && v2 > 0) {
             t->has_kavg = 1;
             t->kavg = v2;
-            t->kavg_end_s = jtok_int(d, ie, &end) == 0 ? end / 1000 : t->official_sec + 1;
+            /* Kalshi's window is (close - 60 s, close]: the value at the close
+             * counts. Its fields say so as [window_start_ts_ms,
+             * window_end_ts_exclusive); whole seconds inside: from..to. */
+            int have = jtok_int(d, ie, &end) == 0 && end > 0 && jtok_int(d, is, &start) == 0 &&
+                       start > 0 && start < end;
+            t->kavg_from_s = have ? (start + 999) / 1000 : 0;
+            t->kavg_to_s = have ? (end - 1) / 1000 : 0;
+            t->kavg_end_s = have ? t->kavg_to_s : t->official_sec;
         }
     }
     return 1;
@@ -557,6 +577,9 @@ static double s_window_avg(const sample_t *ring, int64_t from, int64_t to, int *
 {
     double sum = 0;
     *n = 0;
+    if (to < 0) return NAN;
+    if (from < 0) from = 0;
+    if (to - from >= RING) from = to - RING + 1; /* the ring holds no more */
     for (int64_t s = from; s <= to; s++) {
         const sample_t *x = &ring[s % RING];
         if (x->sec == s) sum += x->v, (*n)++;
@@ -614,7 +637,12 @@ static void s_emit_market_events(tick_t *t, market_t *mk, int64_t ts_s)
     if (mk->close_ns < 0) return;
     int64_t close_s = mk->close_ns / NS_PER_S;
     if (!mk->frozen && ts_s >= close_s + t->cfg.settle_grace_s) {
-        int64_t from = close_s - t->cfg.settle_window_s, to = close_s - 1;
+        /* (close - window, close], or Kalshi's own window when its averages say */
+        int64_t from = close_s - t->cfg.settle_window_s + 1, to = close_s;
+        if (t->has_kavg && t->kavg_end_s == close_s && t->kavg_from_s > 0)
+            from = t->kavg_from_s, to = t->kavg_to_s;
+        mk->win_from = from;
+        mk->win_to = to;
         mk->avg_off = s_window_avg(t->off_ring, from, to, &mk->n_off);
         mk->avg_proxy = s_window_avg(t->proxy_ring, from, to, &mk->n_proxy);
         mk->frozen = 1;
@@ -628,8 +656,8 @@ static void s_emit_market_events(tick_t *t, market_t *mk, int64_t ts_s)
         s_event_begin(t, "settlement", ts_s);
         jw_kstr(w, "ticker", mk->ticker);
         s_kiso(w, "close_time", mk->close_ns);
-        s_kiso(w, "window_from", (close_s - t->cfg.settle_window_s) * NS_PER_S);
-        s_kiso(w, "window_to", (close_s - 1) * NS_PER_S);
+        s_kiso(w, "window_from", mk->win_from * NS_PER_S);
+        s_kiso(w, "window_to", mk->win_to * NS_PER_S);
         if (mk->has_strike) jw_kfixed(w, "strike", mk->strike, 8, 0);
         else jw_knull(w, "strike");
         s_kdbl_or_null(w, "official_avg", mk->avg_off, 8);
@@ -664,12 +692,11 @@ static void s_emit_market_events(tick_t *t, market_t *mk, int64_t ts_s)
     }
 }
 
-/* Kalshi price (1e-4 $) as cents (a sub-cent price prints 0.5) and as dollars. */
-static void s_kcents(jw_t *w, const char *k, int has, int64_t px)
-{
-    if (has) jw_kfixed(w, k, px, 2, 0);
-    else jw_knull(w, k);
-}
+/* The Go collector's integer fields (docs/RECORD.md "Go collector's fields"): a Kalshi price
+ * (1e-4 $) as whole cents rounded so that it never shows a better price than exists (a bid down,
+ * an ask up), 0 when unknown; sizes (1e-2) as whole contracts rounded down. */
+static int64_t s_cents_down(int64_t px) { return px / 100; }
+static int64_t s_cents_up(int64_t px) { return (px + 99) / 100; }
 
 static void s_kdollars(jw_t *w, const char *k, int has, int64_t px)
 {
@@ -677,27 +704,54 @@ static void s_kdollars(jw_t *w, const char *k, int has, int64_t px)
     else jw_knull(w, k);
 }
 
+/* Exact ladder, best first: [[$, contracts]], at most MAX levels. */
 static void s_write_book(jw_t *w, const char *k, const lvl_t *l, int n, int max)
 {
     jw_key(w, k);
     jw_arr(w);
     for (int i = 0; i < n && i < max; i++) {
         jw_arr(w);
-        jw_fixed(w, l[i].px, 2, 0);
+        jw_fixed(w, l[i].px, 4, 2);
         jw_fixed(w, l[i].sz, 2, 0);
         jw_arr_end(w);
     }
     jw_arr_end(w);
 }
 
+/* The Go collector's book: bids L (best first, N) as [[cents, contracts]] ascending by price
+ * (Kalshi's order, best bid last), every level; prices rounded down to the cent, levels landing
+ * on the same cent merged, the merged size rounded down; levels below 1 cent or 1 contract left
+ * out. Returns the levels (written under K only when W is not NULL). */
+static int s_go_book(jw_t *w, const char *k, const lvl_t *l, int n)
+{
+    int out = 0;
+    for (int i = n - 1; i >= 0;) {
+        int64_t c = s_cents_down(l[i].px), sz = 0;
+        for (; i >= 0 && s_cents_down(l[i].px) == c; i--) sz += l[i].sz;
+        if (c < 1 || sz < 100) continue;
+        if (w) {
+            if (!out) {
+                jw_key(w, k);
+                jw_arr(w);
+            }
+            jw_arr(w);
+            jw_int(w, c);
+            jw_int(w, sz / 100);
+            jw_arr_end(w);
+        }
+        out++;
+    }
+    if (w && out) jw_arr_end(w);
+    return out;
+}
+
 static void s_write_market(tick_t *t, jw_t *w, market_t *mk, int64_t ts_s, int64_t now)
 {
     int ro = 0;
     jw_obj(w);
+    /* the Go collector's fields keep its relative order: ticker, yes_bid, yes_ask, last_price,
+     * volume, open_interest, strike, secs_left, status, result, yes_book, no_book */
     jw_kstr(w, "ticker", mk->ticker);
-    jw_kstr(w, "status", mk->status[0] ? mk->status : "unknown");
-    if (mk->has_strike) jw_kfixed(w, "strike", mk->strike, 8, 0);
-    else jw_knull(w, "strike");
     int64_t age = mk->has_book ? now - mk->book_rx : -1;
     /* feed-kalshi republishes an unchanged book each second with the ts_rx of its last change:
      * liveness is the publication, book_age_ms the age of the content */
@@ -707,20 +761,23 @@ static void s_write_market(tick_t *t, jw_t *w, market_t *mk, int64_t ts_s, int64
     int64_t yb = hyb ? mk->yes[0].px : 0, nb = hnb ? mk->no[0].px : 0;
     int hya = hnb || (fresh && mk->has_yes_ask), hna = hyb || (fresh && mk->has_no_ask);
     int64_t ya = hnb ? KPX - nb : mk->yes_ask_msg, na = hyb ? KPX - yb : mk->no_ask_msg;
-    s_kcents(w, "yes_bid", hyb, yb);
-    s_kcents(w, "yes_ask", hya, ya);
-    s_kcents(w, "no_bid", hnb, nb);
-    s_kcents(w, "no_ask", hna, na);
+    jw_kint(w, "yes_bid", hyb ? s_cents_down(yb) : 0);
+    jw_kint(w, "yes_ask", hya ? s_cents_up(ya) : 0);
+    jw_kint(w, "no_bid", hnb ? s_cents_down(nb) : 0);
+    jw_kint(w, "no_ask", hna ? s_cents_up(na) : 0);
     s_kdollars(w, "yes_bid_dollars", hyb, yb);
     s_kdollars(w, "yes_ask_dollars", hya, ya);
     s_kdollars(w, "no_bid_dollars", hnb, nb);
     s_kdollars(w, "no_ask_dollars", hna, na);
-    s_kcents(w, "last_price", mk->has_last, mk->last);
+    jw_kint(w, "last_price", mk->has_last ? (mk->last + 50) / 100 : 0); /* nearest cent */
     s_kdollars(w, "last_price_dollars", mk->has_last, mk->last);
-    if (mk->has_vol) jw_kfixed(w, "volume", mk->vol, 2, 0);
-    else jw_knull(w, "volume");
-    if (mk->has_oi) jw_kfixed(w, "open_interest", mk->oi, 2, 0);
-    else jw_knull(w, "open_interest");
+    jw_kint(w, "volume", mk->has_vol ? mk->vol / 100 : 0);
+    jw_kint(w, "open_interest", mk->has_oi ? mk->oi / 100 : 0);
+    if (mk->has_vol) jw_kfixed(w, "volume_fp", mk->vol, 2, 0);
+    else jw_knull(w, "volume_fp");
+    if (mk->has_oi) jw_kfixed(w, "open_interest_fp", mk->oi, 2, 0);
+    else jw_knull(w, "open_interest_fp");
+    if (mk->has_strike) jw_kfixed(w, "strike", mk->strike, 8, 0); /* omitted when unknown */
     s_kiso(w, "open_time", mk->open_ns);
     s_kiso(w, "close_time", mk->close_ns);
     s_kiso(w, "expected_expiration_time", mk->exp_ns);
@@ -728,19 +785,23 @@ static void s_write_market(tick_t *t, jw_t *w, market_t *mk, int64_t ts_s, int64
     int64_t left = mk->exp_ns >= 0 ? mk->exp_ns / NS_PER_S - ts_s : 0;
     if (mk->close_ns >= 0) jw_kint(w, "secs_to_close", to_close > 0 ? to_close : 0);
     else jw_knull(w, "secs_to_close");
-    if (mk->exp_ns >= 0) jw_kint(w, "secs_left", left > 0 ? left : 0);
-    else jw_knull(w, "secs_left");
+    jw_kint(w, "secs_left", left > 0 ? left : 0); /* 0 when unknown, as the Go collector */
+    if (mk->status[0]) jw_kstr(w, "status", mk->status); /* omitted when unknown */
+    if (mk->result[0]) jw_kstr(w, "result", mk->result);  /* omitted until known */
+    if (fresh) { /* each omitted when empty, as the Go collector */
+        s_go_book(w, "yes_book", mk->yes, mk->ny);
+        s_go_book(w, "no_book", mk->no, mk->nn);
+    }
     jw_kbool(w, "post_close", mk->close_ns >= 0 && to_close <= 0);
     if (fresh) {
-        s_write_book(w, "yes_book", mk->yes, mk->ny, t->cfg.book_levels);
-        s_write_book(w, "no_book", mk->no, mk->nn, t->cfg.book_levels);
+        s_write_book(w, "yes_book_dollars", mk->yes, mk->ny, t->cfg.book_levels);
+        s_write_book(w, "no_book_dollars", mk->no, mk->nn, t->cfg.book_levels);
     } else {
-        jw_knull(w, "yes_book");
-        jw_knull(w, "no_book");
+        jw_knull(w, "yes_book_dollars");
+        jw_knull(w, "no_book_dollars");
     }
     if (mk->has_book) jw_kint(w, "book_age_ms", age / NS_PER_MS);
     else jw_knull(w, "book_age_ms");
-    jw_kstr(w, "result", mk->result);
     if (mk->has_expval) jw_kfixed(w, "expiration_value", mk->expval, 8, 0);
     else jw_knull(w, "expiration_value");
     const char *bw = !mk->has_book ? "no book yet" : !mk->book_valid ? "book invalid (feed resync)"
@@ -749,8 +810,10 @@ static void s_write_market(tick_t *t, jw_t *w, market_t *mk, int64_t ts_s, int64
     else if (!hyb || !hnb) s_reason(w, &ro, "book", "empty side");
     if (!mk->has_strike) s_reason(w, &ro, "strike", "not published yet");
     if (!mk->has_last) s_reason(w, &ro, "last_price", "no ticker message yet");
+    if (!mk->has_vol || !mk->has_oi) s_reason(w, &ro, "volume", "no ticker message yet");
     if (!mk->mk_rx) s_reason(w, &ro, "status", "no kalshi.market message yet");
     if (mk->close_ns < 0) s_reason(w, &ro, "close_time", "unknown");
+    if (mk->exp_ns < 0) s_reason(w, &ro, "secs_left", "expected_expiration_time unknown");
     if (ro) jw_obj_end(w);
     jw_obj_end(w);
 }
@@ -851,8 +914,8 @@ void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
         if (off_fresh) jw_kfixed(w, "brti", t->official, IDX, 2);
         else jw_kdbl(w, "brti", brti, 8);
         jw_kstr(w, "brti_src", src);
-    } else {
-        jw_knull(w, "brti");
+    } else { /* the Go collector's 0 for "no price": its readers skip brti == 0 */
+        jw_kint(w, "brti", 0);
         jw_knull(w, "brti_src");
     }
     if (off_fresh) jw_kfixed(w, "brti_official", t->official, IDX, 2);
@@ -866,7 +929,7 @@ void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
     if (t->has_official && t->has_avg60) jw_kfixed(w, "brti_official_avg_60s", t->avg60, IDX, 2);
     for (size_t i = 0; i < ARRAY_LEN(s_known_venues); i++) {
         if (vv[i].ok) jw_kfixed(w, s_known_venues[i], s_mid9(&vv[i]), 9, 2);
-        else jw_knull(w, s_known_venues[i]);
+        else jw_kint(w, s_known_venues[i], 0); /* not ok: 0, as the Go collector before data */
     }
     jw_key(w, "venues");
     jw_obj(w);
@@ -891,20 +954,20 @@ void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
     }
     jw_obj_end(w);
 
-    jw_key(w, "markets");
-    jw_arr(w);
     int nmk = 0;
     for (int i = 0; i < MARKETS_MAX; i++) {
         market_t *mk = &t->market[i];
         if (!s_market_listed(mk, ts_s)) continue;
-        if (mk->settled && ts_s - mk->settled_s > c->market_keep_s) {
-            mk->used = 0; /* settlement final and reported: stop following it */
-            continue;
-        }
-        s_write_market(t, w, mk, ts_s, now);
-        nmk++;
+        if (mk->settled && ts_s - mk->settled_s > c->market_keep_s) mk->used = 0; /* reported */
+        else nmk++;
     }
-    jw_arr_end(w);
+    if (nmk) { /* omitted when empty, as the Go collector (omitempty) */
+        jw_key(w, "markets");
+        jw_arr(w);
+        for (int i = 0; i < MARKETS_MAX; i++)
+            if (s_market_listed(&t->market[i], ts_s)) s_write_market(t, w, &t->market[i], ts_s, now);
+        jw_arr_end(w);
+    }
 
     /* settlement window of the next close within settle_window_s */
     market_t *sw = NULL;
@@ -912,16 +975,16 @@ void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
         market_t *mk = &t->market[i];
         if (!mk->used || mk->close_ns < 0) continue;
         int64_t cs = mk->close_ns / NS_PER_S;
-        if (ts_s >= cs - c->settle_window_s && ts_s <= cs && (!sw || mk->close_ns < sw->close_ns))
+        if (ts_s > cs - c->settle_window_s && ts_s <= cs && (!sw || mk->close_ns < sw->close_ns))
             sw = mk;
     }
     jw_key(w, "settle");
     jw_obj(w);
     if (sw) {
-        int64_t cs = sw->close_ns / NS_PER_S, to = ts_s < cs ? ts_s : cs - 1;
+        int64_t cs = sw->close_ns / NS_PER_S, to = ts_s, from = cs - c->settle_window_s + 1;
         int n_off, n_px;
-        double ao = s_window_avg(t->off_ring, cs - c->settle_window_s, to, &n_off);
-        double ap = s_window_avg(t->proxy_ring, cs - c->settle_window_s, to, &n_px);
+        double ao = s_window_avg(t->off_ring, from, to, &n_off);
+        double ap = s_window_avg(t->proxy_ring, from, to, &n_px);
         jw_kstr(w, "ticker", sw->ticker);
         s_kiso(w, "close_time", sw->close_ns);
         s_kdbl_or_null(w, "window_avg_official", ao, 8);
@@ -1097,10 +1160,11 @@ int tick_test(void)
     const int64_t T0 = 1795867380LL; /* 2026-11-28T12:03:00Z */
     int64_t now = T0 * NS_PER_S;
 
-    /* nothing at all: still a line, everything null with reasons */
+    /* nothing at all: still a line, the Go collector's prices 0, the rest null with reasons */
     tick_write(t, T0, now, &w);
-    rc |= s_expect("empty", w.buf, "\"brti\":null", 1);
-    rc |= s_expect("empty", w.buf, "\"coinbase\":null", 1);
+    rc |= s_expect("empty", w.buf, "\"brti\":0,\"brti_src\":null", 1);
+    rc |= s_expect("empty", w.buf, "\"coinbase\":0,\"kraken\":0,\"bitstamp\":0,", 1);
+    rc |= s_expect("empty", w.buf, "\"markets\":[", 0);
     rc |= s_expect("empty", w.buf, "\"coinbase\":\"no data\"", 1);
     rc |= s_expect("empty", w.buf, "\"state\":\"down\"", 1);
     rc |= s_expect("empty", w.buf, "\"tick_seq\":1", 1);
@@ -1118,7 +1182,7 @@ int tick_test(void)
     tick_write(t, T0 + 1, (T0 + 1) * NS_PER_S, &w);
     rc |= s_expect("venues", w.buf, "\"coinbase\":97034.50", 1);
     rc |= s_expect("venues", w.buf, "\"bitstamp\":97033.10", 1);
-    rc |= s_expect("crossed", w.buf, "\"kraken\":null", 1);
+    rc |= s_expect("crossed", w.buf, "\"kraken\":0,", 1);
     rc |= s_expect("crossed", w.buf, "\"kraken\":\"crossed\"", 1);
     rc |= s_expect("official", w.buf, "\"brti\":97033.80,\"brti_src\":\"official\"", 1);
     rc |= s_expect("median", w.buf, "\"brti_median\":97033.8,", 1);
@@ -1137,7 +1201,7 @@ int tick_test(void)
     rc |= s_expect("stale", w.buf, "\"brti_src\":\"rti\"", 1);
     rc |= s_expect("stale", w.buf, "\"brti_median\":null", 1);
     tick_write(t, T0 + 9, (T0 + 9) * NS_PER_S, &w);
-    rc |= s_expect("all stale", w.buf, "\"brti\":null", 1);
+    rc |= s_expect("all stale", w.buf, "\"brti\":0,\"brti_src\":null", 1);
     rc |= s_expect("all stale", w.buf, "\"brti_rti\":\"no valid venue\"", 1);
 
     /* a Kalshi market: open event, strike event, prices in cents and dollars */
@@ -1154,12 +1218,19 @@ int tick_test(void)
                "\"last_price\":0.53,\"volume\":1523,\"open_interest\":890");
     s_test_ev[0] = '\0';
     tick_write(t, t1, t1 * NS_PER_S + 2 * NS_PER_MS, &w);
-    rc |= s_expect("market", w.buf, "\"yes_bid\":52,\"yes_ask\":54,\"no_bid\":46,\"no_ask\":48", 1);
+    rc |= s_expect("market", w.buf, "{\"ticker\":\"KXBTC15M-26NOV280715-15\",\"yes_bid\":52,"
+                   "\"yes_ask\":54,\"no_bid\":46,\"no_ask\":48,", 1);
     rc |= s_expect("market", w.buf, "\"yes_bid_dollars\":0.52,\"yes_ask_dollars\":0.54", 1);
-    rc |= s_expect("market", w.buf, "\"yes_book\":[[52,120],[51,300]],\"no_book\":[[46,80],[0.5,10]]", 1);
+    /* the Go collector's books ascending in whole cents (the 0.5-cent NO bid left out), ours
+     * best first and exact */
+    rc |= s_expect("market", w.buf, "\"yes_book\":[[51,300],[52,120]],\"no_book\":[[46,80]],", 1);
+    rc |= s_expect("market", w.buf, "\"yes_book_dollars\":[[0.52,120],[0.51,300]],"
+                   "\"no_book_dollars\":[[0.46,80],[0.005,10]]", 1);
     rc |= s_expect("market", w.buf, "\"last_price\":53,", 1);
-    rc |= s_expect("market", w.buf, "\"volume\":1523,\"open_interest\":890", 1);
-    rc |= s_expect("market", w.buf, "\"secs_to_close\":10,\"secs_left\":310", 1);
+    rc |= s_expect("market", w.buf, "\"volume\":1523,\"open_interest\":890,\"volume_fp\":1523,", 1);
+    rc |= s_expect("market", w.buf, "\"secs_to_close\":10,\"secs_left\":310,\"status\":\"active\","
+                   "\"yes_book\"", 1);
+    rc |= s_expect("market", w.buf, "\"result\"", 0);
     rc |= s_expect("market", w.buf, "\"strike\":97012.47", 1);
     rc |= s_expect("settle", w.buf, "\"settle\":{\"ticker\":\"KXBTC15M-26NOV280715-15\"", 1);
     rc |= s_expect("events", s_test_ev, "event.market_open", 1);
@@ -1169,7 +1240,8 @@ int tick_test(void)
     s_test_msg(t, "kalshi.book.KXBTC15M-LATE-30", t1 * NS_PER_S, "\"yes_bids\":[[0.3,1]],\"no_bids\":[]");
     s_test_ev[0] = '\0';
     tick_write(t, t1 + 1, (t1 + 1) * NS_PER_S, &w);
-    rc |= s_expect("late", w.buf, "\"ticker\":\"KXBTC15M-LATE-30\",\"status\":\"unknown\"", 1);
+    rc |= s_expect("late", w.buf, "\"ticker\":\"KXBTC15M-LATE-30\",\"yes_bid\":30,\"yes_ask\":0,", 1);
+    rc |= s_expect("late", w.buf, "\"secs_left\":0,\"yes_book\":[[30,1]],\"post_close\"", 1);
     rc |= s_expect("late", w.buf, "\"status\":\"no kalshi.market message yet\"", 1);
     rc |= s_expect("late", s_test_ev, "event.market_open", 0);
 
@@ -1194,14 +1266,40 @@ int tick_test(void)
     rc |= s_expect("settlement", s_test_ev, "\"expiration_value\":97105.83,\"result\":\"yes\"", 1);
     rc |= s_expect("settlement", s_test_ev, "\"proxy_err_bps\":", 1);
 
+    /* sub-cent prices and fractional sizes in the Go collector's integer fields: bids down, asks
+     * up, levels on the same cent merged, sizes down; a level under 1 contract left out */
+    s_test_msg(t, "kalshi.book.KXBTC15M-SUB-45", (T0 + 25) * NS_PER_S,
+               "\"yes\":[[0.019,83843.38],[0.018,2161.83],[0.0175,0.5],[0.027,0.4]],"
+               "\"no\":[[0.949,10.5],[0.95,2022.77],[0.941,1]]");
+    s_test_msg(t, "kalshi.ticker.KXBTC15M-SUB-45", (T0 + 25) * NS_PER_S,
+               "\"last_price\":0.0195,\"volume\":962044.5,\"open_interest\":0.5");
+    tick_write(t, T0 + 25, (T0 + 25) * NS_PER_S, &w);
+    rc |= s_expect("sub-cent", w.buf, "\"ticker\":\"KXBTC15M-SUB-45\",\"yes_bid\":2,\"yes_ask\":5,"
+                   "\"no_bid\":95,\"no_ask\":98,\"yes_bid_dollars\":0.027,\"yes_ask_dollars\":0.05,", 1);
+    rc |= s_expect("sub-cent", w.buf, "\"last_price\":2,\"last_price_dollars\":0.0195,\"volume\":962044,"
+                   "\"open_interest\":0,\"volume_fp\":962044.5,\"open_interest_fp\":0.5,", 1);
+    rc |= s_expect("sub-cent", w.buf, "\"yes_book\":[[1,86005]],\"no_book\":[[94,11],[95,2022]],", 1);
+
     /* bad input is counted, never fatal */
     uint64_t bad = t->st.bad;
     int lvl = log_level;
     log_level = LOG_LVL_CRIT; /* the expected warnings are not news */
     s_test_msg(t, "book.coinbase.BTC-USD", now, "\"bids\":[[\"x\",1]],\"asks\":7");
     s_test_msg(t, "kalshi.book.X", now, "\"yes\":[[1e400]]");
+    /* times before 1970, past int64 ns, or far from the arrival; sizes whose sum overflows */
+    int64_t off_sec = t->official_sec;
+    s_test_msg(t, "index.brti", now, "\"value\":97000,\"time\":\"1969-12-31T23:57:47Z\"");
+    s_test_msg(t, "index.brti", now, "\"value\":97000,\"time\":\"2400-01-01T00:00:00Z\"");
+    s_test_msg(t, "index.brti", now, "\"value\":97000,\"time\":99999999999");
+    s_test_msg(t, "index.brti", now, "\"value\":97000,\"time_ms\":9223372036854775");
+    s_test_msg(t, "index.brti", now, "\"value\":97000,\"time\":1795860000");
+    s_test_msg(t, "kalshi.book.X", now, "\"yes\":[[0.5,90000000000000000],[0.6,40000000000000000]]");
     log_level = lvl;
-    if (t->st.bad != bad + 2) {
+    if (t->official_sec != off_sec) {
+        fprintf(stderr, "tick_test: index time %lld s taken\n", (long long)t->official_sec);
+        rc = -1;
+    }
+    if (t->st.bad != bad + 8) {
         fprintf(stderr, "tick_test: bad input not counted\n");
         rc = -1;
     }

@@ -312,13 +312,14 @@ static int s_on_tick(mstate_t *s, const bus_msg_t *m, int64_t now_mono, int64_t 
         s->last_lag_s = (double)(m->ts_pub - ts_ns) / NS_PER_S;
         s_hist_add(&s->lag, s->last_lag_s);
     }
-    s->brti = s_get_num(d, 0, "brti");
+    if (jtok_str(d, jtok_get(d, 0, "brti_src"), s->brti_src, sizeof s->brti_src) < 0)
+        s->brti_src[0] = 0;
+    /* brti is 0 (the Go collector's "no price") when brti_src is null: unknown, not 0 */
+    s->brti = s->brti_src[0] ? s_get_num(d, 0, "brti") : NAN;
     s->brti_official = s_get_num(d, 0, "brti_official");
     s->brti_rti = s_get_num(d, 0, "brti_rti");
     s->brti_median = s_get_num(d, 0, "brti_median");
     s->official_age_s = s_get_num(d, 0, "brti_official_age_ms") / 1000;
-    if (jtok_str(d, jtok_get(d, 0, "brti_src"), s->brti_src, sizeof s->brti_src) < 0)
-        s->brti_src[0] = 0;
     s_err(&s->err[0], &s->err_rti, s->brti_rti, s->brti_official);
     s_err(&s->err[1], &s->err_median, s->brti_median, s->brti_official);
     int vs = jtok_get(d, 0, "venues");

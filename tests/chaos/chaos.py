@@ -419,7 +419,7 @@ def f_all_feeds_stopped(hold):
     add(f"every feed stopped {hold:.0f} s (systemctl stop)", "stop", t0, (rec or now()) + 2, det,
         "tick: every venue in health.stale", None, "", rec,
         f"tick: state ok ({rel(rec, t1)} s after start)", None, "work", checks,
-        f"state down (brti null) from {rel(tkd[0] if tkd else None, t0)} s: the RTI keeps books for "
+        f"state down (brti 0, brti_src null) from {rel(tkd[0] if tkd else None, t0)} s: the RTI keeps books for "
         "its L = 10 s")
 
 

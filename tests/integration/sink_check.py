@@ -2,16 +2,29 @@
 """sink_check.py DIR PREFIX [--ticks N | --min-ticks N] [--expect-reason R]...: reads every
 PREFIX-*.jsonl[.gz] in DIR the way the Go collector's pandas loader does (one
 JSON object a line; type, ts, brti, coinbase, kraken, bitstamp, markets[] with
-their fields) and checks each line parses whole and each tick has its fields
-with their types. Prints a summary; exit 1 on any violation."""
+their fields) and checks each line parses whole and each tick has the Go
+collector's fields with its types: numbers never null, integers in the int
+fields, omitempty fields omitted rather than empty, books ascending. Prints a summary; exit 1 on any violation."""
 import glob, gzip, json, sys, datetime
 
-def num_or_null(v):
-    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+def is_num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+def is_int(v):
+    return type(v) is int
+
+# The Go collector's fields (sdibella/btc15m-data TickRecord/MarketSnap, docs/RECORD.md): their
+# JSON types there; null never (Go wrote 0 or omitted the field), omitempty fields never empty.
+GO_INT = ("yes_bid", "yes_ask", "last_price", "volume", "open_interest", "secs_left")
+
+def check_book(b):
+    return isinstance(b, list) and b and all(
+        isinstance(l, list) and len(l) == 2 and all(is_int(x) for x in l) for l in b) and \
+        all(b[i][0] < b[i + 1][0] for i in range(len(b) - 1))
 
 def check_tick(r, where):
     errs = []
-    for k in ("type", "ts", "brti", "coinbase", "kraken", "bitstamp", "markets"):
+    for k in ("type", "ts", "brti", "coinbase", "kraken", "bitstamp"):
         if k not in r:
             errs.append(f"{where}: missing {k}")
     if errs:
@@ -21,25 +34,27 @@ def check_tick(r, where):
     except Exception:
         errs.append(f"{where}: bad ts {r['ts']!r}")
     for k in ("brti", "coinbase", "kraken", "bitstamp"):
-        if not num_or_null(r[k]):
-            errs.append(f"{where}: {k} not a number/null")
-    if not isinstance(r["markets"], list):
-        return errs + [f"{where}: markets not a list"]
+        if not is_num(r[k]):
+            errs.append(f"{where}: {k} {r[k]!r} not a number (the Go collector wrote 0 when unknown)")
+    if "markets" not in r:
+        return errs  # omitted when empty, as the Go collector
+    if not isinstance(r["markets"], list) or not r["markets"]:
+        return errs + [f"{where}: markets {r['markets']!r} not a non-empty list"]
     for m in r["markets"]:
-        if not isinstance(m.get("ticker"), str):
+        if not isinstance(m.get("ticker"), str) or not m["ticker"]:
             errs.append(f"{where}: market without ticker")
-        for k in ("yes_bid", "yes_ask", "last_price", "volume", "open_interest", "strike",
-                  "secs_left"):
-            if k not in m or not num_or_null(m[k]):
-                errs.append(f"{where}: market {k} missing or not a number")
+        t = m.get("ticker")
+        for k in GO_INT:
+            if not is_int(m.get(k)):
+                errs.append(f"{where}: {t} {k} {m.get(k, 'missing')!r} not an integer")
+        if "strike" in m and not (is_num(m["strike"]) and m["strike"] > 0):
+            errs.append(f"{where}: {t} strike {m['strike']!r} (omitted when unknown)")
         for k in ("status", "result"):
-            if not isinstance(m.get(k), str):
-                errs.append(f"{where}: market {k} not a string")
+            if k in m and not (isinstance(m[k], str) and m[k]):
+                errs.append(f"{where}: {t} {k} {m[k]!r} not a non-empty string (omitted when unknown)")
         for k in ("yes_book", "no_book"):
-            b = m.get(k)
-            if not isinstance(b, list) or any(not (isinstance(l, list) and len(l) == 2 and
-                                                   all(num_or_null(x) for x in l)) for l in b):
-                errs.append(f"{where}: market {k} not [[px,sz],..]")
+            if k in m and not check_book(m[k]):
+                errs.append(f"{where}: {t} {k} not [[cents, contracts],..] ascending, non-empty")
     return errs
 
 def main():

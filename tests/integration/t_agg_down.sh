@@ -23,8 +23,9 @@ ticks = [r for r in recs if r["type"] == "tick"]
 gaps = [r for r in recs if r["type"] == "gap"]
 def die(msg): print(msg); [print(json.dumps(r)[:400]) for r in recs]; sys.exit(1)
 for t in ticks:
-    if t["brti"] is not None or t["health"]["state"] != "down": die("not down: %s" % t["ts"])
-    if t["health"]["reasons"].get("brti") is None or t["coinbase"] is not None: die("reasons")
+    if t["brti"] != 0 or t["brti_src"] is not None or t["health"]["state"] != "down":
+        die("not down: %s" % t["ts"])
+    if t["health"]["reasons"].get("brti") is None or t["coinbase"] != 0: die("reasons")
     if t["health"]["reasons"]["coinbase"] != "no data": die("coinbase reason")
 if len(gaps) != 1: die("want exactly one gap, got %d" % len(gaps))
 g = gaps[0]

@@ -56,11 +56,11 @@ want = (s["proxy_avg"] - 97105.83) / 97105.83 * 1e4
 if abs(s["proxy_err_bps"] - want) > 0.01: die("proxy_err_bps")
 if abs(s["official_err_bps"] - (97100 - 97105.83) / 97105.83 * 1e4) > 0.01: die("official_err_bps")
 if sec(s["close_time"]) != close: die("close_time")
-inwin = [t for t in ticks if close - 60 <= sec(t["ts"]) < close and t["markets"]]
+inwin = [t for t in ticks if close - 60 <= sec(t["ts"]) < close and t.get("markets")]
 if not inwin or any(t["settle"]["ticker"] != "KXBTC15M-SET-15" for t in inwin): die("settle in window")
 if inwin[-1]["settle"]["window_avg_official"] != 97100: die("running official avg")
-post = [t for t in ticks if sec(t["ts"]) > close and t["markets"]]
+post = [t for t in ticks if sec(t["ts"]) > close and t.get("markets")]
 if not post or not all(t["markets"][0]["post_close"] for t in post): die("post_close")
-if not any(t["markets"][0]["result"] == "yes" for t in post): die("result never shown")
+if not any(t["markets"][0].get("result") == "yes" for t in post): die("result never shown")
 PY
 echo ok

@@ -45,15 +45,21 @@ for t in full:
         if not isinstance(t[k], num): die("type of " + k, t)
     if t["brti_src"] != "official": die("brti_src", t)
     if t["brti_rti"] is None or abs(t["rti_err_bps"]) > 50: die("rti vs official", t)
-    if not t["markets"]: die("no market", t)
-    for m in t["markets"]:
-        for k, ty in [("ticker", str), ("status", str), ("secs_left", int), ("result", str),
-                      ("yes_book", list), ("no_book", list)]:
-            if not isinstance(m[k], ty): die("market field " + k, t)
-        for k in ["yes_bid", "yes_ask", "strike", "volume", "open_interest"]:
-            if not (m[k] is None or isinstance(m[k], num)): die("market field " + k, t)
+    if not t.get("markets"): die("no market", t)
+    for m in t["markets"]:  # the Go collector's types (docs/RECORD.md); result omitted until known
+        for k, ty in [("ticker", str), ("status", str), ("secs_left", int), ("yes_bid", int),
+                      ("yes_ask", int), ("volume", int), ("open_interest", int),
+                      ("yes_book_dollars", list), ("no_book_dollars", list)]:
+            if type(m[k]) is not ty: die("market field " + k, t)
+        if not isinstance(m.get("result", ""), str) or not isinstance(m.get("strike", 1), num):
+            die("market result/strike", t)
 s = [r for r in recs if r["type"] == "settlement"][0]
 if s["result"] not in ("yes", "no") or not isinstance(s["expiration_value"], num): die("kalshi", s)
+# Kalshi's window is (close - 60 s, close] (mockx computes its fields so): ours is the same
+if s["window_to"] != s["close_time"]: die("settlement window does not end at the close", s)
+if s["kalshi_window_avg"] is not None and s["official_n"] == 60 and \
+        abs(round(s["official_avg"], 2) - s["kalshi_window_avg"]) > 0.005:
+    die("official_avg differs from kalshi_window_avg", s)
 print("ticks", len(ticks), "full", len(full)); print(json.dumps(s)); print(json.dumps(full[-1]))
 PY
 kill "$KRAKEN"

@@ -8,7 +8,8 @@
 clock_at "2026-11-28 12:00:00"
 D=$T/data
 mkdir -p "$D"
-tick() { printf '{"type":"tick","ts":"%s","brti":1.5,"coinbase":null,"kraken":null,"bitstamp":null,"markets":[]}\n' "$1"; }
+# the Go collector's form (docs/RECORD.md): 0 for an unknown price, markets omitted when empty
+tick() { printf '{"type":"tick","ts":"%s","brti":1.5,"coinbase":0,"kraken":0,"bitstamp":0}\n' "$1"; }
 # the 26th: compressed earlier, but the .jsonl survived (crash before unlink)
 tick 2026-11-26T10:00:00Z > "$D/kxbtc15m-2026-11-26.jsonl"
 gzip -c "$D/kxbtc15m-2026-11-26.jsonl" > "$D/kxbtc15m-2026-11-26.jsonl.gz"

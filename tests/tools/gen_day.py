@@ -83,10 +83,17 @@ for k in range(a.seconds):
     mk = {"ticker": m["ticker"], "status": "active", "strike": m["strike"],
           "yes_bid": yb, "yes_ask": ya, "no_bid": 100 - ya, "no_ask": 100 - yb,
           "yes_bid_dollars": yb / 100, "yes_ask_dollars": ya / 100,
-          "last_price": mid, "volume": 1000 + k, "open_interest": 500 + k // 2,
+          "no_bid_dollars": (100 - ya) / 100, "no_ask_dollars": (100 - yb) / 100,
+          "last_price": mid, "last_price_dollars": mid / 100,
+          "volume": 1000 + k, "open_interest": 500 + k // 2,
+          "volume_fp": 1000 + k, "open_interest_fp": 500 + k // 2,
           "open_time": iso(close - W), "close_time": iso(close), "secs_to_close": left,
-          "secs_left": left + 300, "yes_book": [[yb, 120], [yb - 1, 300]], "no_book": [[100 - ya, 80]],
-          "book_age_ms": 210, "result": ""}
+          "secs_left": left + 300,
+          # the Go collector's books (ascending, whole cents; omitted when empty), then ours
+          **({"yes_book": [[yb - 1, 300], [yb, 120]]} if yb > 1 else {"yes_book": [[yb, 120]]}),
+          "no_book": [[100 - ya, 80]], "post_close": False,
+          "yes_book_dollars": [[yb / 100, 120]] + ([[(yb - 1) / 100, 300]] if yb > 1 else []),
+          "no_book_dollars": [[(100 - ya) / 100, 80]], "book_age_ms": 210}
     settle = {"window_avg_official": None, "window_avg_proxy": None, "n": 0}
     if left <= 60 and window.get(close):
         w = window[close]
@@ -94,7 +101,7 @@ for k in range(a.seconds):
                   "window_avg_official": round(sum(o for o, _ in w) / len(w), 8),
                   "window_avg_proxy": round(sum(p for _, p in w) / len(w), 8), "n": len(w)}
     rec = {"type": "tick", "ts": iso(t), "tick_seq": ticks + 1,
-           "brti": official if has_idx else None, "brti_src": "official" if has_idx else None,
+           "brti": official if has_idx else 0, "brti_src": "official" if has_idx else None,
            "brti_official": official if has_idx else None, "brti_rti": rti if has_idx else None,
            "brti_median": median if has_idx else None,
            "rti_err_bps": round((rti - official) / official * 1e4, 3) if has_idx else None,

@@ -128,11 +128,10 @@ static void s_tick(jw_t *w, long i, int64_t ts_s)
     jw_kint(w, "secs_to_close", close_s - ts_s);
     jw_kint(w, "secs_left", close_s - ts_s + 300);
     jw_key(w, "yes_book");
-    s_raw(w, "[[52,120],[51,300]]");
+    s_raw(w, "[[51,300],[52,120]]"); /* the Go collector's order: ascending, best bid last */
     jw_key(w, "no_book");
     s_raw(w, "[[46,80]]");
-    jw_kint(w, "book_age_ms", 210);
-    jw_kstr(w, "result", "");
+    jw_kint(w, "book_age_ms", 210); /* result omitted until known, as the aggregator */
     jw_obj_end(w);
     jw_arr_end(w);
     jw_key(w, "settle");
