@@ -1026,11 +1026,16 @@ static void s_fn_cfb(mx_conn_t *c, ksub_t *s, void *arg)
     snprintf(b, sizeof b, "%.8f", n ? avg : a->v);
     jw_kstr(w, "value", b);
     jw_kint(w, "window_size", n);
-    jw_kint(w, "window_start_ts_ms", t_ms - 60000);
-    jw_kint(w, "window_end_ts_exclusive", t_ms);
+    /* (t - 60 s, t] as [start, end_exclusive) in ms: the value at t counts */
+    jw_kint(w, "window_start_ts_ms", t_ms - 60000 + 1);
+    jw_kint(w, "window_end_ts_exclusive", t_ms + 1);
     jw_obj_end(w);
-    kmkt_t *m = s_active();
-    if (m && a->sec >= m->close_s - 60 && a->sec < m->close_s) {
+    kmkt_t *m = NULL; /* the market whose window holds this second (closed at its close) */
+    for (int i = 0; i < s_nm; i++) /* windows overlap when markets last < 60 s: the next close */
+        if (a->sec > s_m[i].close_s - 60 && a->sec <= s_m[i].close_s &&
+            (!m || s_m[i].close_s < m->close_s))
+            m = &s_m[i];
+    if (m) {
         int k = mx_brti_avg(a->sec, (int)(a->sec - (m->close_s - 60)), &avg);
         if (k > 0) {
             jw_key(w, "last_60s_windowed_average_15min");
@@ -1038,8 +1043,8 @@ static void s_fn_cfb(mx_conn_t *c, ksub_t *s, void *arg)
             snprintf(b, sizeof b, "%.8f", avg);
             jw_kstr(w, "value", b);
             jw_kint(w, "window_size", k);
-            jw_kint(w, "window_start_ts_ms", (m->close_s - 60) * 1000);
-            jw_kint(w, "window_end_ts_exclusive", t_ms);
+            jw_kint(w, "window_start_ts_ms", (m->close_s - 60) * 1000 + 1);
+            jw_kint(w, "window_end_ts_exclusive", t_ms + 1);
             jw_obj_end(w);
         }
     }

@@ -151,7 +151,7 @@ int mx_brti_avg(int64_t end, int n, double *avg)
 {
     double sum = 0;
     int k = 0;
-    for (int64_t s = end - n; s < end; s++) {
+    for (int64_t s = end - n + 1; s <= end; s++) { /* (end - n, end]: Kalshi's window */
         double v = mx_brti(s);
         if (!isnan(v)) {
             sum += v;
