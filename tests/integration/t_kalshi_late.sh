@@ -25,7 +25,8 @@ bg tap "$BIN/tap" --json tick
 sleep 0.3
 A0=$(date +%s)
 bg agg "$BIN/aggregator"
-has() { grep -q "\"ticker\":\"$TK\",\"status\":\"active\",\"strike\":[0-9]" "$T/tap.out"; }
+# the market's fields in the Go collector's order (docs/RECORD.md): strike before status
+has() { grep -q "\"ticker\":\"$TK\",[^}]*\"strike\":[0-9][^}]*\"status\":\"active\"" "$T/tap.out"; }
 wait_for 10 has || fail "no tick listing $TK with a strike: $(tail -n 1 "$T/tap.out" | cut -c1-1500)"
 /usr/bin/python3 - "$T/tap.out" "$TK" "$STRIKE" "$A0" <<'PY' || fail "late-joiner ticks"
 import json, sys
@@ -35,8 +36,8 @@ def sec(s): return int(datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo
 ticks = [r for r in map(json.loads, open(sys.argv[1])) if r.get("type") == "tick"]
 good = None
 for t in ticks:
-    for m in t["markets"]:
-        if m["ticker"] == tk and m["strike"] == strike and m["close_time"] and m["open_time"]:
+    for m in t.get("markets", []):  # omitted when empty, strike until published
+        if m["ticker"] == tk and m.get("strike") == strike and m["close_time"] and m["open_time"]:
             good = good or t
 assert good, "never complete"
 # within ~2 s of the aggregator's start (its ts is the second the tick covers)
