@@ -8,7 +8,7 @@ PKGS="libzmq3-dev libczmq-dev libwebsockets-dev libjansson-dev libjsmn-dev libss
 libcurl4-openssl-dev libsystemd-dev libpq-dev zlib1g-dev pkg-config clang libclang-rt-14-dev
 python3 python3-websockets python3-zmq
 libmicrohttpd-dev prometheus gnuplot-nox jq curl python3-pandas
-postgresql systemd util-linux openssl faketime"
+postgresql systemd util-linux openssl faketime golang-go"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

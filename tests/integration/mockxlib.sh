@@ -15,3 +15,14 @@ mx_start() {
 }
 # mx_log_has PATTERN: the request log has a line matching PATTERN (grep -E).
 mx_log_has() { grep -Eq "$1" "$T/mx.jsonl"; }
+# mx_feeds: the four feeds against the venues of mx_start (--serve coinbase, kraken, bitstamp
+# and kalshi), feed-kalshi with the test key (copied to mode 0600, as it requires).
+mx_feeds() {
+    cp "$KEY" "$T/key.pem" && chmod 600 "$T/key.pem"
+    bg feed-coinbase "$BIN/feed-coinbase" --url "wss://127.0.0.1:$coinbase" --ca-file "$CA"
+    bg feed-kraken "$BIN/feed-kraken" --url "wss://127.0.0.1:$kraken/v2" --ca-file "$CA"
+    bg feed-bitstamp "$BIN/feed-bitstamp" --url "wss://127.0.0.1:$bitstamp" --ca-file "$CA"
+    bg feed-kalshi "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$kalshi/trade-api/ws/v2" \
+        --rest-url "https://127.0.0.1:$kalshi/trade-api/v2" --ca-file "$CA" \
+        --key-id test-key --key-file "$T/key.pem"
+}
