@@ -31,9 +31,9 @@ static void s_tick(feed_t *f, int64_t now)
 
 static int64_t s_usec(const jtok_t *d, int i)
 {
-    int64_t us;
-    if (jtok_int(d, i, &us) < 0 || us < 0 || us > INT64_MAX / 1000) return -1;
-    return us * 1000;
+    int64_t us, ns;
+    if (jtok_int(d, i, &us) < 0 || clock_from_units(us, 1000, &ns) < 0) return -1;
+    return ns; /* within 1970..2200 */
 }
 
 /* One side of a whole-book message: a snapshot, bulk-loaded (bids arrive
@@ -139,7 +139,7 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
 const feed_venue_t feed_bitstamp = {
     .venue = "bitstamp",
     .url = "wss://ws.bitstamp.net",
-    .px_dec = 0,
+    .px_dec = 2, /* the venue prints cents ("31524.50"): published with them */
     .sz_dec = 8,
     .subscribe = s_subscribe,
     .resync = s_resync,

@@ -63,7 +63,8 @@ static void s_put(kalshi_book_t *b, int side, int i, int64_t px, int64_t sz)
 
 int kalshi_book_set(kalshi_book_t *b, int side, int64_t px, int64_t sz)
 {
-    if ((side != KALSHI_YES && side != KALSHI_NO) || px <= 0 || px > KALSHI_PX_ONE || sz < 0)
+    if ((side != KALSHI_YES && side != KALSHI_NO) || px <= 0 || px > KALSHI_PX_ONE || sz < 0 ||
+        sz > KALSHI_SZ_MAX)
         return -1;
     s_put(b, side, s_find(b, side, px), px, sz);
     return 0;
@@ -74,9 +75,9 @@ int kalshi_book_add(kalshi_book_t *b, int side, int64_t px, int64_t delta)
     if ((side != KALSHI_YES && side != KALSHI_NO) || px <= 0 || px > KALSHI_PX_ONE) return -1;
     int i = s_find(b, side, px);
     int64_t cur = i >= 0 ? b->lv[side][i].sz : 0;
-    if (delta > INT64_MAX / 2 || delta < -(INT64_MAX / 2)) return -1;
-    int64_t nsz = cur + delta;
-    if (nsz < 0) return -1;
+    if (delta > KALSHI_SZ_MAX || delta < -KALSHI_SZ_MAX) return -1;
+    int64_t nsz = cur + delta; /* both within KALSHI_SZ_MAX: no overflow */
+    if (nsz < 0 || nsz > KALSHI_SZ_MAX) return -1;
     s_put(b, side, i, px, nsz);
     return 0;
 }
@@ -163,6 +164,12 @@ int kalshi_book_test(void)
     T_CHECK(kalshi_book_set(&b, KALSHI_YES, 350, 250000) == 0);
     T_CHECK(kalshi_book_set(&b, KALSHI_NO, 4500, 110000) == 0);
     T_CHECK(kalshi_book_set(&b, KALSHI_NO, 0, 1) == -1);
+    /* 9e16 + 4e16 contracts (in 1e-2) overflowed int64; sizes are capped */
+    T_CHECK(kalshi_book_set(&b, KALSHI_NO, 100, 9000000000000000000LL) == -1);
+    T_CHECK(kalshi_book_set(&b, KALSHI_NO, 100, KALSHI_SZ_MAX) == 0);
+    T_CHECK(kalshi_book_add(&b, KALSHI_NO, 100, 1) == -1);
+    T_CHECK(kalshi_book_add(&b, KALSHI_NO, 100, INT64_MAX) == -1);
+    T_CHECK(kalshi_book_add(&b, KALSHI_NO, 100, -KALSHI_SZ_MAX) == 0);
     T_CHECK(kalshi_book_set(&b, KALSHI_NO, 10001, 1) == -1);
     T_CHECK(b.n[0] == 3 && b.lv[0][0].px == 350 && b.lv[0][2].px == 5300);
     kalshi_book_top(&b, &t);

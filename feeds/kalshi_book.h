@@ -13,6 +13,10 @@
 #define KALSHI_PX_SCALE 4   /* prices: 1e-4 $ */
 #define KALSHI_SZ_SCALE 2   /* sizes: 1e-2 contracts */
 #define KALSHI_PX_ONE 10000 /* 1.0000 $ */
+/* Largest size a level may hold (1e12 contracts): a sum over every level of a
+ * side (at most KALSHI_PX_ONE prices) stays within 1e18, inside int64. Larger
+ * snapshot sizes, deltas and results are refused (-1: the book is out of sync). */
+#define KALSHI_SZ_MAX 100000000000000LL
 
 enum { KALSHI_YES = 0, KALSHI_NO = 1 };
 
@@ -37,11 +41,11 @@ void kalshi_book_free(kalshi_book_t *b);
 /* Empty both ladders and mark the book invalid. */
 void kalshi_book_clear(kalshi_book_t *b);
 /* Set the size at PX on SIDE (snapshot levels): SZ 0 removes. -1 when PX is
- * outside (0, 1] $ or SZ is negative. */
+ * outside (0, 1] $ or SZ is outside [0, KALSHI_SZ_MAX]. */
 int kalshi_book_set(kalshi_book_t *b, int side, int64_t px, int64_t sz);
 /* Add the signed DELTA at PX on SIDE; a level reaching 0 is removed. Returns
- * -1 (book unchanged) when PX is out of range or the size would go negative:
- * the caller is out of sync. */
+ * -1 (book unchanged) when PX is out of range or the size would go negative
+ * or past KALSHI_SZ_MAX: the caller is out of sync. */
 int kalshi_book_add(kalshi_book_t *b, int side, int64_t px, int64_t delta);
 /* 1 when the best YES bid + best NO bid >= 1 $ (impossible in a real book). */
 int kalshi_book_crossed(const kalshi_book_t *b);

@@ -559,9 +559,9 @@ static int s_seq(kalshi_ws_t *s, int64_t sid, int64_t seq, int mode, int64_t *ex
     s_sid_t *e = s_sid(s, sid);
     if (!e || seq <= 0) return 0;
     int gap = 0;
-    if (mode == 0 && e->last_seq > 0 && seq != e->last_seq + 1) {
+    if (mode == 0 && e->last_seq > 0 && seq - 1 != e->last_seq) { /* seq > 0: no overflow */
         gap = 1;
-        if (expected) *expected = e->last_seq + 1;
+        if (expected) *expected = e->last_seq < INT64_MAX ? e->last_seq + 1 : INT64_MAX;
     }
     if (mode == 2 && seq <= e->last_seq) return 0;
     e->last_seq = seq;
@@ -662,6 +662,13 @@ static int s_on_snapshot(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int6
     return 1;
 }
 
+/* A venue time in ms into ns; -1 when absent, negative or past CLOCK_MAX_NS. */
+static int64_t s_ms_ns(int64_t ms)
+{
+    int64_t ns;
+    return clock_from_units(ms, NS_PER_MS, &ns) == 0 ? ns : -1;
+}
+
 static int s_on_delta(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t ts_rx,
                       int64_t now)
 {
@@ -722,7 +729,7 @@ static int s_on_delta(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t
     m->dirty = 1;
     m->ts_rx = ts_rx;
     m->seq = seq;
-    m->ts_ex = jtok_int(d, jtok_get(d, msg, "ts_ms"), &tsms) == 0 ? tsms * NS_PER_MS : -1;
+    m->ts_ex = jtok_int(d, jtok_get(d, msg, "ts_ms"), &tsms) == 0 ? s_ms_ns(tsms) : -1;
     return 1;
 }
 
@@ -743,9 +750,10 @@ static void s_kcopy_str(kalshi_ws_t *s, const char *k, int t)
 
 static int64_t s_ts_ex(const jtok_t *d, int msg)
 {
-    int64_t v;
-    if (jtok_int(d, jtok_get(d, msg, "ts_ms"), &v) == 0) return v * NS_PER_MS;
-    if (jtok_int(d, jtok_get(d, msg, "ts"), &v) == 0) return v * NS_PER_S;
+    int64_t v, ns;
+    if (jtok_int(d, jtok_get(d, msg, "ts_ms"), &v) == 0) return s_ms_ns(v);
+    if (jtok_int(d, jtok_get(d, msg, "ts"), &v) == 0)
+        return clock_from_units(v, NS_PER_S, &ns) == 0 ? ns : -1;
     return -1;
 }
 
@@ -857,6 +865,8 @@ static int s_on_brti(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t 
         if (jtok_int(&s->tok2, jtok_get(&s->tok2, 0, "time"), &tms) < 0) tms = -1;
     }
     jtok_int(d, jtok_get(d, msg, "received_at"), &recv);
+    if (s_ms_ns(tms) < 0) tms = -1; /* a venue time past 2200 is no time */
+    if (s_ms_ns(recv) < 0) recv = -1;
     if (!have_value) {
         s->st.bad++;
         log_warnx_rl("kalshi: cfbenchmarks_value frame without a usable data.value");
@@ -877,7 +887,7 @@ static int s_on_brti(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t 
     s_brti_avg(s, "avg_60s", jtok_get(d, msg, "avg_60s_data"));
     s_brti_avg(s, "settle_avg_60s", jtok_get(d, msg, "last_60s_windowed_average_15min"));
     s->cb.emit(s->cb.arg, "index.brti", s->w.buf, s->w.len, ts_rx,
-               tms >= 0 ? tms * NS_PER_MS : (recv >= 0 ? recv * NS_PER_MS : -1));
+               tms >= 0 ? s_ms_ns(tms) : s_ms_ns(recv));
     return 1;
 }
 

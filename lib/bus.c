@@ -449,8 +449,13 @@ static int s_matches(const bus_sub_t *s, const char *topic, size_t n)
     return 0;
 }
 
-/* Account for M's (src, epoch, seq): fills lost/first/restarted. */
-static void s_account(bus_sub_t *s, bus_msg_t *m)
+/* A seq further than this past the last one of its (src, epoch) is no loss
+ * (1e9 messages: hours at any rate we publish) but a forged or broken message. */
+#define BUS_LOSS_MAX 1000000000ULL
+
+/* Account for M's (src, epoch, seq): fills lost/first/restarted. -1 (nothing
+ * accounted) for a seq jump past BUS_LOSS_MAX: the caller drops the message. */
+static int s_account(bus_sub_t *s, bus_msg_t *m)
 {
     s_source_t *hit = NULL, *same_src = NULL;
     s->tick++;
@@ -467,6 +472,7 @@ static void s_account(bus_sub_t *s, bus_msg_t *m)
     m->first = 0;
     m->restarted = 0;
     if (hit) {
+        if (m->seq > hit->last_seq && m->seq - hit->last_seq > BUS_LOSS_MAX) return -1;
         if (m->seq > hit->last_seq + 1) {
             m->lost = m->seq - hit->last_seq - 1;
             s->st.lost += m->lost;
@@ -474,7 +480,7 @@ static void s_account(bus_sub_t *s, bus_msg_t *m)
         }
         if (m->seq > hit->last_seq) hit->last_seq = m->seq;
         hit->last_seen = s->tick;
-        return;
+        return 0;
     }
     if (same_src) {
         m->restarted = 1;
@@ -494,6 +500,7 @@ static void s_account(bus_sub_t *s, bus_msg_t *m)
     snprintf(slot->epoch, sizeof slot->epoch, "%s", m->epoch);
     slot->last_seq = m->seq;
     slot->last_seen = s->tick;
+    return 0;
 }
 
 int bus_sub_recv(bus_sub_t *s, bus_msg_t *m, int timeout_ms)
@@ -544,7 +551,12 @@ int bus_sub_recv(bus_sub_t *s, bus_msg_t *m, int timeout_ms)
             continue;
         }
         s->st.received++;
-        s_account(s, m);
+        if (s_account(s, m) < 0) {
+            s->st.bad++;
+            log_warnx_rl("bus: src=%s epoch=%s jumped to seq %llu: dropped (not counted as loss)",
+                         m->src, m->epoch, (unsigned long long)m->seq);
+            continue;
+        }
         if (!s_matches(s, tbuf, tn)) continue;
         m->topic = tbuf;
         m->topic_len = tn;
@@ -593,6 +605,13 @@ int bus_test(void)
         }
     }
     if (s->st.lost != 4 || s->st.gaps != 2 || s->st.restarts != 1) rc = -1;
+    /* a forged seq far ahead is refused, not 9.2e18 lost messages */
+    snprintf(m.src, sizeof m.src, "b");
+    snprintf(m.epoch, sizeof m.epoch, "f1");
+    m.seq = (uint64_t)INT64_MAX;
+    if (s_account(s, &m) != -1 || s->st.lost != 4) rc = -1;
+    m.seq = 4;
+    if (s_account(s, &m) != 0 || m.lost != 0 || s->st.lost != 4) rc = -1;
     free(s);
     /* the envelope's integer formatter against printf */
     const int64_t iv[] = {0, 1, 9, 10, 99, 100, 101, 999, 1000, 123456789, 1795860697718866010LL,

@@ -74,6 +74,7 @@ int clock_parse_iso(const char *s, size_t len, int64_t *ns_out)
         s_digits(s + 11, 2, &h) || s_digits(s + 14, 2, &m) || s_digits(s + 17, 2, &sec))
         return -1;
     if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return -1;
+    if (Y < 1970 || Y >= 2200) return -1; /* ns of year 2262 overflow int64 */
     size_t i = 19;
     int64_t frac = 0;
     if (i < len && s[i] == '.') {
@@ -103,6 +104,20 @@ int clock_parse_iso(const char *s, size_t len, int64_t *ns_out)
     return 0;
 }
 
+int clock_from_units(int64_t v, int64_t unit, int64_t *ns)
+{
+    if (unit <= 0 || v < 0 || v > CLOCK_MAX_NS / unit) return -1;
+    *ns = v * unit;
+    return 0;
+}
+
+int clock_near(int64_t ns, int64_t now, int64_t behind, int64_t ahead)
+{
+    /* the difference of two int64 always fits a uint64 */
+    if (ns <= now) return (uint64_t)now - (uint64_t)ns <= (uint64_t)behind;
+    return (uint64_t)ns - (uint64_t)now <= (uint64_t)ahead;
+}
+
 int clock_test(void)
 {
     char buf[40];
@@ -126,6 +141,24 @@ int clock_test(void)
         fprintf(stderr, "clock_test: accepted bad input\n");
         return -1;
     }
+    /* years a parsed time could not hold (2262 overflows int64 ns) or that no
+     * venue sends are rejected, not wrapped */
+    const char *far[] = {"2262-04-12T00:00:00Z", "9999-12-31T23:59:59Z", "2200-01-01T00:00:00Z",
+                         "1969-12-31T23:59:59Z", "0000-01-01T00:00:00Z"};
+    for (size_t k = 0; k < sizeof far / sizeof far[0]; k++)
+        if (clock_parse_iso(far[k], strlen(far[k]), &ns) == 0) {
+            fprintf(stderr, "clock_test: accepted %s as %lld\n", far[k], (long long)ns);
+            return -1;
+        }
+    if (clock_parse_iso("2199-12-31T23:59:59Z", 20, &ns) || ns != CLOCK_MAX_NS - NS_PER_S) return -1;
+    if (clock_from_units(INT64_MAX, NS_PER_MS, &ns) == 0 || clock_from_units(-1, 1, &ns) == 0 ||
+        clock_from_units(CLOCK_MAX_S + 1, NS_PER_S, &ns) == 0 ||
+        clock_from_units(1795867397123LL, NS_PER_MS, &ns) || ns != 1795867397123LL * NS_PER_MS)
+        return -1;
+    if (!clock_near(5, 10, 5, 0) || clock_near(4, 10, 5, 0) || !clock_near(12, 10, 0, 2) ||
+        clock_near(INT64_MIN, INT64_MAX, INT64_MAX, 0) || clock_near(INT64_MAX, INT64_MIN, 0, 5) ||
+        clock_near(INT64_MIN, 0, INT64_MAX, 0))
+        return -1;
     int64_t a = clock_mono_ns(), b = clock_mono_ns();
     if (b < a) return -1;
     return 0;
