@@ -61,6 +61,8 @@ struct jsonl {
     int compress;
     double fsync_s;
     size_t buffer_bytes;
+    int64_t ahead_ns, behind_ns;
+    int64_t (*now_ns)(void);
     jsonl_stats_t st;
 
     int fd;
@@ -673,6 +675,9 @@ jsonl_t *jsonl_new(const jsonl_cfg_t *cfg)
     }
     jsonl_t *j = xcalloc(1, sizeof *j);
     j->dir = xstrdup(cfg->dir);
+    j->ahead_ns = (cfg->max_ahead_s > 0 ? cfg->max_ahead_s : JSONL_AHEAD_S) * NS_PER_S;
+    j->behind_ns = (cfg->max_behind_s > 0 ? cfg->max_behind_s : JSONL_BEHIND_S) * NS_PER_S;
+    j->now_ns = cfg->now_ns ? cfg->now_ns : clock_real_ns;
     j->prefix = xstrdup(cfg->prefix);
     j->by = xstrdup(cfg->by ? cfg->by : "sink-jsonl");
     j->compress = cfg->compress;
@@ -714,16 +719,43 @@ jsonl_t *jsonl_new(const jsonl_cfg_t *cfg)
 int64_t jsonl_last_tick(const jsonl_t *j) { return j->last_tick; }
 const jsonl_stats_t *jsonl_stats(const jsonl_t *j) { return &j->st; }
 
+int jsonl_check(jsonl_t *j, const char *json, size_t len, int64_t *ts_ns)
+{
+    record_t r;
+    /* jtok (under record_parse) takes only strict JSON: one object, strings
+     * of valid UTF-8 without control characters, no NUL, nothing after it;
+     * a raw newline between tokens is still JSON but would split the line */
+    if (record_parse(&j->tok, json, len, &r, NULL, NULL) < 0 || memchr(json, '\n', len) ||
+        memchr(json, '\r', len)) {
+        j->st.invalid++;
+        log_warnx_rl("record refused: not one JSON object of valid UTF-8 on one line (%zu bytes)",
+                     len);
+        return JSONL_INVALID;
+    }
+    int64_t now = j->now_ns();
+    if (r.ts_ns >= 0 && !clock_near(r.ts_ns, now, j->behind_ns, j->ahead_ns)) {
+        char a[40], b[40];
+        j->st.quarantined++;
+        log_warnx_rl("record quarantined: its time %s is %s the sink's clock %s by more than "
+                     "the window (%s)", clock_fmt_iso(r.ts_ns, a, sizeof a),
+                     r.ts_ns > now ? "ahead of" : "behind", clock_fmt_iso(now, b, sizeof b),
+                     r.type[0] ? r.type : "no type");
+        return JSONL_FAR;
+    }
+    *ts_ns = r.ts_ns;
+    return 0;
+}
+
 int jsonl_write(jsonl_t *j, const char *json, size_t len)
 {
     record_t r;
     s_day_t *d = &j->cur;
-    if (record_parse(&j->tok, json, len, &r, NULL, NULL) < 0) {
-        memset(&r, 0, sizeof r);
-        r.ts_ns = -1;
-    }
+    int64_t ts;
+    int bad = jsonl_check(j, json, len, &ts);
+    if (bad) return bad;
+    record_parse(&j->tok, json, len, &r, NULL, NULL);
     int64_t day = r.ts_ns >= 0 ? record_day(r.ts_ns) : j->st.day >= 0 ? j->st.day
-                                                     : record_day(clock_real_ns());
+                                                     : record_day(j->now_ns());
     if (j->st.day < 0) { /* first record: which day are we in? */
         if (d->day >= 0 && day > d->day) s_close_day(j, d);
         if (d->day != day && !(d->day > day)) {
@@ -844,6 +876,8 @@ static int s_count_lines(const char *path, const char *needle)
     return n;
 }
 
+static int64_t s_test_now(void) { return 1795824000LL * NS_PER_S; } /* 2026-11-28T00:00:00Z */
+
 int jsonl_test(void)
 {
     int rc = 0;
@@ -855,7 +889,7 @@ int jsonl_test(void)
     if (!f) return -1;
     fprintf(f, "{\"type\":\"tick\",\"ts\":\"2026-11-27T23:59:58Z\"}\n{\"type\":\"tick\",\"ts\":\"2026-1");
     fclose(f);
-    jsonl_cfg_t cfg = {dir, "t", "selftest", 1, 1, 1 << 20};
+    jsonl_cfg_t cfg = {dir, "t", "selftest", 1, 1, 1 << 20, 0, 0, s_test_now};
     jsonl_t *j = jsonl_new(&cfg);
     if (!j || j->st.torn != 1 || jsonl_last_tick(j) != 1795823998LL * NS_PER_S) {
         fprintf(stderr, "jsonl_test: torn line not repaired\n");
@@ -885,6 +919,31 @@ int jsonl_test(void)
     snprintf(path, sizeof path, "%s/t-2026-11-27.jsonl", dir);
     if (access(path, F_OK) == 0) rc = -1;
     if (j->st.late != 1) rc = -1;
+    /* hostile records: refused and counted, never a line, never a rotation */
+    static const char *const refused[] = {
+        "{\"type\":\"tick\",\"ts\":\"2026-11-28T00:00:04Z\",\n\"x\":1}",   /* raw newline */
+        "{\"type\":\"tick\",\"ts\":\"2026-11-28T00:00:04Z\",\"x\":\"a\nb\"}", /* in a string */
+        "{\"type\":\"tick\",\"ts\":\"2026-11-28T00:00:04Z\",\"x\":\"\xc3\x28\"}", /* bad UTF-8 */
+        "{\"type\":\"tick\",\"ts\":\"2026-11-28T00:00:04Z\"} trailing",
+        "[1,2]",
+        "{\"type\":\"event\",\"ts\":\"2100-01-01T00:00:00Z\"}", /* far ahead */
+        "{\"type\":\"tick\",\"ts\":\"2099-01-01T00:00:00Z\"}",
+        "{\"type\":\"tick\",\"ts\":\"2001-01-01T00:00:00Z\"}", /* far behind */
+        "{\"type\":\"tick\",\"ts\":\"2026-11-28T00:11:00Z\"}", /* 11 min ahead */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(refused); i++)
+        if (jsonl_write(j, refused[i], strlen(refused[i])) >= 0) {
+            fprintf(stderr, "jsonl_test: wrote hostile record %zu\n", i);
+            rc = -1;
+        }
+    char nul[] = "{\"type\":\"tick\",\"ts\":\"2026-11-28T00:00:04Z\"}";
+    nul[3] = '\0';
+    if (jsonl_write(j, nul, sizeof nul - 1) >= 0) rc = -1;
+    if (j->st.invalid != 6 || j->st.quarantined != 4 || j->st.day != record_day(s_test_now())) {
+        fprintf(stderr, "jsonl_test: invalid=%llu quarantined=%llu\n",
+                (unsigned long long)j->st.invalid, (unsigned long long)j->st.quarantined);
+        rc = -1;
+    }
     jsonl_destroy(&j);
     snprintf(path, sizeof path, "%s/t-2026-11-28.jsonl", dir);
     if (s_count_lines(path, NULL) != 4) rc = -1;

@@ -17,12 +17,22 @@ typedef struct {
     int compress;        /* gzip closed days */
     double fsync_s;      /* fdatasync period; 0: after every line */
     size_t buffer_bytes; /* memory for lines waiting on a failing disk */
+    /* Records whose time is further than this from the sink's own clock are
+     * quarantined (counted, logged, not written, never rotate): 0 = defaults
+     * (JSONL_AHEAD_S, JSONL_BEHIND_S). */
+    int64_t max_ahead_s, max_behind_s;
+    int64_t (*now_ns)(void); /* the sink's clock; NULL: clock_real_ns (tests set their own) */
 } jsonl_cfg_t;
+
+#define JSONL_AHEAD_S 600            /* 10 minutes */
+#define JSONL_BEHIND_S (26 * 3600)   /* yesterday's midnight from anywhere in today */
 
 typedef struct {
     uint64_t lines;        /* accepted (written or queued) */
     uint64_t durable;      /* fdatasync'd */
     uint64_t write_errors, sync_errors, dropped, torn, compressed, compress_errors, late;
+    uint64_t invalid;     /* not one JSON object of valid UTF-8 on one line: refused */
+    uint64_t quarantined; /* time too far from the sink's clock: refused */
     uint64_t pending, pending_bytes;
     int last_errno;        /* of the last failed write/sync, 0 once writes succeed again */
     int64_t day;           /* current day number, -1 before the first record */
@@ -41,8 +51,15 @@ uint64_t jsonl_destroy(jsonl_t **j);
 int64_t jsonl_last_tick(const jsonl_t *j);
 /* Append one record (a JSON object, no newline). Returns 0 when accepted
  * (written, or queued behind a failing disk), -1 when dropped because the
- * queue is full (counted; see jsonl_take_dropped). */
+ * queue is full (counted; see jsonl_take_dropped), JSONL_INVALID or
+ * JSONL_FAR when refused by jsonl_check (counted, logged). */
 int jsonl_write(jsonl_t *j, const char *json, size_t len);
+/* What jsonl_write would refuse: JSONL_INVALID unless JSON is one JSON object
+ * of valid UTF-8 with no raw newline, NUL or trailing data; JSONL_FAR when its
+ * "ts" (or ts_pub) is outside [now - max_behind, now + max_ahead] of the
+ * sink's clock; else 0 and *TS_NS = its time (-1 if none). Counts and logs. */
+int jsonl_check(jsonl_t *j, const char *json, size_t len, int64_t *ts_ns);
+enum { JSONL_INVALID = -2, JSONL_FAR = -3 };
 /* Call from the loop: retries queued lines, fdatasyncs on schedule, and
  * compresses a slice of a closed day. Returns lines newly made durable. */
 uint64_t jsonl_service(jsonl_t *j);

@@ -19,7 +19,7 @@
 
 static char *o_dir, *o_prefix, *o_compress;
 static double o_fsync;
-static long o_buffer_kb;
+static long o_buffer_kb, o_max_ahead, o_max_behind;
 static strlist_t o_topic;
 static volatile sig_atomic_t s_stop;
 
@@ -32,6 +32,11 @@ static const opt_t s_opts[] = {
     {"buffer-kb", OPT_INT, &o_buffer_kb, "65536", 4, 64.0 * 1024 * 1024, NULL,
      "memory for lines waiting while the disk fails; beyond it records are dropped and a gap "
      "record says so", 0},
+    {"max-ahead", OPT_INT, &o_max_ahead, "600", 1, 7 * 86400, NULL,
+     "records dated more than S seconds after the sink's clock are quarantined (counted, not "
+     "written, never rotate the file)", 0},
+    {"max-behind", OPT_INT, &o_max_behind, "93600", 1, 365 * 86400, NULL,
+     "records dated more than S seconds before the sink's clock are quarantined", 0},
     {"topic", OPT_LIST, &o_topic, NULL, 1, 0, NULL,
      "record topics starting with this prefix (repeatable; default: tick and event.)", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
@@ -77,6 +82,8 @@ static void s_detail(jw_t *w, void *arg)
     jw_kuint(w, "compressed", st->compressed);
     jw_kuint(w, "compress_errors", st->compress_errors);
     jw_kuint(w, "late", st->late);
+    jw_kuint(w, "invalid", st->invalid);
+    jw_kuint(w, "quarantined", st->quarantined);
     jw_kuint(w, "gap_records", gaps_count(c->gaps));
     jw_key(w, "bus");
     jw_obj(w);
@@ -153,7 +160,7 @@ int main(int argc, char **argv)
 
     s_ctx_t c = {0};
     jsonl_cfg_t cfg = {o_dir, o_prefix, opts_common.name, !strcmp(o_compress, "gzip"), o_fsync,
-                       (size_t)o_buffer_kb << 10};
+                       (size_t)o_buffer_kb << 10, o_max_ahead, o_max_behind, NULL};
     c.j = jsonl_new(&cfg);
     if (!c.j) return 69;
     bus_pub_t *pub = bus_pub_new(opts_common.name, pub_ep, 0);
@@ -180,13 +187,21 @@ int main(int argc, char **argv)
         }
         if (r == 1) {
             int want = s_wanted(m.topic, m.topic_len);
-            int64_t tick_ts = -1;
+            int64_t tick_ts = -1, ts;
             record_t rec;
-            if (!strcmp(m.topic, "tick") &&
-                record_parse(&tok, m.body, m.body_len, &rec, NULL, NULL) == 0 && rec.has_ts)
-                tick_ts = rec.ts_ns;
+            /* a tick refused (invalid, or dated far from our clock) is no tick for the
+             * gap accounting: it must not write days of gap records (counted, logged) */
+            int refused = 0;
+            if (!strcmp(m.topic, "tick")) {
+                refused = jsonl_check(c.j, m.body, m.body_len, &ts) != 0; /* counted there */
+                if (!refused && record_parse(&tok, m.body, m.body_len, &rec, NULL, NULL) == 0 &&
+                    rec.has_ts)
+                    tick_ts = rec.ts_ns;
+            }
             gaps_observe(c.gaps, &m, tick_ts);
-            if (want && capture && m.body_len >= 2 && m.body[0] == '{') {
+            if (refused) {
+                /* not written */
+            } else if (want && capture && m.body_len >= 2 && m.body[0] == '{') {
                 size_t n;
                 const char *line = s_capture_line(&m, &n);
                 jsonl_write(c.j, line, n);

@@ -49,7 +49,8 @@ bg sink2 $AT "$BIN/sink-jsonl" --dir "$D" --fsync 0.2 --compress none --buffer-k
 S=$LAST
 wait_for 5 test -d "$D" || fail "sink 2 did not start"
 fill 0
-$AT "$BIN/tickgen" --name aggregator --start 2026-11-28T09:00:00Z --count 40 --interval-ms 10 \
+# within the sink's --max-ahead of its clock (08:00): later ticks would be quarantined
+$AT "$BIN/tickgen" --name aggregator --start 2026-11-28T08:02:00Z --count 40 --interval-ms 10 \
     --delay-ms 700 2>/dev/null || fail tickgen
 wait_for 10 grep -q 'queue full' "$T/sink2.log" || fail "bound not hit"
 rm -f "$M/filler"
