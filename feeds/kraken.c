@@ -113,8 +113,9 @@ static int s_levels(feed_t *f, const jtok_t *d, int arr, book_side_t side)
     int n = jtok_size(d, arr);
     for (int k = 0, l = arr + 1; k < n; k++, l = jtok_skip(d, l)) {
         int64_t px, sz;
-        if (jtok_type(d, jtok_get(d, l, "price")) != JSMN_PRIMITIVE ||
-            jtok_fixed(d, jtok_get(d, l, "price"), BOOK_SCALE, &px) < 0 ||
+        /* price/qty: JSON numbers on the wire, strings in Kraken's own docs
+         * example: both read exactly from their text (docs/FEEDS.md) */
+        if (jtok_fixed(d, jtok_get(d, l, "price"), BOOK_SCALE, &px) < 0 ||
             jtok_fixed(d, jtok_get(d, l, "qty"), BOOK_SCALE, &sz) < 0 ||
             book_set(&f->book, side, px, sz) == -2)
             return -1;
