@@ -2,7 +2,7 @@
 # kalshi_soak.sh DIR [SECONDS]: the "done means" run of feed-kalshi (issue 5),
 # not part of make test: mockx --world --window-s 20 (Kalshi only), feed-kalshi,
 # the aggregator and a tap recording every bus message, for SECONDS (600), all
-# in DIR (private bus). Then feeds/kalshi_soak.py DIR checks the record and
+# in DIR (private bus). Then tests/soak/kalshi_soak.py DIR checks the record and
 # prints the numbers. BIN (default bin) picks the build; FAULTS="KIND@S ..."
 # adds mockx --fault kalshi:KIND@S (gap, close, stall, garbage).
 set -u
@@ -40,4 +40,4 @@ sleep "$DUR"
 date -u +%s >end
 kill $FEED; sleep 1; kill $AGG $TAP; sleep 0.5; kill $MX
 wait
-cd "$ROOT" && exec /usr/bin/python3 feeds/kalshi_soak.py "$DIR"
+cd "$ROOT" && exec /usr/bin/python3 tests/soak/kalshi_soak.py "$DIR"

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""kalshi_soak.py DIR: check a feeds/kalshi_soak.sh record (tap.out, mx.jsonl, start, end) against
+"""kalshi_soak.py DIR: check a tests/soak/kalshi_soak.sh record (tap.out, mx.jsonl, start, end) against
 issue 5's "done means": every window that opened and closed inside the run was discovered and
 subscribed before its open, opened, got its strike and a consistent settlement with result and
 expiration_value; floor_strike equals the previous window's expiration_value and the mean of the
