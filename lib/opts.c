@@ -79,10 +79,44 @@ static void s_envname(const char *prog, const opt_t *o, char *buf, size_t n)
 static char s_old[OPTS_OLD_MAX][2][96];
 static int s_nold;
 
+/* Position of word V (length N) in an OPT_ENUM's list ("a|b|c"), or -1. */
+static int s_enum_find(const opt_t *o, const char *v, size_t n)
+{
+    const char *p = o->def;
+    for (int k = 0; p; k++) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && !strncmp(p, v, n)) return k;
+        p = bar ? bar + 1 : NULL;
+    }
+    return -1;
+}
+
+/* The K-th word of an OPT_ENUM's list, as "%.*s" arguments: *LEN and the start (NULL: none). */
+static const char *s_enum_word(const opt_t *o, int k, int *len)
+{
+    const char *p = o->def;
+    for (; p && k > 0; k--) p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL;
+    if (!p) return NULL;
+    *len = (int)strcspn(p, "|");
+    return p;
+}
+
 static int s_set(const opt_t *o, const char *v, const char *origin)
 {
     char *end;
     switch (o->type) {
+    case OPT_ENUM: {
+        int k = s_enum_find(o, v, strlen(v));
+        if (k < 0) {
+            char why[160];
+            snprintf(why, sizeof why, "expected one of %s", o->def);
+            opts_die(o->name, v, why);
+            return -1;
+        }
+        *(int *)o->dst = k;
+        return 0;
+    }
     case OPT_STR:
         free(*(char **)o->dst);
         *(char **)o->dst = xstrdup(v);
@@ -145,10 +179,21 @@ static int s_set(const opt_t *o, const char *v, const char *origin)
     return -1;
 }
 
+static void s_default(const opt_t *o)
+{
+    if (o->type == OPT_ENUM) *(int *)o->dst = 0; /* the first word */
+    else if (o->def) s_set(o, o->def, "default");
+}
+
+void opts_defaults(const opt_t *tbl)
+{
+    for (const opt_t *o = tbl; o->name; o++) s_default(o);
+}
+
 static void s_defaults_env(const opt_t *tbl)
 {
     for (const opt_t *o = tbl; o->name; o++) {
-        if (o->def) s_set(o, o->def, "default");
+        s_default(o);
         char own[96], old[96];
         s_envname(s_prog, o, own, sizeof own);
         s_envname(NULL, o, old, sizeof old);
@@ -186,12 +231,16 @@ static void s_help(const char *prog, const char *summary, const opt_t *tbl)
             char env[96], left[128];
             s_envname(s_is_shared(o) ? NULL : prog, o, env, sizeof env);
             const char *meta = o->type == OPT_BOOL ? "" : o->type == OPT_INT ? " N"
-                               : o->type == OPT_DBL ? " X" : " VALUE";
+                               : o->type == OPT_DBL ? " X" : o->type == OPT_ENUM ? " WORD"
+                               : " VALUE";
             snprintf(left, sizeof left, "--%s%s", o->name, meta);
             printf("  %-24s %s\n", left, o->help);
             printf("  %-24s env %s%s%s%s", "", env, s_is_shared(o) ? " (shared by all programs)" : "",
                    o->env ? " or " : "", o->env ? o->env : "");
-            if (o->def && !(o->type == OPT_BOOL && !strcmp(o->def, "0")))
+            int dl;
+            const char *dw = o->type == OPT_ENUM ? s_enum_word(o, 0, &dl) : NULL;
+            if (dw) printf("; one of %s; default %.*s", o->def, dl, dw);
+            else if (o->def && !(o->type == OPT_BOOL && !strcmp(o->def, "0")))
                 printf("; default %s", o->def);
             if ((o->type == OPT_INT || o->type == OPT_DBL) && o->min <= o->max)
                 printf("; range %g..%g", o->min, o->max);
@@ -297,6 +346,11 @@ static size_t s_fmt(const opt_t *o, char *buf, size_t n)
     case OPT_INT: return (size_t)snprintf(buf, n, "%s=%ld", o->name, *(long *)o->dst);
     case OPT_DBL: return (size_t)snprintf(buf, n, "%s=%g", o->name, *(double *)o->dst);
     case OPT_BOOL: return (size_t)snprintf(buf, n, "%s=%d", o->name, *(int *)o->dst);
+    case OPT_ENUM: {
+        int len = 0;
+        const char *word = s_enum_word(o, *(int *)o->dst, &len);
+        return (size_t)snprintf(buf, n, "%s=%.*s", o->name, len, word ? word : "");
+    }
     case OPT_LIST: {
         const strlist_t *l = o->dst;
         size_t k = (size_t)snprintf(buf, n, "%s=", o->name);
@@ -383,6 +437,39 @@ int opts_test(void)
     s_failed = 0;
     s_set(&tbl[1], "abc", "argv");
     if (!s_failed) rc = -1;
+    s_testing = 0;
+
+    /* OPT_ENUM: the word's position in the list, the first word by default, from the
+     * environment or the command line; any other word refused at parse time */
+    int mode = -1;
+    const opt_t etbl[] = {
+        {"clock", OPT_ENUM, &mode, "real|replay|step", 1, 0, NULL, "clock", 0},
+        {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
+    };
+    opts_defaults(etbl);
+    int m0 = mode;
+    char *argv3[] = {"t", "--clock", "step", NULL};
+    opts_parse("opts-test", "test", etbl, 3, argv3, NULL);
+    int m2 = mode;
+    setenv("TICKBUS_OPTS_TEST_CLOCK", "replay", 1);
+    opts_parse("opts-test", "test", etbl, 1, argv2, NULL);
+    unsetenv("TICKBUS_OPTS_TEST_CLOCK");
+    s_fmt(&etbl[0], buf, sizeof buf);
+    if (m0 != 0 || m2 != 2 || mode != 1 || strcmp(buf, "clock=replay")) {
+        fprintf(stderr, "opts_test: enum default %d, argv %d, env %d, shown %s\n", m0, m2, mode,
+                buf);
+        rc = -1;
+    }
+    s_testing = 1;
+    const char *badw[] = {"rep", "", "real|replay", "REAL"};
+    for (size_t i = 0; i < ARRAY_LEN(badw); i++) {
+        s_failed = 0;
+        s_set(&etbl[0], badw[i], "argv");
+        if (!s_failed || mode != 1) {
+            fprintf(stderr, "opts_test: enum word '%s' accepted\n", badw[i]);
+            rc = -1;
+        }
+    }
     s_testing = 0;
     free(s);
     free(key);

@@ -7,7 +7,10 @@
 
 #include "util.h"
 
-typedef enum { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL, OPT_LIST } opt_type_t;
+/* OPT_ENUM: one word of a fixed list, checked when it is read. DEF lists the allowed words
+ * separated by '|', the default first ("rti|median"); the int written is the word's position in
+ * that list, so an enum listed in the same order can be written directly. */
+typedef enum { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL, OPT_LIST, OPT_ENUM } opt_type_t;
 
 #define OPT_SECRET 1u   /* value never printed (effective config shows "set") */
 #define OPT_REQUIRED 2u /* must end up non-empty */
@@ -15,8 +18,8 @@ typedef enum { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL, OPT_LIST } opt_type_t;
 typedef struct {
     const char *name;  /* long option without "--"; env TICKBUS_<PROG>_<NAME> (opts.c) */
     opt_type_t type;
-    void *dst;         /* char ** | long * | double * | int * | strlist_t * */
-    const char *def;   /* default as text; NULL = unset */
+    void *dst;         /* char ** | long * | double * | int * (bool, enum) | strlist_t * */
+    const char *def;   /* default as text; NULL = unset; OPT_ENUM: the words, default first */
     double min, max;   /* bounds for OPT_INT/OPT_DBL; ignored when min > max */
     const char *env;   /* an extra variable name (the Go collector's), or NULL */
     const char *help;
@@ -39,6 +42,10 @@ extern opts_common_t opts_common;
  * argument is an error). Initialises the log with the chosen level. */
 void opts_parse(const char *prog, const char *summary, const opt_t *tbl, int argc, char **argv,
                 strlist_t *rest);
+
+/* Set every option of TBL to its default, as opts_parse does before the environment and the
+ * command line: the defaults of a program's settings where nothing is parsed (tests, tools). */
+void opts_defaults(const opt_t *tbl);
 
 /* Log one info line "effective config: name=value ..." (secrets masked). */
 void opts_log_effective(const char *prog, const opt_t *tbl);
