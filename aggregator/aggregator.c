@@ -3,6 +3,7 @@
  * strike_set, settlement, gap). One loop: receive bus messages until the next second boundary on
  * the realtime clock, take the state as of the boundary, write the tick. docs/RECORD.md describes
  * the records. */
+#include "aggcfg.h"
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"
@@ -10,7 +11,6 @@
 #include "jw.h"
 #include "log.h"
 #include "opts.h"
-#include "rti.h"
 #include "tick.h"
 #include "util.h"
 
@@ -23,23 +23,6 @@
 #include <time.h>
 
 static volatile sig_atomic_t s_stop;
-static char *o_method, *o_rti_ped_ref, *o_rti_fallback, *o_clock;
-static double o_stale_s, o_official_age_s, o_kalshi_stale_s, o_stall_s;
-static long o_window_s, o_grace_s, o_settle_timeout_s, o_keep_s, o_book_levels, o_hwm;
-static double o_rti_spacing, o_rti_deviation, o_rti_lambda, o_rti_stale_s, o_rti_ped,
-    o_rti_ped_re, o_rti_cap_band, o_rti_cap_trim, o_rti_cap_k;
-static int o_rti_grid0, o_rti_pv_strict, o_rti_cap;
-static long o_rti_cap_min, o_rti_cap_ddof, o_rti_decimals, o_rti_min_venues, o_rti_max_grid;
-
-/* Defaults of the --rti-* options, printed from rti_params_default(). */
-static char s_def[20][32];
-
-static const char *s_d(int i, double v)
-{
-    snprintf(s_def[i], sizeof s_def[i], "%.17g", v);
-    return s_def[i];
-}
-
 static void s_on_signal(int sig)
 {
     (void)sig;
@@ -253,117 +236,9 @@ static void s_sleep_until(int64_t real_ns)
 
 int main(int argc, char **argv)
 {
-    rti_params_t rp;
-    rti_params_default(&rp);
-    opt_t tbl[] = {
-        {"clock", OPT_STR, &o_clock, "real", 1, 0, NULL,
-         "real: a tick at each second of the realtime clock; replay: time follows the original "
-         "ts_pub of messages republished by `replay` (re-running a recorded day)", 0},
-        {"method", OPT_STR, &o_method, "rti", 1, 0, NULL,
-         "proxy behind the official BRTI: rti (then median) or median", 0},
-        {"stale-s", OPT_DBL, &o_stale_s, "5", 0.1, 3600, NULL,
-         "a venue whose last book/quote was received this long ago is stale (null + reason)", 0},
-        {"official-max-age-s", OPT_DBL, &o_official_age_s, "2", 0.1, 3600, NULL,
-         "the relayed official BRTI is used up to this age", 0},
-        {"kalshi-stale-s", OPT_DBL, &o_kalshi_stale_s, "10", 0.1, 3600, NULL,
-         "a Kalshi book older than this gives null prices", 0},
-        {"settle-window-s", OPT_INT, &o_window_s, "60", 1, 3600, NULL,
-         "settlement averaging window before each close", 0},
-        {"settle-grace-s", OPT_INT, &o_grace_s, "3", 0, 60, NULL,
-         "window averages are frozen this long after the close (late official values)", 0},
-        {"settle-timeout-s", OPT_INT, &o_settle_timeout_s, "1800", 1, 86400, NULL,
-         "write the settlement event without Kalshi's result this long after the close", 0},
-        {"market-keep-s", OPT_INT, &o_keep_s, "60", 0, 86400, NULL,
-         "a settled market stays in markets[] this long", 0},
-        {"book-levels", OPT_INT, &o_book_levels, "10", 0, 200, NULL,
-         "Kalshi levels per side in yes_book/no_book", 0},
-        {"stall-s", OPT_DBL, &o_stall_s, "5", 1, 3600, NULL,
-         "exit 75 when no tick was written for this long", 0},
-        {"hwm", OPT_INT, &o_hwm, "0", 0, 1e9, NULL, "PUB send high-water mark (0: default)", 0},
-        {"rti-spacing", OPT_DBL, &o_rti_spacing, s_d(0, rp.spacing), 1e-9, 1e6, NULL,
-         "RTI grid spacing s in BTC", 0},
-        {"rti-deviation", OPT_DBL, &o_rti_deviation, s_d(1, rp.deviation), 1e-9, 1, NULL,
-         "RTI D: max mid spread-to-volume inside the utilized depth", 0},
-        {"rti-lambda-factor", OPT_DBL, &o_rti_lambda, s_d(2, rp.lambda_factor), 1e-9, 1e6, NULL,
-         "RTI lambda = 1 / (factor * v_T)", 0},
-        {"rti-grid-from-zero", OPT_BOOL, &o_rti_grid0, s_d(3, rp.grid_from_zero), 1, 0, NULL,
-         "RTI grid {0, s, ..} instead of {s, 2s, ..}", 0},
-        {"rti-pv-strict", OPT_BOOL, &o_rti_pv_strict, s_d(4, rp.pv_strict), 1, 0, NULL,
-         "RTI price-volume where cumulative size > v (not >=)", 0},
-        {"rti-stale-s", OPT_DBL, &o_rti_stale_s, s_d(5, rp.stale_s), 0.001, 3600, NULL,
-         "RTI L: drop a venue whose book is this old", 0},
-        {"rti-ped", OPT_DBL, &o_rti_ped, s_d(6, rp.ped), 1e-9, 1, NULL,
-         "RTI potentially-erroneous deviation from the median mid", 0},
-        {"rti-ped-reinclude", OPT_DBL, &o_rti_ped_re, s_d(7, rp.ped_reinclude), 0, 1, NULL,
-         "RTI: a flagged venue returns below this fraction of --rti-ped", 0},
-        {"rti-ped-ref", OPT_STR, &o_rti_ped_ref,
-         rp.ped_ref == RTI_PED_MEDIAN_OTHERS ? "others" : "all", 1, 0, NULL,
-         "RTI reference median: all venues or the others", 0},
-        {"rti-cap", OPT_BOOL, &o_rti_cap, s_d(8, rp.cap_enable), 1, 0, NULL,
-         "RTI dynamic order size cap", 0},
-        {"rti-cap-band", OPT_DBL, &o_rti_cap_band, s_d(9, rp.cap_band), 0, 1, NULL,
-         "RTI cap sample: orders within this fraction of the touch", 0},
-        {"rti-cap-min-per-side", OPT_INT, &o_rti_cap_min, s_d(10, rp.cap_min_per_side), 1, 1e6,
-         NULL, "RTI cap sample: at least this many orders per side", 0},
-        {"rti-cap-trim", OPT_DBL, &o_rti_cap_trim, s_d(11, rp.cap_trim), 0, 0.49, NULL,
-         "RTI cap: fraction trimmed/winsorized at each end", 0},
-        {"rti-cap-k-sigma", OPT_DBL, &o_rti_cap_k, s_d(12, rp.cap_k_sigma), 0, 1000, NULL,
-         "RTI cap = trimmed mean + k * winsorized SD", 0},
-        {"rti-cap-ddof", OPT_INT, &o_rti_cap_ddof, s_d(13, rp.cap_ddof), 0, 1, NULL,
-         "RTI cap: SD divisor n - ddof", 0},
-        {"rti-decimals", OPT_INT, &o_rti_decimals, s_d(14, rp.decimals), 0, 8, NULL,
-         "RTI rounding decimals", 0},
-        {"rti-fallback", OPT_STR, &o_rti_fallback,
-         rp.fallback == RTI_FALLBACK_TOP_MID ? "top-mid" : "none", 1, 0, NULL,
-         "RTI on a thin or wide consolidated book: none or top-mid", 0},
-        {"rti-min-venues", OPT_INT, &o_rti_min_venues, s_d(15, rp.min_venues), 1, 16, NULL,
-         "RTI: fewer venues used than this marks the value degraded", 0},
-        {"rti-max-grid-points", OPT_INT, &o_rti_max_grid, s_d(16, rp.max_grid_points), 1, 1e8,
-         NULL, "RTI: bound on the curve walk", 0},
-        {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
-    };
-    opts_parse("aggregator", "Write the 1 s tick record and the event records.", tbl, argc, argv,
-               NULL);
-
-    tick_cfg_t cfg;
-    tick_cfg_default(&cfg);
-    if (!strcmp(o_method, "rti")) cfg.method = TICK_METHOD_RTI;
-    else if (!strcmp(o_method, "median")) cfg.method = TICK_METHOD_MEDIAN;
-    else opts_die("method", o_method, "expected rti or median");
-    int replay = !strcmp(o_clock, "replay");
-    if (!replay && strcmp(o_clock, "real")) opts_die("clock", o_clock, "expected real or replay");
-    cfg.stale_s = o_stale_s;
-    cfg.official_max_age_s = o_official_age_s;
-    cfg.kalshi_stale_s = o_kalshi_stale_s;
-    cfg.settle_window_s = (int)o_window_s;
-    cfg.settle_grace_s = (int)o_grace_s;
-    cfg.settle_timeout_s = (int)o_settle_timeout_s;
-    cfg.market_keep_s = (int)o_keep_s;
-    cfg.book_levels = (int)o_book_levels;
-    rti_params_t *r = &cfg.rti;
-    r->spacing = o_rti_spacing;
-    r->deviation = o_rti_deviation;
-    r->lambda_factor = o_rti_lambda;
-    r->grid_from_zero = o_rti_grid0;
-    r->pv_strict = o_rti_pv_strict;
-    r->stale_s = o_rti_stale_s;
-    r->ped = o_rti_ped;
-    r->ped_reinclude = o_rti_ped_re;
-    if (!strcmp(o_rti_ped_ref, "all")) r->ped_ref = RTI_PED_MEDIAN_ALL;
-    else if (!strcmp(o_rti_ped_ref, "others")) r->ped_ref = RTI_PED_MEDIAN_OTHERS;
-    else opts_die("rti-ped-ref", o_rti_ped_ref, "expected all or others");
-    r->cap_enable = o_rti_cap;
-    r->cap_band = o_rti_cap_band;
-    r->cap_min_per_side = (int)o_rti_cap_min;
-    r->cap_trim = o_rti_cap_trim;
-    r->cap_k_sigma = o_rti_cap_k;
-    r->cap_ddof = (int)o_rti_cap_ddof;
-    r->decimals = (int)o_rti_decimals;
-    if (!strcmp(o_rti_fallback, "none")) r->fallback = RTI_FALLBACK_NONE;
-    else if (!strcmp(o_rti_fallback, "top-mid")) r->fallback = RTI_FALLBACK_TOP_MID;
-    else opts_die("rti-fallback", o_rti_fallback, "expected none or top-mid");
-    r->min_venues = (int)o_rti_min_venues;
-    r->max_grid_points = (int)o_rti_max_grid;
+    aggcfg_t *cfg = aggcfg_new();
+    aggcfg_parse(cfg, argc, argv);
+    int replay = cfg->clock == AGGCFG_CLOCK_REPLAY;
 
     char dir[400], ep[BUS_EP_MAX];
     if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return 69;
@@ -374,21 +249,21 @@ int main(int argc, char **argv)
     static const char *const replayer[] = {"replay", NULL};
     if (bus_default_subs(&opts_common.sub, dir, replay ? replayer : feeds) < 0) return 64;
     const strlist_t subs = opts_common.sub;
-    opts_log_effective("aggregator", tbl);
+    aggcfg_log(cfg);
     if (opts_common.check) return 0;
 
     signal(SIGINT, s_on_signal);
     signal(SIGTERM, s_on_signal);
     signal(SIGPIPE, SIG_IGN);
-    bus_pub_t *pub = bus_pub_new(opts_common.name, ep, (int)o_hwm);
+    bus_pub_t *pub = bus_pub_new(opts_common.name, ep, (int)cfg->hwm);
     if (!pub) return 69;
     bus_sub_t *sub = bus_sub_new();
     for (int i = 0; i < subs.n; i++)
         if (bus_sub_connect(sub, subs.v[i]) < 0) return 64;
-    tick_t *tk = tick_new(&cfg, s_emit_event, pub);
+    tick_t *tk = tick_new(&cfg->tick, s_emit_event, pub);
     hb_t *hb = hb_new(pub, replay ? s_hb_replay : s_hb_detail, tk);
     hb_ready(hb, "ticking");
-    log_info("publishing on %s, %d upstreams, method=%s clock=%s", ep, subs.n, o_method, o_clock);
+    log_info("publishing on %s, %d upstreams", ep, subs.n);
     if (replay) {
         s_rp.pub = pub;
         s_rp.hb = hb;
@@ -453,7 +328,7 @@ int main(int argc, char **argv)
             continue;
         }
         int64_t idle = clock_mono_ns() - last_mono;
-        if ((double)idle > o_stall_s * NS_PER_S) {
+        if ((double)idle > cfg->stall_s * NS_PER_S) {
             log_crit("no tick for %.1f s (realtime clock %s): exiting 75", (double)idle / NS_PER_S,
                      now < (last_ts + 1) * NS_PER_S - NS_PER_S ? "stepped back" : "stuck");
             rc = 75;
@@ -486,6 +361,7 @@ int main(int argc, char **argv)
     s_free_held();
     hb_destroy(&hb);
     tick_destroy(&tk);
+    aggcfg_destroy(&cfg);
     bus_sub_destroy(&sub);
     bus_pub_destroy(&pub);
     bus_ctx_term();

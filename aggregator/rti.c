@@ -3,6 +3,7 @@
  * The aggregator calls rti_compute() once per tick; rti_test() checks it against the worked
  * vectors in tests/fixtures/brti/. Pure computation: no I/O outside the self-test. */
 #include "rti.h"
+#include "tick.h" /* the self-test checks the fixture against tick_cfg_default() */
 
 #include <assert.h>
 #include <jansson.h>
@@ -155,7 +156,7 @@ static int s_sample_count(const rti_entry_t *e, int n, int desc, const rti_param
         inside++;
     if (inside >= p->cap_min_per_side) return inside;
     /* extend outward to the minimum, never truncate below what lies in the band */
-    return p->cap_min_per_side < n ? p->cap_min_per_side : n;
+    return p->cap_min_per_side < n ? (int)p->cap_min_per_side : n;
 }
 
 /* Step 5: the dynamic order size cap over the near-touch sizes of both sides. */
@@ -217,7 +218,7 @@ static int s_index(const rti_params_t *p, rti_state_t *st, rti_result_t *out)
 
     double g = floor(fmin(out->depth_ask, out->depth_bid) / s + VOL_EPS);
     int bounded = !(g <= p->max_grid_points);
-    out->grid_points = bounded ? p->max_grid_points : (int)g;
+    out->grid_points = bounded ? (int)p->max_grid_points : (int)g;
 
     int ia = 0, ib = 0, rows = 0, last_in = -1;
     double ca = A[0].size, cb = B[0].size;
@@ -275,31 +276,6 @@ static int s_index(const rti_params_t *p, rti_state_t *st, rti_result_t *out)
     }
     out->value = value;
     return 0;
-}
-
-void rti_params_default(rti_params_t *p)
-{
-    *p = (rti_params_t){
-        .spacing = 1.0,
-        .deviation = 0.005,
-        .lambda_factor = 0.3,
-        .grid_from_zero = 0,
-        .pv_strict = 0,
-        .stale_s = 10.0,
-        .ped = 0.05,
-        .ped_reinclude = 0.5,
-        .ped_ref = RTI_PED_MEDIAN_ALL,
-        .cap_enable = 1,
-        .cap_band = 0.05,
-        .cap_min_per_side = 50,
-        .cap_trim = 0.01,
-        .cap_k_sigma = 5.0,
-        .cap_ddof = 1,
-        .decimals = 2,
-        .fallback = RTI_FALLBACK_NONE,
-        .min_venues = 3,
-        .max_grid_points = 100000,
-    };
 }
 
 rti_state_t *rti_state_new(void)
@@ -575,11 +551,19 @@ static int s_check(const char *ctx, const char *what, double got, json_t *o, con
     return 0;
 }
 
+/* The defaults the aggregator runs with (its option table, aggregator/aggcfg.c). */
+static void s_params_default(rti_params_t *p)
+{
+    tick_cfg_t c;
+    tick_cfg_default(&c);
+    *p = c.rti;
+}
+
 static int s_params_load(const char *ctx, json_t *jp, rti_params_t *p)
 {
     const char *key;
     json_t *val;
-    rti_params_default(p);
+    s_params_default(p);
     if (!json_is_object(jp)) return s_fail(ctx, "no params object");
     json_object_foreach(jp, key, val)
     {
@@ -606,15 +590,15 @@ static int s_params_load(const char *ctx, json_t *jp, rti_params_t *p)
         else if (!strcmp(key, "cap_band"))
             p->cap_band = x;
         else if (!strcmp(key, "cap_min_per_side"))
-            p->cap_min_per_side = (int)x;
+            p->cap_min_per_side = (long)x;
         else if (!strcmp(key, "cap_trim_fraction"))
             p->cap_trim = x;
         else if (!strcmp(key, "cap_k_sigma"))
             p->cap_k_sigma = x;
         else if (!strcmp(key, "cap_sd_ddof"))
-            p->cap_ddof = (int)x;
+            p->cap_ddof = (long)x;
         else if (!strcmp(key, "dissemination_decimals"))
-            p->decimals = (int)x;
+            p->decimals = (long)x;
         else
             return s_fail(ctx, "unknown parameter or value: %s", key);
     }
@@ -625,14 +609,14 @@ static int s_params_load(const char *ctx, json_t *jp, rti_params_t *p)
 static int s_params_default_match(const char *ctx, const rti_params_t *p)
 {
     rti_params_t d;
-    rti_params_default(&d);
+    s_params_default(&d);
     if (p->spacing != d.spacing || p->deviation != d.deviation ||
         p->lambda_factor != d.lambda_factor || p->grid_from_zero != d.grid_from_zero ||
         p->stale_s != d.stale_s || p->ped != d.ped || p->ped_reinclude != d.ped_reinclude ||
         p->ped_ref != d.ped_ref || p->cap_band != d.cap_band ||
         p->cap_min_per_side != d.cap_min_per_side || p->cap_trim != d.cap_trim ||
         p->cap_k_sigma != d.cap_k_sigma || p->cap_ddof != d.cap_ddof || p->decimals != d.decimals)
-        return s_fail(ctx, "rti_params_default() differs from the fixture's params");
+        return s_fail(ctx, "the aggregator's default RTI parameters differ from the fixture's");
     return 0;
 }
 
@@ -1162,11 +1146,11 @@ static int s_check_random(rti_state_t *st, rti_result_t *r)
     static const char *names[] = {"a", "b", "c", "d", "e"};
     for (int it = 0; it < 3000; it++) {
         rti_params_t p;
-        rti_params_default(&p);
+        s_params_default(&p);
         p.grid_from_zero = s_rand(&x) % 2;
         p.ped_ref = s_rand(&x) % 2 ? RTI_PED_MEDIAN_ALL : RTI_PED_MEDIAN_OTHERS;
         p.fallback = s_rand(&x) % 2 ? RTI_FALLBACK_NONE : RTI_FALLBACK_TOP_MID;
-        p.cap_min_per_side = (int)(s_rand(&x) % 8);
+        p.cap_min_per_side = (long)(s_rand(&x) % 8);
         int n = 1 + (int)(s_rand(&x) % 5);
         for (int i = 0; i < n; i++) {
             ven[i].name = names[i];

@@ -7,8 +7,9 @@
 #define RTI_VENUES_MAX 16 /* venues per call; more is refused ("too many venues") */
 #define RTI_NAME_MAX 32   /* venue names are compared on their first RTI_NAME_MAX-1 bytes */
 
-/* Every parameter of the method. rti_params_default() gives the published values or, where
- * the public sources leave a choice open, our reading (marked "uncertain"). */
+/* Every parameter of the method. The defaults (the published values or, where the public sources
+ * leave a choice open, our reading) are the aggregator's option table's (aggregator/aggcfg.c,
+ * docs/RTI.md); the integers are long because that table writes them (lib/opts). */
 typedef enum {
     RTI_PED_MEDIAN_ALL,    /* reference = median of all venues passing steps 1-2 (default) */
     RTI_PED_MEDIAN_OTHERS, /* reference = median of the other such venues */
@@ -20,25 +21,25 @@ typedef enum {
 } rti_fallback_t;
 
 typedef struct {
-    double spacing;       /* s, grid spacing in BTC: 1 (uncertain: "dynamic" since v16.7) */
-    double deviation;     /* D, max midSV inside the utilized depth: 0.005 */
-    double lambda_factor; /* lambda = 1 / (lambda_factor * v_T): 0.3 */
+    double spacing;       /* s, grid spacing in BTC (uncertain: "dynamic" since v16.7) */
+    double deviation;     /* D, max midSV inside the utilized depth */
+    double lambda_factor; /* lambda = 1 / (lambda_factor * v_T) */
     int grid_from_zero;   /* 0: grid {s, 2s, .., v_T} (default); 1: {0, s, .., v_T}, uncertain */
     int pv_strict;        /* 0: askPV(v) where cumulative size >= v (default); 1: where > v */
-    double stale_s;       /* L: drop a venue when now - retrieval time >= L: 10 (30 before v16.6) */
-    double ped;           /* potentially-erroneous deviation from the reference median: 0.05 */
-    double ped_reinclude; /* a flagged venue returns below ped_reinclude * ped: 0.5 */
+    double stale_s;       /* L: drop a venue when now - retrieval time >= L */
+    double ped;           /* potentially-erroneous deviation from the reference median */
+    double ped_reinclude; /* a flagged venue returns below ped_reinclude * ped */
     rti_ped_ref_t ped_ref;   /* which median (uncertain) */
     int cap_enable;          /* 1: dynamic order size cap (default); 0: no cap */
-    double cap_band;         /* cap sample: orders within this fraction of the touch: 0.05 */
-    int cap_min_per_side;    /* .. extended outward to at least this many per side: 50 */
-    double cap_trim;         /* k = floor(cap_trim * n) trimmed/winsorized each end: 0.01 */
-    double cap_k_sigma;      /* cap = trimmed mean + cap_k_sigma * winsorized SD: 5 */
-    int cap_ddof;            /* SD divisor n - cap_ddof: 1 (uncertain) */
-    int decimals;            /* dissemination precision: 2 ($0.01) */
+    double cap_band;         /* cap sample: orders within this fraction of the touch */
+    long cap_min_per_side;   /* .. extended outward to at least this many per side */
+    double cap_trim;         /* k = floor(cap_trim * n) trimmed/winsorized each end */
+    double cap_k_sigma;      /* cap = trimmed mean + cap_k_sigma * winsorized SD */
+    long cap_ddof;           /* SD divisor n - cap_ddof (uncertain) */
+    long decimals;           /* dissemination precision (2: $0.01) */
     rti_fallback_t fallback; /* thin or wide consolidated book (uncertain) */
-    int min_venues;          /* fewer venues used than this marks the result degraded: 3 */
-    int max_grid_points;     /* bound on the curve walk; reaching it marks degraded: 100000 */
+    long min_venues;         /* fewer venues used than this marks the result degraded */
+    long max_grid_points;    /* bound on the curve walk; reaching it marks degraded */
 } rti_params_t;
 
 /* One price level. Prices in USD, sizes in BTC, as doubles: the aggregator converts its
@@ -125,9 +126,6 @@ typedef struct {
  * so that a steady-state call does not allocate. */
 typedef struct rti_state rti_state_t;
 
-/* Fill p with the default parameters (see the field comments). */
-void rti_params_default(rti_params_t *p);
-
 /* Create an empty state (no venue flagged). Aborts on out of memory. Never NULL. */
 rti_state_t *rti_state_new(void);
 
@@ -159,7 +157,8 @@ double rti_median_mid(const rti_params_t *p, const rti_venue_t *venues, int n, d
 /* Short name of a status: "ok", "stale", "empty", "crossed", "erroneous". */
 const char *rti_status_name(rti_status_t s);
 
-/* Self-test: checks every vector of <fixtures_dir>/brti/worked-example.json (statuses,
+/* Self-test: checks every vector of <fixtures_dir>/brti/worked-example.json (its params must be
+ * the aggregator's defaults; statuses,
  * exclusions, cap, curves, v_T, weights, index, the alternative readings) and robustness cases.
  * Returns 0, or -1 after printing one line to stderr saying what failed. */
 int rti_test(const char *fixtures_dir);

@@ -3,6 +3,7 @@
  * Kalshi sizes at 1e-2); the record is written with jw. Nothing here reads a clock: the caller
  * passes the second and the instant the state is taken at. */
 #include "tick.h"
+#include "aggcfg.h"
 #include "clock.h"
 #include "jtok.h"
 #include "log.h"
@@ -96,17 +97,9 @@ static const char *s_known_venues[] = {"coinbase", "kraken", "bitstamp"};
 
 void tick_cfg_default(tick_cfg_t *c)
 {
-    memset(c, 0, sizeof *c);
-    c->method = TICK_METHOD_RTI;
-    c->stale_s = 5;
-    c->official_max_age_s = 2;
-    c->kalshi_stale_s = 10;
-    c->settle_window_s = 60;
-    c->settle_grace_s = 3;
-    c->settle_timeout_s = 1800;
-    c->market_keep_s = 60;
-    c->book_levels = 10;
-    rti_params_default(&c->rti);
+    aggcfg_t *a = aggcfg_new(); /* the option table's defaults, the only ones */
+    *c = a->tick;
+    aggcfg_destroy(&a);
 }
 
 static venue_t *s_venue(tick_t *t, const char *name, size_t n)

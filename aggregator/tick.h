@@ -11,18 +11,20 @@
 
 #include <stdint.h>
 
-typedef enum { TICK_METHOD_RTI, TICK_METHOD_MEDIAN } tick_method_t;
+typedef enum { TICK_METHOD_RTI, TICK_METHOD_MEDIAN } tick_method_t; /* --method's word order */
 
+/* The settings (aggregator/aggcfg.c's option table fills them and holds their defaults; the
+ * integers are long because lib/opts writes OPT_INT as long). */
 typedef struct {
     tick_method_t method;     /* proxy behind the official value: rti (then median) or median */
-    double stale_s;           /* a venue whose last book/quote is this old is stale: 5 */
-    double official_max_age_s;/* the relayed official BRTI is used up to this age: 2 */
-    double kalshi_stale_s;    /* a Kalshi book older than this is stale (null prices): 10 */
-    int settle_window_s;      /* settlement average window before a close: 60 */
-    int settle_grace_s;       /* close + grace: the window averages are frozen: 3 */
-    int settle_timeout_s;     /* close + timeout without Kalshi's result: settle with nulls: 1800 */
-    int market_keep_s;        /* a settled market stays in markets[] this long: 60 */
-    int book_levels;          /* Kalshi book levels written per side in yes_book/no_book: 10 */
+    double stale_s;           /* a venue whose last book/quote is this old is stale */
+    double official_max_age_s;/* the relayed official BRTI is used up to this age */
+    double kalshi_stale_s;    /* a Kalshi book older than this is stale (null prices) */
+    long settle_window_s;     /* settlement average window before a close */
+    long settle_grace_s;      /* close + grace: the window averages are frozen */
+    long settle_timeout_s;    /* close + timeout without Kalshi's result: settle with nulls */
+    long market_keep_s;       /* a settled market stays in markets[] this long */
+    long book_levels;         /* Kalshi book levels written per side in *_book_dollars */
     rti_params_t rti;
 } tick_cfg_t;
 
@@ -31,7 +33,7 @@ typedef void(tick_event_fn)(const char *topic, const char *body, size_t len, voi
 
 typedef struct tick tick_t;
 
-/* Defaults of every tick_cfg_t field (rti from rti_params_default). */
+/* Defaults of every tick_cfg_t field: the aggregator's option table's (aggcfg). */
 void tick_cfg_default(tick_cfg_t *c);
 
 /* A new state with config CFG (copied). EMIT receives events (may be NULL). Never NULL. */
