@@ -317,6 +317,7 @@ static void s_receive(wsconn_t *c, struct lws *wsi, const char *in, size_t len)
         log_warnx_rl("venue=%s binary message ignored (%zu bytes)", c->o.venue, c->rx_len);
         return;
     }
+    framerec_write(c->o.record, ts_rx, c->rx, c->rx_len);
     s_message(c, ts_rx);
 }
 
@@ -636,6 +637,7 @@ void wsconn_hb_detail(wsconn_t *c, jw_t *w)
     jw_kuint(w, "dead", c->st.stalls);
     jw_kuint(w, "stale", c->st.stale);
     jw_kuint(w, "write_timeouts", c->st.write_timeouts);
+    framerec_hb(c->o.record, w);
     if (c->o.on_hb) c->o.on_hb(c, c->o.arg, w);
     jw_obj_end(w);
 }

@@ -11,6 +11,7 @@
 #define TB_WSCONN_H
 
 #include "bus.h"
+#include "framerec.h"
 #include "hb.h"
 #include "jw.h"
 #include "opts.h"
@@ -45,6 +46,9 @@ typedef struct {
     size_t max_msg;        /* larger messages are dropped and counted (1 MiB) */
     bus_pub_t *pub;        /* events are published here (borrowed, may be NULL) */
     hb_t *hb;              /* ticked, fed progress and state (borrowed, may be NULL) */
+    framerec_t *record;    /* --record: every complete text frame is appended here before
+                            * on_message sees it, and its counters go into the hb detail
+                            * (borrowed, may be NULL) */
     void *arg;             /* passed to every callback */
 
     /* Called while building the upgrade request: add per-connection headers
