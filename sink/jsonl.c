@@ -61,7 +61,7 @@ struct jsonl {
     int compress;
     double fsync_s;
     size_t buffer_bytes;
-    int64_t ahead_ns, behind_ns;
+    record_gate_t gate; /* the sinks' one check (record.c) */
     int64_t (*now_ns)(void);
     jsonl_stats_t st;
 
@@ -675,9 +675,8 @@ jsonl_t *jsonl_new(const jsonl_cfg_t *cfg)
     }
     jsonl_t *j = xcalloc(1, sizeof *j);
     j->dir = xstrdup(cfg->dir);
-    j->ahead_ns = (cfg->max_ahead_s > 0 ? cfg->max_ahead_s : JSONL_AHEAD_S) * NS_PER_S;
-    j->behind_ns = (cfg->max_behind_s > 0 ? cfg->max_behind_s : JSONL_BEHIND_S) * NS_PER_S;
-    j->now_ns = cfg->now_ns ? cfg->now_ns : clock_real_ns;
+    record_gate_init(&j->gate, cfg->max_ahead_s, cfg->max_behind_s, cfg->now_ns);
+    j->now_ns = j->gate.now_ns;
     j->prefix = xstrdup(cfg->prefix);
     j->by = xstrdup(cfg->by ? cfg->by : "sink-jsonl");
     j->compress = cfg->compress;
@@ -722,26 +721,10 @@ const jsonl_stats_t *jsonl_stats(const jsonl_t *j) { return &j->st; }
 int jsonl_check(jsonl_t *j, const char *json, size_t len, int64_t *ts_ns)
 {
     record_t r;
-    /* jtok (under record_parse) takes only strict JSON: one object, strings
-     * of valid UTF-8 without control characters, no NUL, nothing after it;
-     * a raw newline between tokens is still JSON but would split the line */
-    if (record_parse(&j->tok, json, len, &r, NULL, NULL) < 0 || memchr(json, '\n', len) ||
-        memchr(json, '\r', len)) {
-        j->st.invalid++;
-        log_warnx_rl("record refused: not one JSON object of valid UTF-8 on one line (%zu bytes)",
-                     len);
-        return JSONL_INVALID;
-    }
-    int64_t now = j->now_ns();
-    if (r.ts_ns >= 0 && !clock_near(r.ts_ns, now, j->behind_ns, j->ahead_ns)) {
-        char a[40], b[40];
-        j->st.quarantined++;
-        log_warnx_rl("record quarantined: its time %s is %s the sink's clock %s by more than "
-                     "the window (%s)", clock_fmt_iso(r.ts_ns, a, sizeof a),
-                     r.ts_ns > now ? "ahead of" : "behind", clock_fmt_iso(now, b, sizeof b),
-                     r.type[0] ? r.type : "no type");
-        return JSONL_FAR;
-    }
+    int bad = record_check(&j->gate, &j->tok, json, len, &r);
+    j->st.invalid = j->gate.invalid;
+    j->st.quarantined = j->gate.quarantined;
+    if (bad) return bad;
     *ts_ns = r.ts_ns;
     return 0;
 }

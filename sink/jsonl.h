@@ -19,13 +19,11 @@ typedef struct {
     size_t buffer_bytes; /* memory for lines waiting on a failing disk */
     /* Records whose time is further than this from the sink's own clock are
      * quarantined (counted, logged, not written, never rotate): 0 = defaults
-     * (JSONL_AHEAD_S, JSONL_BEHIND_S). */
+     * (record.h: RECORD_AHEAD_S, RECORD_BEHIND_S). */
     int64_t max_ahead_s, max_behind_s;
     int64_t (*now_ns)(void); /* the sink's clock; NULL: clock_real_ns (tests set their own) */
 } jsonl_cfg_t;
 
-#define JSONL_AHEAD_S 600            /* 10 minutes */
-#define JSONL_BEHIND_S (26 * 3600)   /* yesterday's midnight from anywhere in today */
 
 typedef struct {
     uint64_t lines;        /* accepted (written or queued) */
@@ -54,12 +52,10 @@ int64_t jsonl_last_tick(const jsonl_t *j);
  * queue is full (counted; see jsonl_take_dropped), JSONL_INVALID or
  * JSONL_FAR when refused by jsonl_check (counted, logged). */
 int jsonl_write(jsonl_t *j, const char *json, size_t len);
-/* What jsonl_write would refuse: JSONL_INVALID unless JSON is one JSON object
- * of valid UTF-8 with no raw newline, NUL or trailing data; JSONL_FAR when its
- * "ts" (or ts_pub) is outside [now - max_behind, now + max_ahead] of the
- * sink's clock; else 0 and *TS_NS = its time (-1 if none). Counts and logs. */
+/* What jsonl_write would refuse: record_check's gate (record.h), counted in
+ * the stats' invalid/quarantined; else 0 and *TS_NS = its time (-1 if none). */
 int jsonl_check(jsonl_t *j, const char *json, size_t len, int64_t *ts_ns);
-enum { JSONL_INVALID = -2, JSONL_FAR = -3 };
+enum { JSONL_INVALID = -2, JSONL_FAR = -3 }; /* RECORD_INVALID, RECORD_FAR */
 /* Call from the loop: retries queued lines, fdatasyncs on schedule, and
  * compresses a slice of a closed day. Returns lines newly made durable. */
 uint64_t jsonl_service(jsonl_t *j);

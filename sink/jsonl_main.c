@@ -32,11 +32,7 @@ static const opt_t s_opts[] = {
     {"buffer-kb", OPT_INT, &o_buffer_kb, "65536", 4, 64.0 * 1024 * 1024, NULL,
      "memory for lines waiting while the disk fails; beyond it records are dropped and a gap "
      "record says so", 0},
-    {"max-ahead", OPT_INT, &o_max_ahead, "600", 1, 7 * 86400, NULL,
-     "records dated more than S seconds after the sink's clock are quarantined (counted, not "
-     "written, never rotate the file)", 0},
-    {"max-behind", OPT_INT, &o_max_behind, "93600", 1, 365 * 86400, NULL,
-     "records dated more than S seconds before the sink's clock are quarantined", 0},
+    RECORD_GATE_OPT_ENTRIES(o_max_ahead, o_max_behind),
     {"topic", OPT_LIST, &o_topic, NULL, 1, 0, NULL,
      "record topics starting with this prefix (repeatable; default: tick and event.)", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},

@@ -17,7 +17,7 @@
 #include <zmq.h>
 
 static char *o_dsn;
-static long o_buffer, o_batch;
+static long o_buffer, o_batch, o_max_ahead, o_max_behind;
 static double o_batch_s, o_backoff_max, o_stop_s;
 static strlist_t o_topic;
 static volatile sig_atomic_t s_stop;
@@ -33,10 +33,12 @@ static const opt_t s_opts[] = {
     {"stop-s", OPT_DBL, &o_stop_s, "5", 0, 600, NULL, "on SIGTERM, try this long to commit what is queued", 0},
     {"topic", OPT_LIST, &o_topic, NULL, 1, 0, NULL,
      "record topics starting with this prefix (repeatable; default: tick and event.)", 0},
+    RECORD_GATE_OPT_ENTRIES(o_max_ahead, o_max_behind),
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
 
 typedef struct {
+    record_gate_t gate; /* the same check as sink-jsonl's (record.c) */
     pgsink_t *pg;
     bus_sub_t *sub;
     bus_pub_t *pub;
@@ -69,6 +71,8 @@ static void s_detail(jw_t *w, void *arg)
     jw_kuint(w, "batches", st->batches);
     jw_kuint(w, "dropped", st->dropped);
     jw_kuint(w, "rejected", st->rejected);
+    jw_kuint(w, "invalid", c->gate.invalid);
+    jw_kuint(w, "quarantined", c->gate.quarantined);
     jw_kuint(w, "connects", st->reconnects);
     jw_kuint(w, "connect_failures", st->connect_failures);
     if (st->last_error[0]) jw_kstr(w, "last_error", st->last_error);
@@ -120,6 +124,7 @@ int main(int argc, char **argv)
     s_ctx_t c = {0};
     pgsink_cfg_t cfg = {o_dsn, opts_common.name, (size_t)o_buffer, (int)o_batch, o_batch_s,
                         o_backoff_max};
+    record_gate_init(&c.gate, o_max_ahead, o_max_behind, NULL);
     c.pg = pgsink_new(&cfg);
     c.pub = bus_pub_new(opts_common.name, pub_ep, 0);
     if (!c.pub) return 69;
@@ -141,16 +146,20 @@ int main(int argc, char **argv)
         }
         if (r == 1) {
             record_t rec;
-            int parsed = record_parse(&tok, m.body, m.body_len, &rec, NULL, NULL) == 0;
-            int is_tick = !strcmp(m.topic, "tick");
-            gaps_observe(c.gaps, &m, is_tick && parsed && rec.has_ts ? rec.ts_ns : -1);
-            if (s_wanted(m.topic, m.topic_len)) {
-                if (is_tick && !(parsed && rec.has_ts))
+            int is_tick = !strcmp(m.topic, "tick"), want = s_wanted(m.topic, m.topic_len);
+            /* refused (invalid, or dated far from our clock: counted and logged
+             * there) is never inserted, and a refused tick is no tick for the gap
+             * accounting, as in sink-jsonl */
+            int refused = (want || is_tick) &&
+                          record_check(&c.gate, &tok, m.body, m.body_len, &rec) != 0;
+            gaps_observe(c.gaps, &m, is_tick && !refused && rec.has_ts ? rec.ts_ns : -1);
+            if (want && !refused) {
+                if (is_tick && !rec.has_ts)
                     log_warnx_rl("tick without a valid ts (seq=%llu): not inserted",
                                  (unsigned long long)m.seq);
                 else
                     pgsink_add(c.pg, m.topic, m.body, m.body_len, m.src, m.epoch, m.seq,
-                               parsed ? rec.ts_ns : m.ts_pub);
+                               rec.ts_ns);
             }
         }
         hb_progress(hb, pgsink_service(c.pg));

@@ -2,6 +2,7 @@
  * rotation and coverage and sink-postgres's routing (see record.h). */
 #include "record.h"
 #include "clock.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,40 @@ static int s_has_result(const jtok_t *d, int i)
 {
     size_t n;
     return jtok_type(d, i) == JSMN_STRING && jtok_text(d, i, &n) && n > 0;
+}
+
+void record_gate_init(record_gate_t *g, int64_t max_ahead_s, int64_t max_behind_s,
+                      int64_t (*now_ns)(void))
+{
+    memset(g, 0, sizeof *g);
+    g->ahead_ns = (max_ahead_s > 0 ? max_ahead_s : RECORD_AHEAD_S) * NS_PER_S;
+    g->behind_ns = (max_behind_s > 0 ? max_behind_s : RECORD_BEHIND_S) * NS_PER_S;
+    g->now_ns = now_ns ? now_ns : clock_real_ns;
+}
+
+int record_check(record_gate_t *g, jtok_t *d, const char *line, size_t len, record_t *r)
+{
+    /* jtok (under record_parse) takes only strict JSON: one object, strings
+     * of valid UTF-8 without control characters, no NUL, nothing after it;
+     * a raw newline between tokens is still JSON but would split the line */
+    if (record_parse(d, line, len, r, NULL, NULL) < 0 || memchr(line, '\n', len) ||
+        memchr(line, '\r', len)) {
+        g->invalid++;
+        log_warnx_rl("record refused: not one JSON object of valid UTF-8 on one line (%zu bytes)",
+                     len);
+        return RECORD_INVALID;
+    }
+    int64_t now = g->now_ns();
+    if (r->ts_ns >= 0 && !clock_near(r->ts_ns, now, g->behind_ns, g->ahead_ns)) {
+        char a[40], b[40];
+        g->quarantined++;
+        log_warnx_rl("record quarantined: its time %s is %s the sink's clock %s by more than "
+                     "the window (%s)", clock_fmt_iso(r->ts_ns, a, sizeof a),
+                     r->ts_ns > now ? "ahead of" : "behind", clock_fmt_iso(now, b, sizeof b),
+                     r->type[0] ? r->type : "no type");
+        return RECORD_FAR;
+    }
+    return 0;
 }
 
 int record_parse(jtok_t *d, const char *line, size_t len, record_t *r, record_market_fn *market,

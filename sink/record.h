@@ -31,6 +31,33 @@ typedef void(record_market_fn)(const char *ticker, int settled, void *arg);
 int record_parse(jtok_t *d, const char *line, size_t len, record_t *r, record_market_fn *market,
                  void *arg);
 
+/* The sinks' gate (docs/SINKS.md 'What is written'), the one check sink-jsonl
+ * and sink-postgres make before a record goes anywhere: RECORD_INVALID unless
+ * LINE is one strict JSON object (jtok: valid UTF-8, no control character or
+ * NUL, nothing after it) with no raw CR/LF between its tokens; RECORD_FAR when
+ * its own time ("ts", else ts_pub) is more than max_ahead after or max_behind
+ * before the sink's clock. Counts and logs (rate-limited) each refusal. */
+#define RECORD_AHEAD_S 600          /* 10 minutes */
+#define RECORD_BEHIND_S (26 * 3600) /* yesterday's midnight from anywhere in today */
+enum { RECORD_INVALID = -2, RECORD_FAR = -3 };
+typedef struct {
+    int64_t ahead_ns, behind_ns;
+    int64_t (*now_ns)(void); /* the sink's clock */
+    uint64_t invalid, quarantined;
+} record_gate_t;
+/* MAX_*_S <= 0: the defaults; NOW_NS NULL: clock_real_ns. */
+void record_gate_init(record_gate_t *g, int64_t max_ahead_s, int64_t max_behind_s,
+                      int64_t (*now_ns)(void));
+/* 0 (R filled by record_parse), RECORD_INVALID or RECORD_FAR. */
+int record_check(record_gate_t *g, jtok_t *d, const char *line, size_t len, record_t *r);
+/* The gate's two options, the same in both sinks (long variables, seconds). */
+#define RECORD_GATE_OPT_ENTRIES(ahead, behind)                                                   \
+    {"max-ahead", OPT_INT, &(ahead), "600", 1, 7 * 86400, NULL,                                  \
+     "records dated more than S seconds after the sink's clock are quarantined (counted, not "  \
+     "written, never rotate a file or make gap records)", 0},                                    \
+    {"max-behind", OPT_INT, &(behind), "93600", 1, 365 * 86400, NULL,                            \
+     "records dated more than S seconds before the sink's clock are quarantined", 0}
+
 /* Days since 1970-01-01 of NS (floor), and "YYYY-MM-DD" of a day number. */
 int64_t record_day(int64_t ns);
 char *record_day_fmt(int64_t day, char *buf, size_t n);
