@@ -72,7 +72,8 @@ if sl and kl:
              sum(settles[tk]["result"] == "no" for o, c, tk in full if tk in settles)))
 print("discovery lead before open: min %.1f s, median %.1f s" % (min(lead_disc), statistics.median(lead_disc)))
 print("subscribe lead before open: min %.1f s, median %.1f s" % (min(lead_sub), statistics.median(lead_sub)))
-# strike = previous window's expiration_value; and = the mean of the 60 BRTI values before the open
+# strike = previous window's expiration_value; and = the mean of the 60 BRTI values of the
+# window (open - 60 s, open] (Kalshi's averaging window, docs/RECORD.md)
 bv = {b["time_ms"] // 1000: b["value"] for b in brti}
 chain = recomp = 0
 for (o0, c0, t0), (o1, c1, t1) in zip(wins, wins[1:]):
@@ -82,7 +83,7 @@ for (o0, c0, t0), (o1, c1, t1) in zip(wins, wins[1:]):
         chain += 1
         if s1["floor_strike"] != s0["expiration_value"]:
             bad.append((t1, "strike != previous expiration_value", s1["floor_strike"], s0["expiration_value"]))
-    vals = [bv.get(int(o1) - 60 + k) for k in range(60)]
+    vals = [bv.get(int(o1) - 59 + k) for k in range(60)]
     if None not in vals and s1["floor_strike"] is not None:
         recomp += 1
         avg = round(sum(vals) / 60 + 1e-9, 2)
@@ -122,12 +123,13 @@ mg = max(max(b - a for a, b in zip(p, p[1:])) for p in mk_pubs.values() if len(p
 print("kalshi.market max interval between publishes of a market: %.2f s" % mg)
 if mg > 1.6: bad.append(("kalshi.market not republished each second", mg))
 k = hb["kalshi"]
-print("hb.feed-kalshi (last):", {x: k.get(x) for x in ["reconnects", "gaps", "resyncs", "kalshi_gaps", "kalshi_resyncs", "resubscribes", "cmd_timeouts", "rollovers", "strikes", "settlements", "auth_failures", "rest_errors", "rest_429", "bad_frames", "error_replies", "late_frames", "snapshots", "deltas", "trades", "brti", "connects", "drops", "write_timeouts", "dead", "stale"]})
+print("hb.feed-kalshi (last):", {x: k.get(x) for x in ["reconnects", "gaps", "resyncs", "kalshi_gaps", "kalshi_resyncs", "resubscribes", "cmd_timeouts", "rollovers", "strikes", "settlements", "market_deletes", "foreign_sid_drops", "list_requests", "auth_failures", "rest_errors", "rest_429", "bad_frames", "error_replies", "late_frames", "snapshots", "deltas", "trades", "brti", "connects", "drops", "write_timeouts", "dead", "stale"]})
 print("events: reconnect %d, resync %d, gap %d" % (len(reconnects), len(resyncs), len(gaps)))
 # aggregator ticks
 tsec = [sec(t["ts"]) for t in ticks]
 print("aggregator ticks: %d, consecutive: %s" % (len(ticks), tsec == list(range(int(tsec[0]), int(tsec[0]) + len(tsec)))))
-withm = [t for t in ticks if any(m["status"] == "active" and m["strike"] is not None and m["close_time"] for m in t["markets"])]
+# Go-compatible ticks: markets and a market's strike/status are omitted when unknown
+withm = [t for t in ticks if any(m.get("status") == "active" and m.get("strike") and m.get("close_time") for m in t.get("markets", []))]
 print("ticks listing an active market with strike and close_time: %d of %d" % (len(withm), len(ticks)))
 asett = [m for t, m in msgs if t == "event.settlement" and m["src"] == "aggregator"]
 print("aggregator settlement events: %d" % len(asett))
