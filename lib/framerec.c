@@ -118,6 +118,19 @@ int framerec_write(framerec_t *r, int64_t ts_rx, const char *msg, size_t len)
     return -1;
 }
 
+const char *framerec_split(const char *line, size_t *len, int64_t *ts_rx)
+{
+    size_t k = 0;
+    uint64_t v = 0; /* at most 19 digits: no overflow */
+    while (k < *len && k < 19 && line[k] >= '0' && line[k] <= '9')
+        v = v * 10 + (uint64_t)(line[k++] - '0');
+    *ts_rx = 0;
+    if (k == 0 || k >= *len || line[k] != '\t' || v > INT64_MAX) return line;
+    *ts_rx = (int64_t)v;
+    *len -= k + 1;
+    return line + k + 1;
+}
+
 const framerec_stats_t *framerec_stats(const framerec_t *r) { return &r->st; }
 
 void framerec_hb(const framerec_t *r, jw_t *w)
@@ -164,6 +177,14 @@ int framerec_test(void)
     if (fp) fclose(fp);
     if (n != strlen(want) || memcmp(got, want, n)) rc = -1;
     unlink(path);
+    /* the reader: a recorded line and a plain one */
+    size_t l = 21;
+    int64_t ts;
+    const char *fr = framerec_split("1700000000123456789\t{}", &l, &ts);
+    if (l != 2 || strncmp(fr, "{}", 2) || ts != 1700000000123456789LL) rc = -1;
+    l = 7;
+    fr = framerec_split("{\"a\":1}", &l, &ts);
+    if (l != 7 || ts != 0 || *fr != '{') rc = -1;
     /* a directory or a missing directory: refused with a reason */
     if (framerec_open("/tmp", err, sizeof err) || !strstr(err, "cannot be opened")) rc = -1;
     if (framerec_open("/nonexistent-dir/x", err, sizeof err)) rc = -1;

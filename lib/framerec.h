@@ -38,6 +38,11 @@ void framerec_close(framerec_t **r);
 /* Append one frame. 0, or -1 when the line could not be written whole. */
 int framerec_write(framerec_t *r, int64_t ts_rx, const char *msg, size_t len);
 
+/* The reader's side: LINE[0..*LEN) (newline stripped) is "TS_RX<TAB>FRAME" or
+ * a plain frame. Returns the frame and sets *LEN to its length and *TS_RX to
+ * the timestamp (0 for a plain frame). */
+const char *framerec_split(const char *line, size_t *len, int64_t *ts_rx);
+
 const framerec_stats_t *framerec_stats(const framerec_t *r);
 /* The hb member "record": {"file", "lines", "bytes", "errors", "newlines"}. */
 void framerec_hb(const framerec_t *r, jw_t *w);
