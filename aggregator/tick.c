@@ -70,6 +70,31 @@ typedef struct {
     double v;
 } sample_t;
 
+/* A venue as the tick sees it: its touch (from the newer of quote and book), ages, health. */
+typedef struct {
+    int ok, has_bid, has_ask, has_lag;
+    int64_t bid, ask, age_ns, lag_ns, last_rx;
+    const char *reason;
+} vview_t;
+
+/* The view of one second (s_view): what the events and the record read, computed once. */
+typedef struct {
+    int64_t ts_s, now;
+    vview_t vv[VENUES_MAX];
+    int nok;                                      /* venues ok */
+    rti_venue_t rv[VENUES_MAX], mv[VENUES_MAX];   /* RTI input (books), median input (touches) */
+    rti_level_t top[VENUES_MAX][2];               /* the touches mv points to */
+    int nrv, nmv;
+    rti_result_t res; /* the RTI's result, its borrowed parts valid until the next s_view */
+    int rti_ok;
+    const char *rti_why;     /* why no RTI value */
+    double rti_v, med;       /* RTI (rounded) and median of mids; NAN when none */
+    int off_fresh;           /* the official value is recent enough to be the price */
+    double off_v, proxy, brti; /* official, the proxy (RTI or median), the tick's price; NAN */
+    const char *src;         /* "official", "rti", "median", NULL */
+    const char *state;       /* "ok", "degraded", "down" */
+} view_t;
+
 struct tick {
     tick_cfg_t cfg;
     tick_event_fn *emit;
@@ -91,6 +116,7 @@ struct tick {
     tick_stats_t st;
     int64_t last_ts;
     const char *state;
+    view_t view; /* the last second's */
 };
 
 static const char *s_known_venues[] = {"coinbase", "kraken", "bitstamp"};
@@ -517,12 +543,6 @@ int tick_replay_msg(tick_t *t, int64_t *next_s, const bus_msg_t *m, jw_t *w, tic
 
 /* ---- the record ---- */
 
-typedef struct {
-    int ok, has_bid, has_ask, has_lag;
-    int64_t bid, ask, age_ns, lag_ns, last_rx;
-    const char *reason;
-} vview_t;
-
 static void s_venue_view(const tick_t *t, const venue_t *v, int64_t now, vview_t *o)
 {
     memset(o, 0, sizeof *o);
@@ -603,6 +623,51 @@ static int s_market_listed(const market_t *mk, int64_t ts_s)
     return mk->mk_rx == 0 && mk->has_book;
 }
 
+/* event.settlement of MK at TS_S: the window's averages against Kalshi's expiration value
+ * (FINAL: Kalshi published its result and value, else the timeout). */
+static void s_settlement_event(tick_t *t, const market_t *mk, int64_t ts_s, int final)
+{
+    int64_t close_s = mk->close_ns / NS_PER_S;
+    jw_t *w = &t->ev;
+    int ro = 0;
+    s_event_begin(t, "settlement", ts_s);
+    jw_kstr(w, "ticker", mk->ticker);
+    s_kiso(w, "close_time", mk->close_ns);
+    s_kiso(w, "window_from", mk->win_from * NS_PER_S);
+    s_kiso(w, "window_to", mk->win_to * NS_PER_S);
+    if (mk->has_strike) jw_kfixed(w, "strike", mk->strike, 8, 0);
+    else jw_knull(w, "strike");
+    s_kdbl_or_null(w, "official_avg", mk->avg_off, 8);
+    jw_kint(w, "official_n", mk->n_off);
+    s_kdbl_or_null(w, "proxy_avg", mk->avg_proxy, 8);
+    jw_kint(w, "proxy_n", mk->n_proxy);
+    /* Kalshi's own running window average, if its window ended at this close */
+    if (t->has_kavg && t->kavg_end_s == close_s) jw_kfixed(w, "kalshi_window_avg", t->kavg, IDX, 2);
+    else jw_knull(w, "kalshi_window_avg");
+    jw_kstr(w, "proxy_method", t->cfg.method == TICK_METHOD_RTI ? "rti" : "median");
+    double ev = mk->has_expval ? (double)mk->expval / PX8 : NAN;
+    if (mk->has_expval) jw_kfixed(w, "expiration_value", mk->expval, 8, 0);
+    else jw_knull(w, "expiration_value");
+    if (mk->result[0]) jw_kstr(w, "result", mk->result);
+    else jw_knull(w, "result");
+    jw_kstr(w, "status", mk->status);
+    s_kdbl_or_null(w, "proxy_err_bps", (mk->avg_proxy - ev) / ev * 1e4, 3);
+    s_kdbl_or_null(w, "official_err_bps", (mk->avg_off - ev) / ev * 1e4, 3);
+    if (mk->has_strike && isfinite(mk->avg_proxy)) {
+        /* what the proxy alone would have settled: greater_or_equal the strike */
+        int yes = mk->avg_proxy >= (double)mk->strike / PX8;
+        jw_kstr(w, "proxy_result", yes ? "yes" : "no");
+    } else {
+        jw_knull(w, "proxy_result");
+    }
+    if (!mk->has_expval) s_reason(w, &ro, "expiration_value", final ? "missing" : "timeout");
+    if (!mk->result[0]) s_reason(w, &ro, "result", "not published by Kalshi in time");
+    if (!mk->n_off) s_reason(w, &ro, "official_avg", "no official value in the window");
+    if (!mk->n_proxy) s_reason(w, &ro, "proxy_avg", "no proxy value in the window");
+    if (ro) jw_obj_end(w);
+    s_event_send(t, "settlement");
+}
+
 static void s_emit_market_events(tick_t *t, market_t *mk, int64_t ts_s)
 {
     if (!mk->opened && mk->mk_rx) {
@@ -644,44 +709,7 @@ static void s_emit_market_events(tick_t *t, market_t *mk, int64_t ts_s)
     if (mk->frozen && !mk->settled && (final || ts_s >= close_s + t->cfg.settle_timeout_s)) {
         mk->settled = 1;
         mk->settled_s = ts_s;
-        jw_t *w = &t->ev;
-        int ro = 0;
-        s_event_begin(t, "settlement", ts_s);
-        jw_kstr(w, "ticker", mk->ticker);
-        s_kiso(w, "close_time", mk->close_ns);
-        s_kiso(w, "window_from", mk->win_from * NS_PER_S);
-        s_kiso(w, "window_to", mk->win_to * NS_PER_S);
-        if (mk->has_strike) jw_kfixed(w, "strike", mk->strike, 8, 0);
-        else jw_knull(w, "strike");
-        s_kdbl_or_null(w, "official_avg", mk->avg_off, 8);
-        jw_kint(w, "official_n", mk->n_off);
-        s_kdbl_or_null(w, "proxy_avg", mk->avg_proxy, 8);
-        jw_kint(w, "proxy_n", mk->n_proxy);
-        /* Kalshi's own running window average, if its window ended at this close */
-        if (t->has_kavg && t->kavg_end_s == close_s) jw_kfixed(w, "kalshi_window_avg", t->kavg, IDX, 2);
-        else jw_knull(w, "kalshi_window_avg");
-        jw_kstr(w, "proxy_method", t->cfg.method == TICK_METHOD_RTI ? "rti" : "median");
-        double ev = mk->has_expval ? (double)mk->expval / PX8 : NAN;
-        if (mk->has_expval) jw_kfixed(w, "expiration_value", mk->expval, 8, 0);
-        else jw_knull(w, "expiration_value");
-        if (mk->result[0]) jw_kstr(w, "result", mk->result);
-        else jw_knull(w, "result");
-        jw_kstr(w, "status", mk->status);
-        s_kdbl_or_null(w, "proxy_err_bps", (mk->avg_proxy - ev) / ev * 1e4, 3);
-        s_kdbl_or_null(w, "official_err_bps", (mk->avg_off - ev) / ev * 1e4, 3);
-        if (mk->has_strike && isfinite(mk->avg_proxy)) {
-            /* what the proxy alone would have settled: greater_or_equal the strike */
-            int yes = mk->avg_proxy >= (double)mk->strike / PX8;
-            jw_kstr(w, "proxy_result", yes ? "yes" : "no");
-        } else {
-            jw_knull(w, "proxy_result");
-        }
-        if (!mk->has_expval) s_reason(w, &ro, "expiration_value", final ? "missing" : "timeout");
-        if (!mk->result[0]) s_reason(w, &ro, "result", "not published by Kalshi in time");
-        if (!mk->n_off) s_reason(w, &ro, "official_avg", "no official value in the window");
-        if (!mk->n_proxy) s_reason(w, &ro, "proxy_avg", "no proxy value in the window");
-        if (ro) jw_obj_end(w);
-        s_event_send(t, "settlement");
+        s_settlement_event(t, mk, ts_s, final);
     }
 }
 
@@ -829,105 +857,147 @@ void tick_gap(tick_t *t, int64_t from_s, int64_t to_s, const char *why)
     s_event_send(t, "gap");
 }
 
-void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
-{
-    const tick_cfg_t *c = &t->cfg;
-    char iso[40];
-    int ro = 0;
-    vview_t vv[VENUES_MAX];
-    rti_venue_t rv[VENUES_MAX], mv[VENUES_MAX];
-    rti_level_t top[VENUES_MAX][2];
-    int nrv = 0, nmv = 0, lvpos = 0;
-    double now_s = (double)now / NS_PER_S;
+/* ---- the second's view: computed once, then read by the events and the record ---- */
 
-    /* venues: the tick's own view, the RTI input (books) and the median input (touches) */
+/* The RTI input (venue books as doubles in T's scratch) and the median input (the touches of the
+ * venues that are ok) of the venues' views V->vv. */
+static void s_rti_input(tick_t *t, view_t *v)
+{
+    int lvpos = 0;
+    v->nrv = v->nmv = 0;
     for (int i = 0; i < t->nvenue; i++) {
-        venue_t *v = &t->venue[i];
-        s_venue_view(t, v, now, &vv[i]);
-        if (nrv < RTI_VENUES_MAX && (v->has_book || i < (int)ARRAY_LEN(s_known_venues))) {
-            rti_venue_t *r = &rv[nrv++];
+        venue_t *ve = &t->venue[i];
+        if (v->nrv < RTI_VENUES_MAX && (ve->has_book || i < (int)ARRAY_LEN(s_known_venues))) {
+            rti_venue_t *r = &v->rv[v->nrv++];
             memset(r, 0, sizeof *r);
-            r->name = v->name;
-            r->time_s = v->has_book ? (double)v->b_rx / NS_PER_S : NAN;
-            if (v->has_book && v->book_valid) {
+            r->name = ve->name;
+            r->time_s = ve->has_book ? (double)ve->b_rx / NS_PER_S : NAN;
+            if (ve->has_book && ve->book_valid) {
                 r->bids = &t->lv[lvpos];
-                for (int k = 0; k < v->nb && lvpos < 2 * LEVELS_MAX; k++)
-                    t->lv[lvpos++] = (rti_level_t){(double)v->bids[k].px / PX8,
-                                                   (double)v->bids[k].sz / PX8};
+                for (int k = 0; k < ve->nb && lvpos < 2 * LEVELS_MAX; k++)
+                    t->lv[lvpos++] = (rti_level_t){(double)ve->bids[k].px / PX8,
+                                                   (double)ve->bids[k].sz / PX8};
                 r->n_bids = (int)(&t->lv[lvpos] - r->bids);
                 r->asks = &t->lv[lvpos];
-                for (int k = 0; k < v->na && lvpos < 2 * LEVELS_MAX; k++)
-                    t->lv[lvpos++] = (rti_level_t){(double)v->asks[k].px / PX8,
-                                                   (double)v->asks[k].sz / PX8};
+                for (int k = 0; k < ve->na && lvpos < 2 * LEVELS_MAX; k++)
+                    t->lv[lvpos++] = (rti_level_t){(double)ve->asks[k].px / PX8,
+                                                   (double)ve->asks[k].sz / PX8};
                 r->n_asks = (int)(&t->lv[lvpos] - r->asks);
             }
         }
-        if (vv[i].ok && nmv < RTI_VENUES_MAX) {
-            top[nmv][0] = (rti_level_t){(double)vv[i].bid / PX8, 1};
-            top[nmv][1] = (rti_level_t){(double)vv[i].ask / PX8, 1};
-            mv[nmv] = (rti_venue_t){v->name, (double)vv[i].last_rx / NS_PER_S, &top[nmv][0], 1,
-                                    &top[nmv][1], 1};
-            nmv++;
+        const vview_t *x = &v->vv[i];
+        if (x->ok && v->nmv < RTI_VENUES_MAX) {
+            v->top[v->nmv][0] = (rti_level_t){(double)x->bid / PX8, 1};
+            v->top[v->nmv][1] = (rti_level_t){(double)x->ask / PX8, 1};
+            v->mv[v->nmv] = (rti_venue_t){ve->name, (double)x->last_rx / NS_PER_S,
+                                          &v->top[v->nmv][0], 1, &v->top[v->nmv][1], 1};
+            v->nmv++;
         }
     }
-    static rti_result_t res; /* large; one aggregator per process */
-    int rti_ok = nrv > 0 && rti_compute(&c->rti, t->rti, rv, nrv, now_s, &res) == 0;
-    const char *rti_why = nrv == 0 ? "no venue" : rti_ok ? NULL : res.reason;
-    double rti_v = rti_ok ? res.value_rounded : NAN;
+}
+
+/* The view of second TS_S with the state as of NOW: each venue's touch and health, the RTI (its
+ * hysteresis state moves), the median of mids, the official value's freshness, and which of
+ * them is the tick's price. Writes nothing and emits nothing. */
+static void s_view(tick_t *t, int64_t ts_s, int64_t now, view_t *v)
+{
+    const tick_cfg_t *c = &t->cfg;
+    double now_s = (double)now / NS_PER_S;
+    v->ts_s = ts_s;
+    v->now = now;
+    v->nok = 0;
+    for (int i = 0; i < t->nvenue; i++) {
+        s_venue_view(t, &t->venue[i], now, &v->vv[i]);
+        v->nok += v->vv[i].ok;
+    }
+    s_rti_input(t, v);
+    v->rti_ok = v->nrv > 0 && rti_compute(&c->rti, t->rti, v->rv, v->nrv, now_s, &v->res) == 0;
+    v->rti_why = v->nrv == 0 ? "no venue" : v->rti_ok ? NULL : v->res.reason;
+    v->rti_v = v->rti_ok ? v->res.value_rounded : NAN;
     rti_params_t mp = c->rti;
     mp.stale_s = c->stale_s;
-    double med = nmv ? rti_median_mid(&mp, mv, nmv, now_s) : NAN;
-
+    v->med = v->nmv ? rti_median_mid(&mp, v->mv, v->nmv, now_s) : NAN;
     double official_age = t->has_official ? (double)(now - t->official_rx) / NS_PER_S : INFINITY;
-    int off_fresh = t->has_official && official_age <= c->official_max_age_s;
-    double off_v = off_fresh ? (double)t->official / 1e10 : NAN;
-    double proxy = c->method == TICK_METHOD_RTI && isfinite(rti_v) ? rti_v : med;
-    const char *src = off_fresh ? "official" : isfinite(proxy)
-                      ? (c->method == TICK_METHOD_RTI && isfinite(rti_v) ? "rti" : "median")
-                      : NULL;
-    double brti = off_fresh ? off_v : proxy;
-    if (isfinite(proxy)) {
-        sample_t *s = &t->proxy_ring[ts_s % RING];
-        s->sec = ts_s;
-        s->v = proxy;
-    }
+    v->off_fresh = t->has_official && official_age <= c->official_max_age_s;
+    v->off_v = v->off_fresh ? (double)t->official / 1e10 : NAN;
+    int use_rti = c->method == TICK_METHOD_RTI && isfinite(v->rti_v);
+    v->proxy = use_rti ? v->rti_v : v->med;
+    v->src = v->off_fresh ? "official" : isfinite(v->proxy) ? (use_rti ? "rti" : "median") : NULL;
+    v->brti = v->off_fresh ? v->off_v : v->proxy;
+    v->state = v->off_fresh && v->nok == (int)ARRAY_LEN(s_known_venues) ? "ok"
+               : isfinite(v->brti) ? "degraded" : "down";
+}
 
-    /* events due now (market_open, strike_set, settlement), then the record */
+/* The proxy of the view's second into the ring the settlement averages read. */
+static void s_record_proxy(tick_t *t, const view_t *v)
+{
+    if (!isfinite(v->proxy)) return;
+    sample_t *s = &t->proxy_ring[v->ts_s % RING];
+    s->sec = v->ts_s;
+    s->v = v->proxy;
+}
+
+/* The events due at TS_S of every listed market: market_open, strike_set, settlement. */
+static void s_market_events(tick_t *t, int64_t ts_s)
+{
+    for (int i = 0; i < MARKETS_MAX; i++)
+        if (s_market_listed(&t->market[i], ts_s)) s_emit_market_events(t, &t->market[i], ts_s);
+}
+
+/* Markets settled more than market_keep_s before TS_S leave (their settlement was reported).
+ * Returns the listed markets left. */
+static int s_drop_settled(tick_t *t, int64_t ts_s)
+{
+    int nmk = 0;
     for (int i = 0; i < MARKETS_MAX; i++) {
         market_t *mk = &t->market[i];
         if (!s_market_listed(mk, ts_s)) continue;
-        s_emit_market_events(t, mk, ts_s);
+        if (mk->settled && ts_s - mk->settled_s > t->cfg.market_keep_s) mk->used = 0;
+        else nmk++;
     }
+    return nmk;
+}
 
-    jw_fragment(w);
+/* ---- the record: the view serialized ---- */
+
+/* ts, tick_seq, the prices (brti and its source, the official value, the RTI, the median, their
+ * errors) and the venues' mids in the Go collector's fields. */
+static void s_write_prices(tick_t *t, const view_t *v, jw_t *w)
+{
+    char iso[40];
     jw_kstr(w, "type", "tick");
-    jw_kstr(w, "ts", clock_fmt_iso(ts_s * NS_PER_S, iso, sizeof iso));
+    jw_kstr(w, "ts", clock_fmt_iso(v->ts_s * NS_PER_S, iso, sizeof iso));
     jw_kuint(w, "tick_seq", ++t->st.ticks);
-    if (isfinite(brti)) {
-        if (off_fresh) jw_kfixed(w, "brti", t->official, IDX, 2);
-        else jw_kdbl(w, "brti", brti, 8);
-        jw_kstr(w, "brti_src", src);
+    if (isfinite(v->brti)) {
+        if (v->off_fresh) jw_kfixed(w, "brti", t->official, IDX, 2);
+        else jw_kdbl(w, "brti", v->brti, 8);
+        jw_kstr(w, "brti_src", v->src);
     } else { /* the Go collector's 0 for "no price": its readers skip brti == 0 */
         jw_kint(w, "brti", 0);
         jw_knull(w, "brti_src");
     }
-    if (off_fresh) jw_kfixed(w, "brti_official", t->official, IDX, 2);
+    if (v->off_fresh) jw_kfixed(w, "brti_official", t->official, IDX, 2);
     else jw_knull(w, "brti_official");
-    if (t->has_official) jw_kint(w, "brti_official_age_ms", (now - t->official_rx) / NS_PER_MS);
+    if (t->has_official) jw_kint(w, "brti_official_age_ms", (v->now - t->official_rx) / NS_PER_MS);
     else jw_knull(w, "brti_official_age_ms");
-    s_kdbl_or_null(w, "brti_rti", rti_v, c->rti.decimals);
-    s_kdbl_or_null(w, "brti_median", med, 8);
-    s_kdbl_or_null(w, "rti_err_bps", (rti_v - off_v) / off_v * 1e4, 3);
-    s_kdbl_or_null(w, "median_err_bps", (med - off_v) / off_v * 1e4, 3);
+    s_kdbl_or_null(w, "brti_rti", v->rti_v, (int)t->cfg.rti.decimals);
+    s_kdbl_or_null(w, "brti_median", v->med, 8);
+    s_kdbl_or_null(w, "rti_err_bps", (v->rti_v - v->off_v) / v->off_v * 1e4, 3);
+    s_kdbl_or_null(w, "median_err_bps", (v->med - v->off_v) / v->off_v * 1e4, 3);
     if (t->has_official && t->has_avg60) jw_kfixed(w, "brti_official_avg_60s", t->avg60, IDX, 2);
     for (size_t i = 0; i < ARRAY_LEN(s_known_venues); i++) {
-        if (vv[i].ok) jw_kfixed(w, s_known_venues[i], s_mid9(&vv[i]), 9, 2);
+        if (v->vv[i].ok) jw_kfixed(w, s_known_venues[i], s_mid9(&v->vv[i]), 9, 2);
         else jw_kint(w, s_known_venues[i], 0); /* not ok: 0, as the Go collector before data */
     }
+}
+
+/* venues: each venue's touch, ages, health and RTI status. */
+static void s_write_venues(const tick_t *t, const view_t *v, jw_t *w)
+{
     jw_key(w, "venues");
     jw_obj(w);
     for (int i = 0; i < t->nvenue; i++) {
-        vview_t *x = &vv[i];
+        const vview_t *x = &v->vv[i];
         jw_key(w, t->venue[i].name);
         jw_obj(w);
         if (x->has_bid) jw_kfixed(w, "bid", x->bid, 8, 1);
@@ -940,32 +1010,21 @@ void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
         else jw_knull(w, "lag_ms");
         jw_kbool(w, "ok", x->ok);
         if (x->reason) jw_kstr(w, "reason", x->reason);
-        for (int k = 0; rti_ok && k < res.n_venues; k++)
-            if (!strcmp(res.venue[k].name, t->venue[i].name))
-                jw_kstr(w, "rti", rti_status_name(res.venue[k].status));
+        for (int k = 0; v->rti_ok && k < v->res.n_venues; k++)
+            if (!strcmp(v->res.venue[k].name, t->venue[i].name))
+                jw_kstr(w, "rti", rti_status_name(v->res.venue[k].status));
         jw_obj_end(w);
     }
     jw_obj_end(w);
+}
 
-    int nmk = 0;
+/* settle: the running averages of the next close within settle_window_s. */
+static void s_write_settle(const tick_t *t, int64_t ts_s, jw_t *w)
+{
+    const tick_cfg_t *c = &t->cfg;
+    const market_t *sw = NULL;
     for (int i = 0; i < MARKETS_MAX; i++) {
-        market_t *mk = &t->market[i];
-        if (!s_market_listed(mk, ts_s)) continue;
-        if (mk->settled && ts_s - mk->settled_s > c->market_keep_s) mk->used = 0; /* reported */
-        else nmk++;
-    }
-    if (nmk) { /* omitted when empty, as the Go collector (omitempty) */
-        jw_key(w, "markets");
-        jw_arr(w);
-        for (int i = 0; i < MARKETS_MAX; i++)
-            if (s_market_listed(&t->market[i], ts_s)) s_write_market(t, w, &t->market[i], ts_s, now);
-        jw_arr_end(w);
-    }
-
-    /* settlement window of the next close within settle_window_s */
-    market_t *sw = NULL;
-    for (int i = 0; i < MARKETS_MAX; i++) {
-        market_t *mk = &t->market[i];
+        const market_t *mk = &t->market[i];
         if (!mk->used || mk->close_ns < 0) continue;
         int64_t cs = mk->close_ns / NS_PER_S;
         if (ts_s > cs - c->settle_window_s && ts_s <= cs && (!sw || mk->close_ns < sw->close_ns))
@@ -990,41 +1049,69 @@ void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
         jw_kint(w, "n", 0);
     }
     jw_obj_end(w);
+}
 
+/* health: stale sources, bus gaps, venue counts, the state and every null's reason. */
+static void s_write_health(const tick_t *t, const view_t *v, int nmk, jw_t *w)
+{
+    int ro = 0;
     jw_key(w, "health");
     jw_obj(w);
     jw_key(w, "stale");
     jw_arr(w);
-    int nstale = 0, nok = 0;
     for (int i = 0; i < t->nvenue; i++) {
-        if (vv[i].ok) nok++;
-        if (vv[i].reason && (!strcmp(vv[i].reason, "stale") || !strcmp(vv[i].reason, "no data"))) {
-            jw_str(w, t->venue[i].name);
-            nstale++;
-        }
+        const char *r = v->vv[i].reason;
+        if (r && (!strcmp(r, "stale") || !strcmp(r, "no data"))) jw_str(w, t->venue[i].name);
     }
-    if (!off_fresh) jw_str(w, "official"), nstale++;
+    if (!v->off_fresh) jw_str(w, "official");
     jw_arr_end(w);
     jw_kuint(w, "gaps", t->lost_since_tick);
     jw_kuint(w, "gaps_total", t->st.bus_lost);
     if (t->late_since_tick) jw_kuint(w, "late", t->late_since_tick);
-    jw_kint(w, "venues_used", rti_ok ? res.n_used : nok);
-    jw_kint(w, "venues_ok", nok);
+    jw_kint(w, "venues_used", v->rti_ok ? v->res.n_used : v->nok);
+    jw_kint(w, "venues_ok", v->nok);
     jw_kint(w, "markets", nmk);
-    jw_kbool(w, "rti_degraded", rti_ok && res.degraded);
-    t->state = off_fresh && nok == (int)ARRAY_LEN(s_known_venues) ? "ok"
-               : isfinite(brti) ? "degraded" : "down";
-    jw_kstr(w, "state", t->state);
+    jw_kbool(w, "rti_degraded", v->rti_ok && v->res.degraded);
+    jw_kstr(w, "state", v->state);
     for (int i = 0; i < t->nvenue; i++)
-        if (vv[i].reason) s_reason(w, &ro, t->venue[i].name, vv[i].reason);
-    if (!off_fresh)
+        if (v->vv[i].reason) s_reason(w, &ro, t->venue[i].name, v->vv[i].reason);
+    if (!v->off_fresh)
         s_reason(w, &ro, "brti_official", t->has_official ? "stale" : "no index.brti message");
-    if (!rti_ok) s_reason(w, &ro, "brti_rti", rti_why);
-    if (!isfinite(med)) s_reason(w, &ro, "brti_median", "no fresh uncrossed venue");
-    if (!isfinite(brti)) s_reason(w, &ro, "brti", "no official value and no proxy");
+    if (!v->rti_ok) s_reason(w, &ro, "brti_rti", v->rti_why);
+    if (!isfinite(v->med)) s_reason(w, &ro, "brti_median", "no fresh uncrossed venue");
+    if (!isfinite(v->brti)) s_reason(w, &ro, "brti", "no official value and no proxy");
     if (nmk == 0) s_reason(w, &ro, "markets", "no open Kalshi market known");
     if (ro) jw_obj_end(w);
     jw_obj_end(w);
+}
+
+/* The record of view V with NMK listed markets into W (reset first). */
+static void s_write_record(tick_t *t, const view_t *v, int nmk, jw_t *w)
+{
+    jw_fragment(w);
+    s_write_prices(t, v, w);
+    s_write_venues(t, v, w);
+    if (nmk) { /* omitted when empty, as the Go collector (omitempty) */
+        jw_key(w, "markets");
+        jw_arr(w);
+        for (int i = 0; i < MARKETS_MAX; i++)
+            if (s_market_listed(&t->market[i], v->ts_s))
+                s_write_market(t, w, &t->market[i], v->ts_s, v->now);
+        jw_arr_end(w);
+    }
+    s_write_settle(t, v->ts_s, w);
+    s_write_health(t, v, nmk, w);
+}
+
+void tick_write(tick_t *t, int64_t ts_s, int64_t now, jw_t *w)
+{
+    view_t *v = &t->view;
+    s_view(t, ts_s, now, v);
+    s_record_proxy(t, v);
+    s_market_events(t, ts_s); /* the events due now, before the record */
+    int nmk = s_drop_settled(t, ts_s);
+    s_write_record(t, v, nmk, w);
+    t->state = v->state;
     t->lost_since_tick = t->late_since_tick = 0;
     t->last_ts = ts_s;
 }
@@ -1139,6 +1226,108 @@ static int s_expect(const char *what, const char *hay, const char *needle, int w
     fprintf(stderr, "tick_test: %s: %s '%s' in %s\n", what, want ? "missing" : "unexpected",
             needle, hay);
     return -1;
+}
+
+/* Three venue books around BASE (whole dollars) received at RX. */
+static void s_test_books(tick_t *t, int64_t rx, int base)
+{
+    static const char *const topics[] = {"book.coinbase.BTC-USD", "book.kraken.BTC-USD",
+                                         "book.bitstamp.BTC-USD"};
+    char f[300];
+    for (int i = 0; i < 3; i++) {
+        snprintf(f, sizeof f, "\"bids\":[[%d,2],[%d,3]],\"asks\":[[%d,2],[%d,3]]", base - 1 + i,
+                 base - 2 + i, base + 1 + i, base + 2 + i);
+        s_test_msg(t, topics[i], rx, f);
+    }
+}
+
+/* The steps of tick_write one by one: the view (computes, writes and emits nothing), the proxy
+ * ring, the market events, dropping settled markets, the record from a view; and two states in
+ * one process keep their own views. */
+static int s_test_steps(const tick_cfg_t *cfg, int64_t t0)
+{
+    int rc = 0;
+    tick_t *t = tick_new(cfg, s_test_emit, NULL);
+    int64_t now = t0 * NS_PER_S;
+    s_test_books(t, now, 97000);
+    s_test_msg(t, "index.brti", now, "\"value\":97001.5,\"time\":1795867500000");
+    s_test_ev[0] = '\0';
+    view_t *v = &t->view;
+    s_view(t, t0, now + 500 * NS_PER_MS, v);
+    if (!v->off_fresh || strcmp(v->src, "official") || v->nok != 3 || !v->rti_ok ||
+        !isfinite(v->med) || strcmp(v->state, "ok") || t->st.ticks || s_test_ev[0]) {
+        fprintf(stderr, "tick_test: view: fresh %d src %s ok %d rti %d med %g state %s\n",
+                v->off_fresh, v->src, v->nok, v->rti_ok, v->med, v->state);
+        rc = -1;
+    }
+    s_view(t, t0 + 3, (t0 + 3) * NS_PER_S, v); /* official 3 s old: the RTI is the price */
+    if (v->off_fresh || strcmp(v->src, "rti") || v->brti != v->rti_v || strcmp(v->state, "degraded")) {
+        fprintf(stderr, "tick_test: view without official: src %s\n", v->src ? v->src : "null");
+        rc = -1;
+    }
+    /* the proxy ring takes the view's proxy at its second, and nothing without one */
+    int n;
+    s_record_proxy(t, v);
+    double avg = s_window_avg(t->proxy_ring, t0 + 3, t0 + 3, &n);
+    view_t none = *v;
+    none.ts_s = t0 + 4, none.proxy = NAN;
+    s_record_proxy(t, &none);
+    s_window_avg(t->proxy_ring, t0 + 4, t0 + 4, &n);
+    if (avg != v->proxy || n != 0) {
+        fprintf(stderr, "tick_test: proxy ring %g for %g, %d without a proxy\n", avg, v->proxy, n);
+        rc = -1;
+    }
+    /* events: market_open and strike_set once each, strike_set again on a new strike */
+    s_test_msg(t, "kalshi.market.KXBTC15M-STEP-00", now,
+               "\"status\":\"active\",\"open_time\":\"2026-11-28T12:00:00Z\","
+               "\"close_time\":\"2026-11-28T12:10:00Z\",\"floor_strike\":97000");
+    s_market_events(t, t0 + 3);
+    rc |= s_expect("events", s_test_ev, "event.market_open", 1);
+    rc |= s_expect("events", s_test_ev, "event.strike_set", 1);
+    s_test_ev[0] = '\0';
+    s_market_events(t, t0 + 4);
+    rc |= s_expect("events once", s_test_ev, "event.", 0);
+    s_test_msg(t, "kalshi.market.KXBTC15M-STEP-00", now, "\"floor_strike\":97005");
+    s_market_events(t, t0 + 5);
+    rc |= s_expect("new strike", s_test_ev, "\"strike\":97005,\"previous\":97000", 1);
+    /* a settled market stays market_keep_s, then leaves */
+    market_t *mk = s_market(t, "KXBTC15M-STEP-00", 16, 0);
+    mk->settled = 1;
+    mk->settled_s = t0 + 5;
+    int kept = s_drop_settled(t, t0 + 5 + cfg->market_keep_s);
+    int left = s_drop_settled(t, t0 + 6 + cfg->market_keep_s);
+    if (kept != 1 || left != 0 || mk->used) {
+        fprintf(stderr, "tick_test: drop settled: kept %d left %d\n", kept, left);
+        rc = -1;
+    }
+    /* the record is the view serialized: a view without prices says so */
+    jw_t w;
+    jw_init(&w, 4096);
+    none.brti = none.rti_v = none.med = NAN, none.rti_ok = 0, none.rti_why = "test";
+    none.state = "down";
+    s_write_record(t, &none, 0, &w);
+    rc |= s_expect("record", w.buf, "\"brti\":0,\"brti_src\":null,\"brti_official\":null", 1);
+    rc |= s_expect("record", w.buf, "\"state\":\"down\"", 1);
+    rc |= s_expect("record", w.buf, "\"brti_rti\":\"test\",", 1);
+    rc |= s_expect("record", w.buf, "\"markets\":", 1); /* only the reason */
+    rc |= s_expect("record", w.buf, "\"markets\":[", 0);
+
+    /* two states in one process: each view keeps its own RTI result */
+    tick_t *u = tick_new(cfg, NULL, NULL);
+    s_test_books(u, now, 50000);
+    s_view(t, t0 + 3, (t0 + 3) * NS_PER_S, &t->view);
+    double tv = t->view.res.value;
+    s_view(u, t0 + 3, (t0 + 3) * NS_PER_S, &u->view);
+    if (t->view.res.value != tv || fabs(tv - 97001) > 5 || fabs(u->view.res.value - 50001) > 5 ||
+        t->view.res.n_used != 3) {
+        fprintf(stderr, "tick_test: two states: %g (was %g) and %g\n", t->view.res.value, tv,
+                u->view.res.value);
+        rc = -1;
+    }
+    jw_free(&w);
+    tick_destroy(&u);
+    tick_destroy(&t);
+    return rc;
 }
 
 int tick_test(void)
@@ -1303,5 +1492,6 @@ int tick_test(void)
     jw_free(&w);
     tick_destroy(&t);
     rc |= s_test_replay(&cfg, 1795867400LL);
+    rc |= s_test_steps(&cfg, 1795867500LL);
     return rc ? -1 : 0;
 }

@@ -56,7 +56,10 @@ int tick_replay_msg(tick_t *t, int64_t *next_s, const bus_msg_t *m, jw_t *w, tic
                     void *arg);
 
 /* Write the tick record of UTC second TS_S as a payload fragment into W (reset first), with the
- * state as of NOW_NS (ages are measured to it), and emit the events due at this second. */
+ * state as of NOW_NS (ages are measured to it), and emit the events due at this second. In steps
+ * (tick.c, each unit-tested): the second's view (venues, RTI, median, official, the price and its
+ * source), the proxy into the settlement ring, the market events, settled markets dropped, the
+ * view serialized. The view lives in T: two tick_t in one process share nothing. */
 void tick_write(tick_t *t, int64_t ts_s, int64_t now_ns, jw_t *w);
 
 /* Report seconds FROM_S..TO_S (inclusive) that got no tick, and why ("stall", "clock_step"). */
