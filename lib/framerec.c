@@ -178,7 +178,7 @@ int framerec_test(void)
     if (n != strlen(want) || memcmp(got, want, n)) rc = -1;
     unlink(path);
     /* the reader: a recorded line and a plain one */
-    size_t l = 21;
+    size_t l = 22;
     int64_t ts;
     const char *fr = framerec_split("1700000000123456789\t{}", &l, &ts);
     if (l != 2 || strncmp(fr, "{}", 2) || ts != 1700000000123456789LL) rc = -1;

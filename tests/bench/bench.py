@@ -260,14 +260,17 @@ def run_client(kind, venue, url, ca, bus, tag):
     env = dict(os.environ, TICKBUS_BUS=bus)
     cons = None
     total = WARM + WIN + 1.0
-    if kind in ("ours", "ours-nb"):
+    recp = os.path.join(WORK, "%s.rec" % tag)
+    if kind in ("ours", "ours-nb", "ours-rec"):
         name = "feed-%s" % venue
         if kind == "ours-nb":  # A/B: ZeroMQ's I/O thread with the default policy
             env["TICKBUS_ZMQ_NOBATCH"] = "1"
+        # A/B: every frame also appended to a file (--record, lib/framerec.c)
+        rec = ["--record", recp] if kind == "ours-rec" else []
         cons = start([os.path.join(BB, "benchsub"), "--sub", "ipc://%s/%s.pub" % (bus, name),
                       "--duration", str(total + 60), "--skip", str(WARM), "--hb-out", hbp], 0,
                      stdout=open(os.path.join(WORK, "%s.sub" % tag), "w"), env=env)
-        p = start([os.path.join(BIN, name), "--url", url, "--ca-file", ca, "-q"], 1,
+        p = start([os.path.join(BIN, name), "--url", url, "--ca-file", ca, "-q"] + rec, 1,
                   stderr=open(errp, "w"), env=env)
     elif kind == "py":
         ep = "ipc://%s/pyfeed-%s.pub" % (bus, venue)
@@ -296,7 +299,12 @@ def run_client(kind, venue, url, ca, bus, tag):
     stop(p)
     stop(cons)  # benchsub prints its summary on SIGTERM
     r = {"kind": kind, "venue": venue, "alive": alive, "mem": mm}
-    if kind in ("ours", "ours-nb"):
+    if os.path.exists(recp):  # the recording: its size, then gone (GBs at these rates)
+        r["rec_bytes"] = os.path.getsize(recp)
+        with open(recp, "rb") as f:
+            r["rec_lines"] = sum(c.count(b"\n") for c in iter(lambda: f.read(1 << 20), b""))
+        os.remove(recp)
+    if kind in ("ours", "ours-nb", "ours-rec"):
         s = parse_hb(hbp, "feed-%s" % venue)
         s = [x for x in s if "msgs" in x and x["cpu_ns"] >= 0]
     else:
@@ -343,9 +351,13 @@ def throughput(mode, corpora, tls, bus, missing, reps, venues):
             if rep == 0 and mode == "batch" and not QUICK:  # once: the I/O thread policy A/B
                 i = [k for k, _ in order].index("ours")
                 order = order[:i + 1] + [("ours-nb", "feed-%s")] + order[i + 1:]
+            if rep == 0 and mode == "batch" and (not QUICK or v == "kraken"):
+                # once, next to ours: the cost of --record
+                i = [k for k, _ in order].index("ours")
+                order = order[:i + 1] + [("ours-rec", "feed-%s")] + order[i + 1:]
             for kind, exe in order:
                 m = None
-                if kind in ("ours", "ours-nb") and missing.get("feed-%s" % v):
+                if kind in ("ours", "ours-nb", "ours-rec") and missing.get("feed-%s" % v):
                     m = "feed-%s" % v
                 elif kind == "pipe" and missing.get("feedpipe"):
                     m = "feedpipe"
@@ -749,15 +761,16 @@ def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_m
         w("|---|---|---|---|---|---|---|---|")
         names = {"ours": "ours (ZeroMQ)", "pipe": "ours (pipe)", "go": "Go peer (pipe)",
                  "py": "Python peer (ZeroMQ)",
-                 "ours-nb": "ours (ZeroMQ), I/O thread not SCHED_BATCH (once)"}
+                 "ours-nb": "ours (ZeroMQ), I/O thread not SCHED_BATCH (once)",
+                 "ours-rec": "ours (ZeroMQ) with `--record FILE` (once)"}
         for v in VENUES:
             rows = [r for r in res if r["venue"] == v]
             if not rows:
                 continue
             ours_cpu = med([r.get("cpu_us") for r in rows if r["kind"] == "ours"])
-            for kind in ["ours", "ours-nb", "pipe", "go", "py"]:
+            for kind in ["ours", "ours-rec", "ours-nb", "pipe", "go", "py"]:
                 rr = [r for r in rows if r["kind"] == kind]
-                if kind == "ours-nb" and not rr:
+                if kind in ("ours-nb", "ours-rec") and not rr:
                     continue
                 ok = [r for r in rr if "cpu_us" in r]
                 if not ok:
@@ -778,6 +791,16 @@ def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_m
     w("")
     if tp:
         tp_table(tp, "Batched TLS records (replay -mode batch)")
+        for r in [r for r in tp if r.get("kind") == "ours-rec" and "cpu_us" in r]:
+            base = med([x.get("cpu_us") for x in tp if x["venue"] == r["venue"] and x["kind"] == "ours"])
+            if base and r.get("rec_lines"):
+                per = r["rec_bytes"] / r["rec_lines"]
+                w("- **Recording** (`--record FILE`, %s): %.2f µs/msg more than ours without it (%.2f → "
+                  "%.2f, %+.0f%%), the file growing by %.0f MB/s at the rate reached (%.0f bytes per "
+                  "frame, %d frames); one write(2) per frame into the page cache, the disk not waited "
+                  "for." % (r["venue"], r["cpu_us"] - base, base, r["cpu_us"],
+                            100 * (r["cpu_us"] / base - 1), per * r["msgs_s"] / 1e6, per, r["rec_lines"]))
+                w("")
     else:
         w("not measured: %s" % (", ".join(sorted(missing)) + " missing" if missing else "no corpus"))
         w("")
