@@ -2,7 +2,8 @@
 # (tests/fixtures/live/README.md: provenance of each file) replayed through the
 # real parsers (feedreplay): zero bad messages, a valid book with the captured
 # touch, trades with the taker's side, and every checksum a capture carries
-# matching (the Kraken string-number session: all 23).
+# matching (the Kraken string-number session: all 23); Kalshi frames through
+# kalshireplay (0 bad frames, books not crossed).
 . tests/integration/lib.sh
 L=tests/fixtures/live
 check() { # venue file want-stats-regex want-line...
@@ -26,4 +27,20 @@ check bitstamp bitstamp_btcusd_crypto_msg_parser.jsonl 'data=2 ctrl=0 ignored=1 
 "$BIN/feedreplay" kraken tests/fixtures/exchanges/kraken_v2/string_numbers.jsonl 10 >"$T/ks.out" 2>/dev/null
 cmp -s "$T/ks.out" tests/fixtures/exchanges/kraken.golden || fail "kraken strings: differs from kraken.golden"
 grep -q '^stats .* bad=0 valid=1 checksum_ok=23$' "$T/ks.out" || fail "kraken strings: $(tail -1 "$T/ks.out")"
+# Kalshi demo 2026-08-27 through kalshireplay: 0 bad frames; the book after the
+# snapshot and the delta is not crossed, and its derived YES ask (1 - best NO
+# bid) is what Kalshi's own ticker frame says: 0.98 for 2500
+f=kalshi_demo_20260827.jsonl
+"$BIN/kalshireplay" "$L/$f" >"$T/$f.out" 2>"$T/$f.err" || fail "$f: kalshireplay failed"
+grep -q '^stats frames=5 data=3 ctrl=2 bad=0 unknown=0 .* foreign_sid=0 ' "$T/$f.out" ||
+    fail "$f: $(grep ^stats "$T/$f.out")"
+python3 - "$T/$f.out" <<'PY' || fail "$f: book not as captured"
+import json, sys
+out = open(sys.argv[1]).read().splitlines()
+fin = json.loads([l for l in out if l.startswith('final KXGOLDH-26AUG2711-T4615.99 ')][0].split(' ', 2)[2])
+tick = json.loads([l for l in out if l.startswith('kalshi.ticker.')][-1].split(' ', 2)[2])
+assert fin['valid'] and fin['yes_bid'] < fin['yes_ask'], fin
+assert fin['yes_bids'] == [[0.01, 1420]] and fin['no_bids'] == [[0.02, 2500], [0.01, 100]], fin
+assert (fin['yes_ask'], fin['yes_ask_size']) == (tick['yes_ask'], tick['yes_ask_size']) == (0.98, 2500)
+PY
 echo ok
