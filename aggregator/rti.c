@@ -353,37 +353,16 @@ double rti_median_mid(const rti_params_t *p, const rti_venue_t *venues, int n, d
     return m ? s_median(mids, m) : NAN;
 }
 
-int rti_compute(const rti_params_t *p, rti_state_t *st, const rti_venue_t *venues, int n,
-                double now_s, rti_result_t *out)
+/* Steps 1-2: each venue's status, touch and mid into OUT; the venues passing them (CAND, their
+ * MIDS, *NC of them) and the median of those mids. Returns the candidates' levels (the larger
+ * side of each): the size of the consolidated book. */
+static long long s_steps_screen(const rti_params_t *p, rti_state_t *st, const rti_venue_t *venues,
+                                int n, double now_s, rti_result_t *out, int *cand, double *mids,
+                                int *nc)
 {
-    assert(p && st && out);
-    memset(out, 0, sizeof *out);
-    out->value = out->value_rounded = out->median_mid = NAN;
-    out->cap = out->cap_trimmed_mean = out->cap_wins_mean = out->cap_wins_sd = NAN;
-    out->best_bid = out->best_ask = out->top_mid = out->v_T = out->lambda = out->nf = NAN;
-    out->asks = st->asks;
-    out->bids = st->bids;
-    out->curve = st->curve;
-    out->n_venues = n > 0 ? n : 0;
-    if (!s_params_ok(p)) {
-        out->reason = "bad params";
-        return -1;
-    }
-    if (n > RTI_VENUES_MAX) {
-        out->reason = "too many venues";
-        out->n_venues = 0;
-        return -1;
-    }
-    if (n < 1 || !venues) {
-        out->reason = "no venue";
-        out->n_venues = 0;
-        return -1;
-    }
-
-    /* steps 1-2 */
-    double mids[RTI_VENUES_MAX], tmp[RTI_VENUES_MAX];
-    int cand[RTI_VENUES_MAX], nc = 0;
+    double tmp[RTI_VENUES_MAX];
     long long levels = 0;
+    *nc = 0;
     for (int i = 0; i < n; i++) {
         s_screen_t s = s_screen(p, &venues[i], now_s);
         rti_venue_result_t *r = &out->venue[i];
@@ -397,22 +376,25 @@ int rti_compute(const rti_params_t *p, rti_state_t *st, const rti_venue_t *venue
         r->best_ask = s.best_ask;
         r->mid = r->ped_ref = r->ped_dev = NAN;
         if (s.status == RTI_VENUE_OK) {
-            r->mid = mids[nc] = (s.best_bid + s.best_ask) / 2;
-            cand[nc++] = i;
+            r->mid = mids[*nc] = (s.best_bid + s.best_ask) / 2;
+            cand[(*nc)++] = i;
             levels += s.n_bids > s.n_asks ? s.n_bids : s.n_asks;
         }
     }
-    if (levels > LEVELS_MAX) {
-        out->reason = "too many levels";
-        return -1;
+    if (*nc) {
+        memcpy(tmp, mids, (size_t)*nc * sizeof *tmp);
+        out->median_mid = s_median(tmp, *nc);
     }
-    if (nc) {
-        memcpy(tmp, mids, (size_t)nc * sizeof *tmp);
-        out->median_mid = s_median(tmp, nc);
-    }
+    return levels;
+}
 
-    /* step 3: potentially erroneous data, with hysteresis; the flag set is replaced */
-    int valid[RTI_VENUES_MAX], nv = 0;
+/* Step 3: potentially erroneous data, with hysteresis; the state's flag set is replaced by the
+ * candidates excluded now. The venues kept into VALID; returns their number. */
+static int s_step_ped(const rti_params_t *p, rti_state_t *st, rti_result_t *out, const int *cand,
+                      const double *mids, int nc, int *valid)
+{
+    double tmp[RTI_VENUES_MAX];
+    int nv = 0;
     st->n_flagged = 0;
     for (int c = 0; c < nc; c++) {
         rti_venue_result_t *r = &out->venue[cand[c]];
@@ -435,14 +417,14 @@ int rti_compute(const rti_params_t *p, rti_state_t *st, const rti_venue_t *venue
         } else
             valid[nv++] = cand[c];
     }
-    out->n_used = nv;
-    if (!nv) {
-        out->reason = "no valid venue";
-        return -1;
-    }
-    if (nv < p->min_venues) out->degraded = 1;
+    return nv;
+}
 
-    /* step 4: consolidated book, one entry per venue level, venues in name order */
+/* Step 4: the consolidated book of the NV VALID venues (LEVELS at most), one entry per venue
+ * level, venues in name order, into the state; its touch into OUT. */
+static void s_step_book(rti_state_t *st, const rti_venue_t *venues, int *valid, int nv,
+                        long long levels, rti_result_t *out)
+{
     for (int i = 1; i < nv; i++) {
         int x = valid[i], j = i;
         for (; j > 0 && s_name_cmp(venues[valid[j - 1]].name, venues[x].name) > 0; j--)
@@ -475,11 +457,14 @@ int rti_compute(const rti_params_t *p, rti_state_t *st, const rti_venue_t *venue
     out->best_ask = st->asks[0].price;
     out->best_bid = st->bids[0].price;
     out->top_mid = (out->best_bid + out->best_ask) / 2;
+}
 
-    /* step 5: cap every entry */
+/* Step 5: the cap (s_cap), then every entry's size capped and the depths summed. */
+static void s_step_cap(const rti_params_t *p, rti_state_t *st, rti_result_t *out)
+{
     s_cap(p, st, out);
     out->depth_ask = out->depth_bid = 0;
-    for (int i = 0; i < na; i++) {
+    for (int i = 0; i < out->n_ask_entries; i++) {
         if (st->asks[i].size > out->cap) {
             st->asks[i].size = out->cap;
             st->asks[i].capped = 1;
@@ -487,7 +472,7 @@ int rti_compute(const rti_params_t *p, rti_state_t *st, const rti_venue_t *venue
         }
         out->depth_ask += st->asks[i].size;
     }
-    for (int i = 0; i < nb; i++) {
+    for (int i = 0; i < out->n_bid_entries; i++) {
         if (st->bids[i].size > out->cap) {
             st->bids[i].size = out->cap;
             st->bids[i].capped = 1;
@@ -495,15 +480,57 @@ int rti_compute(const rti_params_t *p, rti_state_t *st, const rti_venue_t *venue
         }
         out->depth_bid += st->bids[i].size;
     }
+}
 
-    /* steps 6-9 */
-    if (s_index(p, st, out) < 0) return -1;
+int rti_compute(const rti_params_t *p, rti_state_t *st, const rti_venue_t *venues, int n,
+                double now_s, rti_result_t *out)
+{
+    assert(p && st && out);
+    memset(out, 0, sizeof *out);
+    out->value = out->value_rounded = out->median_mid = NAN;
+    out->cap = out->cap_trimmed_mean = out->cap_wins_mean = out->cap_wins_sd = NAN;
+    out->best_bid = out->best_ask = out->top_mid = out->v_T = out->lambda = out->nf = NAN;
+    out->asks = st->asks;
+    out->bids = st->bids;
+    out->curve = st->curve;
+    out->n_venues = n > 0 ? n : 0;
+    if (!s_params_ok(p)) {
+        out->reason = "bad params";
+        return -1;
+    }
+    if (n > RTI_VENUES_MAX) {
+        out->reason = "too many venues";
+        out->n_venues = 0;
+        return -1;
+    }
+    if (n < 1 || !venues) {
+        out->reason = "no venue";
+        out->n_venues = 0;
+        return -1;
+    }
+    double mids[RTI_VENUES_MAX];
+    int cand[RTI_VENUES_MAX], valid[RTI_VENUES_MAX], nc;
+    long long levels = s_steps_screen(p, st, venues, n, now_s, out, cand, mids, &nc);
+    if (levels > LEVELS_MAX) {
+        out->reason = "too many levels";
+        return -1;
+    }
+    int nv = s_step_ped(p, st, out, cand, mids, nc, valid);
+    out->n_used = nv;
+    if (!nv) {
+        out->reason = "no valid venue";
+        return -1;
+    }
+    if (nv < p->min_venues) out->degraded = 1;
+    s_step_book(st, venues, valid, nv, levels, out);
+    s_step_cap(p, st, out);
+    if (s_index(p, st, out) < 0) return -1; /* steps 6-9 */
     if (!isfinite(out->value)) {
         out->value = NAN;
         out->reason = "non-finite result";
         return -1;
     }
-    double scale = pow(10, p->decimals);
+    double scale = pow(10, (double)p->decimals);
     out->value_rounded = round(out->value * scale) / scale;
     return 0;
 }
@@ -962,7 +989,10 @@ static int s_check_vector(const s_vec_t *V, rti_state_t *st, rti_result_t *r)
     return s_check_alternatives(V, st, r);
 }
 
-/* Cases the fixtures do not cover, built from vector v1's books (value v1). */
+/* Cases the fixtures do not cover, built from vector v1's books (value v1). Over 80 lines on
+ * purpose: a list of independent cases of a few lines each, in the order of docs/RTI.md's list
+ * ("It also checks cases the vectors do not cover"), each reusing V's books and the state; split
+ * into functions it would no longer read against that list. */
 static int s_check_robustness(const s_vec_t *V, rti_state_t *st, rti_result_t *r, double v1)
 {
     const char *ctx = "robustness";
@@ -1137,7 +1167,9 @@ static double s_uni(unsigned long long *x)
     return (double)(s_rand(x) >> 11) / 9007199254740992.0;
 }
 
-/* Random books with hostile values: no crash, and a value inside the prices used. */
+/* Random books with hostile values: no crash, and a value inside the prices used. Over 80 lines
+ * because one iteration builds its books, computes and checks in one place: the checks read the
+ * generator's choices (which venues are stale, crossed or off) that a split would have to pass. */
 static int s_check_random(rti_state_t *st, rti_result_t *r)
 {
     unsigned long long x = 88172645463325252ULL;

@@ -1242,8 +1242,7 @@ static void s_test_books(tick_t *t, int64_t rx, int base)
 }
 
 /* The steps of tick_write one by one: the view (computes, writes and emits nothing), the proxy
- * ring, the market events, dropping settled markets, the record from a view; and two states in
- * one process keep their own views. */
+ * ring, the market events, dropping settled markets, the record from a view. */
 static int s_test_steps(const tick_cfg_t *cfg, int64_t t0)
 {
     int rc = 0;
@@ -1312,44 +1311,24 @@ static int s_test_steps(const tick_cfg_t *cfg, int64_t t0)
     rc |= s_expect("record", w.buf, "\"markets\":", 1); /* only the reason */
     rc |= s_expect("record", w.buf, "\"markets\":[", 0);
 
-    /* two states in one process: each view keeps its own RTI result */
-    tick_t *u = tick_new(cfg, NULL, NULL);
-    s_test_books(u, now, 50000);
-    s_view(t, t0 + 3, (t0 + 3) * NS_PER_S, &t->view);
-    double tv = t->view.res.value;
-    s_view(u, t0 + 3, (t0 + 3) * NS_PER_S, &u->view);
-    if (t->view.res.value != tv || fabs(tv - 97001) > 5 || fabs(u->view.res.value - 50001) > 5 ||
-        t->view.res.n_used != 3) {
-        fprintf(stderr, "tick_test: two states: %g (was %g) and %g\n", t->view.res.value, tv,
-                u->view.res.value);
-        rc = -1;
-    }
     jw_free(&w);
-    tick_destroy(&u);
     tick_destroy(&t);
     return rc;
 }
 
-int tick_test(void)
+/* Venues and the official index: the prices, their sources and reasons as they age. */
+static int s_test_prices(tick_t *t, jw_t *w, int64_t T0)
 {
     int rc = 0;
-    tick_cfg_t cfg;
-    tick_cfg_default(&cfg);
-    cfg.rti.stale_s = 8;
-    tick_t *t = tick_new(&cfg, s_test_emit, NULL);
-    jw_t w;
-    jw_init(&w, 4096);
-    const int64_t T0 = 1795867380LL; /* 2026-11-28T12:03:00Z */
     int64_t now = T0 * NS_PER_S;
-
     /* nothing at all: still a line, the Go collector's prices 0, the rest null with reasons */
-    tick_write(t, T0, now, &w);
-    rc |= s_expect("empty", w.buf, "\"brti\":0,\"brti_src\":null", 1);
-    rc |= s_expect("empty", w.buf, "\"coinbase\":0,\"kraken\":0,\"bitstamp\":0,", 1);
-    rc |= s_expect("empty", w.buf, "\"markets\":[", 0);
-    rc |= s_expect("empty", w.buf, "\"coinbase\":\"no data\"", 1);
-    rc |= s_expect("empty", w.buf, "\"state\":\"down\"", 1);
-    rc |= s_expect("empty", w.buf, "\"tick_seq\":1", 1);
+    tick_write(t, T0, now, w);
+    rc |= s_expect("empty", w->buf, "\"brti\":0,\"brti_src\":null", 1);
+    rc |= s_expect("empty", w->buf, "\"coinbase\":0,\"kraken\":0,\"bitstamp\":0,", 1);
+    rc |= s_expect("empty", w->buf, "\"markets\":[", 0);
+    rc |= s_expect("empty", w->buf, "\"coinbase\":\"no data\"", 1);
+    rc |= s_expect("empty", w->buf, "\"state\":\"down\"", 1);
+    rc |= s_expect("empty", w->buf, "\"tick_seq\":1", 1);
 
     /* three venues, kraken crossed; official fresh */
     int64_t rx = now + 100 * NS_PER_MS;
@@ -1361,31 +1340,38 @@ int tick_test(void)
     s_test_msg(t, "quote.bitstamp.BTC-USD", rx,
                "\"bid\":97032,\"bid_size\":1,\"ask\":97034.2,\"ask_size\":1");
     s_test_msg(t, "index.brti", rx, "\"value\":97033.80,\"time\":1795867380000");
-    tick_write(t, T0 + 1, (T0 + 1) * NS_PER_S, &w);
-    rc |= s_expect("venues", w.buf, "\"coinbase\":97034.50", 1);
-    rc |= s_expect("venues", w.buf, "\"bitstamp\":97033.10", 1);
-    rc |= s_expect("crossed", w.buf, "\"kraken\":0,", 1);
-    rc |= s_expect("crossed", w.buf, "\"kraken\":\"crossed\"", 1);
-    rc |= s_expect("official", w.buf, "\"brti\":97033.80,\"brti_src\":\"official\"", 1);
-    rc |= s_expect("median", w.buf, "\"brti_median\":97033.8,", 1);
-    rc |= s_expect("age", w.buf, "\"age_ms\":900", 1);
+    tick_write(t, T0 + 1, (T0 + 1) * NS_PER_S, w);
+    rc |= s_expect("venues", w->buf, "\"coinbase\":97034.50", 1);
+    rc |= s_expect("venues", w->buf, "\"bitstamp\":97033.10", 1);
+    rc |= s_expect("crossed", w->buf, "\"kraken\":0,", 1);
+    rc |= s_expect("crossed", w->buf, "\"kraken\":\"crossed\"", 1);
+    rc |= s_expect("official", w->buf, "\"brti\":97033.80,\"brti_src\":\"official\"", 1);
+    rc |= s_expect("median", w->buf, "\"brti_median\":97033.8,", 1);
+    rc |= s_expect("age", w->buf, "\"age_ms\":900", 1);
 
     /* official stale after 2 s: falls back to rti (books of coinbase only -> rti may fail) */
-    tick_write(t, T0 + 4, (T0 + 4) * NS_PER_S, &w);
-    rc |= s_expect("fallback", w.buf, "\"brti_official\":null", 1);
-    rc |= s_expect("fallback", w.buf, "\"brti_official\":\"stale\"", 1);
-    rc |= s_expect("fallback", w.buf, "\"brti_src\":\"official\"", 0);
+    tick_write(t, T0 + 4, (T0 + 4) * NS_PER_S, w);
+    rc |= s_expect("fallback", w->buf, "\"brti_official\":null", 1);
+    rc |= s_expect("fallback", w->buf, "\"brti_official\":\"stale\"", 1);
+    rc |= s_expect("fallback", w->buf, "\"brti_src\":\"official\"", 0);
     /* 6 s later every venue is stale for the tick (stale_s 5); the RTI still uses coinbase's
      * book (its own L, here 8 s), then nothing */
-    tick_write(t, T0 + 7, (T0 + 7) * NS_PER_S, &w);
-    rc |= s_expect("stale", w.buf, "\"coinbase\":\"stale\"", 1);
-    rc |= s_expect("stale", w.buf, "\"stale\":[\"coinbase\",\"kraken\",\"bitstamp\",\"official\"]", 1);
-    rc |= s_expect("stale", w.buf, "\"brti_src\":\"rti\"", 1);
-    rc |= s_expect("stale", w.buf, "\"brti_median\":null", 1);
-    tick_write(t, T0 + 9, (T0 + 9) * NS_PER_S, &w);
-    rc |= s_expect("all stale", w.buf, "\"brti\":0,\"brti_src\":null", 1);
-    rc |= s_expect("all stale", w.buf, "\"brti_rti\":\"no valid venue\"", 1);
+    tick_write(t, T0 + 7, (T0 + 7) * NS_PER_S, w);
+    rc |= s_expect("stale", w->buf, "\"coinbase\":\"stale\"", 1);
+    rc |= s_expect("stale", w->buf, "\"stale\":[\"coinbase\",\"kraken\",\"bitstamp\",\"official\"]", 1);
+    rc |= s_expect("stale", w->buf, "\"brti_src\":\"rti\"", 1);
+    rc |= s_expect("stale", w->buf, "\"brti_median\":null", 1);
+    tick_write(t, T0 + 9, (T0 + 9) * NS_PER_S, w);
+    rc |= s_expect("all stale", w->buf, "\"brti\":0,\"brti_src\":null", 1);
+    rc |= s_expect("all stale", w->buf, "\"brti_rti\":\"no valid venue\"", 1);
 
+    return rc;
+}
+
+/* Kalshi markets: prices in cents and dollars, books, events, the settlement window. */
+static int s_test_markets(tick_t *t, jw_t *w, int64_t T0)
+{
+    int rc = 0;
     /* a Kalshi market: open event, strike event, prices in cents and dollars */
     int64_t t1 = T0 + 10;
     s_test_msg(t, "kalshi.market.KXBTC15M-26NOV280715-15", t1 * NS_PER_S,
@@ -1399,32 +1385,32 @@ int tick_test(void)
     s_test_msg(t, "kalshi.ticker.KXBTC15M-26NOV280715-15", t1 * NS_PER_S,
                "\"last_price\":0.53,\"volume\":1523,\"open_interest\":890");
     s_test_ev[0] = '\0';
-    tick_write(t, t1, t1 * NS_PER_S + 2 * NS_PER_MS, &w);
-    rc |= s_expect("market", w.buf, "{\"ticker\":\"KXBTC15M-26NOV280715-15\",\"yes_bid\":52,"
+    tick_write(t, t1, t1 * NS_PER_S + 2 * NS_PER_MS, w);
+    rc |= s_expect("market", w->buf, "{\"ticker\":\"KXBTC15M-26NOV280715-15\",\"yes_bid\":52,"
                    "\"yes_ask\":54,\"no_bid\":46,\"no_ask\":48,", 1);
-    rc |= s_expect("market", w.buf, "\"yes_bid_dollars\":0.52,\"yes_ask_dollars\":0.54", 1);
+    rc |= s_expect("market", w->buf, "\"yes_bid_dollars\":0.52,\"yes_ask_dollars\":0.54", 1);
     /* the Go collector's books ascending in whole cents (the 0.5-cent NO bid left out), ours
      * best first and exact */
-    rc |= s_expect("market", w.buf, "\"yes_book\":[[51,300],[52,120]],\"no_book\":[[46,80]],", 1);
-    rc |= s_expect("market", w.buf, "\"yes_book_dollars\":[[0.52,120],[0.51,300]],"
+    rc |= s_expect("market", w->buf, "\"yes_book\":[[51,300],[52,120]],\"no_book\":[[46,80]],", 1);
+    rc |= s_expect("market", w->buf, "\"yes_book_dollars\":[[0.52,120],[0.51,300]],"
                    "\"no_book_dollars\":[[0.46,80],[0.005,10]]", 1);
-    rc |= s_expect("market", w.buf, "\"last_price\":53,", 1);
-    rc |= s_expect("market", w.buf, "\"volume\":1523,\"open_interest\":890,\"volume_fp\":1523,", 1);
-    rc |= s_expect("market", w.buf, "\"secs_to_close\":10,\"secs_left\":310,\"status\":\"active\","
+    rc |= s_expect("market", w->buf, "\"last_price\":53,", 1);
+    rc |= s_expect("market", w->buf, "\"volume\":1523,\"open_interest\":890,\"volume_fp\":1523,", 1);
+    rc |= s_expect("market", w->buf, "\"secs_to_close\":10,\"secs_left\":310,\"status\":\"active\","
                    "\"yes_book\"", 1);
-    rc |= s_expect("market", w.buf, "\"result\"", 0);
-    rc |= s_expect("market", w.buf, "\"strike\":97012.47", 1);
-    rc |= s_expect("settle", w.buf, "\"settle\":{\"ticker\":\"KXBTC15M-26NOV280715-15\"", 1);
+    rc |= s_expect("market", w->buf, "\"result\"", 0);
+    rc |= s_expect("market", w->buf, "\"strike\":97012.47", 1);
+    rc |= s_expect("settle", w->buf, "\"settle\":{\"ticker\":\"KXBTC15M-26NOV280715-15\"", 1);
     rc |= s_expect("events", s_test_ev, "event.market_open", 1);
     rc |= s_expect("events", s_test_ev, "event.strike_set", 1);
 
     /* a market known only from its book is listed, without a market_open event */
     s_test_msg(t, "kalshi.book.KXBTC15M-LATE-30", t1 * NS_PER_S, "\"yes_bids\":[[0.3,1]],\"no_bids\":[]");
     s_test_ev[0] = '\0';
-    tick_write(t, t1 + 1, (t1 + 1) * NS_PER_S, &w);
-    rc |= s_expect("late", w.buf, "\"ticker\":\"KXBTC15M-LATE-30\",\"yes_bid\":30,\"yes_ask\":0,", 1);
-    rc |= s_expect("late", w.buf, "\"secs_left\":0,\"yes_book\":[[30,1]],\"post_close\"", 1);
-    rc |= s_expect("late", w.buf, "\"status\":\"no kalshi.market message yet\"", 1);
+    tick_write(t, t1 + 1, (t1 + 1) * NS_PER_S, w);
+    rc |= s_expect("late", w->buf, "\"ticker\":\"KXBTC15M-LATE-30\",\"yes_bid\":30,\"yes_ask\":0,", 1);
+    rc |= s_expect("late", w->buf, "\"secs_left\":0,\"yes_book\":[[30,1]],\"post_close\"", 1);
+    rc |= s_expect("late", w->buf, "\"status\":\"no kalshi.market message yet\"", 1);
     rc |= s_expect("late", s_test_ev, "event.market_open", 0);
 
     /* official values in the window, then close + settlement */
@@ -1433,16 +1419,16 @@ int tick_test(void)
         snprintf(f, sizeof f, "\"value\":97100,\"time\":%lld", (long long)s * 1000);
         s_test_msg(t, "index.brti", s * NS_PER_S, f);
         s_test_msg(t, "quote.coinbase.BTC-USD", s * NS_PER_S, "\"bid\":97099,\"ask\":97101");
-        tick_write(t, s, s * NS_PER_S + NS_PER_MS, &w);
+        tick_write(t, s, s * NS_PER_S + NS_PER_MS, w);
     }
-    rc |= s_expect("settle", w.buf, "\"window_avg_official\":97092.64444444,", 1);
+    rc |= s_expect("settle", w->buf, "\"window_avg_official\":97092.64444444,", 1);
     s_test_ev[0] = '\0';
-    for (int64_t s = T0 + 20; s < T0 + 25; s++) tick_write(t, s, s * NS_PER_S, &w);
-    rc |= s_expect("post close", w.buf, "\"post_close\":true", 1);
+    for (int64_t s = T0 + 20; s < T0 + 25; s++) tick_write(t, s, s * NS_PER_S, w);
+    rc |= s_expect("post close", w->buf, "\"post_close\":true", 1);
     rc |= s_expect("no settlement yet", s_test_ev, "event.settlement", 0);
     s_test_msg(t, "kalshi.market.KXBTC15M-26NOV280715-15", (T0 + 25) * NS_PER_S,
                "\"status\":\"finalized\",\"result\":\"yes\",\"expiration_value\":\"97105.83\"");
-    tick_write(t, T0 + 25, (T0 + 25) * NS_PER_S, &w);
+    tick_write(t, T0 + 25, (T0 + 25) * NS_PER_S, w);
     rc |= s_expect("settlement", s_test_ev, "event.settlement", 1);
     rc |= s_expect("settlement", s_test_ev, "\"official_avg\":97092.64444444,\"official_n\":9", 1);
     rc |= s_expect("settlement", s_test_ev, "\"expiration_value\":97105.83,\"result\":\"yes\"", 1);
@@ -1455,13 +1441,21 @@ int tick_test(void)
                "\"no\":[[0.949,10.5],[0.95,2022.77],[0.941,1]]");
     s_test_msg(t, "kalshi.ticker.KXBTC15M-SUB-45", (T0 + 25) * NS_PER_S,
                "\"last_price\":0.0195,\"volume\":962044.5,\"open_interest\":0.5");
-    tick_write(t, T0 + 25, (T0 + 25) * NS_PER_S, &w);
-    rc |= s_expect("sub-cent", w.buf, "\"ticker\":\"KXBTC15M-SUB-45\",\"yes_bid\":2,\"yes_ask\":5,"
+    tick_write(t, T0 + 25, (T0 + 25) * NS_PER_S, w);
+    rc |= s_expect("sub-cent", w->buf, "\"ticker\":\"KXBTC15M-SUB-45\",\"yes_bid\":2,\"yes_ask\":5,"
                    "\"no_bid\":95,\"no_ask\":98,\"yes_bid_dollars\":0.027,\"yes_ask_dollars\":0.05,", 1);
-    rc |= s_expect("sub-cent", w.buf, "\"last_price\":2,\"last_price_dollars\":0.0195,\"volume\":962044,"
+    rc |= s_expect("sub-cent", w->buf, "\"last_price\":2,\"last_price_dollars\":0.0195,\"volume\":962044,"
                    "\"open_interest\":0,\"volume_fp\":962044.5,\"open_interest_fp\":0.5,", 1);
-    rc |= s_expect("sub-cent", w.buf, "\"yes_book\":[[1,86005]],\"no_book\":[[94,11],[95,2022]],", 1);
+    rc |= s_expect("sub-cent", w->buf, "\"yes_book\":[[1,86005]],\"no_book\":[[94,11],[95,2022]],", 1);
 
+    return rc;
+}
+
+/* Bad input is counted, never fatal; an index time far from its arrival is refused. */
+static int s_test_bad(tick_t *t, int64_t T0)
+{
+    int rc = 0;
+    int64_t now = T0 * NS_PER_S;
     /* bad input is counted, never fatal */
     uint64_t bad = t->st.bad;
     int lvl = log_level;
@@ -1486,6 +1480,62 @@ int tick_test(void)
         rc = -1;
     }
 
+    return rc;
+}
+
+/* Two states in one process, fed different books: each view keeps its own RTI result (a
+ * result shared between them would show the second state's value in the first's view). */
+static int s_test_two_states(const tick_cfg_t *cfg, int64_t t0)
+{
+    int rc = 0;
+    int64_t now = t0 * NS_PER_S;
+    tick_t *t = tick_new(cfg, NULL, NULL);
+    s_test_books(t, now, 97000);
+    tick_t *u = tick_new(cfg, NULL, NULL);
+    s_test_books(u, now, 50000);
+    s_view(t, t0 + 3, (t0 + 3) * NS_PER_S, &t->view);
+    double tv = t->view.res.value;
+    s_view(u, t0 + 3, (t0 + 3) * NS_PER_S, &u->view);
+    if (t->view.res.value != tv || fabs(tv - 97001) > 5 || fabs(u->view.res.value - 50001) > 5 ||
+        t->view.res.n_used != 3) {
+        fprintf(stderr, "tick_test: two states: %g (was %g) and %g\n", t->view.res.value, tv,
+                u->view.res.value);
+        rc = -1;
+    }
+    /* and the same record as a state alone in the process */
+    tick_t *alone = tick_new(cfg, NULL, NULL);
+    s_test_books(alone, now, 97000);
+    jw_t a, b;
+    jw_init(&a, 4096);
+    jw_init(&b, 4096);
+    tick_write(alone, t0 + 4, (t0 + 4) * NS_PER_S, &a);
+    tick_write(u, t0 + 4, (t0 + 4) * NS_PER_S, &b);
+    tick_write(t, t0 + 4, (t0 + 4) * NS_PER_S, &b);
+    if (a.len != b.len || memcmp(a.buf, b.buf, a.len) || !strstr(a.buf, "\"brti_rti\":97001")) {
+        fprintf(stderr, "tick_test: two states: %s\nalone: %s\n", b.buf, a.buf);
+        rc = -1;
+    }
+    jw_free(&a);
+    jw_free(&b);
+    tick_destroy(&alone);
+    tick_destroy(&u);
+    tick_destroy(&t);
+    return rc;
+}
+
+int tick_test(void)
+{
+    int rc = 0;
+    tick_cfg_t cfg;
+    tick_cfg_default(&cfg);
+    cfg.rti.stale_s = 8;
+    tick_t *t = tick_new(&cfg, s_test_emit, NULL);
+    jw_t w;
+    jw_init(&w, 4096);
+    const int64_t T0 = 1795867380LL; /* 2026-11-28T12:03:00Z */
+    rc |= s_test_prices(t, &w, T0);
+    rc |= s_test_markets(t, &w, T0);
+    rc |= s_test_bad(t, T0);
     s_test_ev[0] = '\0';
     tick_gap(t, T0 + 26, T0 + 28, "stall");
     rc |= s_expect("gap", s_test_ev, "\"n\":3,\"seconds\":[\"2026-11-28T12:03:26Z\"", 1);
@@ -1493,5 +1543,6 @@ int tick_test(void)
     tick_destroy(&t);
     rc |= s_test_replay(&cfg, 1795867400LL);
     rc |= s_test_steps(&cfg, 1795867500LL);
+    rc |= s_test_two_states(&cfg, 1795867500LL);
     return rc ? -1 : 0;
 }
