@@ -104,10 +104,7 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
     }
     if (jtok_eq(d, ev, "trade") && jtok_eq(d, ch, "live_trades_btcusd")) {
         int64_t px, sz, type;
-        int id = jtok_get(d, data, "id");
-        size_t idlen;
-        const char *idtx = jtok_text(d, id, &idlen);
-        if (jtok_type(d, data) != JSMN_OBJECT || !idtx || jtok_type(d, id) != JSMN_PRIMITIVE ||
+        if (jtok_type(d, data) != JSMN_OBJECT ||
             jtok_fixed(d, jtok_get(d, data, "price_str"), BOOK_SCALE, &px) < 0 ||
             jtok_fixed(d, jtok_get(d, data, "amount_str"), BOOK_SCALE, &sz) < 0 ||
             jtok_int(d, jtok_get(d, data, "type"), &type) < 0 || (type != 0 && type != 1) ||
@@ -115,7 +112,12 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
             log_warnx_rl("venue=bitstamp bad trade frame");
             return WSCONN_MSG_BAD;
         }
-        feed_trade(f, px, sz, type == 0 ? "buy" : "sell", idtx, idlen, ts_rx,
+        /* live_trades id is an integer (docs/FEEDS.md) */
+        char idb[JTOK_ID_MAX];
+        size_t idlen = 0;
+        int idr = feed_trade_id(f, d, jtok_get(d, data, "id"), 1, idb, &idlen);
+        if (idr < 0) return WSCONN_MSG_BAD; /* dropped and counted */
+        feed_trade(f, px, sz, type == 0 ? "buy" : "sell", idr ? idb : NULL, idlen, ts_rx,
                    s_usec(d, jtok_get(d, data, "microtimestamp")));
         return WSCONN_MSG_DATA;
     }

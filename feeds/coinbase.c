@@ -85,13 +85,15 @@ static int s_trades_event(feed_t *f, const jtok_t *d, int ev, int64_t ts_rx)
         const char *sd = jtok_eq(d, side, "BUY") || jtok_eq(d, side, "buy")     ? "sell"
                          : jtok_eq(d, side, "SELL") || jtok_eq(d, side, "sell") ? "buy"
                                                                                 : NULL;
-        size_t idlen;
-        const char *idtx = jtok_text(d, id, &idlen);
-        if (!sd || !idtx || jtok_type(d, id) == JSMN_OBJECT || jtok_type(d, id) == JSMN_ARRAY ||
-            jtok_fixed(d, jtok_get(d, t, "price"), BOOK_SCALE, &px) < 0 ||
+        if (!sd || jtok_fixed(d, jtok_get(d, t, "price"), BOOK_SCALE, &px) < 0 ||
             jtok_fixed(d, jtok_get(d, t, "size"), BOOK_SCALE, &sz) < 0 || px <= 0 || sz <= 0)
             return -1;
-        feed_trade(f, px, sz, sd, idtx, idlen, ts_rx, s_time(d, jtok_get(d, t, "time")));
+        /* trade_id is a string in Coinbase's market_trades schema (docs/FEEDS.md) */
+        char idb[JTOK_ID_MAX];
+        size_t idlen = 0;
+        int idr = feed_trade_id(f, d, id, 0, idb, &idlen);
+        if (idr < 0) continue; /* dropped and counted; the frame's other trades go out */
+        feed_trade(f, px, sz, sd, idr ? idb : NULL, idlen, ts_rx, s_time(d, jtok_get(d, t, "time")));
     }
     return 0;
 }

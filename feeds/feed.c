@@ -191,10 +191,28 @@ void feed_trade(feed_t *f, int64_t px, int64_t sz, const char *side, const char 
     jw_kfixed(w, "px", px, BOOK_SCALE, f->v->px_dec);
     jw_kfixed(w, "sz", sz, BOOK_SCALE, f->v->sz_dec);
     jw_kstr(w, "side", side);
-    jw_key(w, "id");
-    jw_strn(w, id, idlen);
+    if (id) {
+        jw_key(w, "id");
+        jw_strn(w, id, idlen);
+    }
     f->out(f->out_arg, f->t_trade, w->buf, w->len, ts_rx, ts_ex);
     f->n_trades++;
+}
+
+int feed_trade_id(feed_t *f, const jtok_t *d, int tok, int numeric_ok, char *buf, size_t *len)
+{
+    int r = jtok_id(d, tok, numeric_ok, buf, len);
+    if (r == 0) f->n_trades_no_id++;
+    if (r < 0) {
+        f->n_bad_trade_ids++;
+        static const char *const kind[] = {"undefined", "object", "array", "string", "primitive"};
+        int ty = jtok_type(d, tok);
+        size_t n;
+        jtok_text(d, tok, &n);
+        log_warnx_rl("venue=%s trade dropped: bad id (%s, %zu bytes)", f->v->venue,
+                     kind[ty >= 0 && ty <= 4 ? ty : 0], n);
+    }
+    return r;
 }
 
 void feed_flush(feed_t *f)
@@ -268,6 +286,8 @@ void feed_hb(feed_t *f, jw_t *w)
     jw_kuint(w, "quotes", f->n_quotes);
     jw_kuint(w, "books", f->n_books);
     jw_kuint(w, "trades", f->n_trades);
+    jw_kuint(w, "bad_trade_ids", f->n_bad_trade_ids);
+    jw_kuint(w, "trades_without_id", f->n_trades_no_id);
     jw_kuint(w, "skipped_during_resync", f->n_skipped);
 }
 
@@ -495,11 +515,127 @@ static int s_golden(const feed_venue_t *v, const char *dir, const char *session,
     return rc;
 }
 
+/* --- self-test: hostile trade ids and book frames (issue 16 item 8) --- */
+
+typedef struct {
+    char buf[4096];
+    size_t len;
+    int n;
+} s_cap_t;
+
+static int s_cap_out(void *arg, const char *topic, const char *body, size_t len, int64_t ts_rx,
+                     int64_t ts_ex)
+{
+    (void)ts_rx;
+    (void)ts_ex;
+    s_cap_t *c = arg;
+    int k = snprintf(c->buf + c->len, sizeof c->buf - c->len, "%s {%.*s}\n", topic, (int)len, body);
+    if (k > 0 && (size_t)k < sizeof c->buf - c->len) c->len += (size_t)k;
+    c->n++;
+    return 0;
+}
+
+/* Parse MSG through V into a fresh capture; returns the parse result. */
+static int s_feed1(feed_t *f, s_cap_t *c, const char *msg)
+{
+    c->len = 0;
+    c->buf[0] = '\0';
+    c->n = 0;
+    return f->v->parse(f, msg, strlen(msg), 1);
+}
+
+#define T_FAIL(...)                                                                              \
+    do {                                                                                         \
+        fprintf(stderr, "feed_test: " __VA_ARGS__);                                              \
+        fputc('\n', stderr);                                                                     \
+        rc = -1;                                                                                 \
+    } while (0)
+
+static int s_test_ids(const char *dir)
+{
+    int rc = 0;
+    s_cap_t cap;
+    feed_t f;
+    char big[600], msg[1400];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+
+    /* Coinbase: string ids only, unescaped once then escaped once */
+    feed_init(&f, &feed_coinbase, 10, s_cap_out, &cap);
+#define CB_TRADE(ID)                                                                             \
+    "{\"channel\":\"market_trades\",\"timestamp\":\"2025-01-20T14:30:00Z\",\"events\":[{\"type\":"   \
+    "\"update\",\"trades\":[{\"product_id\":\"BTC-USD\",\"price\":\"97000.00\",\"size\":\"0.1\","    \
+    "\"side\":\"SELL\",\"time\":\"2025-01-20T14:30:00Z\"" ID "}]}]}"
+    s_feed1(&f, &cap, CB_TRADE(",\"trade_id\":\"a\\\"b\\u00e9\""));
+    if (!strstr(cap.buf, "\"id\":\"a\\\"b\xc3\xa9\"}")) T_FAIL("coinbase escaped id: %s", cap.buf);
+    s_feed1(&f, &cap, CB_TRADE(""));
+    if (cap.n != 1 || strstr(cap.buf, "\"id\"") || f.n_trades_no_id != 1)
+        T_FAIL("coinbase missing id: %s", cap.buf);
+    const char *cb_bad[] = {CB_TRADE(",\"trade_id\":true"), CB_TRADE(",\"trade_id\":{\"a\":1}"),
+                            CB_TRADE(",\"trade_id\":123"), CB_TRADE(",\"trade_id\":\"\""),
+                            CB_TRADE(",\"trade_id\":\"a\\nb\"")};
+    for (size_t k = 0; k < ARRAY_LEN(cb_bad); k++)
+        if (s_feed1(&f, &cap, cb_bad[k]), cap.n) T_FAIL("coinbase accepted %s", cb_bad[k]);
+    snprintf(msg, sizeof msg, CB_TRADE(",\"trade_id\":\"%s\""), big);
+    if (s_feed1(&f, &cap, msg), cap.n) T_FAIL("coinbase accepted a 599-byte id");
+    /* invalid UTF-8: the frame is refused by jtok, nothing published */
+    if (s_feed1(&f, &cap, CB_TRADE(",\"trade_id\":\"a\xc3\"")) != WSCONN_MSG_BAD || cap.n)
+        T_FAIL("coinbase accepted an id of invalid UTF-8");
+    if (f.n_bad_trade_ids != ARRAY_LEN(cb_bad) + 1) T_FAIL("coinbase bad ids %llu", (unsigned long long)f.n_bad_trade_ids);
+    feed_free(&f);
+
+    /* Kraken: integer ids; a book message without checksum is never applied */
+    feed_init(&f, &feed_kraken, 10, s_cap_out, &cap);
+#define KR_TRADE(ID)                                                                             \
+    "{\"channel\":\"trade\",\"type\":\"update\",\"data\":[{\"symbol\":\"BTC/USD\",\"side\":\"buy\","    \
+    "\"price\":97000.0,\"qty\":0.025,\"ord_type\":\"market\"" ID                                \
+    ",\"timestamp\":\"2025-01-20T14:30:02.242133Z\"}]}"
+    s_feed1(&f, &cap, KR_TRADE(",\"trade_id\":81234568"));
+    if (!strstr(cap.buf, "\"id\":\"81234568\"}")) T_FAIL("kraken numeric id: %s", cap.buf);
+    const char *kr_bad[] = {KR_TRADE(",\"trade_id\":true"), KR_TRADE(",\"trade_id\":-5"),
+                            KR_TRADE(",\"trade_id\":[1]"), KR_TRADE(",\"trade_id\":1e3")};
+    for (size_t k = 0; k < ARRAY_LEN(kr_bad); k++)
+        if (s_feed1(&f, &cap, kr_bad[k]), cap.n) T_FAIL("kraken accepted %s", kr_bad[k]);
+    if (f.n_bad_trade_ids != ARRAY_LEN(kr_bad)) T_FAIL("kraken bad ids");
+    char path[512];
+    snprintf(path, sizeof path, "%s/exchanges/kraken_v2/btcusd_session.jsonl", dir);
+    FILE *in = fopen(path, "r");
+    char *line = NULL;
+    size_t lcap = 0;
+    while (in && !feed_book_ready(&f) && getline(&line, &lcap, in) > 0) s_feed1(&f, &cap, line);
+    if (in) fclose(in);
+    free(line);
+    if (!feed_book_ready(&f)) T_FAIL("kraken fixture gave no book");
+    const char *nosum = "{\"channel\":\"book\",\"type\":\"update\",\"data\":[{\"symbol\":\"BTC/USD\","
+                        "\"bids\":[{\"price\":1.0,\"qty\":5.0}],\"asks\":[],"
+                        "\"timestamp\":\"2025-01-20T14:30:02.242133Z\"}]}";
+    s_feed1(&f, &cap, nosum);
+    if (feed_book_ready(&f) || !strstr(cap.buf, "\"reason\":\"no_checksum\""))
+        T_FAIL("kraken applied an update without checksum: %s", cap.buf);
+    feed_free(&f);
+
+    /* Bitstamp: integer ids */
+    feed_init(&f, &feed_bitstamp, 10, s_cap_out, &cap);
+#define BS_TRADE(ID)                                                                             \
+    "{\"data\":{" ID "\"amount_str\":\"0.00350000\",\"price_str\":\"97001.12\",\"type\":0,"         \
+    "\"microtimestamp\":\"1737383400418211\"},\"channel\":\"live_trades_btcusd\",\"event\":\"trade\"}"
+    s_feed1(&f, &cap, BS_TRADE("\"id\":389012346,"));
+    if (!strstr(cap.buf, "\"id\":\"389012346\"}")) T_FAIL("bitstamp id: %s", cap.buf);
+    s_feed1(&f, &cap, BS_TRADE(""));
+    if (cap.n != 1 || strstr(cap.buf, "\"id\"")) T_FAIL("bitstamp missing id: %s", cap.buf);
+    const char *bs_bad[] = {BS_TRADE("\"id\":true,"), BS_TRADE("\"id\":{},"), BS_TRADE("\"id\":0.5,")};
+    for (size_t k = 0; k < ARRAY_LEN(bs_bad); k++)
+        if (s_feed1(&f, &cap, bs_bad[k]) != WSCONN_MSG_BAD || cap.n) T_FAIL("bitstamp accepted %s", bs_bad[k]);
+    if (f.n_bad_trade_ids != ARRAY_LEN(bs_bad) || f.n_trades_no_id != 1) T_FAIL("bitstamp counters");
+    feed_free(&f);
+    return rc;
+}
+
 int feed_test(void)
 {
     const char *dir = getenv("TICKBUS_FIXTURES");
     if (!dir) dir = "tests/fixtures";
-    int rc = 0;
+    int rc = s_test_ids(dir);
     rc |= s_golden(&feed_coinbase, dir, "coinbase_advanced/btcusd_session.jsonl", "coinbase.golden");
     rc |= s_golden(&feed_kraken, dir, "kraken_v2/btcusd_session.jsonl", "kraken.golden");
     rc |= s_golden(&feed_bitstamp, dir, "bitstamp/btcusd_session.jsonl", "bitstamp.golden");

@@ -65,6 +65,7 @@ struct feed {
     int64_t ping_mono;    /* bitstamp: last client heartbeat */
     /* counters (hb) */
     uint64_t n_quotes, n_books, n_trades, n_skipped, n_checksum_ok;
+    uint64_t n_bad_trade_ids, n_trades_no_id;
 };
 
 /* Initialise F for venue V publishing through OUT (C may be NULL: replay). */
@@ -85,9 +86,15 @@ int feed_book_ready(feed_t *f);
 /* Integrity failure: mark the book invalid, publish event.gap {reason, from,
  * to} (FROM/TO < 0 omitted) and event.resync, and ask for a fresh snapshot. */
 void feed_invalid(feed_t *f, const char *reason, int64_t from, int64_t to, int64_t ts_rx);
-/* One trade: ID is the venue's id text, SIDE "buy"/"sell". */
+/* One trade: ID[0..IDLEN) the venue's id as feed_trade_id checked it (NULL:
+ * published without "id"), SIDE "buy"/"sell". */
 void feed_trade(feed_t *f, int64_t px, int64_t sz, const char *side, const char *id,
                 size_t idlen, int64_t ts_rx, int64_t ts_ex);
+/* The trade id at token TOK into BUF (JTOK_ID_MAX bytes; jtok_id's rules,
+ * numbers only where the venue's ids are numbers: NUMERIC_OK). Returns 1 (an
+ * id), 0 (none: counted in trades_without_id, the trade goes out without one),
+ * -1 (invalid: counted in bad_trade_ids and logged, the trade is dropped). */
+int feed_trade_id(feed_t *f, const jtok_t *d, int tok, int numeric_ok, char *buf, size_t *len);
 /* Publish book.* now if it changed (replay mode calls this after every message). */
 void feed_flush(feed_t *f);
 

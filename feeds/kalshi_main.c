@@ -445,6 +445,8 @@ static void s_cb_hb(wsconn_t *c, void *arg, jw_t *w)
     jw_kuint(w, "deltas", st->deltas);
     jw_kuint(w, "trades", st->trades);
     jw_kuint(w, "brti", st->brti);
+    jw_kuint(w, "bad_trade_ids", st->bad_trade_ids);
+    jw_kuint(w, "trades_without_id", st->trades_without_id);
     jw_kuint(w, "error_replies", st->errors);
     jw_kuint(w, "late_frames", st->late);
 }

@@ -741,11 +741,17 @@ static void s_kfix(kalshi_ws_t *s, const char *k, int t, int scale, int mindec)
     else jw_knull(&s->w, k);
 }
 
+/* Key K: string token T unescaped once (jw escapes it once), or null when
+ * absent, not a string, or not a short valid UTF-8 text (jtok_id's rules). */
 static void s_kcopy_str(kalshi_ws_t *s, const char *k, int t)
 {
-    char buf[128];
-    if (t >= 0 && jtok_str(&s->tok, t, buf, sizeof buf) >= 0) jw_kstr(&s->w, k, buf);
-    else jw_knull(&s->w, k);
+    char buf[JTOK_ID_MAX];
+    size_t n;
+    if (jtok_type(&s->tok, t) == JSMN_STRING && jtok_id(&s->tok, t, 0, buf, &n) == 1) {
+        jw_key(&s->w, k);
+        jw_strn(&s->w, buf, n);
+    } else
+        jw_knull(&s->w, k);
 }
 
 static int64_t s_ts_ex(const jtok_t *d, int msg)
@@ -800,11 +806,25 @@ static int s_on_trade(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t
     s_seq_gap(s, sid, seq, "trade_seq_gap", ts_rx);
     s_mkt_t *m = s_mkt_tok(s, d, jtok_get(d, msg, "market_ticker"));
     if (!m) { s->st.late++; return 0; }
+    /* trade_id is a string (Kalshi's Trade model): one of jtok_id's ids, or
+     * the trade is dropped and counted; none: published without "id" */
+    char id[JTOK_ID_MAX];
+    size_t idlen = 0;
+    int idt = jtok_get(d, msg, "trade_id"), idr = jtok_id(d, idt, 0, id, &idlen);
+    if (idr < 0) {
+        s->st.bad_trade_ids++;
+        log_warnx_rl("kalshi: trade dropped: bad trade_id ticker=%s", m->ticker);
+        return -1;
+    }
+    if (idr == 0) s->st.trades_without_id++;
     s->st.trades++;
     jw_reset(&s->w);
     jw_fragment(&s->w);
     jw_kstr(&s->w, "ticker", m->ticker);
-    s_kcopy_str(s, "id", jtok_get(d, msg, "trade_id"));
+    if (idr) {
+        jw_key(&s->w, "id");
+        jw_strn(&s->w, id, idlen);
+    }
     s_kfix(s, "yes_price", jtok_get(d, msg, "yes_price_dollars"), KALSHI_PX_SCALE, 2);
     s_kfix(s, "no_price", jtok_get(d, msg, "no_price_dollars"), KALSHI_PX_SCALE, 2);
     s_kfix(s, "count", jtok_get(d, msg, "count_fp"), KALSHI_SZ_SCALE, 0);
@@ -1262,6 +1282,7 @@ typedef struct {
     char last_book[4096];
     int nbook, ngap, nresync, nbrti, nticker, ntrade;
     char last_brti[1024];
+    char last_trade[1024];
 } s_cap_t;
 
 static void s_t_emit(void *arg, const char *topic, const char *body, size_t len, int64_t ts_rx,
@@ -1278,7 +1299,10 @@ static void s_t_emit(void *arg, const char *topic, const char *body, size_t len,
         c->nbrti++;
         snprintf(c->last_brti, sizeof c->last_brti, "%.*s", (int)len, body);
     } else if (!strncmp(topic, "kalshi.ticker.", 14)) c->nticker++;
-    else if (!strncmp(topic, "kalshi.trade.", 13)) c->ntrade++;
+    else if (!strncmp(topic, "kalshi.trade.", 13)) {
+        c->ntrade++;
+        snprintf(c->last_trade, sizeof c->last_trade, "%.*s", (int)len, body);
+    }
 }
 
 static void s_t_send(void *arg, const char *text, size_t len)
@@ -1499,6 +1523,41 @@ int kalshi_ws_test(void)
      * on a sid never subscribed, or dropped, is not applied; a market whose
      * subscribe is never answered is still judged stale from its own data. */
     if (s_t_shared(cap) < 0) goto done;
+
+    /* 5. Trade ids (issue 16 item 8): unescaped once, escaped once; missing:
+     * published without "id" and counted; not a string, "", over 64 bytes or
+     * a control character: dropped and counted. */
+    kalshi_ws_destroy(&s);
+    memset(cap, 0, sizeof *cap);
+    s = kalshi_ws_new(&cb, "KXBTC15M", 0, 0);
+    kalshi_ws_follow(s, T1, 1);
+    kalshi_ws_connected(s, clock_mono_ns());
+    {
+        char big[600], fr5[1024];
+        memset(big, 'x', sizeof big - 1);
+        big[0] = '"';
+        big[sizeof big - 2] = '"';
+        big[sizeof big - 1] = 0;
+        const char *ids[] = {"\"a\\\"b\\u00e9\"", NULL, "true", "{\"a\":1}", "12", "\"\"",
+                             "\"a\\u0000\"", big};
+        for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
+            snprintf(fr5, sizeof fr5,
+                     "{\"type\":\"trade\",\"sid\":3,\"seq\":%zu,\"msg\":{%s%s%s\"market_ticker\":"
+                     "\"KXBTC15M-26NOV280715-15\",\"yes_price_dollars\":\"0.5500\","
+                     "\"no_price_dollars\":\"0.4500\",\"count_fp\":\"250.00\","
+                     "\"taker_outcome_side\":\"yes\",\"ts_ms\":1795867380910}}",
+                     i + 1, ids[i] ? "\"trade_id\":" : "", ids[i] ? ids[i] : "", ids[i] ? "," : "");
+            kalshi_ws_on_frame(s, fr5, strlen(fr5), clock_real_ns(), clock_mono_ns());
+            if (i == 0)
+                T_CHECK(cap->ntrade == 1 && strstr(cap->last_trade, "\"id\":\"a\\\"b\xc3\xa9\","));
+            if (i == 1) T_CHECK(cap->ntrade == 2 && !strstr(cap->last_trade, "\"id\""));
+        }
+        size_t nbad = ARRAY_LEN(ids) - 2;
+        st = kalshi_ws_stats(s);
+        T_CHECK(cap->ntrade == 2 && st->bad_trade_ids == nbad &&
+                st->trades_without_id == 1);
+    }
+
     ok = 0;
 done:
     json_decref(exp);

@@ -44,6 +44,8 @@ typedef struct {
     uint64_t books_published;
     uint64_t foreign_sid;   /* book frames on a sid not carrying the market (dropped) */
     uint64_t market_deletes, list_requests;
+    uint64_t bad_trade_ids;     /* trades dropped: trade_id not a valid id (jtok_id) */
+    uint64_t trades_without_id; /* trades published without "id" (no trade_id) */
 } kalshi_ws_stats_t;
 
 typedef struct kalshi_ws kalshi_ws_t;

@@ -141,19 +141,23 @@ static int s_book(feed_t *f, const jtok_t *d, int snapshot, int64_t ts_rx)
             return -1;
         }
         book_trim(&f->book, f->venue_depth > 0 ? f->venue_depth : s_depth(f));
+        /* v2 sends a checksum with every snapshot and update: a book message
+         * without a readable one is never applied unchecked (resync) */
         int ct = jtok_get(d, e, "checksum");
-        if (ct >= 0) {
-            int64_t want;
-            uint32_t got = s_checksum(f);
-            if (jtok_int(d, ct, &want) < 0) return -1;
-            if ((int64_t)got != want) {
-                log_warnx_rl("venue=kraken checksum mismatch want=%lld got=%u",
-                             (long long)want, got);
-                feed_invalid(f, "checksum", -1, -1, ts_rx);
-                continue;
-            }
-            f->n_checksum_ok++;
+        int64_t want;
+        if (jtok_int(d, ct, &want) < 0) {
+            log_warnx_rl("venue=kraken book %s without a checksum: resync",
+                         snapshot ? "snapshot" : "update");
+            feed_invalid(f, "no_checksum", -1, -1, ts_rx);
+            return -1;
         }
+        uint32_t got = s_checksum(f);
+        if ((int64_t)got != want) {
+            log_warnx_rl("venue=kraken checksum mismatch want=%lld got=%u", (long long)want, got);
+            feed_invalid(f, "checksum", -1, -1, ts_rx);
+            continue;
+        }
+        f->n_checksum_ok++;
         feed_book_done(f, snapshot, ts_rx, s_time(d, jtok_get(d, e, "timestamp")));
     }
     return 0;
@@ -169,13 +173,16 @@ static int s_trades(feed_t *f, const jtok_t *d, int64_t ts_rx)
         int64_t px, sz;
         int side = jtok_get(d, t, "side"), id = jtok_get(d, t, "trade_id");
         const char *sd = jtok_eq(d, side, "buy") ? "buy" : jtok_eq(d, side, "sell") ? "sell" : NULL;
-        size_t idlen;
-        const char *idtx = jtok_text(d, id, &idlen);
-        if (!sd || !idtx || jtok_type(d, id) != JSMN_PRIMITIVE ||
-            jtok_fixed(d, jtok_get(d, t, "price"), BOOK_SCALE, &px) < 0 ||
+        if (!sd || jtok_fixed(d, jtok_get(d, t, "price"), BOOK_SCALE, &px) < 0 ||
             jtok_fixed(d, jtok_get(d, t, "qty"), BOOK_SCALE, &sz) < 0 || px <= 0 || sz <= 0)
             return -1;
-        feed_trade(f, px, sz, sd, idtx, idlen, ts_rx, s_time(d, jtok_get(d, t, "timestamp")));
+        /* v2 trade_id is an integer (Kraken's spot websocket reference, docs/FEEDS.md) */
+        char idb[JTOK_ID_MAX];
+        size_t idlen = 0;
+        int idr = feed_trade_id(f, d, id, 1, idb, &idlen);
+        if (idr < 0) continue; /* dropped and counted; the frame's other trades go out */
+        feed_trade(f, px, sz, sd, idr ? idb : NULL, idlen, ts_rx,
+                   s_time(d, jtok_get(d, t, "timestamp")));
     }
     return 0;
 }

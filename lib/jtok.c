@@ -338,6 +338,96 @@ int jtok_str(const jtok_t *d, int i, char *buf, size_t n)
     return 0;
 }
 
+static unsigned s_hex4(const char *p)
+{
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = p[k];
+        v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+int jtok_unescape(const jtok_t *d, int i, char *buf, size_t cap, size_t *outlen)
+{
+    if (jtok_type(d, i) != JSMN_STRING) return -1;
+    size_t len, k = 0;
+    const char *p = jtok_text(d, i, &len);
+    for (size_t j = 0; j < len; j++) {
+        char tmp[4];
+        size_t m = 1;
+        tmp[0] = p[j];
+        if (p[j] == '\\') { /* the parser checked the escape's form */
+            char e = p[++j];
+            switch (e) {
+            case 'b': tmp[0] = '\b'; break;
+            case 'f': tmp[0] = '\f'; break;
+            case 'n': tmp[0] = '\n'; break;
+            case 'r': tmp[0] = '\r'; break;
+            case 't': tmp[0] = '\t'; break;
+            case 'u': {
+                unsigned cp = s_hex4(p + j + 1);
+                j += 4;
+                if (cp >= 0xdc00 && cp <= 0xdfff) return -1; /* lone low surrogate */
+                if (cp >= 0xd800 && cp <= 0xdbff) {          /* needs its low half */
+                    if (j + 6 >= len || p[j + 1] != '\\' || p[j + 2] != 'u') return -1;
+                    unsigned lo = s_hex4(p + j + 3);
+                    if (lo < 0xdc00 || lo > 0xdfff) return -1;
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                    j += 6;
+                }
+                if (cp < 0x80) tmp[0] = (char)cp;
+                else if (cp < 0x800) {
+                    tmp[0] = (char)(0xc0 | cp >> 6);
+                    tmp[1] = (char)(0x80 | (cp & 0x3f));
+                    m = 2;
+                } else if (cp < 0x10000) {
+                    tmp[0] = (char)(0xe0 | cp >> 12);
+                    tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                    tmp[2] = (char)(0x80 | (cp & 0x3f));
+                    m = 3;
+                } else {
+                    tmp[0] = (char)(0xf0 | cp >> 18);
+                    tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+                    tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                    tmp[3] = (char)(0x80 | (cp & 0x3f));
+                    m = 4;
+                }
+                break;
+            }
+            default: tmp[0] = e; /* \" \\ \/ */
+            }
+        }
+        if (k + m > cap) return -1;
+        memcpy(buf + k, tmp, m);
+        k += m;
+    }
+    *outlen = k;
+    return 0;
+}
+
+int jtok_id(const jtok_t *d, int i, int numeric_ok, char *buf, size_t *len)
+{
+    int ty = jtok_type(d, i);
+    if (i < 0 || jtok_is_null(d, i)) return 0;
+    if (ty == JSMN_PRIMITIVE) {
+        /* a number: only a non-negative integer, where the venue's ids are numbers */
+        size_t n;
+        const char *p = jtok_text(d, i, &n);
+        if (!numeric_ok || n == 0 || n > JTOK_ID_MAX) return -1;
+        for (size_t k = 0; k < n; k++)
+            if (p[k] < '0' || p[k] > '9') return -1;
+        memcpy(buf, p, n);
+        *len = n;
+        return 1;
+    }
+    if (ty != JSMN_STRING || jtok_unescape(d, i, buf, JTOK_ID_MAX, len) < 0 || *len == 0)
+        return -1;
+    for (size_t k = 0; k < *len; k++) /* control characters (and NUL) are not in ids */
+        if ((unsigned char)buf[k] < 0x20 || buf[k] == 0x7f) return -1;
+    return jtok_utf8_valid(buf, *len) ? 1 : -1;
+}
+
 int num_parse_fixed(const char *s, size_t n, int scale, int64_t *v)
 {
     size_t i = 0;
@@ -520,6 +610,43 @@ int jtok_test(void)
     memset(depth + JTOK_MAX_DEPTH + 1, ']', JTOK_MAX_DEPTH + 1);
     if (jtok_parse(&d, depth, 2 * JTOK_MAX_DEPTH + 2) != -1 || d.err != JTOK_EDEPTH) rc = -1;
     if (s_test_shapes(&d)) rc = -1;
+    /* ids (issue 16 item 8): unescaped once, bounded, valid UTF-8, typed */
+    {
+        static const struct { const char *js; int num_ok, want; const char *id; } ids[] = {
+            {"{\"i\":\"a\\\"b\\\\c\\/d\"}", 0, 1, "a\"b\\c/d"},
+            {"{\"i\":\"\\u00e9\\ud83d\\ude00x\"}", 0, 1, "\xc3\xa9\xf0\x9f\x98\x80x"},
+            {"{\"i\":81234568}", 1, 1, "81234568"},
+            {"{\"i\":81234568}", 0, -1, NULL},
+            {"{\"i\":-1}", 1, -1, NULL},
+            {"{\"i\":1.5}", 1, -1, NULL},
+            {"{\"i\":true}", 1, -1, NULL},
+            {"{\"i\":{\"a\":1}}", 1, -1, NULL},
+            {"{\"i\":[\"x\"]}", 1, -1, NULL},
+            {"{\"i\":\"\"}", 0, -1, NULL},
+            {"{\"i\":\"a\\nb\"}", 0, -1, NULL},
+            {"{\"i\":\"a\\u0000b\"}", 0, -1, NULL},
+            {"{\"i\":\"\\ud800x\"}", 0, -1, NULL},
+            {"{\"i\":\"\\udc00\"}", 0, -1, NULL},
+            {"{\"i\":\"0123456789012345678901234567890123456789012345678901234567890123\"}", 0, 1,
+             "0123456789012345678901234567890123456789012345678901234567890123"},
+            {"{\"i\":\"01234567890123456789012345678901234567890123456789012345678901234\"}", 0, -1,
+             NULL},
+            {"{\"i\":null}", 1, 0, NULL},
+            {"{\"j\":\"x\"}", 1, 0, NULL},
+        };
+        for (size_t k = 0; k < ARRAY_LEN(ids); k++) {
+            char id[JTOK_ID_MAX];
+            size_t n = 0;
+            int r = jtok_parse(&d, ids[k].js, strlen(ids[k].js)) < 0
+                        ? -9
+                        : jtok_id(&d, jtok_get(&d, 0, "i"), ids[k].num_ok, id, &n);
+            if (r != ids[k].want ||
+                (r == 1 && (n != strlen(ids[k].id) || memcmp(id, ids[k].id, n)))) {
+                fprintf(stderr, "jtok_test: id %s -> %d '%.*s'\n", ids[k].js, r, (int)n, id);
+                rc = -1;
+            }
+        }
+    }
     jtok_free(&d);
     if (rc) fprintf(stderr, "jtok_test: failed\n");
     return rc;

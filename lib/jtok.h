@@ -52,6 +52,18 @@ const char *jtok_text(const jtok_t *d, int i, size_t *len);
 /* Copy the text of string token I into BUF (truncated, NUL-terminated; JSON
  * escapes other than \" \\ \/ are kept as written). Returns -1 if I is not a string. */
 int jtok_str(const jtok_t *d, int i, char *buf, size_t n);
+/* The text of string token I with every JSON escape decoded once (\uXXXX and
+ * surrogate pairs to UTF-8) into BUF[0..CAP), not NUL-terminated; *OUTLEN its
+ * length. Returns -1 if I is not a string, a surrogate is unpaired, or it does
+ * not fit. */
+int jtok_unescape(const jtok_t *d, int i, char *buf, size_t cap, size_t *outlen);
+/* An id (a venue's trade id: docs/FEEDS.md 'Trade ids'): 1..JTOK_ID_MAX bytes
+ * once unescaped, valid UTF-8, no control character; a string, or when
+ * NUMERIC_OK a non-negative integer (its digits). BUF holds JTOK_ID_MAX bytes.
+ * Returns 1 (BUF[0..*LEN) is the id), 0 when I is absent (< 0) or null, -1
+ * for anything else (true, an object, a 500 KB string, "a\u0000b", ""). */
+#define JTOK_ID_MAX 64
+int jtok_id(const jtok_t *d, int i, int numeric_ok, char *buf, size_t *len);
 /* Exact decimal (a number, or a string holding one) as V * 10^-SCALE.
  * Returns -1 on non-numbers, overflow, or non-zero digits beyond SCALE. */
 int jtok_fixed(const jtok_t *d, int i, int scale, int64_t *v);
