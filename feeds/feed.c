@@ -429,11 +429,8 @@ int feed_main(const feed_venue_t *v, int argc, char **argv)
     int port;
     if (wsconn_parse_url(o_url, host, sizeof host, &port, path, sizeof path) < 0)
         opts_die("url", o_url, "expected wss://host[:port][/path]");
-    if (wo.ca_file) {
-        FILE *fp = fopen(wo.ca_file, "r");
-        if (!fp) opts_die("ca-file", wo.ca_file, "cannot be read");
-        fclose(fp);
-    }
+    if (wo.ca_file && wsconn_ca_check(wo.ca_file, err, sizeof err) < 0)
+        opts_die("ca-file", wo.ca_file, err);
     opts_log_effective(prog, tbl);
     if (opts_common.check) return 0;
 

@@ -24,6 +24,18 @@ struct kalshi_auth {
     EVP_PKEY *pkey;
 };
 
+/* OpenSSL asks this for an encrypted key's passphrase: never a prompt (the
+ * default callback reads the terminal and a service would hang), only a note
+ * that one was wanted. */
+static int s_no_passphrase(char *buf, int size, int rwflag, void *asked)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    *(int *)asked = 1;
+    return -1;
+}
+
 kalshi_auth_t *kalshi_auth_new(const char *key_id, const char *path, int *err, char *why,
                                size_t whyn)
 {
@@ -56,9 +68,18 @@ kalshi_auth_t *kalshi_auth_new(const char *key_id, const char *path, int *err, c
         goto fail;
     }
     /* PEM_read_PrivateKey accepts PKCS#8 and traditional PKCS#1 PEM alike. */
-    pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    int asked = 0;
+    pkey = PEM_read_PrivateKey(f, NULL, s_no_passphrase, &asked);
     fclose(f);
     ERR_clear_error();
+    if (!pkey && asked) {
+        e = KALSHI_AUTH_ERR_KEY;
+        snprintf(why, whyn,
+                 "key file %s is passphrase-protected: feed-kalshi never asks for a passphrase; "
+                 "store the key decrypted with mode 0600 (openssl pkey -in %s -out PLAIN.pem)",
+                 path, path);
+        goto fail;
+    }
     if (!pkey || EVP_PKEY_base_id(pkey) != EVP_PKEY_RSA) {
         e = KALSHI_AUTH_ERR_KEY;
         snprintf(why, whyn, "key file %s holds no RSA private key in PEM form", path);
@@ -196,6 +217,23 @@ int kalshi_auth_test(void)
             err == KALSHI_AUTH_ERR_IO);
     T_CHECK(s_copy_mode(pub, tmp, 0600) == 0);
     T_CHECK(!kalshi_auth_new("k", tmp, &err, why, sizeof why) && err == KALSHI_AUTH_ERR_KEY);
+    /* A passphrase-protected key: refused at once, saying so, never a prompt. */
+    {
+        FILE *in = fopen(p8, "r"), *out;
+        EVP_PKEY *k = in ? PEM_read_PrivateKey(in, NULL, NULL, NULL) : NULL;
+        if (in) fclose(in);
+        T_CHECK(k);
+        unlink(tmp);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        out = fd >= 0 ? fdopen(fd, "w") : NULL;
+        int w = out && PEM_write_PrivateKey(out, k, EVP_aes_256_cbc(), (unsigned char *)"x", 1,
+                                            NULL, NULL);
+        if (out) fclose(out);
+        EVP_PKEY_free(k);
+        T_CHECK(w);
+        T_CHECK(!kalshi_auth_new("k", tmp, &err, why, sizeof why) && err == KALSHI_AUTH_ERR_KEY &&
+                strstr(why, "passphrase-protected"));
+    }
 
     const char *files[2] = {p8, p1};
     for (int i = 0; i < 2; i++) {

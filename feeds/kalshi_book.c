@@ -119,7 +119,7 @@ static void s_ladder(jw_t *w, const char *k, const kalshi_book_t *b, int side, i
 {
     jw_key(w, k);
     jw_arr(w);
-    for (int i = b->n[side] - 1, c = 0; i >= 0 && (!depth || c < depth); i--, c++) {
+    for (int i = b->valid ? b->n[side] - 1 : -1, c = 0; i >= 0 && (!depth || c < depth); i--, c++) {
         jw_arr(w);
         jw_fixed(w, b->lv[side][i].px, KALSHI_PX_SCALE, 2);
         jw_fixed(w, b->lv[side][i].sz, KALSHI_SZ_SCALE, 0);
@@ -130,8 +130,11 @@ static void s_ladder(jw_t *w, const char *k, const kalshi_book_t *b, int side, i
 
 void kalshi_book_write(const kalshi_book_t *b, jw_t *w, int depth)
 {
+    /* an invalid book is published empty, as the exchange feeds publish theirs
+     * (docs/KALSHI.md): its levels are stale or untrusted, never shown */
     kalshi_top_t t;
-    kalshi_book_top(b, &t);
+    if (b->valid) kalshi_book_top(b, &t);
+    else memset(&t, 0, sizeof t);
     jw_kbool(w, "valid", b->valid);
     s_kpx(w, "yes_bid", t.has_yes_bid, t.yes_bid, KALSHI_PX_SCALE, 2);
     s_kpx(w, "yes_bid_size", t.has_yes_bid, t.yes_bid_sz, KALSHI_SZ_SCALE, 0);
@@ -184,6 +187,15 @@ int kalshi_book_test(void)
     kalshi_book_write(&b, &w, 2);
     T_CHECK(strstr(w.buf, "\"yes_bids\":[[0.55,1],[0.52,850]]") != NULL);
     T_CHECK(strstr(w.buf, "\"no_bids\":[[0.45,1100],[0.44,1]]") != NULL);
+    /* invalid: published empty, like the exchange feeds (issue 16) */
+    b.valid = 0;
+    jw_reset(&w);
+    jw_fragment(&w);
+    kalshi_book_write(&b, &w, 2);
+    T_CHECK(!strcmp(w.buf, "\"valid\":false,\"yes_bid\":null,\"yes_bid_size\":null,"
+                           "\"yes_ask\":null,\"yes_ask_size\":null,\"no_bid\":null,"
+                           "\"no_bid_size\":null,\"no_ask\":null,\"no_ask_size\":null,"
+                           "\"yes_bids\":[],\"no_bids\":[]"));
     kalshi_book_clear(&b);
     T_CHECK(!b.valid && !b.n[0] && !b.n[1]);
     ok = 0;

@@ -528,11 +528,9 @@ int main(int argc, char **argv)
         opts_die("ws-url", o_ws_url, "expected wss://host[:port][/path]");
     if (!*o_series || strchr(o_series, '/') || strchr(o_series, '&') || strlen(o_series) > 24)
         opts_die("series", o_series, "expected a series ticker such as KXBTC15M");
-    if (o_ca && *o_ca) {
-        FILE *fp = fopen(o_ca, "r");
-        if (!fp) opts_die("ca-file", o_ca, "cannot be read");
-        fclose(fp);
-    }
+    char caerr[200];
+    if (o_ca && *o_ca && wsconn_ca_check(o_ca, caerr, sizeof caerr) < 0)
+        opts_die("ca-file", o_ca, caerr);
     int have_id = o_key_id && *o_key_id, have_file = o_key_file && *o_key_file;
     if (have_id != have_file)
         opts_die(have_id ? "key-file" : "key-id", "",

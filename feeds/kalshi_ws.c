@@ -658,6 +658,7 @@ static int s_on_snapshot(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int6
         return 1;
     }
     m->bad_snaps = 0;
+    m->resub_at = 0; /* a good snapshot cancels the retry a bad one scheduled */
     m->book.valid = 1;
     return 1;
 }
@@ -1558,6 +1559,34 @@ int kalshi_ws_test(void)
                 st->trades_without_id == 1);
     }
 
+    /* 6. A crossed snapshot schedules a resubscribe in 1 s; a good snapshot
+     * before then cancels it (issue 16): nothing fires 3 s later. */
+    kalshi_ws_destroy(&s);
+    memset(cap, 0, sizeof *cap);
+    s = kalshi_ws_new(&cb, "KXBTC15M", 0, 0);
+    kalshi_ws_follow(s, T1, 1);
+    int64_t t6 = clock_mono_ns();
+    kalshi_ws_connected(s, t6);
+    {
+        const char *fr6[] = {
+            "{\"type\":\"subscribed\",\"id\":1,\"msg\":{\"channel\":\"orderbook_delta\",\"sid\":7}}",
+            "{\"type\":\"orderbook_snapshot\",\"sid\":7,\"seq\":1,\"msg\":{\"market_ticker\":"
+            "\"KXBTC15M-26NOV280715-15\",\"yes_dollars_fp\":[[\"0.6000\",\"10.00\"]],"
+            "\"no_dollars_fp\":[[\"0.5000\",\"5.00\"]]}}",
+            "{\"type\":\"orderbook_snapshot\",\"sid\":7,\"seq\":2,\"msg\":{\"market_ticker\":"
+            "\"KXBTC15M-26NOV280715-15\",\"yes_dollars_fp\":[[\"0.5200\",\"10.00\"]],"
+            "\"no_dollars_fp\":[[\"0.4500\",\"5.00\"]]}}",
+        };
+        for (size_t i = 0; i < ARRAY_LEN(fr6); i++) {
+            kalshi_ws_on_frame(s, fr6[i], strlen(fr6[i]), clock_real_ns(), t6);
+            if (i == 1) T_CHECK(!kalshi_ws_book(s, T1)->valid);
+        }
+        T_CHECK(kalshi_ws_book(s, T1)->valid);
+        int nsent = cap->nsent;
+        kalshi_ws_tick(s, t6 + 3 * NS_PER_S, clock_real_ns());
+        T_CHECK(kalshi_ws_stats(s)->resubscribes == 0 && cap->nsent == nsent &&
+                kalshi_ws_book(s, T1)->valid);
+    }
     ok = 0;
 done:
     json_decref(exp);

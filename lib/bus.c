@@ -4,6 +4,7 @@
 #include "bus.h"
 #include "clock.h"
 #include "log.h"
+#include "opts.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -89,16 +90,22 @@ int bus_dir(const char *opt, char *out, size_t n)
         log_warnx("bus directory %s is not a directory", out);
         return -1;
     }
-    if (st.st_uid != getuid()) {
-        log_warnx("bus directory %s is owned by uid %u, not by us (uid %u): refusing it", out,
-                  (unsigned)st.st_uid, (unsigned)getuid());
-        return -1;
-    }
-    if ((st.st_mode & 077) && chmod(out, 0700) < 0) {
-        log_warn("cannot set mode 0700 on bus directory %s", out);
-        return -1;
-    }
-    return 0;
+    /* an existing directory is used only if it is already ours alone: another
+     * user's, or a shared one (/tmp's 1777, a 0755), is refused, never chmod'ed
+     * (it is not ours to change); one we just made is 0700 (umask only clears) */
+    char why[160];
+    if (st.st_uid != getuid())
+        snprintf(why, sizeof why, "the directory is owned by uid %u, not by us (uid %u)",
+                 (unsigned)st.st_uid, (unsigned)getuid());
+    else if (st.st_mode & 077)
+        snprintf(why, sizeof why,
+                 "the directory has mode %04o: a bus directory must be ours alone (mode 0700: "
+                 "chmod 700 it if it is ours, or name a new path and it is created 0700)",
+                 (unsigned)(st.st_mode & 07777));
+    else
+        return 0;
+    opts_die("bus", out, why);
+    return -1;
 }
 
 int bus_endpoint(const char *dir, const char *name, char *out, size_t n)

@@ -7,7 +7,10 @@
 #include "log.h"
 #include "util.h"
 
+#include <errno.h>
 #include <libwebsockets.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,6 +499,33 @@ static void s_tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(c->ctx, 0, &c->sul, s_tick, TICK_US);
 }
 
+int wsconn_ca_check(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot be read: %s", strerror(errno));
+        return -1;
+    }
+    /* every PEM block must parse; at least one must be a certificate */
+    STACK_OF(X509_INFO) *inf = PEM_X509_INFO_read(f, NULL, NULL, NULL);
+    fclose(f);
+    int certs = 0;
+    for (int i = 0; inf && i < sk_X509_INFO_num(inf); i++)
+        if (sk_X509_INFO_value(inf, i)->x509) certs++;
+    sk_X509_INFO_pop_free(inf, X509_INFO_free);
+    unsigned long e = ERR_peek_last_error();
+    ERR_clear_error();
+    if (!inf || (e && ERR_GET_REASON(e) != PEM_R_NO_START_LINE)) {
+        snprintf(err, errlen, "is not a PEM file of CA certificates (OpenSSL could not read it)");
+        return -1;
+    }
+    if (certs == 0) {
+        snprintf(err, errlen, "holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+        return -1;
+    }
+    return 0;
+}
+
 wsconn_t *wsconn_new(const wsconn_opts_t *o, char *err, size_t errlen)
 {
     wsconn_t *c = xcalloc(1, sizeof *c);
@@ -505,14 +535,7 @@ wsconn_t *wsconn_new(const wsconn_opts_t *o, char *err, size_t errlen)
         snprintf(err, errlen, "expected wss://host[:port][/path]");
         goto fail;
     }
-    if (o->ca_file) {
-        FILE *f = fopen(o->ca_file, "r");
-        if (!f) {
-            snprintf(err, errlen, "CA file %s cannot be read", o->ca_file);
-            goto fail;
-        }
-        fclose(f);
-    }
+    if (o->ca_file && wsconn_ca_check(o->ca_file, err, errlen) < 0) goto fail;
     if (o->handshake_s <= 0 || o->dead_s <= 0 || o->stale_s <= 0 || o->max_msg < 64 ||
         o->backoff_min_s <= 0 || o->backoff_max_s < o->backoff_min_s) {
         snprintf(err, errlen, "bad timing options");

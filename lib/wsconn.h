@@ -156,6 +156,11 @@ const wsconn_stats_t *wsconn_stats(const wsconn_t *c);
 void wsconn_hb_detail(wsconn_t *c, jw_t *w);
 
 /* Parse wss://host[:port][/path] (exposed for tests). 0 or -1. */
+/* Check at start-up that PATH (--ca-file) holds PEM CA certificates that
+ * OpenSSL reads: at least one certificate, and no block it cannot parse.
+ * Returns 0, or -1 with the reason in ERR (for opts_die: exit 64 naming the
+ * option). wsconn_new makes the same check. */
+int wsconn_ca_check(const char *path, char *err, size_t errlen);
 int wsconn_parse_url(const char *url, char *host, size_t hostlen, int *port, char *path,
                      size_t pathlen);
 
