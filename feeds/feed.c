@@ -313,14 +313,10 @@ int feed_replay(const feed_venue_t *v, FILE *in, FILE *out, int depth)
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
         if (n == 0) continue;
         /* a recorded line (--record) is "TS_RX<TAB>FRAME": the frame is replayed */
-        char *fr = line;
-        size_t k = 0;
-        while (k < (size_t)n && k < 20 && fr[k] >= '0' && fr[k] <= '9') k++;
-        if (k > 0 && k < (size_t)n && fr[k] == '\t') {
-            fr += k + 1;
-            n -= (ssize_t)(k + 1);
-        }
-        int r = v->parse(&f, fr, (size_t)n, 1);
+        size_t len = (size_t)n;
+        int64_t ts_rx;
+        const char *fr = framerec_split(line, &len, &ts_rx);
+        int r = v->parse(&f, fr, len, 1);
         if (r >= 0 && r < 4) counts[r]++;
         feed_flush(&f);
     }
@@ -343,7 +339,7 @@ static void s_on_signal(int sig)
     s_stop = 1;
 }
 
-static char *o_url, *o_ca;
+static char *o_url, *o_ca, *o_record;
 static long o_depth, o_max_msg;
 static double o_stale, o_resync;
 static wsconn_opts_t s_wo; /* the connection-layer options (WSCONN_OPT_ENTRIES) */
@@ -412,6 +408,7 @@ int feed_main(const feed_venue_t *v, int argc, char **argv)
          "no snapshot this long after asking (s): reconnect", 0},
         {"max-msg", OPT_INT, &o_max_msg, "1048576", 1024, 1 << 30, NULL,
          "larger websocket messages are dropped and counted (bytes)", 0},
+        FRAMEREC_OPT_ENTRY(o_record),
         {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
     };
     opts_parse(prog, summary, tbl, argc, argv, NULL);
@@ -431,8 +428,12 @@ int feed_main(const feed_venue_t *v, int argc, char **argv)
         opts_die("url", o_url, "expected wss://host[:port][/path]");
     if (wo.ca_file && wsconn_ca_check(wo.ca_file, err, sizeof err) < 0)
         opts_die("ca-file", wo.ca_file, err);
+    framerec_t *rec = framerec_open_opt(o_record);
     opts_log_effective(prog, tbl);
-    if (opts_common.check) return 0;
+    if (opts_common.check) {
+        framerec_close(&rec);
+        return 0;
+    }
 
     char ep[BUS_EP_MAX];
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
@@ -445,6 +446,7 @@ int feed_main(const feed_venue_t *v, int argc, char **argv)
     hb_t *hb = hb_new(pub, s_hb_detail, &f);
     wo.pub = pub;
     wo.hb = hb;
+    wo.record = rec;
     wo.arg = &f;
     wo.on_open = s_cb_open;
     wo.on_message = s_cb_msg;
@@ -466,6 +468,7 @@ int feed_main(const feed_venue_t *v, int argc, char **argv)
     int rc = wsconn_run(f.c, &s_stop);
     log_info("venue=%s stopping rc=%d", v->venue, rc);
     wsconn_destroy(&f.c);
+    framerec_close(&rec);
     feed_free(&f);
     hb_destroy(&hb);
     bus_pub_destroy(&pub);

@@ -29,7 +29,7 @@
 
 enum { K_LIST = 1, K_MARKET, K_POLL_MARKET, K_POLL_BOOK };
 
-static char *o_ws_url, *o_rest_url, *o_ca, *o_series, *o_key_id, *o_key_file, *o_env;
+static char *o_ws_url, *o_rest_url, *o_ca, *o_series, *o_key_id, *o_key_file, *o_env, *o_record;
 static int o_yes_price;
 static double o_stale, o_presub, o_grace, o_auth_backoff, o_poll_s;
 static wsconn_opts_t s_wo; /* the connection-layer options (WSCONN_OPT_ENTRIES) */
@@ -59,6 +59,7 @@ static const opt_t s_opts[] = {
     WSCONN_OPT_ENTRIES(s_wo),
     {"auth-backoff", OPT_DBL, &o_auth_backoff, "60", 0.1, 3600, NULL,
      "wait at least this long (s) after a 401/403 on the upgrade", 0},
+    FRAMEREC_OPT_ENTRY(o_record),
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
 
@@ -547,9 +548,13 @@ int main(int argc, char **argv)
             return 64;
         }
     }
+    framerec_t *rec = framerec_open_opt(o_record);
+    if (rec && a->nokey)
+        log_warnx("kalshi: --record: no websocket without a key, so no frame will be recorded");
     opts_log_effective(PROG, s_opts);
     if (opts_common.check) {
         kalshi_auth_destroy(&a->auth);
+        framerec_close(&rec);
         return 0;
     }
 
@@ -585,6 +590,7 @@ int main(int argc, char **argv)
         wo.stale_s = 15;
         wo.pub = a->pub;
         wo.hb = a->hb;
+        wo.record = rec;
         wo.arg = a;
         wo.on_headers = s_cb_headers;
         wo.on_open = s_cb_open;
@@ -602,6 +608,7 @@ int main(int argc, char **argv)
         wsconn_destroy(&a->c);
         kalshi_ws_destroy(&a->ws);
     }
+    framerec_close(&rec);
     log_info("kalshi: stopping rc=%d", rc);
     kmkt_destroy(&a->mk);
     kalshi_rest_destroy(&a->rest);
