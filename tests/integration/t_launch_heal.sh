@@ -15,6 +15,16 @@ METRICS_LISTEN=127.0.0.1:$(free_port) TICKBUS_HOME=$H OUTPUT_DIR=$D BIN=$BIN FOR
     DEMO_RATE=20 bg launch sh compose/launch.sh demo
 LAUNCH=$LAST
 export TICKBUS_BUS=$H/bus
+# on any exit: give the launcher its own stop (it takes ~2 s), then make sure
+# nothing it started outlives the test, then lib.sh's cleanup
+stop_launcher() {
+    kill -TERM $LAUNCH 2>/dev/null
+    i=0; while kill -0 $LAUNCH 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    for f in "$H"/pids/*.pid; do [ -f "$f" ] && { kill -CONT "$(cat "$f")"; kill -9 "$(cat "$f")"; } 2>/dev/null; done
+    pkill -9 -f "$H/tls" 2>/dev/null
+    cleanup
+}
+trap stop_launcher EXIT INT TERM
 ticks() { cat "$D"/kxbtc15m-*.jsonl 2>/dev/null | grep -c '"type":"tick"'; }
 pid_of() { cat "$H/pids/$1.pid" 2>/dev/null; }
 wait_for 30 sh -c "[ \$(cat $D/kxbtc15m-*.jsonl 2>/dev/null | grep -c '\"type\":\"tick\"') -ge 5 ]" ||
@@ -49,6 +59,7 @@ for p in $PROGS; do
         fail "no ticks after kill -STOP of $p"
 done
 kill -TERM $LAUNCH; wait $LAUNCH
+[ -z "$(ls "$H"/pids/*.pid 2>/dev/null)" ] || fail "the launcher left pid files behind: $(ls "$H"/pids)"
 
 # 3. every second without a tick is named by a gap record
 /usr/bin/python3 - "$D" <<'PY' || fail "seconds without a tick and without a gap record"
