@@ -1,4 +1,5 @@
 /* boundary: the aggregator's clock loops, held messages and outbox (see boundary.h). */
+#include "prog.h"
 #include "boundary.h"
 #include "clock.h"
 #include "jtok.h"
@@ -213,7 +214,7 @@ int boundary_step(boundary_t *b, hb_t *hb)
     if ((double)idle > b->stall_s * NS_PER_S) {
         log_crit("no tick for %.1f s (realtime clock %s): exiting 75", (double)idle / NS_PER_S,
                  now < bound - NS_PER_S ? "stepped back" : "stuck");
-        return 75;
+        return PROG_EX_STALLED;
     }
     if (!b->warned_back && bound - now > 2 * NS_PER_S) {
         b->warned_back = 1;

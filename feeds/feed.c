@@ -1,6 +1,7 @@
 /* feed: the shared part of feed-coinbase, feed-kraken and feed-bitstamp (see
  * feed.h): publishing, integrity and resync, the option table and main loop,
  * and the replay mode behind the golden tests and the fuzz targets. */
+#include "prog.h"
 #include "feed.h"
 #include "bus.h"
 #include "clock.h"
@@ -332,13 +333,6 @@ int feed_replay(const feed_venue_t *v, FILE *in, FILE *out, int depth)
 
 /* --- the program --- */
 
-static volatile int s_stop;
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
-
 static char *o_url, *o_ca, *o_record;
 static long o_depth, o_max_msg;
 static double o_stale, o_resync;
@@ -437,9 +431,9 @@ int feed_main(const feed_venue_t *v, int argc, char **argv)
 
     char ep[BUS_EP_MAX];
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
-        return 69;
+        return EX_UNAVAILABLE;
     bus_pub_t *pub = bus_pub_new(opts_common.name, ep, 0);
-    if (!pub) return 69;
+    if (!pub) return EX_UNAVAILABLE;
     static feed_t f;
     feed_init(&f, v, (int)o_depth, s_pub_out, pub);
     f.resync_s = o_resync;
@@ -461,11 +455,9 @@ int feed_main(const feed_venue_t *v, int argc, char **argv)
         bus_ctx_term();
         opts_die("url", o_url, err);
     }
-    signal(SIGINT, s_on_signal);
-    signal(SIGTERM, s_on_signal);
-    signal(SIGPIPE, SIG_IGN);
+    prog_signals(PROG_SIG_RESTART);
     hb_ready(hb, "connecting");
-    int rc = wsconn_run(f.c, &s_stop);
+    int rc = wsconn_run(f.c, &prog_stop);
     log_info("venue=%s stopping rc=%d", v->venue, rc);
     wsconn_destroy(&f.c);
     framerec_close(&rec);

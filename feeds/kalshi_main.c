@@ -3,6 +3,7 @@
  * table (kalshi_market) decides from the markets' own times what to follow;
  * the websocket (lib/wsconn + kalshi_ws) keeps the books, tickers, trades and
  * the official BRTI. Without a key it polls the public REST endpoints. */
+#include "prog.h"
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"
@@ -80,13 +81,6 @@ typedef struct {
 } app_t;
 
 static app_t A;
-static volatile int s_stop;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
 
 static int64_t s_now_real(void) { return clock_real_ns(); }
 
@@ -479,7 +473,7 @@ static int s_run_nokey(app_t *a)
     log_warnx("kalshi: no API key configured: polling the public REST market and orderbook "
               "endpoints every %.1f s (no websocket, no official BRTI; data may be ~15 s old)",
               o_poll_s);
-    while (!s_stop) {
+    while (!prog_stop) {
         kalshi_rest_wait(a->rest, 50);
         kalshi_rest_poll(a->rest);
         int64_t now = clock_mono_ns();
@@ -502,7 +496,7 @@ static int s_run_nokey(app_t *a)
         hb_tick(a->hb);
         if (hb_idle_s(a->hb) > s_wo.progress_s) {
             log_crit("kalshi: no REST data for %.0f s: exiting 75", s_wo.progress_s);
-            return 75;
+            return PROG_EX_STALLED;
         }
     }
     return 0;
@@ -545,7 +539,7 @@ int main(int argc, char **argv)
         if (!a->auth) {
             fprintf(stderr, PROG ": --key-file: %s\n", why);
             log_crit("%s", why);
-            return 64;
+            return EX_USAGE;
         }
     }
     framerec_t *rec = framerec_open_opt(o_record);
@@ -560,9 +554,9 @@ int main(int argc, char **argv)
 
     char ep[BUS_EP_MAX];
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
-        return 69;
+        return EX_UNAVAILABLE;
     a->pub = bus_pub_new(opts_common.name, ep, 0);
-    if (!a->pub) return 69;
+    if (!a->pub) return EX_UNAVAILABLE;
     srandom((unsigned)(clock_real_ns() ^ getpid()));
     kalshi_rest_global(1);
     jw_init(&a->w, 4096);
@@ -571,9 +565,7 @@ int main(int argc, char **argv)
     kmkt_cb_t mcb = {s_mk_publish, s_mk_event, s_mk_follow, s_mk_unfollow, s_mk_refresh,
                      s_mk_discover, a};
     a->mk = kmkt_new(&mcb, o_series, o_presub, o_grace);
-    signal(SIGINT, s_on_signal);
-    signal(SIGTERM, s_on_signal);
-    signal(SIGPIPE, SIG_IGN);
+    prog_signals(PROG_SIG_RESTART);
     int rc;
     if (a->nokey) {
         hb_ready(a->hb, "polling public REST (no key)");
@@ -604,7 +596,7 @@ int main(int argc, char **argv)
         a->c = wsconn_new(&wo, err, sizeof err);
         if (!a->c) opts_die("ws-url", o_ws_url, err);
         hb_ready(a->hb, "connecting");
-        rc = wsconn_run(a->c, &s_stop);
+        rc = wsconn_run(a->c, &prog_stop);
         wsconn_destroy(&a->c);
         kalshi_ws_destroy(&a->ws);
     }

@@ -1,5 +1,6 @@
 /* opts: table-driven configuration for every program (see opts.h). The table
  * is the single source of --help, env names, bounds and the startup line. */
+#include "prog.h"
 #include "opts.h"
 #include "log.h"
 
@@ -37,7 +38,7 @@ void opts_die(const char *option, const char *value, const char *why)
         s_failed = 1;
         return; /* only reached in opts_test, which never relies on noreturn */
     }
-    exit(64);
+    exit(EX_USAGE);
 }
 
 /* Environment names (docs/CONTRACT.md, 'Command lines'): an option --x-y of
@@ -289,7 +290,7 @@ void opts_parse(const char *prog, const char *summary, const opt_t *tbl, int arg
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
             if (!rest || a[0] == '-') {
                 fprintf(stderr, "%s: unknown or unexpected argument '%s' (see --help)\n", prog, a);
-                exit(64);
+                exit(EX_USAGE);
             }
             strlist_add(rest, a);
             continue;
@@ -300,7 +301,7 @@ void opts_parse(const char *prog, const char *summary, const opt_t *tbl, int arg
         if (!o) o = s_find(s_common, name, len);
         if (!o) {
             fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, a);
-            exit(64);
+            exit(EX_USAGE);
         }
         const char *v;
         if (eq) v = eq + 1;
@@ -308,7 +309,7 @@ void opts_parse(const char *prog, const char *summary, const opt_t *tbl, int arg
         else if (i + 1 < argc) v = argv[++i];
         else {
             fprintf(stderr, "%s: option --%s needs a value (see --help)\n", prog, o->name);
-            exit(64);
+            exit(EX_USAGE);
         }
         s_set(o, v, "argv");
     }

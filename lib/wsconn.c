@@ -2,6 +2,7 @@
  * of docs/CONTRACT.md, 'Healing layers' (see wsconn.h). Used by the exchange
  * feeds and feed-kalshi. All deadlines are checked by one 100 ms timer (sul) on
  * the lws loop thread. */
+#include "prog.h"
 #include "wsconn.h"
 #include "clock.h"
 #include "log.h"
@@ -492,7 +493,7 @@ static void s_tick(lws_sorted_usec_list_t *sul)
     if (now - c->last_progress_mono > s_ns(c->o.progress_s)) {
         log_crit("venue=%s no market data for %.0f s despite reconnects: exiting 75", c->o.venue,
                  c->o.progress_s);
-        c->exit_code = 75;
+        c->exit_code = PROG_EX_STALLED;
         lws_cancel_service(c->ctx);
         return;
     }

@@ -2,6 +2,7 @@
  * them in the Prometheus text format on --listen (default 127.0.0.1:9464).
  * One thread, one zmq_poll loop: the bus socket and libmicrohttpd's epoll fd.
  * With no --sub it follows every *.pub in the bus directory, as tap does. */
+#include "prog.h"
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"
@@ -16,7 +17,6 @@
 
 static char *o_listen;
 static double o_hb_timeout;
-static volatile sig_atomic_t s_stop;
 
 static const opt_t s_opts[] = {
     {"listen", OPT_STR, &o_listen, "127.0.0.1:9464", 1, 0, NULL,
@@ -31,12 +31,6 @@ typedef struct {
     bus_sub_t *sub;
     hb_t *hb;
 } s_ctx_t;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
 
 static char *s_render(void *arg, size_t *len)
 {
@@ -65,32 +59,30 @@ int main(int argc, char **argv)
     if (httpd_check_listen(o_listen, &why) < 0) opts_die("listen", o_listen, why);
     char dir[400] = "", ep[BUS_EP_MAX];
     int scan = opts_common.sub.n == 0;
-    if (scan && bus_dir(opts_common.bus, dir, sizeof dir) < 0) return 69;
+    if (scan && bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
-        return 69;
+        return EX_UNAVAILABLE;
     if (opts_common.check) return 0;
     opts_log_effective("tickbus-metrics", s_opts);
-    signal(SIGINT, s_on_signal);
-    signal(SIGTERM, s_on_signal);
-    signal(SIGPIPE, SIG_IGN);
+    prog_signals(PROG_SIG_RESTART);
 
     s_ctx_t c = {mstate_new(o_hb_timeout, clock_real_ns()), bus_sub_new(), NULL};
     bus_pub_t *pub = bus_pub_new(opts_common.name, ep, 0);
-    if (!pub) return 69;
+    if (!pub) return EX_UNAVAILABLE;
     c.hb = hb_new(pub, s_hb_detail, &c);
     for (int i = 0; i < opts_common.sub.n; i++)
-        if (bus_sub_connect(c.sub, opts_common.sub.v[i]) < 0) return 64;
+        if (bus_sub_connect(c.sub, opts_common.sub.v[i]) < 0) return EX_USAGE;
     bus_sub_prefix(c.sub, "hb.");
     bus_sub_prefix(c.sub, "tick");
     bus_sub_prefix(c.sub, "event.");
     if (scan) bus_sub_scan(c.sub, dir);
     httpd_t *http = httpd_new(o_listen, s_render, &c);
-    if (!http) return 69;
+    if (!http) return EX_UNAVAILABLE;
     log_notice("serving http://%s/metrics (port %d)", o_listen, httpd_port(http));
     hb_ready(c.hb, "serving /metrics");
 
     int64_t last_scan = clock_mono_ns();
-    while (!s_stop) {
+    while (!prog_stop) {
         long wait = httpd_timeout_ms(http);
         if (wait < 0 || wait > 200) wait = 200; /* hb and scans at least 5 times a second */
         zmq_pollitem_t items[2] = {{bus_sub_zsock(c.sub), 0, ZMQ_POLLIN, 0},

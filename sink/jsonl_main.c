@@ -2,6 +2,7 @@
  * event.* records and appends them to DIR/PREFIX-YYYY-MM-DD.jsonl (the Go
  * collector's files), writes gap and coverage records, and heartbeats
  * "progress" as lines made durable. The file work is in jsonl.c. */
+#include "prog.h"
 #include "bus.h"
 #include "clock.h"
 #include "gaps.h"
@@ -21,7 +22,6 @@ static char *o_dir, *o_prefix, *o_compress;
 static double o_fsync;
 static long o_buffer_kb, o_max_ahead, o_max_behind;
 static strlist_t o_topic;
-static volatile sig_atomic_t s_stop;
 
 static const opt_t s_opts[] = {
     {"dir", OPT_STR, &o_dir, "data", 1, 0, "OUTPUT_DIR", "directory of the daily files", 0},
@@ -43,12 +43,6 @@ typedef struct {
     bus_sub_t *sub;
     gaps_t *gaps;
 } s_ctx_t;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
 
 static void s_emit_gap(const char *json, size_t len, int64_t ts_ns, void *arg)
 {
@@ -139,45 +133,41 @@ int main(int argc, char **argv)
         strlist_add(&o_topic, "event.");
     }
     char dir[400], pub_ep[BUS_EP_MAX];
-    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return 69;
+    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, pub_ep,
                          sizeof pub_ep) < 0)
-        return 64;
+        return EX_USAGE;
     static const char *const upstream[] = {"aggregator", NULL};
-    if (bus_default_subs(&opts_common.sub, dir, upstream) < 0) return 64;
+    if (bus_default_subs(&opts_common.sub, dir, upstream) < 0) return EX_USAGE;
     opts_log_effective("sink-jsonl", s_opts);
     if (opts_common.check) return 0;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal; /* no SA_RESTART: zmq_poll returns at once */
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    prog_signals(PROG_SIG_INTERRUPT);
 
     s_ctx_t c = {0};
     jsonl_cfg_t cfg = {o_dir, o_prefix, opts_common.name, !strcmp(o_compress, "gzip"), o_fsync,
                        (size_t)o_buffer_kb << 10, o_max_ahead, o_max_behind, NULL};
     c.j = jsonl_new(&cfg);
-    if (!c.j) return 69;
+    if (!c.j) return EX_UNAVAILABLE;
     bus_pub_t *pub = bus_pub_new(opts_common.name, pub_ep, 0);
-    if (!pub) return 69;
+    if (!pub) return EX_UNAVAILABLE;
     hb_t *hb = hb_new(pub, s_detail, &c);
     c.gaps = gaps_new(opts_common.name, s_emit_gap, &c);
     gaps_resume(c.gaps, jsonl_last_tick(c.j));
     c.sub = bus_sub_new();
     for (int i = 0; i < opts_common.sub.n; i++)
-        if (bus_sub_connect(c.sub, opts_common.sub.v[i]) < 0) return 64;
+        if (bus_sub_connect(c.sub, opts_common.sub.v[i]) < 0) return EX_USAGE;
     hb_ready(hb, "writing");
     log_info("writing %s/%s-YYYY-MM-DD.jsonl from %d upstream(s)", o_dir, o_prefix,
              opts_common.sub.n);
 
     jtok_t tok;
     jtok_init(&tok);
-    while (!s_stop) {
+    while (!prog_stop) {
         int wait = jsonl_wait_ms(c.j);
         bus_msg_t m;
         int r = bus_sub_recv(c.sub, &m, wait);
-        if (r < 0 && !s_stop && zmq_errno() != EINTR) {
+        if (r < 0 && !prog_stop && zmq_errno() != EINTR) {
             log_warnx("bus receive failed: %s", zmq_strerror(zmq_errno()));
             break;
         }

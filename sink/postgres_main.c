@@ -1,6 +1,7 @@
 /* sink-postgres: the same tick and event.* records as sink-jsonl, into
  * PostgreSQL (tables tick and event), with the same gap records. Heartbeat
  * "progress" counts committed rows. The database work is in pgsink.c. */
+#include "prog.h"
 #include "bus.h"
 #include "clock.h"
 #include "gaps.h"
@@ -20,7 +21,6 @@ static char *o_dsn;
 static long o_buffer, o_batch, o_max_ahead, o_max_behind;
 static double o_batch_s, o_backoff_max, o_stop_s;
 static strlist_t o_topic;
-static volatile sig_atomic_t s_stop;
 
 static const opt_t s_opts[] = {
     {"dsn", OPT_STR, &o_dsn, "", 0, 0, NULL,
@@ -45,12 +45,6 @@ typedef struct {
     gaps_t *gaps;
     uint64_t own_seq;
 } s_ctx_t;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
 
 /* Gap records are the sink's own: keyed by its name, epoch and a counter. */
 static void s_emit_gap(const char *json, size_t len, int64_t ts_ns, void *arg)
@@ -106,20 +100,16 @@ int main(int argc, char **argv)
         strlist_add(&o_topic, "event.");
     }
     char dir[400], pub_ep[BUS_EP_MAX];
-    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return 69;
+    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, pub_ep,
                          sizeof pub_ep) < 0)
-        return 64;
+        return EX_USAGE;
     static const char *const upstream[] = {"aggregator", NULL};
-    if (bus_default_subs(&opts_common.sub, dir, upstream) < 0) return 64;
+    if (bus_default_subs(&opts_common.sub, dir, upstream) < 0) return EX_USAGE;
     opts_log_effective("sink-postgres", s_opts);
     if (opts_common.check) return 0;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    prog_signals(PROG_SIG_INTERRUPT);
 
     s_ctx_t c = {0};
     pgsink_cfg_t cfg = {o_dsn, opts_common.name, (size_t)o_buffer, (int)o_batch, o_batch_s,
@@ -127,20 +117,20 @@ int main(int argc, char **argv)
     record_gate_init(&c.gate, o_max_ahead, o_max_behind, NULL);
     c.pg = pgsink_new(&cfg);
     c.pub = bus_pub_new(opts_common.name, pub_ep, 0);
-    if (!c.pub) return 69;
+    if (!c.pub) return EX_UNAVAILABLE;
     hb_t *hb = hb_new(c.pub, s_detail, &c);
     c.gaps = gaps_new(opts_common.name, s_emit_gap, &c);
     c.sub = bus_sub_new();
     for (int i = 0; i < opts_common.sub.n; i++)
-        if (bus_sub_connect(c.sub, opts_common.sub.v[i]) < 0) return 64;
+        if (bus_sub_connect(c.sub, opts_common.sub.v[i]) < 0) return EX_USAGE;
     hb_ready(hb, "inserting");
 
     jtok_t tok;
     jtok_init(&tok);
-    while (!s_stop) {
+    while (!prog_stop) {
         bus_msg_t m;
         int r = bus_sub_recv(c.sub, &m, pgsink_wait_ms(c.pg));
-        if (r < 0 && !s_stop && zmq_errno() != EINTR) {
+        if (r < 0 && !prog_stop && zmq_errno() != EINTR) {
             log_warnx("bus receive failed: %s", zmq_strerror(zmq_errno()));
             break;
         }

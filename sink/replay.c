@@ -5,6 +5,7 @@
  * seq, ts_pub now); the original ts_rx/ts_ex stay the message's ts_rx/ts_ex and the rest of the
  * original envelope travels in an "orig" member (src, epoch, seq, ts_pub), which
  * `aggregator --clock replay` takes its time from. docs/SINKS.md, Replay. */
+#include "prog.h"
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"
@@ -26,7 +27,6 @@ static char *o_speed;
 static double o_wait_s, o_reorder_s, o_end_s;
 static long o_hwm;
 static strlist_t o_topic;
-static volatile sig_atomic_t s_stop;
 
 static const opt_t s_opts[] = {
     {"speed", OPT_STR, &o_speed, "1", 1, 0, NULL,
@@ -43,12 +43,6 @@ static const opt_t s_opts[] = {
      "only republish topics starting with this prefix (repeatable; default: all)", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
 
 /* One message to republish. */
 typedef struct {
@@ -132,7 +126,7 @@ static int s_wanted(const char *topic)
 {
     if (!o_topic.n) return 1;
     for (int i = 0; i < o_topic.n; i++)
-        if (!strncmp(topic, o_topic.v[i], strlen(o_topic.v[i]))) return 1;
+        if (prog_topic_match(topic, o_topic.v[i])) return 1;
     return 0;
 }
 
@@ -312,7 +306,7 @@ static void s_sleep_ns(int64_t ns)
 /* Serve the heartbeat while waiting until monotonic time UNTIL. */
 static void s_wait_until(hb_t *hb, int64_t until)
 {
-    for (int64_t now; !s_stop && (now = clock_mono_ns()) < until;) {
+    for (int64_t now; !prog_stop && (now = clock_mono_ns()) < until;) {
         int64_t d = until - now;
         s_sleep_ns(d > 100 * NS_PER_MS ? 100 * NS_PER_MS : d);
         hb_tick(hb);
@@ -332,18 +326,13 @@ int main(int argc, char **argv)
     if (!s_files.n) opts_die("FILE", "", "at least one capture file (.jsonl or .jsonl.gz)");
     char ep[BUS_EP_MAX];
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
-        return 64;
+        return EX_USAGE;
     opts_log_effective("replay", s_opts);
     if (opts_common.check) return 0;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    prog_signals(PROG_SIG_INTERRUPT);
     bus_pub_t *pub = bus_pub_new(opts_common.name, ep, (int)o_hwm);
-    if (!pub) return 69;
+    if (!pub) return EX_UNAVAILABLE;
     hb_t *hb = hb_new(pub, s_detail, NULL);
     hb_ready(hb, "replaying");
     log_info("publishing on %s: %d file(s), speed %s", ep, s_files.n, o_speed);
@@ -357,7 +346,7 @@ int main(int argc, char **argv)
     uint64_t ord = 0;
     int eof = 0;
     int64_t max_key = INT64_MIN, t0 = -1, w0 = 0, reorder = (int64_t)(o_reorder_s * NS_PER_S);
-    while (!s_stop) {
+    while (!prog_stop) {
         /* read ahead until the earliest message is REORDER older than the newest read */
         while (!eof && (!h.n || max_key - h.v[0].key < reorder)) {
             int partial = 0;
@@ -393,7 +382,7 @@ int main(int argc, char **argv)
             int64_t late = clock_mono_ns() - due;
             s_st.behind = late > 0 ? late : 0;
         }
-        if (!s_stop) {
+        if (!prog_stop) {
             if (bus_pub_send(pub, it.topic, it.body, it.len, it.ts_rx, it.ts_ex) < 0) s_st.dropped++;
             else s_st.sent++;
             s_st.pos = it.key;
@@ -403,9 +392,9 @@ int main(int argc, char **argv)
         free(it.body);
         hb_tick(hb);
     }
-    s_st.done = !s_stop;
+    s_st.done = !prog_stop;
     log_info("%s: %llu lines, %llu sent, %llu skipped (sink records), %llu filtered, %llu bad, "
-             "%llu dropped, %llu unreadable files", s_stop ? "stopped" : "done",
+             "%llu dropped, %llu unreadable files", prog_stop ? "stopped" : "done",
              (unsigned long long)s_st.lines, (unsigned long long)s_st.sent,
              (unsigned long long)s_st.skipped, (unsigned long long)s_st.filtered,
              (unsigned long long)s_st.bad, (unsigned long long)s_st.dropped,

@@ -1,6 +1,7 @@
 /* tap: print any bus topic live, one "topic json" line per message.
  * With no --sub it connects to every *.pub in the bus directory, and to ones
  * that appear later. Lost messages are reported on stderr as they are seen. */
+#include "prog.h"
 #include "bus.h"
 #include "clock.h"
 #include "log.h"
@@ -14,7 +15,6 @@
 static long o_count;
 static double o_timeout;
 static int o_json;
-static volatile sig_atomic_t s_stop;
 
 static const opt_t s_opts[] = {
     {"count", OPT_INT, &o_count, "0", 0, 1e12, NULL, "exit after N messages (0: no limit)", 0},
@@ -24,12 +24,6 @@ static const opt_t s_opts[] = {
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
 
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
-
 int main(int argc, char **argv)
 {
     strlist_t prefixes = {0};
@@ -37,15 +31,14 @@ int main(int argc, char **argv)
                argv, &prefixes);
     char dir[400] = "";
     int scan = opts_common.sub.n == 0;
-    if (scan && bus_dir(opts_common.bus, dir, sizeof dir) < 0) return 69;
+    if (scan && bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
     if (opts_common.check) return 0;
-    signal(SIGINT, s_on_signal);
-    signal(SIGTERM, s_on_signal);
+    prog_signals(PROG_SIG_RESTART);
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     bus_sub_t *sub = bus_sub_new();
     for (int i = 0; i < opts_common.sub.n; i++)
-        if (bus_sub_connect(sub, opts_common.sub.v[i]) < 0) return 64;
+        if (bus_sub_connect(sub, opts_common.sub.v[i]) < 0) return EX_USAGE;
     for (int i = 0; i < prefixes.n; i++) bus_sub_prefix(sub, prefixes.v[i]);
     if (scan) bus_sub_scan(sub, dir);
 
@@ -53,7 +46,7 @@ int main(int argc, char **argv)
     int64_t deadline = o_timeout > 0 ? start + (int64_t)(o_timeout * NS_PER_S) : 0;
     long printed = 0;
     int rc = 0;
-    while (!s_stop && (o_count == 0 || printed < o_count)) {
+    while (!prog_stop && (o_count == 0 || printed < o_count)) {
         int64_t now = clock_mono_ns();
         if (deadline && now >= deadline) break;
         if (scan && now - last_scan >= NS_PER_S / 2) {
@@ -73,6 +66,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "tap: restart src=%s new epoch=%s (not a gap)\n", m.src, m.epoch);
         if (o_json) printf("%s\n", m.body);
         else printf("%s %s\n", m.topic, m.body);
+        if (ferror(stdout)) break; /* the reader went away (EPIPE: SIGPIPE is ignored) */
         printed++;
     }
     const bus_sub_stats_t *st = bus_sub_stats(sub);
@@ -80,7 +74,7 @@ int main(int argc, char **argv)
             printed, (unsigned long long)st->received, (unsigned long long)st->lost,
             (unsigned long long)st->gaps, (unsigned long long)st->restarts,
             (unsigned long long)st->bad);
-    if (!s_stop && deadline && (printed == 0 || (o_count && printed < o_count))) {
+    if (!prog_stop && deadline && (printed == 0 || (o_count && printed < o_count))) {
         fprintf(stderr, "tap: timeout: %s after %.1f s (%ld of %ld wanted)\n",
                 printed ? "too few messages" : "no message", o_timeout, printed, o_count);
         rc = 1;

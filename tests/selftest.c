@@ -15,7 +15,7 @@
 #include <string.h>
 
 #define SELFTESTS(X)                                                                       \
-    X(log) X(clock) X(opts) X(jw) X(jtok) X(bus) X(hb) X(book) X(wsconn) X(framerec) X(feed)           \
+    X(log) X(prog) X(clock) X(opts) X(jw) X(jtok) X(bus) X(hb) X(book) X(wsconn) X(framerec) X(feed)           \
     X(kalshi_auth) X(kalshi_book) X(kalshi_ws) X(kalshi_market) X(aggcfg) X(tick) X(boundary) X(record) X(gaps) X(jsonl)          \
     X(wdwatch) X(wdfresh) X(wdrestart) X(mstate) X(httpd) X(mx_world) X(mx_kalshi)
 

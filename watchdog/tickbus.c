@@ -6,6 +6,7 @@
  * status listens to hb.* for --wait seconds: state, hb age, progress rate,
  * reconnects/gaps/resyncs summed over upstreams, what sink-jsonl's hb says of
  * its file, and today's data file with its line count (read from --dir). */
+#include "prog.h"
 #include "bus.h"
 #include "clock.h"
 #include "jtok.h"
@@ -119,7 +120,7 @@ static void s_today_file(void)
 static int s_status(void)
 {
     char dir[400];
-    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return 69;
+    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
     bus_sub_t *sub = bus_sub_new();
     for (int i = 0; i < opts_common.sub.n; i++) bus_sub_connect(sub, opts_common.sub.v[i]);
     if (!opts_common.sub.n) bus_sub_scan(sub, dir);
@@ -175,7 +176,7 @@ static int s_exec(const char *prog, char **args)
 {
     execvp(prog, args);
     fprintf(stderr, "tickbus: cannot run %s: %s\n", prog, strerror(errno));
-    return 69;
+    return EX_UNAVAILABLE;
 }
 
 static const opt_t s_opts[] = {
@@ -220,7 +221,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "status") != 0 && cmd[0] != '-') {
         fprintf(stderr, "tickbus: unknown command '%s' (status, up, down, restart, logs, plot)\n",
                 cmd);
-        return 64;
+        return EX_USAGE;
     }
     int skip = !strcmp(cmd, "status");
     opts_parse("tickbus", "tickbus status|up|down|restart|logs|plot: the operator's command; "

@@ -5,6 +5,7 @@
  * rate-limited per unit; each restart is an event.restart on its own PUB. With
  * --check-file it is instead a oneshot that restarts a unit when the newest
  * data file is stale. */
+#include "prog.h"
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"
@@ -81,13 +82,6 @@ static const opt_t s_opts[] = {
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
 
-static volatile sig_atomic_t s_stop;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
 
 static wdrestart_t *s_backend(void)
 {
@@ -114,7 +108,7 @@ static int s_check_file(wdrestart_t *r)
         opts_die("now", o_now, "expected YYYY-MM-DDTHH:MM:SSZ");
     if (opts_common.check) return 0;
     wdfresh_file_t f;
-    if (wdfresh_newest(o_check_file, &f) < 0) return 69;
+    if (wdfresh_newest(o_check_file, &f) < 0) return EX_UNAVAILABLE;
     double age;
     wdfresh_verdict_t v = wdfresh_judge(&f, now, o_max_age, o_day_grace, &age);
     if (v == WDFRESH_FRESH || v == WDFRESH_MISSING_OK) {
@@ -140,7 +134,7 @@ static int s_check_file(wdrestart_t *r)
     if (rc < 0 || wdrestart_wait(r, 30000) < 0) {
         log_crit("check-file: restart of unit=%s failed: %s", o_restart_unit,
                  err[0] ? err : "command failed");
-        return 69;
+        return EX_UNAVAILABLE;
     }
     log_notice("check-file: restart of unit=%s requested backend=%s verdict=%s",
                o_restart_unit, wdrestart_kind(r), wdfresh_verdict_str(v));
@@ -291,17 +285,17 @@ static int s_daemon(wdrestart_t *backend)
     int scan = opts_common.sub.n == 0;
     if ((scan && bus_dir(opts_common.bus, dir, sizeof dir) < 0) ||
         bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
-        return 69;
+        return EX_UNAVAILABLE;
     if (opts_common.check) {
         wdwatch_destroy(&c.watch);
         return 0;
     }
     opts_log_effective("watchdog", s_opts);
     c.pub = bus_pub_new(opts_common.name, ep, 0);
-    if (!c.pub) return 69;
+    if (!c.pub) return EX_UNAVAILABLE;
     bus_sub_t *sub = bus_sub_new();
     for (int i = 0; i < opts_common.sub.n; i++)
-        if (bus_sub_connect(sub, opts_common.sub.v[i]) < 0) return 64;
+        if (bus_sub_connect(sub, opts_common.sub.v[i]) < 0) return EX_USAGE;
     bus_sub_prefix(sub, "hb.");
     /* Filter at the publishers too: the watchdog needs no books or ticks, and
      * its bus loss counters (then meaningless) are not reported anywhere. */
@@ -317,7 +311,7 @@ static int s_daemon(wdrestart_t *backend)
 
     int64_t interval = (int64_t)(o_interval * NS_PER_S), next_check = start + interval;
     int64_t last_scan = start;
-    while (!s_stop) {
+    while (!prog_stop) {
         int64_t now = clock_mono_ns();
         if (scan && now - last_scan >= NS_PER_S) {
             bus_sub_scan(sub, dir);
@@ -330,7 +324,7 @@ static int s_daemon(wdrestart_t *backend)
         int r = bus_sub_recv(sub, &m, wait);
         now = clock_mono_ns();
         if (r > 0) s_on_hb(&c, &m, now);
-        else if (r < 0 && !s_stop) {
+        else if (r < 0 && !prog_stop) {
             log_warnx_rl("bus receive failed: retrying");
             struct timespec ts = {0, 100 * 1000 * 1000};
             nanosleep(&ts, NULL);
@@ -365,11 +359,7 @@ int main(int argc, char **argv)
                "data file is stale (oneshot).",
                s_opts, argc, argv, NULL);
     wdrestart_t *backend = s_backend();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    prog_signals(PROG_SIG_INTERRUPT);
     int rc = o_check_file && *o_check_file ? s_check_file(backend) : s_daemon(backend);
     wdrestart_wait(backend, 5000);
     wdrestart_destroy(&backend);
