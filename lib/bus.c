@@ -2,6 +2,7 @@
  * program: feeds and the aggregator publish, the aggregator, sinks, tap and
  * the watchdog subscribe. */
 #include "bus.h"
+#include "prog.h"
 #include "clock.h"
 #include "log.h"
 #include "opts.h"
@@ -29,7 +30,7 @@ void *bus_ctx(void)
 {
     if (!s_ctx) {
         s_ctx = zmq_ctx_new();
-        if (!s_ctx) fatal(70, "zmq_ctx_new");
+        if (!s_ctx) fatal(EX_SOFTWARE, "zmq_ctx_new");
         /* The I/O thread runs SCHED_BATCH: woken by a zmq_send, it does not
          * preempt the publishing thread (which would cost a context switch per
          * message when both share a core) but drains what was queued when that
@@ -163,7 +164,7 @@ bus_pub_t *bus_pub_new(const char *name, const char *endpoint, int hwm)
     if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) r = (uint64_t)clock_real_ns() ^ (uint64_t)getpid();
     snprintf(p->epoch, sizeof p->epoch, "%016llx", (unsigned long long)r);
     p->z = zmq_socket(bus_ctx(), ZMQ_PUB);
-    if (!p->z) fatal(70, "zmq_socket");
+    if (!p->z) fatal(EX_SOFTWARE, "zmq_socket");
     s_sockopts(p->z);
     if (hwm <= 0) hwm = BUS_DEFAULT_SNDHWM;
     zmq_setsockopt(p->z, ZMQ_SNDHWM, &hwm, sizeof hwm);
@@ -313,7 +314,7 @@ bus_sub_t *bus_sub_new(void)
 {
     bus_sub_t *s = xcalloc(1, sizeof *s);
     s->z = zmq_socket(bus_ctx(), ZMQ_SUB);
-    if (!s->z) fatal(70, "zmq_socket");
+    if (!s->z) fatal(EX_SOFTWARE, "zmq_socket");
     s_sockopts(s->z);
     int hwm = BUS_DEFAULT_SNDHWM;
     zmq_setsockopt(s->z, ZMQ_RCVHWM, &hwm, sizeof hwm);
