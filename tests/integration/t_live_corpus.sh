@@ -2,7 +2,7 @@
 # (tests/fixtures/live/README.md: provenance of each file) replayed through the
 # real parsers (feedreplay): zero bad messages, a valid book with the captured
 # touch, trades with the taker's side, and every checksum a capture carries
-# matching (the Kraken string-number session: all 23); Kalshi frames through
+# matching (the Kraken string-number session: all 23; Kraken's documented checksum example); Kalshi frames through
 # kalshireplay (0 bad frames, books not crossed).
 . tests/integration/lib.sh
 L=tests/fixtures/live
@@ -27,6 +27,13 @@ check bitstamp bitstamp_btcusd_crypto_msg_parser.jsonl 'data=2 ctrl=0 ignored=1 
 "$BIN/feedreplay" kraken tests/fixtures/exchanges/kraken_v2/string_numbers.jsonl 10 >"$T/ks.out" 2>/dev/null
 cmp -s "$T/ks.out" tests/fixtures/exchanges/kraken.golden || fail "kraken strings: differs from kraken.golden"
 grep -q '^stats .* bad=0 valid=1 checksum_ok=23$' "$T/ks.out" || fail "kraken strings: $(tail -1 "$T/ks.out")"
+# Kraken's documented checksum example (BTC/USD, 10 levels a side, CRC32 3310070434): ours
+# matches with price/qty as numbers and as strings; one digit off is a gap
+check kraken kraken_docs_checksum_v2.jsonl 'data=2 ctrl=0 ignored=0 bad=0 valid=1 checksum_ok=2' \
+    '"asks":[[45285.2,0.00100000],'
+sed 's/3310070434/3310070435/' "$L/kraken_docs_checksum_v2.jsonl" >"$T/kbad.jsonl"
+"$BIN/feedreplay" kraken "$T/kbad.jsonl" 10 2>/dev/null | grep -q '^event.gap .*"reason":"checksum"' ||
+    fail "kraken: a wrong checksum was not a gap"
 # Kalshi demo 2026-08-27 through kalshireplay: 0 bad frames; the book after the
 # snapshot and the delta is not crossed, and its derived YES ask (1 - best NO
 # bid) is what Kalshi's own ticker frame says: 0.98 for 2500
