@@ -14,9 +14,14 @@ check() { # venue file want-stats-regex want-line...
     ! grep -q '^event\.gap' "$T/$f.out" || fail "$f: $(grep '^event\.gap' "$T/$f.out" | head -1)"
 }
 # Coinbase Advanced Trade 2026-09-30: the touch 83277.25 / 83277.26 of the snapshot
-# survives the 4 updates (none touches it); the ETH-USD snapshot is ignored
-check coinbase coinbase_advanced_20260930.jsonl 'data=6 ctrl=0 ignored=0 bad=0 valid=1' \
-    '{"bid":83277.25,"bid_size":0.00715626,"ask":83277.26,"ask_size":0.01110256}'
+# survives the updates; the ETH-USD frames and the market_trades snapshots (history) are
+# not published; trade 1100253488 comes with "side":"SELL" at 83277.26, the best offer,
+# and the next update shrinks that offer by exactly its size (0.01110256 - 0.00058346 =
+# 0.0105191): a buyer lifted it, so we publish the taker's side, buy
+check coinbase coinbase_advanced_20260930.jsonl 'data=21 ctrl=3 ignored=0 bad=0 valid=1' \
+    '{"bid":83277.25,"bid_size":0.00715626,"ask":83277.26,"ask_size":0.01110256}' \
+    '{"px":83277.26,"sz":0.00058346,"side":"buy","id":"1100253488"}' \
+    '{"bid":83277.25,"bid_size":0.00735010,"ask":83277.26,"ask_size":0.01051910}'
 # Bitstamp 2021/2022: a trade of type 0 (buy: the taker bought), amount "1E-8";
 # order_book with cents kept as sent; diff_order_book ignored (we use order_book)
 check bitstamp bitstamp_btcusd_crypto_msg_parser.jsonl 'data=2 ctrl=0 ignored=1 bad=0 valid=1' \
