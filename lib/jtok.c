@@ -324,20 +324,6 @@ int jtok_get(const jtok_t *d, int obj, const char *key)
     return -1;
 }
 
-int jtok_str(const jtok_t *d, int i, char *buf, size_t n)
-{
-    if (jtok_type(d, i) != JSMN_STRING || n == 0) return -1;
-    size_t len, k = 0;
-    const char *p = jtok_text(d, i, &len);
-    for (size_t j = 0; j < len && k + 1 < n; j++) {
-        if (p[j] == '\\' && j + 1 < len && (p[j + 1] == '"' || p[j + 1] == '\\' || p[j + 1] == '/'))
-            j++;
-        buf[k++] = p[j];
-    }
-    buf[k] = '\0';
-    return 0;
-}
-
 static unsigned s_hex4(const char *p)
 {
     unsigned v = 0;
@@ -348,7 +334,9 @@ static unsigned s_hex4(const char *p)
     return v;
 }
 
-int jtok_unescape(const jtok_t *d, int i, char *buf, size_t cap, size_t *outlen)
+/* The one string decoder: every JSON escape decoded once. A result longer than
+ * CAP fails, or with TRUNCATE is cut at the last whole UTF-8 character that fits. */
+static int s_unescape(const jtok_t *d, int i, char *buf, size_t cap, size_t *outlen, int truncate)
 {
     if (jtok_type(d, i) != JSMN_STRING) return -1;
     size_t len, k = 0;
@@ -357,7 +345,12 @@ int jtok_unescape(const jtok_t *d, int i, char *buf, size_t cap, size_t *outlen)
         char tmp[4];
         size_t m = 1;
         tmp[0] = p[j];
-        if (p[j] == '\\') { /* the parser checked the escape's form */
+        if ((unsigned char)p[j] >= 0x80) { /* a raw UTF-8 character moves whole */
+            m = jtok_utf8_len((const unsigned char *)p + j, len - j);
+            if (m == 0) return -1; /* the parser refuses these; a token made elsewhere */
+            memcpy(tmp, p + j, m);
+            j += m - 1;
+        } else if (p[j] == '\\') { /* the parser checked the escape's form */
             char e = p[++j];
             switch (e) {
             case 'b': tmp[0] = '\b'; break;
@@ -398,12 +391,29 @@ int jtok_unescape(const jtok_t *d, int i, char *buf, size_t cap, size_t *outlen)
             default: tmp[0] = e; /* \" \\ \/ */
             }
         }
-        if (k + m > cap) return -1;
+        if (k + m > cap) {
+            if (!truncate) return -1;
+            break; /* tmp holds one whole character: the cut is on a boundary */
+        }
         memcpy(buf + k, tmp, m);
         k += m;
     }
     *outlen = k;
     return 0;
+}
+
+int jtok_unescape(const jtok_t *d, int i, char *buf, size_t cap, size_t *outlen)
+{
+    return s_unescape(d, i, buf, cap, outlen, 0);
+}
+
+int jtok_str(const jtok_t *d, int i, char *buf, size_t n)
+{
+    size_t k = 0;
+    if (n == 0) return -1;
+    int rc = s_unescape(d, i, buf, n - 1, &k, 1);
+    buf[rc == 0 ? k : 0] = '\0';
+    return rc;
 }
 
 int jtok_id(const jtok_t *d, int i, int numeric_ok, char *buf, size_t *len)
@@ -575,6 +585,20 @@ int jtok_test(void)
     if (jtok_fixed(&d, jtok_get(&d, 0, "e"), 0, &v) || v != 1500) rc = -1;
     if (!jtok_is_null(&d, jtok_get(&d, 0, "n"))) rc = -1;
     if (jtok_str(&d, jtok_get(&d, 0, "s"), buf, sizeof buf) || strcmp(buf, "q\"x")) rc = -1;
+    { /* jtok_str decodes every escape (it kept \n and \u as written) and cuts on a
+       * character boundary: "a\u00e9" needs 3 bytes, 2 fit in a 3-byte buffer */
+        jtok_t e;
+        jtok_init(&e);
+        char b3[3], b9[9];
+        const char *jv = "[\"a\\n\\u00e9\",\"a\xc3\xa9\",\"\\udc00\"]";
+        if (jtok_parse(&e, jv, strlen(jv)) < 0 || jtok_str(&e, 1, b9, sizeof b9) ||
+            strcmp(b9, "a\n\xc3\xa9") || jtok_str(&e, 2, b3, sizeof b3) || strcmp(b3, "a") ||
+            jtok_str(&e, 3, b9, sizeof b9) != -1 || b9[0]) {
+            fprintf(stderr, "jtok_test: jtok_str decoding/truncation wrong\n");
+            rc = -1;
+        }
+        jtok_free(&e);
+    }
     if (jtok_get(&d, 0, "y") != -1) rc = -1; /* nested keys are not top-level */
     if (jtok_size(&d, jtok_get(&d, jtok_get(&d, 0, "a"), "x")) != 3) rc = -1;
     const char *bad[] = {"{\"a\":", "{\"a\":1}}", "nope", "{\"a\":1} x", "", "[1 2]",

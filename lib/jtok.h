@@ -49,8 +49,10 @@ int jtok_is_null(const jtok_t *d, int i);
 int jtok_type(const jtok_t *d, int i); /* JSMN_* or 0 when I is out of range */
 /* Raw text of token I (no unescaping). */
 const char *jtok_text(const jtok_t *d, int i, size_t *len);
-/* Copy the text of string token I into BUF (truncated, NUL-terminated; JSON
- * escapes other than \" \\ \/ are kept as written). Returns -1 if I is not a string. */
+/* The text of string token I, every JSON escape decoded once (jtok_unescape's
+ * decoder), into BUF, NUL-terminated, cut at the last whole UTF-8 character
+ * that fits N - 1 bytes. Returns -1 (BUF "") if I is not a string or holds a
+ * lone surrogate. */
 int jtok_str(const jtok_t *d, int i, char *buf, size_t n);
 /* The text of string token I with every JSON escape decoded once (\uXXXX and
  * surrogate pairs to UTF-8) into BUF[0..CAP), not NUL-terminated; *OUTLEN its
