@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""sink_check.py DIR PREFIX [--ticks N | --min-ticks N] [--expect-reason R]...: reads every
+"""sink_check.py DIR PREFIX [--ticks N | --min-ticks N] [--all-explained] [--expect-reason R]...: reads every
 PREFIX-*.jsonl[.gz] in DIR the way the Go collector's pandas loader does (one
 JSON object a line; type, ts, brti, coinbase, kraken, bitstamp, markets[] with
 their fields) and checks each line parses whole and each tick has the Go
@@ -57,16 +57,24 @@ def check_tick(r, where):
                 errs.append(f"{where}: {t} {k} not [[cents, contracts],..] ascending, non-empty")
     return errs
 
+def sec(ts):
+    """The whole UTC second of "...T12:03:17Z" or "...T12:03:17.123Z" (disk/buffer gap records
+    carry the dropped records' times to the millisecond)."""
+    return int(datetime.datetime.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp())
+
 def main():
     d, prefix = sys.argv[1], sys.argv[2]
     reasons = []
     want_ticks = None
     min_ticks = None
+    all_explained = False
+    tick_secs, explained = set(), set()
     a = sys.argv[3:]
     while a:
         if a[0] == "--ticks": want_ticks = int(a[1]); a = a[2:]
         elif a[0] == "--min-ticks": min_ticks = int(a[1]); a = a[2:]
         elif a[0] == "--expect-reason": reasons.append(a[1]); a = a[2:]
+        elif a[0] == "--all-explained": all_explained = True; a = a[1:]
         else: sys.exit("bad argument " + a[0])
     errs, counts, seen_reasons, seqs, coverage = [], {}, {}, set(), []
     files = sorted(glob.glob(f"{d}/{prefix}-*.jsonl") + glob.glob(f"{d}/{prefix}-*.jsonl.gz"))
@@ -88,10 +96,15 @@ def main():
             if t == "tick":
                 errs += check_tick(r, where)
                 seqs.add((r.get("epoch"), r.get("seq"), r.get("ts")))
+                try: tick_secs.add(sec(r["ts"]))
+                except Exception: pass
             elif t == "gap":
                 seen_reasons[r["reason"]] = seen_reasons.get(r["reason"], 0) + 1
                 for k in ("from", "to", "reason", "seconds"):
                     if k not in r: errs.append(f"{where}: gap without {k}")
+                try:
+                    if r.get("seconds", 0) > 0: explained.update(range(sec(r["from"]), sec(r["to"]) + 1))
+                except Exception: errs.append(f"{where}: gap with a bad from/to")
             elif t == "coverage":
                 coverage.append(r)
     ticks = counts.get("tick", 0)
@@ -101,8 +114,15 @@ def main():
         errs.append(f"distinct tick seconds {len({s[2] for s in seqs})} < {min_ticks}")
     for r in reasons:
         if r not in seen_reasons: errs.append(f"no gap record with reason {r}")
+    # seconds between the first and the last tick with neither a tick nor a gap record
+    missing = [s for s in range(min(tick_secs), max(tick_secs) + 1) if s not in tick_secs] if tick_secs else []
+    unexplained = [s for s in missing if s not in explained]
+    if all_explained and unexplained:
+        errs.append(f"{len(unexplained)} seconds without a tick or a gap record, first "
+                    f"{datetime.datetime.fromtimestamp(unexplained[0], datetime.timezone.utc):%Y-%m-%dT%H:%M:%SZ}")
     print(f"files={len(files)} lines={sum(counts.values())} ticks={ticks} "
-          f"distinct_ts={len({s[2] for s in seqs})} types={counts} gaps={seen_reasons} "
+          f"distinct_ts={len({s[2] for s in seqs})} missing={len(missing)} unexplained={len(unexplained)} "
+          f"types={counts} gaps={seen_reasons} "
           f"coverage={[(c['date'], c['covered'], c['gap_seconds'], c['markets_seen']) for c in coverage]}")
     for e in errs[:20]: print("ERROR", e)
     sys.exit(1 if errs else 0)
