@@ -1256,8 +1256,10 @@ static int s_check_random(rti_state_t *st, rti_result_t *r)
     return 0;
 }
 
-int rti_test(const char *fixtures_dir)
+int rti_test(void)
 {
+    const char *fixtures_dir = getenv("TICKBUS_FIXTURES");
+    if (!fixtures_dir) fixtures_dir = "tests/fixtures";
     char path[4096];
     json_error_t jerr;
     rti_state_t *st = rti_state_new();

@@ -157,10 +157,10 @@ double rti_median_mid(const rti_params_t *p, const rti_venue_t *venues, int n, d
 /* Short name of a status: "ok", "stale", "empty", "crossed", "erroneous". */
 const char *rti_status_name(rti_status_t s);
 
-/* Self-test: checks every vector of <fixtures_dir>/brti/worked-example.json (its params must be
- * the aggregator's defaults; statuses,
+/* Self-test: checks every vector of $TICKBUS_FIXTURES/brti/worked-example.json (default
+ * tests/fixtures; its params must be the aggregator's defaults; statuses,
  * exclusions, cap, curves, v_T, weights, index, the alternative readings) and robustness cases.
  * Returns 0, or -1 after printing one line to stderr saying what failed. */
-int rti_test(const char *fixtures_dir);
+int rti_test(void);
 
 #endif
