@@ -10,8 +10,15 @@
 
 #define BTS_HEARTBEAT_NS (10 * NS_PER_S)
 
+/* feed-bitstamp's own state */
+typedef struct {
+    int64_t ping_mono; /* the last client heartbeat (mono ns) */
+} s_state_t;
+
 static void s_subscribe(feed_t *f)
 {
+    s_state_t *st = f->venue_state;
+    st->ping_mono = clock_mono_ns();
     feed_send(f, "{\"event\":\"bts:subscribe\",\"data\":{\"channel\":\"order_book_btcusd\"}}");
     feed_send(f, "{\"event\":\"bts:subscribe\",\"data\":{\"channel\":\"live_trades_btcusd\"}}");
 }
@@ -24,8 +31,9 @@ static void s_resync(feed_t *f)
 
 static void s_tick(feed_t *f, int64_t now)
 {
-    if (now - f->ping_mono < BTS_HEARTBEAT_NS) return;
-    f->ping_mono = now;
+    s_state_t *st = f->venue_state;
+    if (now - st->ping_mono < BTS_HEARTBEAT_NS) return;
+    st->ping_mono = now;
     feed_send(f, "{\"event\":\"bts:heartbeat\"}");
 }
 
@@ -143,6 +151,7 @@ const feed_venue_t feed_bitstamp = {
     .url = "wss://ws.bitstamp.net",
     .px_dec = 2, /* the venue prints cents ("31524.50"): published with them */
     .sz_dec = 8,
+    .state_size = sizeof(s_state_t),
     .subscribe = s_subscribe,
     .resync = s_resync,
     .parse = s_parse,

@@ -15,8 +15,16 @@ static const char *s_sub[] = {
     "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channel\":\"ticker\"}",
 };
 
+/* feed-coinbase's own state: sequence_num is per connection */
+typedef struct {
+    int64_t seq; /* the last sequence_num seen */
+    int have_seq;
+} s_state_t;
+
 static void s_subscribe(feed_t *f)
 {
+    s_state_t *st = f->venue_state;
+    st->have_seq = 0;
     for (size_t i = 0; i < sizeof s_sub / sizeof s_sub[0]; i++) feed_send(f, s_sub[i]);
 }
 
@@ -106,18 +114,19 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
                      d->err ? jtok_errstr(d) : "not a JSON object", len);
         return WSCONN_MSG_BAD;
     }
+    s_state_t *st = f->venue_state;
     int seqt = jtok_get(d, 0, "sequence_num");
     int64_t seq;
     if (seqt >= 0) {
         if (jtok_int(d, seqt, &seq) < 0) return WSCONN_MSG_BAD;
-        if (f->have_seq && seq != f->seq + 1) {
+        if (st->have_seq && seq != st->seq + 1) {
             log_warnx_rl("venue=coinbase sequence gap expected=%lld got=%lld",
-                         (long long)(f->seq + 1), (long long)seq);
-            if (seq > f->seq + 1) feed_invalid(f, "sequence", f->seq + 1, seq - 1, ts_rx);
-            else feed_invalid(f, "sequence_backwards", seq, f->seq, ts_rx);
+                         (long long)(st->seq + 1), (long long)seq);
+            if (seq > st->seq + 1) feed_invalid(f, "sequence", st->seq + 1, seq - 1, ts_rx);
+            else feed_invalid(f, "sequence_backwards", seq, st->seq, ts_rx);
         }
-        f->seq = seq;
-        f->have_seq = 1;
+        st->seq = seq;
+        st->have_seq = 1;
     }
     int ch = jtok_get(d, 0, "channel");
     int evs = jtok_get(d, 0, "events");
@@ -150,6 +159,7 @@ const feed_venue_t feed_coinbase = {
     .url = "wss://advanced-trade-ws.coinbase.com",
     .px_dec = 2,
     .sz_dec = 8,
+    .state_size = sizeof(s_state_t),
     .subscribe = s_subscribe,
     .resync = s_resync,
     .parse = s_parse,

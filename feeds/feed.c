@@ -25,6 +25,7 @@ void feed_init(feed_t *f, const feed_venue_t *v, int depth, feed_out_fn *out, vo
     f->out = out;
     f->out_arg = out_arg;
     f->resync_s = 10;
+    f->venue_state = v->state_size ? xcalloc(1, v->state_size) : NULL;
     book_init(&f->book, f->depth);
     jtok_init(&f->tok);
     jw_init(&f->w, 4096);
@@ -38,6 +39,8 @@ void feed_free(feed_t *f)
     book_free(&f->book);
     jtok_free(&f->tok);
     jw_free(&f->w);
+    free(f->venue_state);
+    f->venue_state = NULL;
 }
 
 void feed_send(feed_t *f, const char *msg)
@@ -228,9 +231,7 @@ void feed_on_open(feed_t *f)
     f->resyncing = 0;
     f->resync_tries = 0;
     f->want_since = clock_mono_ns();
-    f->have_seq = 0;
     f->q_have = 0;
-    f->ping_mono = clock_mono_ns();
     f->v->subscribe(f);
 }
 

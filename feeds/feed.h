@@ -3,8 +3,8 @@
  * 'Topics'), the integrity rules (invalid book -> event.gap + event.resync ->
  * fresh snapshot on the same connection, reconnect if it does not come) and a
  * replay mode used by golden tests, fuzzing and tools. The venue files
- * (coinbase.c, kraken.c, bitstamp.c) hold only parsing, subscribing and their
- * integrity check. */
+ * (coinbase.c, kraken.c, bitstamp.c) hold only parsing, subscribing, their
+ * integrity check and their own state (feed_t.venue_state). */
 #ifndef TB_FEED_H
 #define TB_FEED_H
 
@@ -22,7 +22,11 @@ typedef struct {
     const char *venue;  /* "coinbase" */
     const char *url;    /* the real endpoint */
     int px_dec, sz_dec; /* decimals the venue prints: published numbers keep them */
-    /* Queue every subscription on a fresh connection (feed_send). */
+    /* Bytes of the venue's own state (feed_t.venue_state): allocated zeroed by
+     * feed_init, freed by feed_free; only the venue file knows its layout. */
+    size_t state_size;
+    /* A fresh connection: reset the venue's per-connection state and queue
+     * every subscription (feed_send). */
     void (*subscribe)(feed_t *f);
     /* Ask for a fresh book snapshot on the same connection. */
     void (*resync)(feed_t *f);
@@ -58,11 +62,7 @@ struct feed {
     int resync_tries;
     int64_t want_since;   /* mono ns since when a snapshot is awaited (0: not waiting) */
     double resync_s;
-    /* per-venue state */
-    int64_t seq;          /* coinbase sequence_num last seen */
-    int have_seq;
-    int venue_depth;      /* kraken: depth the server confirmed (trim + checksum) */
-    int64_t ping_mono;    /* bitstamp: last client heartbeat */
+    void *venue_state;    /* the venue's own (v->state_size bytes; NULL if 0) */
     /* counters (hb) */
     uint64_t n_quotes, n_books, n_trades, n_skipped, n_checksum_ok;
     uint64_t n_bad_trade_ids, n_trades_no_id;

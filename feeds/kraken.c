@@ -13,6 +13,11 @@
 
 #define KRAKEN_SYM "BTC/USD"
 
+/* feed-kraken's own state */
+typedef struct {
+    int depth; /* the book depth the server confirmed (trim + checksum); 0: none yet */
+} s_state_t;
+
 static int s_depth(const feed_t *f)
 {
     static const int allowed[] = {10, 25, 100, 500, 1000};
@@ -33,7 +38,8 @@ static void s_sub_book(feed_t *f, const char *method)
 
 static void s_subscribe(feed_t *f)
 {
-    f->venue_depth = s_depth(f);
+    s_state_t *st = f->venue_state;
+    st->depth = s_depth(f);
     s_sub_book(f, "subscribe");
     feed_send(f, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[\"" KRAKEN_SYM
                  "\"],\"snapshot\":false},\"req_id\":2}");
@@ -125,6 +131,7 @@ static int s_levels(feed_t *f, const jtok_t *d, int arr, book_side_t side)
 
 static int s_book(feed_t *f, const jtok_t *d, int snapshot, int64_t ts_rx)
 {
+    const s_state_t *st = f->venue_state;
     int data = jtok_get(d, 0, "data");
     if (jtok_type(d, data) != JSMN_ARRAY) return -1;
     int n = jtok_size(d, data);
@@ -140,7 +147,7 @@ static int s_book(feed_t *f, const jtok_t *d, int snapshot, int64_t ts_rx)
             feed_invalid(f, "bad_level", -1, -1, ts_rx);
             return -1;
         }
-        book_trim(&f->book, f->venue_depth > 0 ? f->venue_depth : s_depth(f));
+        book_trim(&f->book, st->depth > 0 ? st->depth : s_depth(f));
         /* v2 sends a checksum with every snapshot and update: a book message
          * without a readable one is never applied unchecked (resync) */
         int ct = jtok_get(d, e, "checksum");
@@ -189,6 +196,7 @@ static int s_trades(feed_t *f, const jtok_t *d, int64_t ts_rx)
 
 static int s_method(feed_t *f, const jtok_t *d)
 {
+    s_state_t *st = f->venue_state;
     int m = jtok_get(d, 0, "method");
     int ok = jtok_get(d, 0, "success");
     if (jtok_eq(d, ok, "false")) {
@@ -202,7 +210,7 @@ static int s_method(feed_t *f, const jtok_t *d)
         int64_t depth;
         if (jtok_eq(d, jtok_get(d, r, "channel"), "book") &&
             jtok_int(d, jtok_get(d, r, "depth"), &depth) == 0 && depth > 0 && depth <= 1000)
-            f->venue_depth = (int)depth;
+            st->depth = (int)depth;
     }
     return WSCONN_MSG_CTRL;
 }
@@ -244,6 +252,7 @@ const feed_venue_t feed_kraken = {
     .url = "wss://ws.kraken.com/v2",
     .px_dec = 1,
     .sz_dec = 8,
+    .state_size = sizeof(s_state_t),
     .subscribe = s_subscribe,
     .resync = s_resync,
     .parse = s_parse,
