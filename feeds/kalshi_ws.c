@@ -8,6 +8,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <jansson.h> /* the self-test's expected books only, never the per-message path */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1274,8 +1275,6 @@ int kalshi_ws_tick(kalshi_ws_t *s, int64_t now, int64_t now_real)
 }
 
 /* ---- self-test: replay the fixture sessions ---- */
-
-#include <jansson.h>
 
 typedef struct {
     char sent[16][512];
