@@ -42,7 +42,8 @@ LDLIBS   += $(PKG_LIBS) -lm
 # Programs and the file holding each one's main(). Every other .c in these
 # directories is a module, archived in libtickbus.a; the linker takes what it needs.
 PROGRAMS := tap feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator \
-            sink-jsonl sink-postgres watchdog mockx tickbus tickbus-metrics replay
+            sink-jsonl sink-postgres watchdog tickbus-freshness mockx tickbus tickbus-metrics \
+            replay
 main_tap           := sink/tap.c
 main_feed-coinbase := feeds/coinbase_main.c
 main_feed-kraken   := feeds/kraken_main.c
@@ -53,6 +54,7 @@ main_sink-jsonl    := sink/jsonl_main.c
 main_sink-postgres := sink/postgres_main.c
 main_replay        := sink/replay.c
 main_watchdog      := watchdog/watchdog.c
+main_tickbus-freshness := watchdog/freshness.c
 main_tickbus       := watchdog/tickbus.c
 main_mockx         := tests/mockx/mockx.c
 main_tickbus-metrics := metrics/metrics.c

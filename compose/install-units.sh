@@ -51,7 +51,7 @@ esac
 
 missing=""
 for p in feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl \
-         sink-postgres watchdog; do
+         sink-postgres watchdog tickbus-freshness; do
     [ -x "$BINDIR/$p" ] || missing="$missing $p"
 done
 [ -z "$missing" ] || echo "install-units: warning: not built in $BINDIR:$missing (their units will fail to start)" >&2

@@ -1,10 +1,10 @@
-/* watchdog: the bus and output rows of docs/CONTRACT.md, 'Healing layers'. As a
- * daemon it follows hb.<name> of every program it is told about (--unit
- * NAME=UNIT) and restarts the unit of one whose hb goes missing or whose
- * progress freezes, through systemd (sd-bus RestartUnit) or a command,
- * rate-limited per unit; each restart is an event.restart on its own PUB. With
- * --check-file it is instead a oneshot that restarts a unit when the newest
- * data file is stale. */
+/* watchdog: the bus row of docs/CONTRACT.md, 'Healing layers'. A daemon that
+ * follows hb.<name> of every program it is told about (--unit NAME=UNIT) and
+ * restarts the unit of one whose hb goes missing or whose progress freezes,
+ * through systemd (sd-bus RestartUnit) or a command, rate-limited per unit;
+ * each restart is an event.restart on its own PUB. The output row (the data
+ * file's freshness) is tickbus-freshness; `watchdog --check-file` still runs
+ * that oneshot for this release, with a warning, for units that call it. */
 #include "prog.h"
 #include "bus.h"
 #include "clock.h"
@@ -27,12 +27,11 @@
 static strlist_t o_units, o_deadlines;
 static double o_hb_timeout, o_grace, o_interval;
 static double o_feed_deadline, o_agg_deadline, o_sink_deadline, o_other_deadline;
-static char *o_restart, *o_restart_cmd, *o_bus_address;
-static int o_user, o_system;
+static wdrestart_opts_t o_restart;
 static long o_storm_max;
 static double o_storm_window, o_storm_backoff, o_storm_backoff_max;
-static char *o_check_file, *o_restart_unit, *o_now;
-static double o_max_age, o_day_grace;
+static char *o_check_file;
+static wdfresh_opts_t o_fresh;
 
 static const opt_t s_opts[] = {
     {"unit", OPT_LIST, &o_units, NULL, 1, 0, NULL,
@@ -53,14 +52,7 @@ static const opt_t s_opts[] = {
     {"grace", OPT_DBL, &o_grace, "10", 0, 3600, NULL,
      "seconds after start and after a restart before a unit is judged again", 0},
     {"interval", OPT_DBL, &o_interval, "0.5", 0.05, 10, NULL, "seconds between checks", 0},
-    {"restart", OPT_STR, &o_restart, "systemd", 1, 0, NULL, "restart backend: systemd or cmd", 0},
-    {"restart-cmd", OPT_STR, &o_restart_cmd, NULL, 1, 0, NULL,
-     "cmd backend: shell command, %u = the unit, %n = the program name (both shell-quoted)", 0},
-    {"user", OPT_BOOL, &o_user, "0", 1, 0, NULL,
-     "systemd backend: the user's service manager (the default)", 0},
-    {"system", OPT_BOOL, &o_system, "0", 1, 0, NULL, "systemd backend: the system manager", 0},
-    {"bus-address", OPT_STR, &o_bus_address, NULL, 1, 0, NULL,
-     "systemd backend: sd-bus address, e.g. unix:path=$XDG_RUNTIME_DIR/systemd/private", 0},
+    WDRESTART_OPTS(o_restart),
     {"storm-max", OPT_INT, &o_storm_max, "5", 1, WDWATCH_STORM_CAP, NULL,
      "restarts of one unit allowed per --storm-window before event.restart_storm", 0},
     {"storm-window", OPT_DBL, &o_storm_window, "300", 1, 86400, NULL, "seconds", 0},
@@ -69,77 +61,13 @@ static const opt_t s_opts[] = {
     {"storm-backoff-max", OPT_DBL, &o_storm_backoff_max, "1800", 1, 86400, NULL,
      "upper bound of the hold-off", 0},
     {"check-file", OPT_STR, &o_check_file, NULL, 1, 0, NULL,
-     "oneshot: glob of the data files (quote it); restart --restart-unit if the newest is stale",
+     "deprecated, use tickbus-freshness (same options): oneshot: glob of the data files (quote "
+     "it); restart --restart-unit if the newest is stale",
      0},
-    {"max-age", OPT_DBL, &o_max_age, "120", 1, 86400, NULL,
-     "check-file: seconds since the newest file was modified before it is stale", 0},
-    {"restart-unit", OPT_STR, &o_restart_unit, NULL, 1, 0, NULL,
-     "check-file: unit to restart when stale (e.g. tickbus.target)", 0},
-    {"day-grace", OPT_DBL, &o_day_grace, "300", 0, 86400, NULL,
-     "check-file: a missing file within this many seconds after 00:00 UTC is not stale", 0},
-    {"now", OPT_STR, &o_now, NULL, 1, 0, NULL,
-     "check-file: judge as if it were this UTC time (YYYY-MM-DDTHH:MM:SSZ; for tests)", 0},
+    WDFRESH_OPTS(o_fresh),
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
 
-
-static wdrestart_t *s_backend(void)
-{
-    if (!strcmp(o_restart, "cmd")) {
-        if (!o_restart_cmd || !*o_restart_cmd)
-            opts_die("restart-cmd", "", "required with --restart cmd");
-        if (!strstr(o_restart_cmd, "%u"))
-            opts_die("restart-cmd", o_restart_cmd, "must contain %u (the unit)");
-        return wdrestart_new_cmd(o_restart_cmd);
-    }
-    if (strcmp(o_restart, "systemd")) opts_die("restart", o_restart, "expected systemd or cmd");
-    if (o_user && o_system) opts_die("system", "1", "--user and --system exclude each other");
-    return wdrestart_new_systemd(o_system, o_bus_address);
-}
-
-/* --- oneshot: file freshness --- */
-
-static int s_check_file(wdrestart_t *r)
-{
-    if (!o_restart_unit || !*o_restart_unit)
-        opts_die("restart-unit", "", "required with --check-file");
-    int64_t now = clock_real_ns();
-    if (o_now && clock_parse_iso(o_now, strlen(o_now), &now) < 0)
-        opts_die("now", o_now, "expected YYYY-MM-DDTHH:MM:SSZ");
-    if (opts_common.check) return 0;
-    wdfresh_file_t f;
-    if (wdfresh_newest(o_check_file, &f) < 0) return EX_UNAVAILABLE;
-    double age;
-    wdfresh_verdict_t v = wdfresh_judge(&f, now, o_max_age, o_day_grace, &age);
-    if (v == WDFRESH_FRESH || v == WDFRESH_MISSING_OK) {
-        if (f.found)
-            log_info("check-file: fresh file=%s age_s=%.1f max_age_s=%g", f.path, age, o_max_age);
-        else
-            log_info("check-file: no file matches '%s' yet, %.0f s into the UTC day (grace %g s)",
-                     o_check_file, age, o_day_grace);
-        return 0;
-    }
-    if (v == WDFRESH_STALE)
-        log_warnx("check-file: stale file=%s age_s=%.1f max_age_s=%g: restarting unit=%s", f.path,
-                  age, o_max_age, o_restart_unit);
-    else
-        log_warnx("check-file: no file matches '%s': restarting unit=%s", o_check_file,
-                  o_restart_unit);
-    char err[512];
-    int rc = wdrestart_unit(r, o_restart_unit, "freshness", err, sizeof err);
-    if (rc == WDRESTART_SKIPPED) {
-        log_notice("check-file: not restarting: %s", err);
-        return 0;
-    }
-    if (rc < 0 || wdrestart_wait(r, 30000) < 0) {
-        log_crit("check-file: restart of unit=%s failed: %s", o_restart_unit,
-                 err[0] ? err : "command failed");
-        return EX_UNAVAILABLE;
-    }
-    log_notice("check-file: restart of unit=%s requested backend=%s verdict=%s",
-               o_restart_unit, wdrestart_kind(r), wdfresh_verdict_str(v));
-    return 0;
-}
 
 /* --- daemon: hb watch --- */
 
@@ -355,12 +283,19 @@ int main(int argc, char **argv)
 {
     opts_parse("watchdog",
                "Restart tickbus programs whose hb stops or whose progress freezes "
-               "(--unit NAME=UNIT...),\nor, with --check-file, restart a unit when the newest "
-               "data file is stale (oneshot).",
+               "(--unit NAME=UNIT...).\n(--check-file, the data file's freshness oneshot, is "
+               "now tickbus-freshness.)",
                s_opts, argc, argv, NULL);
-    wdrestart_t *backend = s_backend();
+    wdrestart_t *backend = wdrestart_from_opts(&o_restart);
     prog_signals(PROG_SIG_INTERRUPT);
-    int rc = o_check_file && *o_check_file ? s_check_file(backend) : s_daemon(backend);
+    int rc;
+    if (o_check_file && *o_check_file) {
+        log_warnx("--check-file is deprecated and goes in the next release: run tickbus-freshness "
+                  "with the same options");
+        rc = wdfresh_check(o_check_file, &o_fresh, backend, opts_common.check);
+    } else {
+        rc = s_daemon(backend);
+    }
     wdrestart_wait(backend, 5000);
     wdrestart_destroy(&backend);
     strlist_clear(&o_units);

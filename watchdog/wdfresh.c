@@ -1,9 +1,10 @@
-/* wdfresh: newest-file freshness for the watchdog's --check-file oneshot
- * (see wdfresh.h). Only stat(2) and glob(3): no bus, no parsing, so it still
- * works when everything else is wedged. */
+/* wdfresh: newest-file freshness, the oneshot of tickbus-freshness (see
+ * wdfresh.h). Only stat(2) and glob(3): no bus, no parsing, so it still works
+ * when everything else is wedged. */
 #include "wdfresh.h"
 #include "clock.h"
 #include "log.h"
+#include "prog.h"
 
 #include <errno.h>
 #include <glob.h>
@@ -70,6 +71,47 @@ const char *wdfresh_verdict_str(wdfresh_verdict_t v)
     case WDFRESH_MISSING: return "missing";
     }
     return "?";
+}
+
+int wdfresh_check(const char *pattern, const wdfresh_opts_t *o, wdrestart_t *r, int check_only)
+{
+    if (!o->unit || !*o->unit) opts_die("restart-unit", "", "required with --check-file");
+    int64_t now = clock_real_ns();
+    if (o->now && clock_parse_iso(o->now, strlen(o->now), &now) < 0)
+        opts_die("now", o->now, "expected YYYY-MM-DDTHH:MM:SSZ");
+    if (check_only) return 0;
+    wdfresh_file_t f;
+    if (wdfresh_newest(pattern, &f) < 0) return EX_UNAVAILABLE;
+    double age;
+    wdfresh_verdict_t v = wdfresh_judge(&f, now, o->max_age_s, o->day_grace_s, &age);
+    if (v == WDFRESH_FRESH || v == WDFRESH_MISSING_OK) {
+        if (f.found)
+            log_info("check-file: fresh file=%s age_s=%.1f max_age_s=%g", f.path, age,
+                     o->max_age_s);
+        else
+            log_info("check-file: no file matches '%s' yet, %.0f s into the UTC day (grace %g s)",
+                     pattern, age, o->day_grace_s);
+        return 0;
+    }
+    if (v == WDFRESH_STALE)
+        log_warnx("check-file: stale file=%s age_s=%.1f max_age_s=%g: restarting unit=%s", f.path,
+                  age, o->max_age_s, o->unit);
+    else
+        log_warnx("check-file: no file matches '%s': restarting unit=%s", pattern, o->unit);
+    char err[512];
+    int rc = wdrestart_unit(r, o->unit, "freshness", err, sizeof err);
+    if (rc == WDRESTART_SKIPPED) {
+        log_notice("check-file: not restarting: %s", err);
+        return 0;
+    }
+    if (rc < 0 || wdrestart_wait(r, 30000) < 0) {
+        log_crit("check-file: restart of unit=%s failed: %s", o->unit,
+                 err[0] ? err : "command failed");
+        return EX_UNAVAILABLE;
+    }
+    log_notice("check-file: restart of unit=%s requested backend=%s verdict=%s", o->unit,
+               wdrestart_kind(r), wdfresh_verdict_str(v));
+    return 0;
 }
 
 static int s_touch(const char *path, int64_t mtime_s)

@@ -52,6 +52,20 @@ wdrestart_t *wdrestart_new_cmd(const char *cmd)
     return r;
 }
 
+wdrestart_t *wdrestart_from_opts(const wdrestart_opts_t *o)
+{
+    if (!strcmp(o->restart, "cmd")) {
+        if (!o->restart_cmd || !*o->restart_cmd)
+            opts_die("restart-cmd", "", "required with --restart cmd");
+        if (!strstr(o->restart_cmd, "%u"))
+            opts_die("restart-cmd", o->restart_cmd, "must contain %u (the unit)");
+        return wdrestart_new_cmd(o->restart_cmd);
+    }
+    if (strcmp(o->restart, "systemd")) opts_die("restart", o->restart, "expected systemd or cmd");
+    if (o->user && o->system) opts_die("system", "1", "--user and --system exclude each other");
+    return wdrestart_new_systemd(o->system, o->bus_address);
+}
+
 void wdrestart_destroy(wdrestart_t **rp)
 {
     if (!rp || !*rp) return;

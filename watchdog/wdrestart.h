@@ -1,14 +1,39 @@
 /* wdrestart: how the watchdog restarts a unit (docs/CONTRACT.md,
  * 'Healing layers'): systemd's RestartUnit over sd-bus (user or system
  * manager, or a private socket such as $XDG_RUNTIME_DIR/systemd/private), or a
- * shell command for other supervisors. Used by watchdog/watchdog.c, in its loop
- * and in --check-file. */
+ * shell command for other supervisors. Used by watchdog/watchdog.c in its loop
+ * and by watchdog/freshness.c (tickbus-freshness). */
 #ifndef TB_WDRESTART_H
 #define TB_WDRESTART_H
+
+#include "opts.h"
 
 #include <stddef.h>
 
 typedef struct wdrestart wdrestart_t;
+
+/* The backend options, shared by the programs that restart units. */
+typedef struct {
+    char *restart, *restart_cmd, *bus_address;
+    int user, system;
+} wdrestart_opts_t;
+
+/* The option table rows of a wdrestart_opts_t O, for a program's opt_t table. */
+#define WDRESTART_OPTS(o)                                                                          \
+    {"restart", OPT_STR, &(o).restart, "systemd", 1, 0, NULL, "restart backend: systemd or cmd",  \
+     0},                                                                                           \
+    {"restart-cmd", OPT_STR, &(o).restart_cmd, NULL, 1, 0, NULL,                                   \
+     "cmd backend: shell command, %u = the unit, %n = the program name (both shell-quoted)", 0},   \
+    {"user", OPT_BOOL, &(o).user, "0", 1, 0, NULL,                                                 \
+     "systemd backend: the user's service manager (the default)", 0},                             \
+    {"system", OPT_BOOL, &(o).system, "0", 1, 0, NULL, "systemd backend: the system manager", 0}, \
+    {"bus-address", OPT_STR, &(o).bus_address, NULL, 1, 0, NULL,                                   \
+     "systemd backend: sd-bus address, e.g. unix:path=$XDG_RUNTIME_DIR/systemd/private", 0}
+
+/* The backend the parsed options O choose. A bad combination (cmd without a
+ * --restart-cmd holding %u, an unknown backend, --user with --system) exits
+ * 64 naming the option (opts_die). */
+wdrestart_t *wdrestart_from_opts(const wdrestart_opts_t *o);
 
 /* systemd backend. SYSTEM selects the system manager (else the user's);
  * ADDRESS (may be NULL) is an sd-bus address that overrides both. The bus is

@@ -29,7 +29,8 @@ if [ -z "${TB_IN_NS:-}" ]; then
 fi
 . tests/integration/lib.sh
 unset TICKBUS_BUS # the units use their RuntimeDirectory
-for p in mockx feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl watchdog tap; do
+for p in mockx feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl watchdog \
+    tickbus-freshness tap; do
     [ -x "$BIN/$p" ] || fail "$BIN/$p is not built (make)"
 done
 

@@ -6,7 +6,7 @@ make -s -n install DESTDIR="$T/inst" PREFIX=/usr >"$T/plan" 2>&1 || fail "make -
 line=$(grep -A2 'install -m 0755' "$T/plan" | tr '\n' ' ')
 [ -n "$line" ] || fail "no install line in make's plan"
 for p in feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl sink-postgres \
-    watchdog tickbus tickbus-metrics tap replay tickbus-plot; do
+    watchdog tickbus-freshness tickbus tickbus-metrics tap replay tickbus-plot; do
     echo "$line" | grep -q "/$p " || fail "$p not installed"
 done
 for p in mockx feedsim feedreplay tickgen testpub hbfake metricspub selftest; do

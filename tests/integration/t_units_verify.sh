@@ -34,7 +34,8 @@ for u in tickbus-feed@coinbase.service tickbus-feed@kraken.service tickbus-feed@
          tickbus-freshness.timer tickbus.target; do
     case $u in
         tickbus-feed@*) prog=feed-${u#tickbus-feed@}; prog=${prog%.service} ;;
-        tickbus-freshness.*|tickbus.target) prog=watchdog ;;
+        tickbus-freshness.*) prog=tickbus-freshness ;;
+        tickbus.target) prog=watchdog ;;
         *) prog=${u#tickbus-}; prog=${prog%.service} ;;
     esac
     if [ ! -x "$BIN/$prog" ]; then skipped="$skipped $u($prog)"; continue; fi

@@ -7,7 +7,7 @@
 # but leaves a unit stopped on purpose alone;
 # systemd's WatchdogSec restarts the watchdog itself when it hangs; with the
 # watchdog stopped, WatchdogSec alone kills and restarts a SIGSTOPped program;
-# the --check-file oneshot restarts a unit over the same socket.
+# the freshness oneshot (tickbus-freshness) restarts a unit over the same socket.
 if [ -z "${TB_IN_NS:-}" ]; then
     SD=/lib/systemd/systemd
     [ -x $SD ] || { echo "SKIP: $SD not installed"; exit 0; }
@@ -125,11 +125,12 @@ echo "hung program: killed by WatchdogSec and restarted in $(elapsed "$t0") s"
 # 5. the freshness oneshot restarts a unit through the same socket (--user fallback)
 wait_for 10 sh -c "[ \"\$(systemctl --user show -p ActiveState --value hbfake.service)\" = active ]"
 p4=$(mainpid hbfake.service)
-"$BIN/watchdog" --user --check-file "$T/data/none-*.jsonl" --restart-unit hbfake.service \
-    --now 2026-01-02T12:00:00Z 2>"$T/fresh.log" || fail "check-file exit $?: $(cat "$T/fresh.log")"
-wait_for 10 pid_changed hbfake.service "$p4" || fail "check-file did not restart hbfake.service"
+"$BIN/tickbus-freshness" --user --check-file "$T/data/none-*.jsonl" --restart-unit hbfake.service \
+    --now 2026-01-02T12:00:00Z 2>"$T/fresh.log" \
+    || fail "tickbus-freshness exit $?: $(cat "$T/fresh.log")"
+wait_for 10 pid_changed hbfake.service "$p4" || fail "tickbus-freshness did not restart hbfake.service"
 # an unknown unit is an error from the manager (exit 69), not a hang or a skip
-"$BIN/watchdog" --user --check-file "$T/data/none-*.jsonl" --restart-unit no-such.service \
+"$BIN/tickbus-freshness" --user --check-file "$T/data/none-*.jsonl" --restart-unit no-such.service \
     --now 2026-01-02T12:00:00Z 2>>"$T/fresh.log"; rc=$?
 [ $rc = 69 ] || fail "restart of an unknown unit: exit $rc, want 69"
 echo ok
