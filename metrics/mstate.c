@@ -551,147 +551,175 @@ static void s_per_prog(out_t *o, const mstate_t *s, const char *name, const char
     }
 }
 
-char *mstate_render(mstate_t *s, int64_t now_mono, int64_t now_real, size_t *len)
+/* A family of one unlabelled sample. */
+static void s_single(out_t *o, const char *name, const char *type, const char *help, double v)
 {
-    out_t o = {xmalloc(16384), 0, 16384};
-    char l[256];
-    s->scrapes++;
+    s_family(o, name, type, help);
+    s_sample(o, name, "", v);
+}
 
-    s_family(&o, "tickbus_up", "gauge",
-             "1 if the program's hb arrived within --hb-timeout, else 0");
+/* Every program seen: up, hb age and reported state (for programs with an hb), the per-program
+ * counters, and every numeric member of the last hb. */
+static void s_render_programs(out_t *o, const mstate_t *s, int64_t now_mono)
+{
+    char l[256];
+    s_family(o, "tickbus_up", "gauge", "1 if the program's hb arrived within --hb-timeout, else 0");
     for (int i = 0; i < s->nprog; i++) {
         const prog_t *p = &s->prog[i];
         if (!p->seen_hb) continue;
         double age = (double)(now_mono - p->last_hb_mono) / NS_PER_S;
         snprintf(l, sizeof l, "program=\"%s\"", p->name);
-        s_sample(&o, "tickbus_up", l, age <= s->hb_timeout_s);
+        s_sample(o, "tickbus_up", l, age <= s->hb_timeout_s);
     }
-    s_family(&o, "tickbus_hb_age_seconds", "gauge", "seconds since the program's last hb");
+    s_family(o, "tickbus_hb_age_seconds", "gauge", "seconds since the program's last hb");
     for (int i = 0; i < s->nprog; i++) {
         const prog_t *p = &s->prog[i];
         if (!p->seen_hb) continue;
         snprintf(l, sizeof l, "program=\"%s\"", p->name);
-        s_sample(&o, "tickbus_hb_age_seconds", l, (double)(now_mono - p->last_hb_mono) / NS_PER_S);
+        s_sample(o, "tickbus_hb_age_seconds", l, (double)(now_mono - p->last_hb_mono) / NS_PER_S);
     }
-    s_family(&o, "tickbus_state", "gauge", "1 for the state the program reports (ok, degraded, down)");
+    s_family(o, "tickbus_state", "gauge",
+             "1 for the state the program reports (ok, degraded, down)");
     for (int i = 0; i < s->nprog; i++) {
         const prog_t *p = &s->prog[i];
         if (!p->seen_hb) continue;
         static const char *const st[] = {"ok", "degraded", "down"};
         for (size_t k = 0; k < ARRAY_LEN(st); k++) {
             snprintf(l, sizeof l, "program=\"%s\",state=\"%s\"", p->name, st[k]);
-            s_sample(&o, "tickbus_state", l, !strcmp(p->state, st[k]));
+            s_sample(o, "tickbus_state", l, !strcmp(p->state, st[k]));
         }
     }
-    s_per_prog(&o, s, "tickbus_progress_total", "counter",
+    s_per_prog(o, s, "tickbus_progress_total", "counter",
                "useful work done (hb progress; restarts at 0 with the process)", g_progress);
-    s_per_prog(&o, s, "tickbus_progress_rate", "gauge",
+    s_per_prog(o, s, "tickbus_progress_rate", "gauge",
                "progress per second over the last ~10 hb", g_rate);
-    s_per_prog(&o, s, "tickbus_idle_seconds", "gauge", "seconds since progress last moved", g_idle);
-    s_per_prog(&o, s, "tickbus_uptime_seconds", "gauge", "process uptime (hb up_s)", g_uptime);
-    s_per_prog(&o, s, "tickbus_pid", "gauge", "process id (hb pid)", g_pid);
-    s_per_prog(&o, s, "tickbus_hb_received_total", "counter", "hb messages received", g_hbs);
-    s_per_prog(&o, s, "tickbus_reconnects_total", "counter",
+    s_per_prog(o, s, "tickbus_idle_seconds", "gauge", "seconds since progress last moved", g_idle);
+    s_per_prog(o, s, "tickbus_uptime_seconds", "gauge", "process uptime (hb up_s)", g_uptime);
+    s_per_prog(o, s, "tickbus_pid", "gauge", "process id (hb pid)", g_pid);
+    s_per_prog(o, s, "tickbus_hb_received_total", "counter", "hb messages received", g_hbs);
+    s_per_prog(o, s, "tickbus_reconnects_total", "counter",
                "upstream reconnects (hb reconnects)", g_reconnects);
-    s_per_prog(&o, s, "tickbus_gaps_total", "counter",
+    s_per_prog(o, s, "tickbus_gaps_total", "counter",
                "sequence gaps detected (hb gaps or bus_gaps)", g_gaps);
-    s_per_prog(&o, s, "tickbus_resyncs_total", "counter", "book resyncs (hb resyncs)", g_resyncs);
-    s_per_prog(&o, s, "tickbus_drops_total", "counter",
+    s_per_prog(o, s, "tickbus_resyncs_total", "counter", "book resyncs (hb resyncs)", g_resyncs);
+    s_per_prog(o, s, "tickbus_drops_total", "counter",
                "messages dropped at the publisher's high-water mark (hb pub_drops)", g_drops);
-    s_per_prog(&o, s, "tickbus_restarts_total", "counter",
+    s_per_prog(o, s, "tickbus_restarts_total", "counter",
                "restarts by the watchdog (event.restart)", g_restarts);
-    s_per_prog(&o, s, "tickbus_restart_storms_total", "counter",
+    s_per_prog(o, s, "tickbus_restart_storms_total", "counter",
                "restart storms declared by the watchdog (event.restart_storm)", g_storms);
-    s_per_prog(&o, s, "tickbus_epoch_changes_total", "counter",
+    s_per_prog(o, s, "tickbus_epoch_changes_total", "counter",
                "new process epochs seen on the bus (any restart, by whoever)", g_epochs);
-    s_family(&o, "tickbus_hb_field", "gauge",
+    s_family(o, "tickbus_hb_field", "gauge",
              "every numeric or boolean detail member of the program's last hb");
     for (int i = 0; i < s->nprog; i++) {
         const prog_t *p = &s->prog[i];
         for (int k = 0; k < p->nfield; k++) {
             snprintf(l, sizeof l, "program=\"%s\",field=\"%s\"", p->name, p->field[k].name);
-            s_sample(&o, "tickbus_hb_field", l, p->field[k].v);
+            s_sample(o, "tickbus_hb_field", l, p->field[k].v);
         }
     }
+}
 
-    s_family(&o, "tickbus_events_total", "counter", "event.* messages seen, by kind");
+static void s_render_events(out_t *o, const mstate_t *s)
+{
+    char l[256];
+    s_family(o, "tickbus_events_total", "counter", "event.* messages seen, by kind");
     for (int i = 0; i < s->nev; i++) {
         snprintf(l, sizeof l, "kind=\"%s\"", s->ev[i].kind);
-        s_sample(&o, "tickbus_events_total", l, (double)s->ev[i].n);
+        s_sample(o, "tickbus_events_total", l, (double)s->ev[i].n);
     }
+}
 
-    s_family(&o, "tickbus_ticks_total", "counter", "tick records seen");
-    s_sample(&o, "tickbus_ticks_total", "", (double)s->ticks);
-    s_family(&o, "tickbus_tick_age_seconds", "gauge",
-             "seconds since the last tick arrived (NaN before the first)");
-    s_sample(&o, "tickbus_tick_age_seconds", "",
+/* The last tick: its age, time and lag, the index values and their source, the proxies' error. */
+static void s_render_tick(out_t *o, const mstate_t *s, int64_t now_mono)
+{
+    char l[256];
+    s_single(o, "tickbus_ticks_total", "counter", "tick records seen", (double)s->ticks);
+    s_single(o, "tickbus_tick_age_seconds", "gauge",
+             "seconds since the last tick arrived (NaN before the first)",
              s->ticks ? (double)(now_mono - s->last_tick_mono) / NS_PER_S : NAN);
-    s_family(&o, "tickbus_tick_last_timestamp_seconds", "gauge", "ts of the last tick (unix s)");
-    s_sample(&o, "tickbus_tick_last_timestamp_seconds", "",
+    s_single(o, "tickbus_tick_last_timestamp_seconds", "gauge", "ts of the last tick (unix s)",
              s->ticks ? (double)s->last_tick_ts_s : NAN);
-    s_family(&o, "tickbus_tick_last_lag_seconds", "gauge",
-             "ts_pub of the last tick minus its second");
-    s_sample(&o, "tickbus_tick_last_lag_seconds", "", s->last_lag_s);
-    s_family(&o, "tickbus_tick_lag_seconds", "histogram", "ts_pub of each tick minus its second");
-    s_hist(&o, "tickbus_tick_lag_seconds", "", &s->lag);
-    s_family(&o, "tickbus_brti", "gauge", "index values of the last tick, by source");
-    s_sample(&o, "tickbus_brti", "src=\"best\"", s->brti);
-    s_sample(&o, "tickbus_brti", "src=\"official\"", s->brti_official);
-    s_sample(&o, "tickbus_brti", "src=\"rti\"", s->brti_rti);
-    s_sample(&o, "tickbus_brti", "src=\"median\"", s->brti_median);
-    s_family(&o, "tickbus_brti_src", "gauge", "1 for the source of the last tick's brti");
+    s_single(o, "tickbus_tick_last_lag_seconds", "gauge",
+             "ts_pub of the last tick minus its second", s->last_lag_s);
+    s_family(o, "tickbus_tick_lag_seconds", "histogram", "ts_pub of each tick minus its second");
+    s_hist(o, "tickbus_tick_lag_seconds", "", &s->lag);
+    s_family(o, "tickbus_brti", "gauge", "index values of the last tick, by source");
+    s_sample(o, "tickbus_brti", "src=\"best\"", s->brti);
+    s_sample(o, "tickbus_brti", "src=\"official\"", s->brti_official);
+    s_sample(o, "tickbus_brti", "src=\"rti\"", s->brti_rti);
+    s_sample(o, "tickbus_brti", "src=\"median\"", s->brti_median);
+    s_family(o, "tickbus_brti_src", "gauge", "1 for the source of the last tick's brti");
     static const char *const srcs[] = {"official", "rti", "median"};
     for (size_t k = 0; k < ARRAY_LEN(srcs); k++) {
         snprintf(l, sizeof l, "src=\"%s\"", srcs[k]);
-        s_sample(&o, "tickbus_brti_src", l, s->ticks && !strcmp(s->brti_src, srcs[k]));
+        s_sample(o, "tickbus_brti_src", l, s->ticks && !strcmp(s->brti_src, srcs[k]));
     }
-    s_family(&o, "tickbus_brti_official_age_seconds", "gauge",
-             "age of the official BRTI value at the last tick");
-    s_sample(&o, "tickbus_brti_official_age_seconds", "", s->official_age_s);
-    s_family(&o, "tickbus_proxy_error_bps", "gauge",
+    s_single(o, "tickbus_brti_official_age_seconds", "gauge",
+             "age of the official BRTI value at the last tick", s->official_age_s);
+    s_family(o, "tickbus_proxy_error_bps", "gauge",
              "last tick's proxy minus official BRTI, in basis points of official");
-    s_sample(&o, "tickbus_proxy_error_bps", "proxy=\"rti\"", s->err_rti);
-    s_sample(&o, "tickbus_proxy_error_bps", "proxy=\"median\"", s->err_median);
-    s_family(&o, "tickbus_proxy_abs_error_bps", "histogram",
+    s_sample(o, "tickbus_proxy_error_bps", "proxy=\"rti\"", s->err_rti);
+    s_sample(o, "tickbus_proxy_error_bps", "proxy=\"median\"", s->err_median);
+    s_family(o, "tickbus_proxy_abs_error_bps", "histogram",
              "|proxy - official BRTI| per tick, in basis points of official");
-    s_hist(&o, "tickbus_proxy_abs_error_bps", "proxy=\"rti\"", &s->err[0]);
-    s_hist(&o, "tickbus_proxy_abs_error_bps", "proxy=\"median\"", &s->err[1]);
-    s_family(&o, "tickbus_venue_data_age_seconds", "gauge",
-             "age of each venue's data at the last tick (tick venues.<v>.age_ms)");
+    s_hist(o, "tickbus_proxy_abs_error_bps", "proxy=\"rti\"", &s->err[0]);
+    s_hist(o, "tickbus_proxy_abs_error_bps", "proxy=\"median\"", &s->err[1]);
+}
+
+typedef double(venue_get_fn)(const venue_t *v);
+static double g_venue_age(const venue_t *v) { return v->age_s; }
+static double g_venue_lag(const venue_t *v) { return v->lag_s; }
+static double g_venue_ok(const venue_t *v) { return v->ok; }
+
+/* One gauge family with a sample per venue of the last tick. */
+static void s_per_venue(out_t *o, const mstate_t *s, const char *name, const char *help,
+                        venue_get_fn *fn)
+{
+    char l[256];
+    s_family(o, name, "gauge", help);
     for (int i = 0; i < s->nvenue; i++) {
         snprintf(l, sizeof l, "venue=\"%s\"", s->venue[i].name);
-        s_sample(&o, "tickbus_venue_data_age_seconds", l, s->venue[i].age_s);
+        s_sample(o, name, l, fn(&s->venue[i]));
     }
-    s_family(&o, "tickbus_venue_lag_seconds", "gauge",
-             "exchange-to-receipt lag of each venue at the last tick (venues.<v>.lag_ms)");
-    for (int i = 0; i < s->nvenue; i++) {
-        snprintf(l, sizeof l, "venue=\"%s\"", s->venue[i].name);
-        s_sample(&o, "tickbus_venue_lag_seconds", l, s->venue[i].lag_s);
-    }
-    s_family(&o, "tickbus_venue_ok", "gauge", "1 if the venue was usable at the last tick");
-    for (int i = 0; i < s->nvenue; i++) {
-        snprintf(l, sizeof l, "venue=\"%s\"", s->venue[i].name);
-        s_sample(&o, "tickbus_venue_ok", l, s->venue[i].ok);
-    }
-    s_family(&o, "tickbus_tick_state", "gauge", "1 for the last tick's health.state");
+}
+
+/* The last tick's venues, health and markets. */
+static void s_render_venues(out_t *o, const mstate_t *s)
+{
+    char l[256];
+    s_per_venue(o, s, "tickbus_venue_data_age_seconds",
+                "age of each venue's data at the last tick (tick venues.<v>.age_ms)", g_venue_age);
+    s_per_venue(o, s, "tickbus_venue_lag_seconds",
+                "exchange-to-receipt lag of each venue at the last tick (venues.<v>.lag_ms)",
+                g_venue_lag);
+    s_per_venue(o, s, "tickbus_venue_ok", "1 if the venue was usable at the last tick",
+                g_venue_ok);
+    s_family(o, "tickbus_tick_state", "gauge", "1 for the last tick's health.state");
     static const char *const tst[] = {"ok", "degraded", "down"};
     for (size_t k = 0; k < ARRAY_LEN(tst); k++) {
         snprintf(l, sizeof l, "state=\"%s\"", tst[k]);
-        s_sample(&o, "tickbus_tick_state", l, !strcmp(s->tick_state, tst[k]));
+        s_sample(o, "tickbus_tick_state", l, !strcmp(s->tick_state, tst[k]));
     }
-    s_family(&o, "tickbus_tick_venues_ok", "gauge", "venues usable at the last tick");
-    s_sample(&o, "tickbus_tick_venues_ok", "", s->venues_ok);
-    s_family(&o, "tickbus_tick_markets", "gauge", "Kalshi markets in the last tick");
-    s_sample(&o, "tickbus_tick_markets", "", s->markets);
+    s_single(o, "tickbus_tick_venues_ok", "gauge", "venues usable at the last tick", s->venues_ok);
+    s_single(o, "tickbus_tick_markets", "gauge", "Kalshi markets in the last tick", s->markets);
+}
 
-    s_family(&o, "tickbus_settlements_total", "counter", "event.settlement records seen");
-    s_sample(&o, "tickbus_settlements_total", "", (double)s->settlements);
-    s_family(&o, "tickbus_settlement_error_bps", "gauge",
+static void s_render_settlements(out_t *o, const mstate_t *s)
+{
+    s_single(o, "tickbus_settlements_total", "counter", "event.settlement records seen",
+             (double)s->settlements);
+    s_family(o, "tickbus_settlement_error_bps", "gauge",
              "last settlement: window average minus Kalshi's expiration_value, in bps");
-    s_sample(&o, "tickbus_settlement_error_bps", "src=\"proxy\"", s->settle_err_bps);
-    s_sample(&o, "tickbus_settlement_error_bps", "src=\"official\"", s->settle_official_err_bps);
+    s_sample(o, "tickbus_settlement_error_bps", "src=\"proxy\"", s->settle_err_bps);
+    s_sample(o, "tickbus_settlement_error_bps", "src=\"official\"", s->settle_official_err_bps);
+}
 
-    /* coverage: roll the day over even when no tick came to do it */
+/* Today's coverage: distinct seconds with a tick over the seconds observed, as of NOW_REAL. */
+static void s_render_coverage(out_t *o, mstate_t *s, int64_t now_real)
+{
+    /* roll the day over even when no tick came to do it */
     int64_t now_s = now_real / NS_PER_S;
     if (now_s / DAY_S != s->day) s_coverage(s, -1, now_real);
     /* a second's tick is due half a second after it starts: judge only those
@@ -705,26 +733,40 @@ char *mstate_render(mstate_t *s, int64_t now_mono, int64_t now_real, size_t *len
             covered--;
     }
     if (elapsed < 0) elapsed = 0;
-    s_family(&o, "tickbus_coverage_ticks_today", "gauge",
-             "distinct seconds of the current UTC day with a tick, since observed");
-    s_sample(&o, "tickbus_coverage_ticks_today", "", (double)covered);
-    s_family(&o, "tickbus_coverage_seconds_today", "gauge",
-             "seconds of the current UTC day observed (since midnight or since start)");
-    s_sample(&o, "tickbus_coverage_seconds_today", "", elapsed);
-    s_family(&o, "tickbus_coverage_ratio_today", "gauge",
-             "ticks seen / seconds observed today (capped at 1; NaN before a second passed)");
-    s_sample(&o, "tickbus_coverage_ratio_today", "",
+    s_single(o, "tickbus_coverage_ticks_today", "gauge",
+             "distinct seconds of the current UTC day with a tick, since observed",
+             (double)covered);
+    s_single(o, "tickbus_coverage_seconds_today", "gauge",
+             "seconds of the current UTC day observed (since midnight or since start)", elapsed);
+    s_single(o, "tickbus_coverage_ratio_today", "gauge",
+             "ticks seen / seconds observed today (capped at 1; NaN before a second passed)",
              elapsed > 0 ? fmin(1.0, (double)covered / elapsed) : NAN);
+}
 
-    s_family(&o, "tickbus_metrics_messages_total", "counter", "hb/tick/event messages read");
-    s_sample(&o, "tickbus_metrics_messages_total", "", (double)s->msgs);
-    s_family(&o, "tickbus_metrics_bad_total", "counter", "messages that could not be read");
-    s_sample(&o, "tickbus_metrics_bad_total", "", (double)s->bad);
-    s_family(&o, "tickbus_metrics_bus_lost_total", "counter",
-             "bus messages lost before reaching tickbus-metrics (seq jumps)");
-    s_sample(&o, "tickbus_metrics_bus_lost_total", "", (double)s->bus.lost);
-    s_family(&o, "tickbus_metrics_scrapes_total", "counter", "scrapes served, this one included");
-    s_sample(&o, "tickbus_metrics_scrapes_total", "", (double)s->scrapes);
+/* tickbus-metrics' own counters. */
+static void s_render_self(out_t *o, const mstate_t *s)
+{
+    s_single(o, "tickbus_metrics_messages_total", "counter", "hb/tick/event messages read",
+             (double)s->msgs);
+    s_single(o, "tickbus_metrics_bad_total", "counter", "messages that could not be read",
+             (double)s->bad);
+    s_single(o, "tickbus_metrics_bus_lost_total", "counter",
+             "bus messages lost before reaching tickbus-metrics (seq jumps)", (double)s->bus.lost);
+    s_single(o, "tickbus_metrics_scrapes_total", "counter", "scrapes served, this one included",
+             (double)s->scrapes);
+}
+
+char *mstate_render(mstate_t *s, int64_t now_mono, int64_t now_real, size_t *len)
+{
+    out_t o = {xmalloc(16384), 0, 16384};
+    s->scrapes++;
+    s_render_programs(&o, s, now_mono);
+    s_render_events(&o, s);
+    s_render_tick(&o, s, now_mono);
+    s_render_venues(&o, s);
+    s_render_settlements(&o, s);
+    s_render_coverage(&o, s, now_real);
+    s_render_self(&o, s);
     *len = o.len;
     return o.b;
 }
