@@ -157,6 +157,84 @@ static void s_raw_member(sbuf_t *w, const jtok_t *d, int k)
     s_put(w, d->js + from, (size_t)(to - from));
 }
 
+/* The envelope members of a capture line, in the order the bus writes them. */
+enum { ENV_TOPIC, ENV_SRC, ENV_EPOCH, ENV_SEQ, ENV_TS_RX, ENV_TS_EX, ENV_TS_PUB, ENV_ORIG, ENV_N };
+
+/* First pass over D's top-level members: AT[j] gets the key token of envelope member j, each at
+ * its first occurrence (the bus writes it first; a payload may repeat a name, e.g. index.brti's
+ * own "src", which then stays in the body), or -1. */
+static void s_find_envelope(const jtok_t *d, int at[ENV_N])
+{
+    static const char *env[ENV_N] = {"topic", "src",   "epoch",  "seq",
+                                     "ts_rx", "ts_ex", "ts_pub", "orig"};
+    for (int j = 0; j < ENV_N; j++) at[j] = -1;
+    int n = jtok_size(d, 0), k = 1;
+    for (int m = 0; m < n; m++) {
+        for (int j = 0; j < ENV_N; j++)
+            if (at[j] < 0 && jtok_eq(d, k, env[j])) {
+                at[j] = k;
+                break;
+            }
+        k = jtok_skip(d, k + 1);
+    }
+}
+
+/* The times of the envelope AT into IT (key, ts_rx, ts_ex); *TS_PUB gets ts_pub or -1. Returns 0,
+ * or -1 with *WHY set. */
+static int s_read_times(const jtok_t *d, const int at[ENV_N], item_t *it, int64_t *ts_pub,
+                        const char **why)
+{
+    int64_t ts_rx = -1, ts_ex = -1, orig_pub = -1;
+    *ts_pub = -1;
+    if (at[ENV_TS_RX] >= 0 && jtok_int(d, at[ENV_TS_RX] + 1, &ts_rx) < 0)
+        return *why = "bad ts_rx", -1;
+    if (at[ENV_TS_EX] >= 0 && !jtok_is_null(d, at[ENV_TS_EX] + 1) &&
+        jtok_int(d, at[ENV_TS_EX] + 1, &ts_ex) < 0)
+        return *why = "bad ts_ex", -1;
+    if (at[ENV_TS_PUB] >= 0 && jtok_int(d, at[ENV_TS_PUB] + 1, ts_pub) < 0)
+        return *why = "bad ts_pub", -1;
+    if (at[ENV_ORIG] >= 0) {
+        int v = at[ENV_ORIG] + 1;
+        if (jtok_type(d, v) != JSMN_OBJECT || jtok_int(d, jtok_get(d, v, "ts_pub"), &orig_pub) < 0)
+            return *why = "bad orig", -1;
+    }
+    it->key = orig_pub >= 0 ? orig_pub : *ts_pub >= 0 ? *ts_pub : ts_rx;
+    if (it->key < 0) return *why = "no ts_pub or ts_rx", -1;
+    it->ts_rx = ts_rx >= 0 ? ts_rx : it->key;
+    it->ts_ex = ts_ex;
+    return 0;
+}
+
+/* The "orig" member into W: the line's own (a capture of a replay), else built from its src,
+ * epoch, seq and TS_PUB (the original publication time KEY when the line has none). */
+static void s_write_orig(sbuf_t *w, const jtok_t *d, const char *line, const int at[ENV_N],
+                         int64_t ts_pub, int64_t key)
+{
+    if (at[ENV_ORIG] >= 0) {
+        s_raw_member(w, d, at[ENV_ORIG]);
+        return;
+    }
+    s_put(w, "\"orig\":{", 8);
+    int first = 1;
+    static const char *names[] = {"src", "epoch", "seq"};
+    const int idx[] = {at[ENV_SRC], at[ENV_EPOCH], at[ENV_SEQ]};
+    for (int j = 0; j < 3; j++) {
+        if (idx[j] < 0) continue;
+        if (!first) s_put(w, ",", 1);
+        first = 0;
+        const jsmntok_t *t = &d->t[idx[j] + 1];
+        int q = t->type == JSMN_STRING;
+        s_put(w, "\"", 1);
+        s_put(w, names[j], strlen(names[j]));
+        s_put(w, "\":", 2);
+        s_put(w, line + t->start - q, (size_t)(t->end - t->start + 2 * q));
+    }
+    char num[48];
+    int nn = snprintf(num, sizeof num, "%s\"ts_pub\":%lld}", first ? "" : ",",
+                      (long long)(ts_pub >= 0 ? ts_pub : key));
+    s_put(w, num, (size_t)nn);
+}
+
 /* Read one capture line into IT. Returns 1, 0 for a line to skip without complaint (a record
  * the sink wrote itself: gap, coverage: no "topic"), 2 when filtered out by --topic, or -1
  * (bad) with *WHY set. */
@@ -172,70 +250,17 @@ static int s_parse(jtok_t *d, sbuf_t *w, const char *line, size_t len, item_t *i
         !topic[0] || strlen(topic) != (size_t)(d->t[tp].end - d->t[tp].start))
         return -1;
     if (!s_wanted(topic)) return 2;
-    int64_t ts_pub = -1, ts_rx = -1, ts_ex = -1, orig_pub = -1;
-    int i_src = -1, i_epoch = -1, i_seq = -1, i_orig = -1;
-    int n = jtok_size(d, 0), k = 1;
+    int at[ENV_N];
+    int64_t ts_pub;
+    s_find_envelope(d, at);
+    if (s_read_times(d, at, it, &ts_pub, why) < 0) return -1;
     w->len = 0;
-    /* first pass: the envelope, each key at its first occurrence (the bus writes it first; a
-     * payload may repeat a name, e.g. index.brti's own "src", which then stays in the body) */
-    unsigned seen = 0; /* bit per envelope key taken */
-    static const char *env[] = {"topic", "src", "epoch", "seq", "ts_rx", "ts_ex", "ts_pub", "orig"};
-    int env_at[8];
-    for (int j = 0; j < 8; j++) env_at[j] = -1;
-    for (int m = 0; m < n; m++) {
-        for (int j = 0; j < 8; j++)
-            if (!(seen & (1u << j)) && jtok_eq(d, k, env[j])) {
-                seen |= 1u << j;
-                env_at[j] = k;
-                break;
-            }
-        k = jtok_skip(d, k + 1);
-    }
-    i_src = env_at[1] >= 0 ? env_at[1] + 1 : -1;
-    i_epoch = env_at[2] >= 0 ? env_at[2] + 1 : -1;
-    i_seq = env_at[3] >= 0 ? env_at[3] + 1 : -1;
-    if (env_at[4] >= 0 && jtok_int(d, env_at[4] + 1, &ts_rx) < 0) return *why = "bad ts_rx", -1;
-    if (env_at[5] >= 0 && !jtok_is_null(d, env_at[5] + 1) && jtok_int(d, env_at[5] + 1, &ts_ex) < 0)
-        return *why = "bad ts_ex", -1;
-    if (env_at[6] >= 0 && jtok_int(d, env_at[6] + 1, &ts_pub) < 0) return *why = "bad ts_pub", -1;
-    if ((i_orig = env_at[7]) >= 0) {
-        int v = i_orig + 1;
-        if (jtok_type(d, v) != JSMN_OBJECT || jtok_int(d, jtok_get(d, v, "ts_pub"), &orig_pub) < 0)
-            return *why = "bad orig", -1;
-    }
-    it->key = orig_pub >= 0 ? orig_pub : ts_pub >= 0 ? ts_pub : ts_rx;
-    if (it->key < 0) return *why = "no ts_pub or ts_rx", -1;
-    it->ts_rx = ts_rx >= 0 ? ts_rx : it->key;
-    it->ts_ex = ts_ex;
-    /* the original envelope, unless the line already carries one (a capture of a replay) */
-    if (i_orig >= 0) {
-        s_raw_member(w, d, i_orig);
-    } else {
-        s_put(w, "\"orig\":{", 8);
-        int first = 1;
-        const char *names[] = {"src", "epoch", "seq"};
-        int idx[] = {i_src, i_epoch, i_seq};
-        for (int j = 0; j < 3; j++) {
-            if (idx[j] < 0) continue;
-            if (!first) s_put(w, ",", 1);
-            first = 0;
-            const jsmntok_t *t = &d->t[idx[j]];
-            int q = t->type == JSMN_STRING;
-            s_put(w, "\"", 1);
-            s_put(w, names[j], strlen(names[j]));
-            s_put(w, "\":", 2);
-            s_put(w, line + t->start - q, (size_t)(t->end - t->start + 2 * q));
-        }
-        char num[48];
-        int nn = snprintf(num, sizeof num, "%s\"ts_pub\":%lld}", first ? "" : ",",
-                          (long long)(ts_pub >= 0 ? ts_pub : it->key));
-        s_put(w, num, (size_t)nn);
-    }
+    s_write_orig(w, d, line, at, ts_pub, it->key);
     /* second pass: every other member, verbatim */
-    k = 1;
+    int n = jtok_size(d, 0), k = 1;
     for (int m = 0; m < n; m++) {
         int is_env = 0;
-        for (int j = 0; j < 8; j++) is_env |= env_at[j] == k;
+        for (int j = 0; j < ENV_N; j++) is_env |= at[j] == k;
         if (!is_env) s_raw_member(w, d, k);
         k = jtok_skip(d, k + 1);
     }
@@ -313,16 +338,117 @@ static void s_wait_until(hb_t *hb, int64_t until)
     }
 }
 
+/* What is read and not yet sent: the capture's lines, parsed into a heap on original time. */
+typedef struct {
+    reader_t r;
+    jtok_t d;
+    sbuf_t w;
+    heap_t h;
+    uint64_t ord;
+    int eof;
+    int64_t max_key;
+} source_t;
+
+/* Read ahead until the earliest message held is REORDER older than the newest read, or the
+ * files end; counts each line in s_st. */
+static void s_read_ahead(source_t *src, int64_t reorder)
+{
+    while (!src->eof && (!src->h.n || src->max_key - src->h.v[0].key < reorder)) {
+        int partial = 0;
+        ssize_t n = s_read_line(&src->r, &partial);
+        if (n < 0) {
+            src->eof = 1;
+            break;
+        }
+        s_st.lines++;
+        if (n == 0) continue;
+        item_t it = {.ord = src->ord++};
+        const char *why = NULL;
+        int k = partial ? (why = "torn last line", -1)
+                        : s_parse(&src->d, &src->w, src->r.buf, (size_t)n, &it, &why);
+        if (k < 0) {
+            s_st.bad++;
+            log_warnx_rl("%s:%llu: bad line skipped (%s)", s_files.v[s_st.file],
+                         (unsigned long long)src->r.lineno, why);
+        } else if (k == 0) {
+            s_st.skipped++;
+        } else if (k == 2) {
+            s_st.filtered++;
+        } else {
+            if (it.key > src->max_key) src->max_key = it.key;
+            s_push(&src->h, &it);
+        }
+    }
+}
+
+static void s_item_free(item_t *it)
+{
+    free(it->topic);
+    free(it->body);
+}
+
+static void s_source_free(source_t *src)
+{
+    while (src->h.n) {
+        item_t it = s_pop(&src->h);
+        s_item_free(&it);
+    }
+    free(src->h.v);
+    if (src->r.gz) gzclose(src->r.gz);
+    free(src->r.buf);
+    free(src->w.buf);
+    jtok_free(&src->d);
+}
+
+/* Pacing: the first message sent sets the origin; each later one is due SPEED times faster
+ * than the original gap (0: no waiting). */
+typedef struct {
+    double speed;
+    int64_t t0, w0; /* original time and monotonic time of the first message */
+} pace_t;
+
+/* Wait until IT is due (serving the hb), then publish it unless stopped meanwhile. */
+static void s_send(bus_pub_t *pub, hb_t *hb, pace_t *pc, const item_t *it)
+{
+    if (pc->speed > 0) {
+        if (pc->t0 < 0) pc->t0 = it->key, pc->w0 = clock_mono_ns();
+        int64_t due = pc->w0 + (int64_t)((double)(it->key - pc->t0) / pc->speed);
+        s_wait_until(hb, due);
+        int64_t late = clock_mono_ns() - due;
+        s_st.behind = late > 0 ? late : 0;
+    }
+    if (prog_stop) return;
+    if (bus_pub_send(pub, it->topic, it->body, it->len, it->ts_rx, it->ts_ex) < 0) s_st.dropped++;
+    else s_st.sent++;
+    s_st.pos = it->key;
+    hb_progress(hb, 1);
+}
+
+/* --speed: X > 0, or max (returned as 0). */
+static double s_speed(void)
+{
+    if (!strcmp(o_speed, "max")) return 0;
+    char *end;
+    double speed = strtod(o_speed, &end);
+    if (*end || !(speed > 0) || speed > 1e9) opts_die("speed", o_speed, "expected X > 0 or max");
+    return speed;
+}
+
+static void s_log_done(void)
+{
+    log_info("%s: %llu lines, %llu sent, %llu skipped (sink records), %llu filtered, %llu bad, "
+             "%llu dropped, %llu unreadable files", prog_stop ? "stopped" : "done",
+             (unsigned long long)s_st.lines, (unsigned long long)s_st.sent,
+             (unsigned long long)s_st.skipped, (unsigned long long)s_st.filtered,
+             (unsigned long long)s_st.bad, (unsigned long long)s_st.dropped,
+             (unsigned long long)s_st.files_bad);
+}
+
 int main(int argc, char **argv)
 {
     opts_parse("replay", "Republish captured bus messages (sink-jsonl --topic files) with their "
                "original pacing: replay FILE... [--speed X|max]", s_opts, argc, argv, &s_files);
-    double speed = 0;
-    if (strcmp(o_speed, "max")) {
-        char *end;
-        speed = strtod(o_speed, &end);
-        if (*end || !(speed > 0) || speed > 1e9) opts_die("speed", o_speed, "expected X > 0 or max");
-    }
+    pace_t pc = {.speed = s_speed(), .t0 = -1};
     if (!s_files.n) opts_die("FILE", "", "at least one capture file (.jsonl or .jsonl.gz)");
     char ep[BUS_EP_MAX];
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
@@ -338,83 +464,26 @@ int main(int argc, char **argv)
     log_info("publishing on %s: %d file(s), speed %s", ep, s_files.n, o_speed);
     s_wait_until(hb, clock_mono_ns() + (int64_t)(o_wait_s * NS_PER_S));
 
-    jtok_t d;
-    jtok_init(&d);
-    sbuf_t w = {0};
-    heap_t h = {0};
-    reader_t r = {0};
-    uint64_t ord = 0;
-    int eof = 0;
-    int64_t max_key = INT64_MIN, t0 = -1, w0 = 0, reorder = (int64_t)(o_reorder_s * NS_PER_S);
+    source_t src = {.max_key = INT64_MIN};
+    jtok_init(&src.d);
+    int64_t reorder = (int64_t)(o_reorder_s * NS_PER_S);
     while (!prog_stop) {
-        /* read ahead until the earliest message is REORDER older than the newest read */
-        while (!eof && (!h.n || max_key - h.v[0].key < reorder)) {
-            int partial = 0;
-            ssize_t n = s_read_line(&r, &partial);
-            if (n < 0) {
-                eof = 1;
-                break;
-            }
-            s_st.lines++;
-            if (n == 0) continue;
-            item_t it = {.ord = ord++};
-            const char *why = NULL;
-            int k = partial ? (why = "torn last line", -1) : s_parse(&d, &w, r.buf, (size_t)n, &it, &why);
-            if (k < 0) {
-                s_st.bad++;
-                log_warnx_rl("%s:%llu: bad line skipped (%s)", s_files.v[s_st.file],
-                             (unsigned long long)r.lineno, why);
-            } else if (k == 0) {
-                s_st.skipped++;
-            } else if (k == 2) {
-                s_st.filtered++;
-            } else {
-                if (it.key > max_key) max_key = it.key;
-                s_push(&h, &it);
-            }
-        }
-        if (!h.n) break;
-        item_t it = s_pop(&h);
-        if (speed > 0) {
-            if (t0 < 0) t0 = it.key, w0 = clock_mono_ns();
-            int64_t due = w0 + (int64_t)((double)(it.key - t0) / speed);
-            s_wait_until(hb, due);
-            int64_t late = clock_mono_ns() - due;
-            s_st.behind = late > 0 ? late : 0;
-        }
-        if (!prog_stop) {
-            if (bus_pub_send(pub, it.topic, it.body, it.len, it.ts_rx, it.ts_ex) < 0) s_st.dropped++;
-            else s_st.sent++;
-            s_st.pos = it.key;
-            hb_progress(hb, 1);
-        }
-        free(it.topic);
-        free(it.body);
+        s_read_ahead(&src, reorder);
+        if (!src.h.n) break;
+        item_t it = s_pop(&src.h);
+        s_send(pub, hb, &pc, &it);
+        s_item_free(&it);
         hb_tick(hb);
     }
     s_st.done = !prog_stop;
-    log_info("%s: %llu lines, %llu sent, %llu skipped (sink records), %llu filtered, %llu bad, "
-             "%llu dropped, %llu unreadable files", prog_stop ? "stopped" : "done",
-             (unsigned long long)s_st.lines, (unsigned long long)s_st.sent,
-             (unsigned long long)s_st.skipped, (unsigned long long)s_st.filtered,
-             (unsigned long long)s_st.bad, (unsigned long long)s_st.dropped,
-             (unsigned long long)s_st.files_bad);
+    s_log_done();
     hb_state(hb, s_st.dropped || s_st.files_bad ? "degraded" : "ok");
     s_wait_until(hb, clock_mono_ns() + (int64_t)(o_end_s * NS_PER_S));
-    while (h.n) {
-        item_t it = s_pop(&h);
-        free(it.topic);
-        free(it.body);
-    }
-    free(h.v);
-    if (r.gz) gzclose(r.gz);
-    free(r.buf);
-    free(w.buf);
-    jtok_free(&d);
+    s_source_free(&src);
     hb_destroy(&hb);
     bus_pub_destroy(&pub);
     bus_ctx_term();
     strlist_clear(&s_files);
     strlist_clear(&o_topic);
-    return s_st.files_bad ? 66 : 0;
+    return s_st.files_bad ? EX_NOINPUT : 0;
 }
