@@ -459,27 +459,28 @@ static void s_step_book(rti_state_t *st, const rti_venue_t *venues, int *valid, 
     out->top_mid = (out->best_bid + out->best_ask) / 2;
 }
 
+/* One side's N entries E capped at CAP (each capped one counted in *N_CAPPED); returns the
+ * side's depth, the sum of the capped sizes. */
+static double s_cap_side(rti_entry_t *e, int n, double cap, int *n_capped)
+{
+    double depth = 0;
+    for (int i = 0; i < n; i++) {
+        if (e[i].size > cap) {
+            e[i].size = cap;
+            e[i].capped = 1;
+            (*n_capped)++;
+        }
+        depth += e[i].size;
+    }
+    return depth;
+}
+
 /* Step 5: the cap (s_cap), then every entry's size capped and the depths summed. */
 static void s_step_cap(const rti_params_t *p, rti_state_t *st, rti_result_t *out)
 {
     s_cap(p, st, out);
-    out->depth_ask = out->depth_bid = 0;
-    for (int i = 0; i < out->n_ask_entries; i++) {
-        if (st->asks[i].size > out->cap) {
-            st->asks[i].size = out->cap;
-            st->asks[i].capped = 1;
-            out->n_capped++;
-        }
-        out->depth_ask += st->asks[i].size;
-    }
-    for (int i = 0; i < out->n_bid_entries; i++) {
-        if (st->bids[i].size > out->cap) {
-            st->bids[i].size = out->cap;
-            st->bids[i].capped = 1;
-            out->n_capped++;
-        }
-        out->depth_bid += st->bids[i].size;
-    }
+    out->depth_ask = s_cap_side(st->asks, out->n_ask_entries, out->cap, &out->n_capped);
+    out->depth_bid = s_cap_side(st->bids, out->n_bid_entries, out->cap, &out->n_capped);
 }
 
 int rti_compute(const rti_params_t *p, rti_state_t *st, const rti_venue_t *venues, int n,
@@ -990,9 +991,10 @@ static int s_check_vector(const s_vec_t *V, rti_state_t *st, rti_result_t *r)
 }
 
 /* Cases the fixtures do not cover, built from vector v1's books (value v1). Over 80 lines on
- * purpose: a list of independent cases of a few lines each, in the order of docs/RTI.md's list
- * ("It also checks cases the vectors do not cover"), each reusing V's books and the state; split
- * into functions it would no longer read against that list. */
+ * purpose: the cases of docs/RTI.md's list ("It also checks cases the vectors do not cover") in
+ * its order, and they run in sequence on one set of venues, parameters and flags, each case
+ * starting from what the one before left (the locked book's one-level venue is the thin book's,
+ * the PED case's two venues are the ties case's), so they are one function. */
 static int s_check_robustness(const s_vec_t *V, rti_state_t *st, rti_result_t *r, double v1)
 {
     const char *ctx = "robustness";
@@ -1167,91 +1169,118 @@ static double s_uni(unsigned long long *x)
     return (double)(s_rand(x) >> 11) / 9007199254740992.0;
 }
 
-/* Random books with hostile values: no crash, and a value inside the prices used. Over 80 lines
- * because one iteration builds its books, computes and checks in one place: the checks read the
- * generator's choices (which venues are stale, crossed or off) that a split would have to pass. */
+/* Random parameters: the uncertain readings and the cap's minimum sample, drawn from X. */
+static void s_random_params(unsigned long long *x, rti_params_t *p)
+{
+    s_params_default(p);
+    p->grid_from_zero = s_rand(x) % 2;
+    p->ped_ref = s_rand(x) % 2 ? RTI_PED_MEDIAN_ALL : RTI_PED_MEDIAN_OTHERS;
+    p->fallback = s_rand(x) % 2 ? RTI_FALLBACK_NONE : RTI_FALLBACK_TOP_MID;
+    p->cap_min_per_side = (long)(s_rand(x) % 8);
+}
+
+/* NL levels of one side (ASK or bid) around MID into LV: 1 % deep, one in three of them hostile
+ * (NaN, negative, zero, huge or tiny price or size, infinite size, crossed). */
+static void s_random_side(unsigned long long *x, double mid, int ask, rti_level_t *lv, int nl)
+{
+    for (int k = 0; k < nl; k++) {
+        double px = mid * (1 + (ask ? 1 : -1) * (1e-5 + s_uni(x) * 0.01));
+        double sz = s_uni(x) * 5;
+        switch (s_rand(x) % 24) {
+        case 0:
+            px = NAN;
+            break;
+        case 1:
+            sz = -sz;
+            break;
+        case 2:
+            sz = 0;
+            break;
+        case 3:
+            sz = 1e300;
+            break;
+        case 4:
+            px = 1e300;
+            break;
+        case 5:
+            sz = 1e-300;
+            break;
+        case 6:
+            px = 1e-300;
+            break;
+        case 7:
+            sz = INFINITY;
+            break;
+        case 8:
+            px = mid * (ask ? 0.999 : 1.001);
+            break; /* crossed */
+        }
+        lv[k] = (rti_level_t){px, sz};
+    }
+}
+
+/* 1 to 5 random venues into VEN (levels in LV), retrieved up to 12 s before t = 1000; returns
+ * how many. */
+static int s_random_venues(unsigned long long *x, rti_venue_t *ven, rti_level_t lv[5][2][12])
+{
+    static const char *names[] = {"a", "b", "c", "d", "e"};
+    int n = 1 + (int)(s_rand(x) % 5);
+    for (int i = 0; i < n; i++) {
+        ven[i].name = names[i];
+        ven[i].time_s = 1000 - s_uni(x) * 12;
+        /* venues mostly within 1 % of each other, some 10 % off; 1 % deep books */
+        double mid = 100000 * (1 + (s_uni(x) - 0.5) * (s_rand(x) % 4 ? 0.02 : 0.2));
+        for (int s = 0; s < 2; s++) {
+            int nl = (int)(s_rand(x) % 12);
+            s_random_side(x, mid, s, lv[i][s], nl);
+            if (s) {
+                ven[i].asks = lv[i][s];
+                ven[i].n_asks = nl;
+            } else {
+                ven[i].bids = lv[i][s];
+                ven[i].n_bids = nl;
+            }
+        }
+    }
+    return n;
+}
+
+/* Iteration IT's result: a refusal must say why and give no value; a value must lie within the
+ * prices of the entries used. Returns 0, or -1 (printed). */
+static int s_check_random_result(int it, int rc, const rti_result_t *r)
+{
+    if (rc == -1) {
+        if (!r->reason || !isnan(r->value)) return s_fail("random", "failure without a reason");
+        return 0;
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < r->n_ask_entries; i++) {
+        lo = fmin(lo, r->asks[i].price);
+        hi = fmax(hi, r->asks[i].price);
+    }
+    for (int i = 0; i < r->n_bid_entries; i++) {
+        lo = fmin(lo, r->bids[i].price);
+        hi = fmax(hi, r->bids[i].price);
+    }
+    if (rc != 0 || !isfinite(r->value) || r->value < lo * (1 - 1e-12) ||
+        r->value > hi * (1 + 1e-12))
+        return s_fail("random", "iteration %d: value %.6f outside [%g, %g]", it, r->value, lo,
+                      hi);
+    return 0;
+}
+
+/* Random books with hostile values: no crash, and a value inside the prices used. */
 static int s_check_random(rti_state_t *st, rti_result_t *r)
 {
     unsigned long long x = 88172645463325252ULL;
     rti_venue_t ven[5];
     rti_level_t lv[5][2][12];
-    static const char *names[] = {"a", "b", "c", "d", "e"};
     for (int it = 0; it < 3000; it++) {
         rti_params_t p;
-        s_params_default(&p);
-        p.grid_from_zero = s_rand(&x) % 2;
-        p.ped_ref = s_rand(&x) % 2 ? RTI_PED_MEDIAN_ALL : RTI_PED_MEDIAN_OTHERS;
-        p.fallback = s_rand(&x) % 2 ? RTI_FALLBACK_NONE : RTI_FALLBACK_TOP_MID;
-        p.cap_min_per_side = (long)(s_rand(&x) % 8);
-        int n = 1 + (int)(s_rand(&x) % 5);
-        for (int i = 0; i < n; i++) {
-            ven[i].name = names[i];
-            ven[i].time_s = 1000 - s_uni(&x) * 12;
-            /* venues mostly within 1 % of each other, some 10 % off; 1 % deep books */
-            double mid = 100000 * (1 + (s_uni(&x) - 0.5) * (s_rand(&x) % 4 ? 0.02 : 0.2));
-            for (int s = 0; s < 2; s++) {
-                int nl = (int)(s_rand(&x) % 12);
-                for (int k = 0; k < nl; k++) {
-                    double px = mid * (1 + (s ? 1 : -1) * (1e-5 + s_uni(&x) * 0.01));
-                    double sz = s_uni(&x) * 5;
-                    switch (s_rand(&x) % 24) {
-                    case 0:
-                        px = NAN;
-                        break;
-                    case 1:
-                        sz = -sz;
-                        break;
-                    case 2:
-                        sz = 0;
-                        break;
-                    case 3:
-                        sz = 1e300;
-                        break;
-                    case 4:
-                        px = 1e300;
-                        break;
-                    case 5:
-                        sz = 1e-300;
-                        break;
-                    case 6:
-                        px = 1e-300;
-                        break;
-                    case 7:
-                        sz = INFINITY;
-                        break;
-                    case 8:
-                        px = mid * (s ? 0.999 : 1.001);
-                        break; /* crossed */
-                    }
-                    lv[i][s][k] = (rti_level_t){px, sz};
-                }
-                if (s) {
-                    ven[i].asks = lv[i][s];
-                    ven[i].n_asks = nl;
-                } else {
-                    ven[i].bids = lv[i][s];
-                    ven[i].n_bids = nl;
-                }
-            }
-        }
+        s_random_params(&x, &p);
+        int n = s_random_venues(&x, ven, lv);
         int rc = rti_compute(&p, st, ven, n, 1000, r);
-        if (rc == -1) {
-            if (!r->reason || !isnan(r->value)) return s_fail("random", "failure without a reason");
-            continue;
-        }
-        double lo = INFINITY, hi = -INFINITY;
-        for (int i = 0; i < r->n_ask_entries; i++) {
-            lo = fmin(lo, r->asks[i].price);
-            hi = fmax(hi, r->asks[i].price);
-        }
-        for (int i = 0; i < r->n_bid_entries; i++) {
-            lo = fmin(lo, r->bids[i].price);
-            hi = fmax(hi, r->bids[i].price);
-        }
-        if (rc != 0 || !isfinite(r->value) || r->value < lo * (1 - 1e-12) ||
-            r->value > hi * (1 + 1e-12))
-            return s_fail("random", "iteration %d: value %.6f outside [%g, %g]", it, r->value, lo,
-                          hi);
+        if (s_check_random_result(it, rc, r)) return -1;
     }
     return 0;
 }
