@@ -301,7 +301,8 @@ void rti_state_destroy(rti_state_t **p)
     *p = NULL;
 }
 
-int rti_state_flagged(const rti_state_t *st, const char *name)
+/* Whether venue NAME is flagged potentially erroneous in the state: 1 or 0. */
+static int s_flagged(const rti_state_t *st, const char *name)
 {
     assert(st);
     for (int i = 0; i < st->n_flagged; i++)
@@ -309,7 +310,9 @@ int rti_state_flagged(const rti_state_t *st, const char *name)
     return 0;
 }
 
-int rti_state_set_flagged(rti_state_t *st, const char *name, int flagged)
+/* Set or clear the flag of venue NAME (the step-3 hysteresis; the self-test restores states
+ * with it). Returns 0, or -1 when RTI_VENUES_MAX venues are already flagged. */
+static int s_set_flagged(rti_state_t *st, const char *name, int flagged)
 {
     assert(st);
     for (int i = 0; i < st->n_flagged; i++)
@@ -368,7 +371,7 @@ static long long s_steps_screen(const rti_params_t *p, rti_state_t *st, const rt
         rti_venue_result_t *r = &out->venue[i];
         r->name = s_name(venues[i].name);
         r->status = s.status;
-        r->was_flagged = rti_state_flagged(st, r->name);
+        r->was_flagged = s_flagged(st, r->name);
         r->n_bids = s.n_bids;
         r->n_asks = s.n_asks;
         r->age_s = s.age;
@@ -413,7 +416,7 @@ static int s_step_ped(const rti_params_t *p, rti_state_t *st, rti_result_t *out,
         if (excluded) {
             r->status = RTI_VENUE_ERRONEOUS;
             r->flagged = 1;
-            rti_state_set_flagged(st, r->name, 1);
+            s_set_flagged(st, r->name, 1);
         } else
             valid[nv++] = cand[c];
     }
@@ -715,9 +718,9 @@ static int s_run(const s_vec_t *V, const rti_params_t *p, const rti_venue_t *ven
     size_t i;
     json_t *f;
     while (st->n_flagged)
-        rti_state_set_flagged(st, st->flagged[0], 0);
+        s_set_flagged(st, st->flagged[0], 0);
     json_array_foreach(json_object_get(V->vec, "prior_flagged"), i, f)
-        rti_state_set_flagged(st, json_string_value(f), 1);
+        s_set_flagged(st, json_string_value(f), 1);
     return rti_compute(p, st, venues, n, now, out);
 }
 
@@ -791,7 +794,7 @@ static int s_check_venues(const s_vec_t *V, const rti_result_t *r, const rti_sta
     int n_flag = 0;
     json_array_foreach(json_object_get(in, "flagged_after"), i, j)
     {
-        if (!rti_state_flagged(st, json_string_value(j)))
+        if (!s_flagged(st, json_string_value(j)))
             return s_fail(V->name, "%s should be flagged after", json_string_value(j));
         n_flag++;
     }
@@ -1024,19 +1027,19 @@ static int s_check_robustness(const s_vec_t *V, rti_state_t *st, rti_result_t *r
         ven[i].n_asks = src->n_asks + nj;
     }
     while (st->n_flagged)
-        rti_state_set_flagged(st, st->flagged[0], 0);
+        s_set_flagged(st, st->flagged[0], 0);
     if (rti_compute(&p, st, ven, n, V->now, r) != 0 || !s_near(r->value, v1, 1e-12))
         return s_fail(ctx, "reordered books with junk levels: %.6f, want %.6f", r->value, v1);
 
     /* every venue flagged before, all within 2.5 %: all come back */
     for (int i = 0; i < n; i++)
-        rti_state_set_flagged(st, V->venue[i].name, 1);
+        s_set_flagged(st, V->venue[i].name, 1);
     if (rti_compute(&p, st, V->venue, n, V->now, r) != 0 || !s_near(r->value, v1, 1e-12) ||
         st->n_flagged)
         return s_fail(ctx, "re-inclusion of flagged venues failed");
 
     /* refusals leave the flags alone */
-    rti_state_set_flagged(st, "kraken", 1);
+    s_set_flagged(st, "kraken", 1);
     if (rti_compute(&p, st, V->venue, 0, V->now, r) != -1 || strcmp(r->reason, "no venue") ||
         rti_compute(&p, st, NULL, 3, V->now, r) != -1)
         return s_fail(ctx, "no venue accepted");
@@ -1048,7 +1051,7 @@ static int s_check_robustness(const s_vec_t *V, rti_state_t *st, rti_result_t *r
     rti_params_t bad = p;
     bad.spacing = 0;
     if (rti_compute(&bad, st, V->venue, n, V->now, r) != -1 || strcmp(r->reason, "bad params") ||
-        !rti_state_flagged(st, "kraken"))
+        !s_flagged(st, "kraken"))
         return s_fail(ctx, "bad params accepted or flags changed");
     bad = p;
     bad.lambda_factor = NAN;

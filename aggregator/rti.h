@@ -132,13 +132,6 @@ rti_state_t *rti_state_new(void);
 /* Free the state and set *p to NULL. Accepts NULL and *p == NULL. */
 void rti_state_destroy(rti_state_t **p);
 
-/* Whether venue `name` is flagged potentially erroneous in the state: 1 or 0. */
-int rti_state_flagged(const rti_state_t *st, const char *name);
-
-/* Set or clear the flag of venue `name` (restoring state, tests). Returns 0, or -1 when
- * RTI_VENUES_MAX venues are already flagged. */
-int rti_state_set_flagged(rti_state_t *st, const char *name, int flagged);
-
 /* Compute the index at time now_s (unix seconds) from n venues. Fills *out (per-venue results
  * in input order and the intermediates) and replaces the state's flag set with the venues
  * excluded as potentially erroneous in this call; a flagged venue absent from the input or

@@ -15,13 +15,31 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+/* The newest file matching the glob. */
+typedef struct {
+    int found;          /* 1 if some file matched */
+    int matched;        /* how many matched */
+    char path[4096];    /* the newest one */
+    int64_t mtime_ns;
+} fresh_file_t;
+
+/* What the oneshot makes of it. */
+typedef enum {
+    WDFRESH_FRESH,      /* newest file modified within max-age */
+    WDFRESH_STALE,      /* newest file older than max-age */
+    WDFRESH_MISSING_OK, /* no file yet, but within the grace at the start of a UTC day */
+    WDFRESH_MISSING     /* no file at all: stale */
+} verdict_t;
+
 static int s_globerr(const char *path, int err)
 {
     log_warnx("check-file: cannot read %s: %s", path, strerror(err));
     return 0; /* keep looking elsewhere */
 }
 
-int wdfresh_newest(const char *pattern, wdfresh_file_t *f)
+/* Find the newest regular file matching PATTERN (glob(3)). Returns 0 (F->found
+ * says whether one matched), or -1 if the pattern could not be read (logged). */
+static int s_newest(const char *pattern, fresh_file_t *f)
 {
     memset(f, 0, sizeof *f);
     glob_t g;
@@ -48,8 +66,11 @@ int wdfresh_newest(const char *pattern, wdfresh_file_t *f)
     return 0;
 }
 
-wdfresh_verdict_t wdfresh_judge(const wdfresh_file_t *f, int64_t now_ns, double max_age_s,
-                                double day_grace_s, double *age_s)
+/* Judge F at NOW_NS (realtime): AGE_S gets the file's age (or seconds into
+ * the UTC day when missing). DAY_GRACE_S: a missing file within that many
+ * seconds after 00:00 UTC is not stale. */
+static verdict_t s_judge(const fresh_file_t *f, int64_t now_ns, double max_age_s,
+                         double day_grace_s, double *age_s)
 {
     if (f->found) {
         double age = (double)(now_ns - f->mtime_ns) / NS_PER_S;
@@ -62,7 +83,7 @@ wdfresh_verdict_t wdfresh_judge(const wdfresh_file_t *f, int64_t now_ns, double 
     return *age_s < day_grace_s ? WDFRESH_MISSING_OK : WDFRESH_MISSING;
 }
 
-const char *wdfresh_verdict_str(wdfresh_verdict_t v)
+static const char *s_verdict_str(verdict_t v)
 {
     switch (v) {
     case WDFRESH_FRESH: return "fresh";
@@ -80,10 +101,10 @@ int wdfresh_check(const char *pattern, const wdfresh_opts_t *o, wdrestart_t *r, 
     if (o->now && clock_parse_iso(o->now, strlen(o->now), &now) < 0)
         opts_die("now", o->now, "expected YYYY-MM-DDTHH:MM:SSZ");
     if (check_only) return 0;
-    wdfresh_file_t f;
-    if (wdfresh_newest(pattern, &f) < 0) return EX_UNAVAILABLE;
+    fresh_file_t f;
+    if (s_newest(pattern, &f) < 0) return EX_UNAVAILABLE;
     double age;
-    wdfresh_verdict_t v = wdfresh_judge(&f, now, o->max_age_s, o->day_grace_s, &age);
+    verdict_t v = s_judge(&f, now, o->max_age_s, o->day_grace_s, &age);
     if (v == WDFRESH_FRESH || v == WDFRESH_MISSING_OK) {
         if (f.found)
             log_info("check-file: fresh file=%s age_s=%.1f max_age_s=%g", f.path, age,
@@ -110,7 +131,7 @@ int wdfresh_check(const char *pattern, const wdfresh_opts_t *o, wdrestart_t *r, 
         return EX_UNAVAILABLE;
     }
     log_notice("check-file: restart of unit=%s requested backend=%s verdict=%s", o->unit,
-               wdrestart_kind(r), wdfresh_verdict_str(v));
+               wdrestart_kind(r), s_verdict_str(v));
     return 0;
 }
 
@@ -132,27 +153,27 @@ int wdfresh_test(void)
     snprintf(a, sizeof a, "%s/kx-2026-01-01.jsonl", dir);
     snprintf(b, sizeof b, "%s/kx-2026-01-02.jsonl", dir);
     snprintf(c, sizeof c, "%s/other-2026-01-03.jsonl", dir);
-    wdfresh_file_t f;
+    fresh_file_t f;
     double age;
     int64_t day = 1767312000LL; /* 2026-01-02T00:00:00Z */
 
-    if (wdfresh_newest(pat, &f) < 0 || f.found) rc = -1;
-    if (wdfresh_judge(&f, (day + 120) * NS_PER_S, 120, 300, &age) != WDFRESH_MISSING_OK) rc = -1;
-    if (wdfresh_judge(&f, (day + 301) * NS_PER_S, 120, 300, &age) != WDFRESH_MISSING) rc = -1;
+    if (s_newest(pat, &f) < 0 || f.found) rc = -1;
+    if (s_judge(&f, (day + 120) * NS_PER_S, 120, 300, &age) != WDFRESH_MISSING_OK) rc = -1;
+    if (s_judge(&f, (day + 301) * NS_PER_S, 120, 300, &age) != WDFRESH_MISSING) rc = -1;
 
     /* newest by mtime, not by name; files of other prefixes do not count */
     if (s_touch(a, day + 1000) < 0 || s_touch(b, day + 900) < 0 || s_touch(c, day + 2000) < 0)
         rc = -1;
-    if (wdfresh_newest(pat, &f) < 0 || !f.found || f.matched != 2 || strcmp(f.path, a)) {
+    if (s_newest(pat, &f) < 0 || !f.found || f.matched != 2 || strcmp(f.path, a)) {
         fprintf(stderr, "wdfresh_test: newest %s of %d\n", f.path, f.matched);
         rc = -1;
     }
-    if (wdfresh_judge(&f, (day + 1100) * NS_PER_S, 120, 300, &age) != WDFRESH_FRESH ||
+    if (s_judge(&f, (day + 1100) * NS_PER_S, 120, 300, &age) != WDFRESH_FRESH ||
         age < 99.9 || age > 100.1)
         rc = -1;
-    if (wdfresh_judge(&f, (day + 1121) * NS_PER_S, 120, 300, &age) != WDFRESH_STALE) rc = -1;
+    if (s_judge(&f, (day + 1121) * NS_PER_S, 120, 300, &age) != WDFRESH_STALE) rc = -1;
     /* an old file at the start of a day is stale: the grace is only for a missing one */
-    if (wdfresh_judge(&f, (day + 86400 + 10) * NS_PER_S, 120, 300, &age) != WDFRESH_STALE) rc = -1;
+    if (s_judge(&f, (day + 86400 + 10) * NS_PER_S, 120, 300, &age) != WDFRESH_STALE) rc = -1;
     unlink(a);
     unlink(b);
     unlink(c);

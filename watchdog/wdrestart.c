@@ -36,7 +36,7 @@ struct wdrestart {
 
 void wdrestart_set_recent(wdrestart_t *r, double seconds) { r->recent_s = seconds; }
 
-wdrestart_t *wdrestart_new_systemd(int system, const char *address)
+static wdrestart_t *s_new_systemd(int system, const char *address)
 {
     wdrestart_t *r = xcalloc(1, sizeof *r);
     r->system = system;
@@ -44,7 +44,7 @@ wdrestart_t *wdrestart_new_systemd(int system, const char *address)
     return r;
 }
 
-wdrestart_t *wdrestart_new_cmd(const char *cmd)
+static wdrestart_t *s_new_cmd(const char *cmd)
 {
     wdrestart_t *r = xcalloc(1, sizeof *r);
     r->is_cmd = 1;
@@ -59,11 +59,11 @@ wdrestart_t *wdrestart_from_opts(const wdrestart_opts_t *o)
             opts_die("restart-cmd", "", "required with --restart cmd");
         if (!strstr(o->restart_cmd, "%u"))
             opts_die("restart-cmd", o->restart_cmd, "must contain %u (the unit)");
-        return wdrestart_new_cmd(o->restart_cmd);
+        return s_new_cmd(o->restart_cmd);
     }
     if (strcmp(o->restart, "systemd")) opts_die("restart", o->restart, "expected systemd or cmd");
     if (o->user && o->system) opts_die("system", "1", "--user and --system exclude each other");
-    return wdrestart_new_systemd(o->system, o->bus_address);
+    return s_new_systemd(o->system, o->bus_address);
 }
 
 void wdrestart_destroy(wdrestart_t **rp)
@@ -102,7 +102,8 @@ static void s_quote(char **buf, size_t *len, size_t *cap, const char *s)
     *len = (size_t)(o - *buf);
 }
 
-char *wdrestart_expand(const char *cmd, const char *unit, const char *name)
+/* CMD with %u/%n expanded (shell-quoted) and %% as %; caller frees. */
+static char *s_expand(const char *cmd, const char *unit, const char *name)
 {
     size_t cap = strlen(cmd) + 64, len = 0;
     char *buf = xmalloc(cap);
@@ -133,7 +134,7 @@ static int s_cmd_run(wdrestart_t *r, const char *unit, const char *name, char *e
         snprintf(err, n, "%d restart commands still running", WDR_MAX_CHILDREN);
         return -1;
     }
-    char *line = wdrestart_expand(r->cmd, unit, name);
+    char *line = s_expand(r->cmd, unit, name);
     char *argv[] = {"sh", "-c", line, NULL};
     sigset_t all, old;
     sigfillset(&all);
@@ -375,7 +376,7 @@ int wdrestart_unit(wdrestart_t *r, const char *unit, const char *name, char *err
 int wdrestart_test(void)
 {
     int rc = 0;
-    char *s = wdrestart_expand("echo %u %n 100%% >> f", "tickbus-feed@kraken.service", "it's");
+    char *s = s_expand("echo %u %n 100%% >> f", "tickbus-feed@kraken.service", "it's");
     if (strcmp(s, "echo 'tickbus-feed@kraken.service' 'it'\\''s' 100% >> f")) {
         fprintf(stderr, "wdrestart_test: expand gave %s\n", s);
         rc = -1;
@@ -386,7 +387,7 @@ int wdrestart_test(void)
     if (!mkdtemp(dir)) return -1;
     snprintf(path, sizeof path, "%s/out", dir);
     snprintf(cmd, sizeof cmd, "printf '%%s\\n' %%u >> %s", path);
-    wdrestart_t *r = wdrestart_new_cmd(cmd);
+    wdrestart_t *r = s_new_cmd(cmd);
     char err[256];
     /* a unit name with shell metacharacters must arrive as one literal word */
     if (wdrestart_unit(r, "a b;$(false)'x", "n", err, sizeof err) < 0 ||
@@ -399,7 +400,7 @@ int wdrestart_test(void)
     }
     if (f) fclose(f);
     wdrestart_destroy(&r);
-    r = wdrestart_new_cmd("exit 3");
+    r = s_new_cmd("exit 3");
     int level = log_level;
     log_level = LOG_LVL_CRIT; /* the expected failure line is noise here */
     if (wdrestart_unit(r, "u", NULL, err, sizeof err) < 0 || wdrestart_wait(r, 5000) != -1)
@@ -410,7 +411,7 @@ int wdrestart_test(void)
     /* systemd backend against a socket nobody listens on: an error, not a crash */
     char addr[200];
     snprintf(addr, sizeof addr, "unix:path=%s/nosuch", dir);
-    r = wdrestart_new_systemd(0, addr);
+    r = s_new_systemd(0, addr);
     if (wdrestart_unit(r, "x.service", NULL, err, sizeof err) != -1 || !err[0]) rc = -1;
     wdrestart_destroy(&r);
     unlink(path);

@@ -30,18 +30,15 @@ typedef struct {
     {"bus-address", OPT_STR, &(o).bus_address, NULL, 1, 0, NULL,                                   \
      "systemd backend: sd-bus address, e.g. unix:path=$XDG_RUNTIME_DIR/systemd/private", 0}
 
-/* The backend the parsed options O choose. A bad combination (cmd without a
- * --restart-cmd holding %u, an unknown backend, --user with --system) exits
- * 64 naming the option (opts_die). */
+/* The backend the parsed options O choose: systemd (the user's manager, the
+ * system's with --system, or the sd-bus address --bus-address; the bus is
+ * opened lazily on the first restart and reopened after a failure), or cmd
+ * (--restart-cmd run by /bin/sh -c with %u replaced by the shell-quoted unit,
+ * %n by the shell-quoted program name and %% by %). A bad combination (cmd
+ * without a --restart-cmd holding %u, an unknown backend, --user with
+ * --system) exits 64 naming the option (opts_die). */
 wdrestart_t *wdrestart_from_opts(const wdrestart_opts_t *o);
 
-/* systemd backend. SYSTEM selects the system manager (else the user's);
- * ADDRESS (may be NULL) is an sd-bus address that overrides both. The bus is
- * opened lazily on the first restart and reopened after a failure. */
-wdrestart_t *wdrestart_new_systemd(int system, const char *address);
-/* cmd backend: CMD is run by /bin/sh -c with %u replaced by the shell-quoted
- * unit, %n by the shell-quoted program name and %% by %. */
-wdrestart_t *wdrestart_new_cmd(const char *cmd);
 void wdrestart_destroy(wdrestart_t **r);
 const char *wdrestart_kind(const wdrestart_t *r); /* "systemd" or "cmd" */
 /* systemd: a unit that entered the active state less than SECONDS ago (or is
@@ -64,8 +61,6 @@ int wdrestart_reap(wdrestart_t *r);
  * if all ran and exited 0, -1 otherwise (logged). */
 int wdrestart_wait(wdrestart_t *r, int timeout_ms);
 
-/* CMD with %u/%n expanded as above; caller frees. */
-char *wdrestart_expand(const char *cmd, const char *unit, const char *name);
 
 int wdrestart_test(void);
 
