@@ -10,6 +10,7 @@
 #include "opts.h"
 #include "util.h"
 
+#include <assert.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,36 @@ static long o_depth, o_max_msg;
 static double o_stale, o_resync;
 static wsconn_opts_t s_wo; /* the connection-layer options (WSCONN_OPT_ENTRIES) */
 
+static opt_t s_opts[] = {
+    /* the default is the venue's own URL: set by s_parse */
+    {"url", OPT_STR, &o_url, NULL, 1, 0, NULL, "venue websocket URL (wss://)", 0},
+    {"ca-file", OPT_STR, &o_ca, NULL, 1, 0, NULL,
+     "extra trust anchor (PEM) besides the system CAs; verification stays on", 0},
+    {"depth", OPT_INT, &o_depth, "100", 1, 1000, NULL, "levels per side in book.*", 0},
+    {"stale-after", OPT_DBL, &o_stale, "15", 0.2, 3600, NULL,
+     "no market data this long (s): resubscribe, then reconnect", 0},
+    WSCONN_OPT_ENTRIES(s_wo),
+    {"resync-timeout", OPT_DBL, &o_resync, "10", 0.2, 600, NULL,
+     "no snapshot this long after asking (s): reconnect", 0},
+    {"max-msg", OPT_INT, &o_max_msg, "1048576", 1024, 1 << 30, NULL,
+     "larger websocket messages are dropped and counted (bytes)", 0},
+    FRAMEREC_OPT_ENTRY(o_record),
+    {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
+};
+
+/* What feed_main sets up, one per process. */
+typedef struct {
+    const feed_venue_t *v;
+    char prog[32];       /* "feed-<venue>" */
+    wsconn_opts_t wo;    /* the connection, from the options */
+    framerec_t *rec;     /* --record, or NULL */
+    bus_pub_t *pub;
+    hb_t *hb;
+    feed_t f;
+} app_t;
+
+static app_t A;
+
 static int s_pub_out(void *arg, const char *topic, const char *body, size_t len, int64_t ts_rx,
                      int64_t ts_ex)
 {
@@ -384,88 +415,110 @@ static void s_hb_detail(jw_t *w, void *arg)
     wsconn_hb_detail(f->c, w);
 }
 
-int feed_main(const feed_venue_t *v, int argc, char **argv)
+/* Options: the table, the environment and the command line (exits 64 on a bad value). */
+static void s_parse(app_t *a, int argc, char **argv)
 {
-    char prog[32], summary[128];
-    snprintf(prog, sizeof prog, "feed-%s", v->venue);
+    char summary[128];
+    snprintf(a->prog, sizeof a->prog, "feed-%s", a->v->venue);
     snprintf(summary, sizeof summary,
              "Keep the %s BTC-USD level-2 book and publish quote/book/trade on the bus.",
-             v->venue);
-    const opt_t tbl[] = {
-        {"url", OPT_STR, &o_url, v->url, 1, 0, NULL, "venue websocket URL (wss://)", 0},
-        {"ca-file", OPT_STR, &o_ca, NULL, 1, 0, NULL,
-         "extra trust anchor (PEM) besides the system CAs; verification stays on", 0},
-        {"depth", OPT_INT, &o_depth, "100", 1, 1000, NULL, "levels per side in book.*", 0},
-        {"stale-after", OPT_DBL, &o_stale, "15", 0.2, 3600, NULL,
-         "no market data this long (s): resubscribe, then reconnect", 0},
-        WSCONN_OPT_ENTRIES(s_wo),
-        {"resync-timeout", OPT_DBL, &o_resync, "10", 0.2, 600, NULL,
-         "no snapshot this long after asking (s): reconnect", 0},
-        {"max-msg", OPT_INT, &o_max_msg, "1048576", 1024, 1 << 30, NULL,
-         "larger websocket messages are dropped and counted (bytes)", 0},
-        FRAMEREC_OPT_ENTRY(o_record),
-        {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
-    };
-    opts_parse(prog, summary, tbl, argc, argv, NULL);
+             a->v->venue);
+    assert(!strcmp(s_opts[0].name, "url"));
+    s_opts[0].def = a->v->url;
+    opts_parse(a->prog, summary, s_opts, argc, argv, NULL);
     wsconn_opts_check(&s_wo);
+}
 
-    wsconn_opts_t wo;
-    wsconn_opts_default(&wo);
-    wo.venue = v->venue;
-    wo.url = o_url;
-    wo.ca_file = o_ca && *o_ca ? o_ca : NULL;
-    wsconn_opts_timers(&wo, &s_wo);
-    wo.stale_s = o_stale;
-    wo.max_msg = (size_t)o_max_msg;
+/* Check what parsing cannot (the URL's shape, the CA file, --record) and fill
+ * the connection options; exits 64 naming the option. Logs the effective config. */
+static void s_check(app_t *a)
+{
+    wsconn_opts_t *wo = &a->wo;
+    wsconn_opts_default(wo);
+    wo->venue = a->v->venue;
+    wo->url = o_url;
+    wo->ca_file = o_ca && *o_ca ? o_ca : NULL;
+    wsconn_opts_timers(wo, &s_wo);
+    wo->stale_s = o_stale;
+    wo->max_msg = (size_t)o_max_msg;
     char err[256], host[256], path[512];
     int port;
     if (wsconn_parse_url(o_url, host, sizeof host, &port, path, sizeof path) < 0)
         opts_die("url", o_url, "expected wss://host[:port][/path]");
-    if (wo.ca_file && wsconn_ca_check(wo.ca_file, err, sizeof err) < 0)
-        opts_die("ca-file", wo.ca_file, err);
-    framerec_t *rec = framerec_open_opt(o_record);
-    opts_log_effective(prog, tbl);
-    if (opts_common.check) {
-        framerec_close(&rec);
-        return 0;
-    }
+    if (wo->ca_file && wsconn_ca_check(wo->ca_file, err, sizeof err) < 0)
+        opts_die("ca-file", wo->ca_file, err);
+    a->rec = framerec_open_opt(o_record);
+    opts_log_effective(a->prog, s_opts);
+}
 
+/* The bus PUB, the feed, its hb and its connection (not connected yet).
+ * 0, or the exit code. */
+static int s_bind(app_t *a)
+{
     char ep[BUS_EP_MAX];
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
         return EX_UNAVAILABLE;
-    bus_pub_t *pub = bus_pub_new(opts_common.name, ep, 0);
-    if (!pub) return EX_UNAVAILABLE;
-    static feed_t f;
-    feed_init(&f, v, (int)o_depth, s_pub_out, pub);
-    f.resync_s = o_resync;
-    hb_t *hb = hb_new(pub, s_hb_detail, &f);
-    wo.pub = pub;
-    wo.hb = hb;
-    wo.record = rec;
-    wo.arg = &f;
-    wo.on_open = s_cb_open;
-    wo.on_message = s_cb_msg;
-    wo.on_resubscribe = s_cb_resub;
-    wo.on_close = s_cb_close;
-    wo.on_tick = s_cb_tick;
-    wo.on_hb = s_cb_hb;
-    f.c = wsconn_new(&wo, err, sizeof err);
-    if (!f.c) {
-        hb_destroy(&hb);
-        bus_pub_destroy(&pub);
+    a->pub = bus_pub_new(opts_common.name, ep, 0);
+    if (!a->pub) return EX_UNAVAILABLE;
+    feed_init(&a->f, a->v, (int)o_depth, s_pub_out, a->pub);
+    a->f.resync_s = o_resync;
+    a->hb = hb_new(a->pub, s_hb_detail, &a->f);
+    wsconn_opts_t *wo = &a->wo;
+    wo->pub = a->pub;
+    wo->hb = a->hb;
+    wo->record = a->rec;
+    wo->arg = &a->f;
+    wo->on_open = s_cb_open;
+    wo->on_message = s_cb_msg;
+    wo->on_resubscribe = s_cb_resub;
+    wo->on_close = s_cb_close;
+    wo->on_tick = s_cb_tick;
+    wo->on_hb = s_cb_hb;
+    char err[256];
+    a->f.c = wsconn_new(wo, err, sizeof err);
+    if (!a->f.c) {
+        hb_destroy(&a->hb);
+        bus_pub_destroy(&a->pub);
         bus_ctx_term();
         opts_die("url", o_url, err);
     }
+    return 0;
+}
+
+/* Connect and serve until a signal (0) or no progress (75). */
+static int s_loop(app_t *a)
+{
     prog_signals(PROG_SIG_RESTART);
-    hb_ready(hb, "connecting");
-    int rc = wsconn_run(f.c, &prog_stop);
-    log_info("venue=%s stopping rc=%d", v->venue, rc);
-    wsconn_destroy(&f.c);
-    framerec_close(&rec);
-    feed_free(&f);
-    hb_destroy(&hb);
-    bus_pub_destroy(&pub);
+    hb_ready(a->hb, "connecting");
+    int rc = wsconn_run(a->f.c, &prog_stop);
+    log_info("venue=%s stopping rc=%d", a->v->venue, rc);
+    return rc;
+}
+
+static void s_cleanup(app_t *a)
+{
+    wsconn_destroy(&a->f.c);
+    framerec_close(&a->rec);
+    feed_free(&a->f);
+    hb_destroy(&a->hb);
+    bus_pub_destroy(&a->pub);
     bus_ctx_term();
+}
+
+int feed_main(const feed_venue_t *v, int argc, char **argv)
+{
+    app_t *a = &A;
+    a->v = v;
+    s_parse(a, argc, argv);
+    s_check(a);
+    if (opts_common.check) {
+        framerec_close(&a->rec);
+        return 0;
+    }
+    int rc = s_bind(a);
+    if (rc) return rc;
+    rc = s_loop(a);
+    s_cleanup(a);
     return rc;
 }
 

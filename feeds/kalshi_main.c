@@ -72,6 +72,7 @@ typedef struct {
     kalshi_rest_t *rest;
     kmkt_table_t *mk;
     kalshi_auth_t *auth;
+    framerec_t *rec; /* --record, or NULL */
     jw_t w;
     char topic[128];
     int nokey;
@@ -468,8 +469,10 @@ static void s_hb_detail(jw_t *w, void *arg)
 
 /* ---- no-key mode ---- */
 
+/* Without a key: poll the public REST endpoints until a signal (0) or no progress (75). */
 static int s_run_nokey(app_t *a)
 {
+    hb_ready(a->hb, "polling public REST (no key)");
     log_warnx("kalshi: no API key configured: polling the public REST market and orderbook "
               "endpoints every %.1f s (no websocket, no official BRTI; data may be ~15 s old)",
               o_poll_s);
@@ -502,11 +505,21 @@ static int s_run_nokey(app_t *a)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* ---- main's steps ---- */
+
+/* Options: the table, the environment and the command line (exits 64 on a bad value). */
+static void s_parse(int argc, char **argv)
 {
     opts_parse(PROG, "Follow Kalshi's 15-minute BTC markets: books, strike, settlement, BRTI.",
                s_opts, argc, argv, NULL);
     wsconn_opts_check(&s_wo);
+}
+
+/* Check what parsing cannot and fill in the environment's URLs; exits 64 naming
+ * the option. Reads the key (no key: REST polling), opens --record, logs the
+ * effective config. Returns 0, or the exit code. */
+static int s_check(app_t *a)
+{
     int demo = 0;
     if (!strcmp(o_env, "demo")) demo = 1;
     else if (strcmp(o_env, "prod")) opts_die("env", o_env, "expected prod or demo");
@@ -530,7 +543,6 @@ int main(int argc, char **argv)
     if (have_id != have_file)
         opts_die(have_id ? "key-file" : "key-id", "",
                  "--key-id and --key-file (KALSHI_API_KEY_ID, KALSHI_PRIV_KEY_PATH) go together");
-    app_t *a = &A;
     a->nokey = !have_id;
     if (!a->nokey) {
         int err;
@@ -542,16 +554,16 @@ int main(int argc, char **argv)
             return EX_USAGE;
         }
     }
-    framerec_t *rec = framerec_open_opt(o_record);
-    if (rec && a->nokey)
+    a->rec = framerec_open_opt(o_record);
+    if (a->rec && a->nokey)
         log_warnx("kalshi: --record: no websocket without a key, so no frame will be recorded");
     opts_log_effective(PROG, s_opts);
-    if (opts_common.check) {
-        kalshi_auth_destroy(&a->auth);
-        framerec_close(&rec);
-        return 0;
-    }
+    return 0;
+}
 
+/* The bus PUB, the hb, the REST client and the market table. 0, or the exit code. */
+static int s_bind(app_t *a)
+{
     char ep[BUS_EP_MAX];
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
         return EX_UNAVAILABLE;
@@ -565,43 +577,45 @@ int main(int argc, char **argv)
     kmkt_cb_t mcb = {s_mk_publish, s_mk_event, s_mk_follow, s_mk_unfollow, s_mk_refresh,
                      s_mk_discover, a};
     a->mk = kmkt_new(&mcb, o_series, o_presub, o_grace);
-    prog_signals(PROG_SIG_RESTART);
-    int rc;
-    if (a->nokey) {
-        hb_ready(a->hb, "polling public REST (no key)");
-        rc = s_run_nokey(a);
-    } else {
-        kalshi_ws_cb_t wcb = {s_emit, s_ws_send, s_ws_lifecycle, a, s_ws_event};
-        a->ws = kalshi_ws_new(&wcb, o_series, o_yes_price, o_stale);
-        wsconn_opts_t wo;
-        wsconn_opts_default(&wo);
-        wo.venue = "kalshi";
-        wo.url = o_ws_url;
-        wo.ca_file = o_ca && *o_ca ? o_ca : NULL;
-        wsconn_opts_timers(&wo, &s_wo);
-        wo.stale_s = 15;
-        wo.pub = a->pub;
-        wo.hb = a->hb;
-        wo.record = rec;
-        wo.arg = a;
-        wo.on_headers = s_cb_headers;
-        wo.on_open = s_cb_open;
-        wo.on_message = s_cb_msg;
-        wo.on_resubscribe = NULL; /* all data stopped (BRTI ticks every second): reconnect */
-        wo.on_close = s_cb_close;
-        wo.on_tick = s_cb_tick;
-        wo.on_hb = s_cb_hb;
-        wo.on_connect_error = s_cb_connect_error;
-        char err[256];
-        a->c = wsconn_new(&wo, err, sizeof err);
-        if (!a->c) opts_die("ws-url", o_ws_url, err);
-        hb_ready(a->hb, "connecting");
-        rc = wsconn_run(a->c, &prog_stop);
-        wsconn_destroy(&a->c);
-        kalshi_ws_destroy(&a->ws);
-    }
-    framerec_close(&rec);
-    log_info("kalshi: stopping rc=%d", rc);
+    return 0;
+}
+
+/* With a key: the websocket session until a signal (0) or no progress (75). */
+static int s_run_ws(app_t *a)
+{
+    kalshi_ws_cb_t wcb = {s_emit, s_ws_send, s_ws_lifecycle, a, s_ws_event};
+    a->ws = kalshi_ws_new(&wcb, o_series, o_yes_price, o_stale);
+    wsconn_opts_t wo;
+    wsconn_opts_default(&wo);
+    wo.venue = "kalshi";
+    wo.url = o_ws_url;
+    wo.ca_file = o_ca && *o_ca ? o_ca : NULL;
+    wsconn_opts_timers(&wo, &s_wo);
+    wo.stale_s = 15;
+    wo.pub = a->pub;
+    wo.hb = a->hb;
+    wo.record = a->rec;
+    wo.arg = a;
+    wo.on_headers = s_cb_headers;
+    wo.on_open = s_cb_open;
+    wo.on_message = s_cb_msg;
+    wo.on_resubscribe = NULL; /* all data stopped (BRTI ticks every second): reconnect */
+    wo.on_close = s_cb_close;
+    wo.on_tick = s_cb_tick;
+    wo.on_hb = s_cb_hb;
+    wo.on_connect_error = s_cb_connect_error;
+    char err[256];
+    a->c = wsconn_new(&wo, err, sizeof err);
+    if (!a->c) opts_die("ws-url", o_ws_url, err);
+    hb_ready(a->hb, "connecting");
+    int rc = wsconn_run(a->c, &prog_stop);
+    wsconn_destroy(&a->c);
+    kalshi_ws_destroy(&a->ws);
+    return rc;
+}
+
+static void s_cleanup(app_t *a)
+{
     kmkt_destroy(&a->mk);
     kalshi_rest_destroy(&a->rest);
     kalshi_rest_global(0);
@@ -610,5 +624,25 @@ int main(int argc, char **argv)
     jw_free(&a->w);
     bus_pub_destroy(&a->pub);
     bus_ctx_term();
+}
+
+int main(int argc, char **argv)
+{
+    app_t *a = &A;
+    s_parse(argc, argv);
+    int rc = s_check(a);
+    if (rc) return rc;
+    if (opts_common.check) {
+        kalshi_auth_destroy(&a->auth);
+        framerec_close(&a->rec);
+        return 0;
+    }
+    rc = s_bind(a);
+    if (rc) return rc;
+    prog_signals(PROG_SIG_RESTART);
+    rc = a->nokey ? s_run_nokey(a) : s_run_ws(a);
+    framerec_close(&a->rec);
+    log_info("kalshi: stopping rc=%d", rc);
+    s_cleanup(a);
     return rc;
 }

@@ -158,6 +158,33 @@ static int s_number(const char *js, size_t len, size_t *i)
 
 enum { W_VALUE, W_VALUE_OR_CLOSE, W_KEY, W_KEY_OR_CLOSE, W_COLON, W_NEXT, W_END };
 
+/* One scalar value at d->js[*i] (a string, a number, true, false or null) as
+ * a token under PARENT; *i moves past it. 0, or the JTOK_E* error. */
+static int s_scalar(jtok_t *d, size_t *i, int parent)
+{
+    const char *js = d->js;
+    size_t len = d->len, st = *i;
+    char c = js[st];
+    jsmntype_t ty = JSMN_PRIMITIVE;
+    int bad;
+    if (c == '"') {
+        ty = JSMN_STRING;
+        bad = s_string(js, len, i);
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+        bad = s_number(js, len, i);
+    } else {
+        const char *lit = c == 't' ? "true" : c == 'f' ? "false" : c == 'n' ? "null" : "";
+        size_t n = strlen(lit);
+        bad = !n || len - st < n || memcmp(js + st, lit, n);
+        *i += n;
+    }
+    if (bad) return JTOK_ESYNTAX;
+    int k = s_new(d, ty, ty == JSMN_STRING ? st + 1 : st, parent);
+    if (k < 0) return JTOK_ETOKENS;
+    d->t[k].end = (int)(ty == JSMN_STRING ? *i - 1 : *i);
+    return 0;
+}
+
 int jtok_parse(jtok_t *d, const char *js, size_t len)
 {
     d->js = js;
@@ -209,33 +236,16 @@ int jtok_parse(jtok_t *d, const char *js, size_t len)
         case W_VALUE: {
             int parent = top < 0 ? -1 : d->t[top].type == JSMN_OBJECT ? key : top;
             if (parent < 0 && c != '{' && c != '[') return s_fail(d, JTOK_ESYNTAX);
-            size_t st = i;
-            int k;
             if (c == '{' || c == '[') {
                 if (depth == JTOK_MAX_DEPTH) return s_fail(d, JTOK_EDEPTH);
-                k = s_new(d, c == '{' ? JSMN_OBJECT : JSMN_ARRAY, st, parent);
+                int k = s_new(d, c == '{' ? JSMN_OBJECT : JSMN_ARRAY, i, parent);
                 if (k < 0) return s_fail(d, JTOK_ETOKENS);
                 stack[depth++] = k;
                 i++;
                 state = c == '{' ? W_KEY_OR_CLOSE : W_VALUE_OR_CLOSE;
             } else {
-                jsmntype_t ty = JSMN_PRIMITIVE;
-                int bad;
-                if (c == '"') {
-                    ty = JSMN_STRING;
-                    bad = s_string(js, len, &i);
-                } else if (c == '-' || (c >= '0' && c <= '9')) {
-                    bad = s_number(js, len, &i);
-                } else {
-                    const char *lit = c == 't' ? "true" : c == 'f' ? "false" : c == 'n' ? "null" : "";
-                    size_t n = strlen(lit);
-                    bad = !n || len - i < n || memcmp(js + i, lit, n);
-                    i += n;
-                }
-                if (bad) return s_fail(d, JTOK_ESYNTAX);
-                k = s_new(d, ty, ty == JSMN_STRING ? st + 1 : st, parent);
-                if (k < 0) return s_fail(d, JTOK_ETOKENS);
-                d->t[k].end = (int)(ty == JSMN_STRING ? i - 1 : i);
+                int e = s_scalar(d, &i, parent);
+                if (e) return s_fail(d, e);
                 state = W_NEXT;
             }
             if (parent >= 0 && d->t[parent].type == JSMN_STRING) d->t[parent].size = 1;

@@ -325,6 +325,76 @@ static void s_receive(wsconn_t *c, struct lws *wsi, const char *in, size_t len)
     s_message(c, ts_rx);
 }
 
+/* Upgrade headers: the static ones, then the hook's (wsconn_header). -1 if they do not fit. */
+static int s_append_headers(wsconn_t *c, unsigned char **p, size_t len)
+{
+    unsigned char *end = *p + len;
+    c->hdr_len = 0;
+    if (c->o.headers)
+        for (const char *const *h = c->o.headers; *h; h++) {
+            size_t n = strlen(*h);
+            if (c->hdr_len + n + 2 > HDR_MAX) break;
+            memcpy(c->hdr + c->hdr_len, *h, n);
+            memcpy(c->hdr + c->hdr_len + n, "\r\n", 2);
+            c->hdr_len += n + 2;
+        }
+    if (c->o.on_headers) {
+        c->in_headers = 1;
+        c->o.on_headers(c, c->o.arg);
+        c->in_headers = 0;
+    }
+    if ((size_t)(end - *p) < c->hdr_len) return -1;
+    memcpy(*p, c->hdr, c->hdr_len);
+    *p += c->hdr_len;
+    return 0;
+}
+
+static void s_established(wsconn_t *c, struct lws *wsi)
+{
+    c->wsi = wsi;
+    c->state = ST_UP;
+    c->up_mono = c->last_frame_mono = c->last_data_mono = clock_mono_ns();
+    c->stale_stage = 0;
+    c->healthy_app = 1;
+    log_info("venue=%s connected to %s:%d%s after %.2f s", c->o.venue, c->host, c->port, c->path,
+             (double)(c->up_mono - c->connect_mono) / 1e9);
+    if (c->o.on_open) c->o.on_open(c, c->o.arg);
+}
+
+/* Write the oldest queued message (one per WRITEABLE). -1 on a failed write. */
+static int s_writeable(wsconn_t *c, struct lws *wsi)
+{
+    s_msg_t *m = &c->q[c->q_head];
+    int n = lws_write(wsi, (unsigned char *)m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+    free(m->buf);
+    c->q_head = (c->q_head + 1) % SENDQ_MAX;
+    c->q_n--;
+    if (n < (int)m->len) {
+        log_warnx_rl("venue=%s write failed", c->o.venue);
+        return -1;
+    }
+    c->q_since = c->q_n ? clock_mono_ns() : 0;
+    if (c->q_n) lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static void s_connect_error(wsconn_t *c, struct lws *wsi, const char *in)
+{
+    if (!c->kill_reason)
+        log_warnx_rl("venue=%s connect to %s:%d failed: %s", c->o.venue, c->host, c->port,
+                     in ? in : "?");
+    if (c->o.on_connect_error && !c->destroying) {
+        /* the upgrade's HTTP status (0 when the server sent none); the hook may ask for a
+         * longer wait, which s_down applies (and reports in event.reconnect) */
+        int http = wsi ? (int)lws_http_client_http_response(wsi) : 0;
+        char st[16];
+        if (!http && wsi && lws_hdr_copy(wsi, st, sizeof st, WSI_TOKEN_HTTP) > 0) http = atoi(st);
+        double min_s = c->o.on_connect_error(c, c->o.arg, http, in ? in : "");
+        if (min_s > 0) c->min_backoff = s_ns(min_s);
+    }
+    s_down(c, c->kill_reason ? c->kill_reason : "connect_error");
+}
+
 static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                       size_t len)
 {
@@ -337,38 +407,10 @@ static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         if (c->o.ca_file && !SSL_CTX_load_verify_locations((SSL_CTX *)user, c->o.ca_file, NULL))
             log_warnx("venue=%s cannot load --ca-file %s", c->o.venue, c->o.ca_file);
         return 0;
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
-        if (!s_mine(c, wsi)) return 0;
-        unsigned char **p = in, *end = *p + len;
-        c->hdr_len = 0;
-        if (c->o.headers)
-            for (const char *const *h = c->o.headers; *h; h++) {
-                size_t n = strlen(*h);
-                if (c->hdr_len + n + 2 > HDR_MAX) break;
-                memcpy(c->hdr + c->hdr_len, *h, n);
-                memcpy(c->hdr + c->hdr_len + n, "\r\n", 2);
-                c->hdr_len += n + 2;
-            }
-        if (c->o.on_headers) {
-            c->in_headers = 1;
-            c->o.on_headers(c, c->o.arg);
-            c->in_headers = 0;
-        }
-        if ((size_t)(end - *p) < c->hdr_len) return -1;
-        memcpy(*p, c->hdr, c->hdr_len);
-        *p += c->hdr_len;
-        return 0;
-    }
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        return s_mine(c, wsi) ? s_append_headers(c, in, len) : 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        if (!s_mine(c, wsi)) return 0;
-        c->wsi = wsi;
-        c->state = ST_UP;
-        c->up_mono = c->last_frame_mono = c->last_data_mono = clock_mono_ns();
-        c->stale_stage = 0;
-        c->healthy_app = 1;
-        log_info("venue=%s connected to %s:%d%s after %.2f s", c->o.venue, c->host, c->port,
-                 c->path, (double)(c->up_mono - c->connect_mono) / 1e9);
-        if (c->o.on_open) c->o.on_open(c, c->o.arg);
+        if (s_mine(c, wsi)) s_established(c, wsi);
         return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE:
         if (!s_mine(c, wsi) || c->state != ST_UP) return 0;
@@ -377,39 +419,12 @@ static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
         if (s_mine(c, wsi)) c->last_frame_mono = clock_mono_ns();
         return 0;
-    case LWS_CALLBACK_CLIENT_WRITEABLE: {
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
         if (!s_mine(c, wsi) || c->state != ST_UP || !c->q_n) return 0;
-        s_msg_t *m = &c->q[c->q_head];
-        int n = lws_write(wsi, (unsigned char *)m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-        free(m->buf);
-        c->q_head = (c->q_head + 1) % SENDQ_MAX;
-        c->q_n--;
-        if (n < (int)m->len) {
-            log_warnx_rl("venue=%s write failed", c->o.venue);
-            return -1;
-        }
-        c->q_since = c->q_n ? clock_mono_ns() : 0;
-        if (c->q_n) lws_callback_on_writable(wsi);
+        return s_writeable(c, wsi);
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (s_mine(c, wsi)) s_connect_error(c, wsi, in);
         return 0;
-    }
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-        if (!s_mine(c, wsi)) return 0;
-        if (!c->kill_reason)
-            log_warnx_rl("venue=%s connect to %s:%d failed: %s", c->o.venue, c->host, c->port,
-                         in ? (const char *)in : "?");
-        if (c->o.on_connect_error && !c->destroying) {
-            /* the upgrade's HTTP status (0 when the server sent none); the hook may ask for a
-             * longer wait, which s_down applies (and reports in event.reconnect) */
-            int http = wsi ? (int)lws_http_client_http_response(wsi) : 0;
-            char st[16];
-            if (!http && wsi && lws_hdr_copy(wsi, st, sizeof st, WSI_TOKEN_HTTP) > 0)
-                http = atoi(st);
-            double min_s = c->o.on_connect_error(c, c->o.arg, http, in ? (const char *)in : "");
-            if (min_s > 0) c->min_backoff = s_ns(min_s);
-        }
-        s_down(c, c->kill_reason ? c->kill_reason : "connect_error");
-        return 0;
-    }
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (!s_mine(c, wsi)) return 0;
         if (!c->kill_reason) log_warnx_rl("venue=%s connection closed by peer", c->o.venue);
