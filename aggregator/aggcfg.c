@@ -43,6 +43,13 @@ static void s_table(aggcfg_t *c)
         {"stall-s", OPT_DBL, &c->stall_s, "5", 1, 3600, NULL,
          "exit 75 when no tick was written for this long", 0},
         {"hwm", OPT_INT, &c->hwm, "0", 0, 1e9, NULL, "PUB send high-water mark (0: default)", 0},
+        {"history-s", OPT_INT, &c->history_s, "900", 0, 86400, NULL,
+         "keep the last S seconds of ticks and events for readers that catch up (0: none)", 0},
+        {"history-mb", OPT_INT, &c->history_mb, "64", 1, 65536, NULL,
+         "memory for that history, MiB (the oldest entries go first)", 0},
+        {"history", OPT_STR, &c->history_ep, NULL, 1, 0, NULL,
+         "catch-up endpoint (default ipc://BUS/NAME.hist; with --pub tcp:// give tcp://HOST:PORT)",
+         0},
         /* uncertain: "dynamic" since methodology v16.7 */
         {"rti-spacing", OPT_DBL, &r->spacing, "1", 1e-9, 1e6, NULL,
          "RTI grid spacing s in BTC", 0},

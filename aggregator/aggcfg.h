@@ -11,13 +11,16 @@
 /* --clock, in the order of its words (OPT_ENUM writes the position) */
 typedef enum { AGGCFG_CLOCK_REAL, AGGCFG_CLOCK_REPLAY } aggcfg_clock_t;
 
-#define AGGCFG_OPTS 32 /* options in the table, its terminator included */
+#define AGGCFG_OPTS 35 /* options in the table, its terminator included */
 
 typedef struct {
     tick_cfg_t tick;      /* the record assembly, the RTI parameters among them */
     aggcfg_clock_t clock; /* real: the realtime clock's seconds; replay: the replayed ts_pub */
     double stall_s;       /* exit 75 after this long without a tick */
     long hwm;             /* PUB send high-water mark, 0: the bus default */
+    long history_s;       /* keep this many seconds of output for catch-up (aggregator/history) */
+    long history_mb;      /* ... within this many MiB */
+    char *history_ep;     /* the catch-up ROUTER's endpoint; NULL: ipc://$BUS/NAME.hist */
     opt_t opts[AGGCFG_OPTS]; /* the option table, pointing into this struct */
 } aggcfg_t;
 

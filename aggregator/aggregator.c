@@ -7,10 +7,13 @@
 #include "boundary.h"
 #include "bus.h"
 #include "hb.h"
+#include "history.h"
 #include "log.h"
 #include "opts.h"
 
 #include <signal.h>
+#include <stdio.h>
+#include <zmq.h>
 
 
 /* The publish endpoint into EP and the default upstreams (the feeds, or `replay` under --clock
@@ -25,6 +28,63 @@ static int s_endpoints(const aggcfg_t *cfg, char *ep, size_t n)
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, n) < 0) return EX_USAGE;
     int replay = cfg->clock == AGGCFG_CLOCK_REPLAY;
     return bus_default_subs(&opts_common.sub, dir, replay ? replayer : feeds) < 0 ? 64 : 0;
+}
+
+/* The catch-up side (aggregator/history): keep what the PUB sends, answer on a ROUTER. */
+typedef struct {
+    history_t *h;
+    void *z;
+    boundary_t *b;
+    int replay;
+} s_hist_t;
+
+static void s_serve(void *arg)
+{
+    s_hist_t *x = arg;
+    history_serve(x->h, x->z);
+}
+
+static void s_detail(jw_t *w, void *arg)
+{
+    s_hist_t *x = arg;
+    (x->replay ? boundary_hb_replay : boundary_hb_detail)(w, x->b);
+    if (!x->h) return;
+    const history_stats_t *st = history_stats(x->h);
+    jw_key(w, "history");
+    jw_obj(w);
+    jw_kuint(w, "entries", st->entries);
+    jw_kuint(w, "bytes", st->bytes);
+    jw_kint(w, "first_s", st->first_s);
+    jw_kuint(w, "requests", st->requests);
+    jw_kuint(w, "served", st->served);
+    jw_kuint(w, "partial", st->partial);
+    jw_kuint(w, "bad_requests", st->bad_requests);
+    jw_obj_end(w);
+}
+
+/* Bind the catch-up ROUTER next to PUB (unless --history-s 0). Returns 0 or the exit code. */
+static int s_hist_open(const aggcfg_t *cfg, bus_pub_t *pub, const char *pub_ep, s_hist_t *x)
+{
+    char ep[BUS_EP_MAX];
+    if (cfg->history_s <= 0) return 0;
+    if (cfg->history_ep) snprintf(ep, sizeof ep, "%s", cfg->history_ep);
+    else if (bus_hist_endpoint(pub_ep, ep, sizeof ep) < 0) {
+        log_warnx("--pub %s: no catch-up endpoint to derive; give --history to serve catch-up",
+                  pub_ep);
+        return 0;
+    }
+    x->z = zmq_socket(bus_ctx(), ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(x->z, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_bind(x->z, ep) < 0) {
+        log_warnx("--history %s: bind failed: %s", ep, zmq_strerror(zmq_errno()));
+        return EX_UNAVAILABLE;
+    }
+    x->h = history_new(cfg->history_s, (size_t)cfg->history_mb << 20, bus_pub_epoch(pub));
+    bus_pub_observe(pub, history_observe, x->h);
+    log_info("catch-up on %s: %ld s of output, at most %ld MiB", ep, cfg->history_s,
+             cfg->history_mb);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -43,16 +103,20 @@ int main(int argc, char **argv)
     bus_sub_t *sub = bus_sub_new();
     for (int i = 0; i < opts_common.sub.n; i++)
         if (bus_sub_connect(sub, opts_common.sub.v[i]) < 0) return EX_USAGE;
-    boundary_bus_t bb = {sub, pub, &prog_stop};
-    boundary_t *b = boundary_new(&cfg->tick, boundary_io_bus(&bb), cfg->stall_s);
-    int replay = cfg->clock == AGGCFG_CLOCK_REPLAY;
-    hb_t *hb = hb_new(pub, replay ? boundary_hb_replay : boundary_hb_detail, b);
+    s_hist_t hist = {NULL, NULL, NULL, cfg->clock == AGGCFG_CLOCK_REPLAY};
+    if ((rc = s_hist_open(cfg, pub, ep, &hist))) return rc;
+    boundary_bus_t bb = {sub, pub, &prog_stop, hist.z, s_serve, &hist};
+    boundary_t *b = hist.b = boundary_new(&cfg->tick, boundary_io_bus(&bb), cfg->stall_s);
+    int replay = hist.replay;
+    hb_t *hb = hb_new(pub, s_detail, &hist);
     hb_ready(hb, "ticking");
     log_info("publishing on %s, %d upstreams", ep, opts_common.sub.n);
     rc = replay ? boundary_run_replay(b, hb, &prog_stop) : boundary_run(b, hb, &prog_stop);
 
     hb_destroy(&hb);
     boundary_destroy(&b);
+    history_destroy(&hist.h);
+    if (hist.z) zmq_close(hist.z);
     bus_sub_destroy(&sub);
     bus_pub_destroy(&pub);
     bus_ctx_term();

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zmq.h>
 
 #define LAGS 4096 /* emission lags kept for the heartbeat (and docs/PERFORMANCE.md) */
 #define OUTBOX 8
@@ -359,7 +360,23 @@ static void s_sleep_until(void *arg, int64_t real_ns)
 
 static int s_recv(void *arg, bus_msg_t *m, int timeout_ms)
 {
-    return bus_sub_recv(((boundary_bus_t *)arg)->sub, m, timeout_ms);
+    boundary_bus_t *bb = arg;
+    if (!bb->serve_z) return bus_sub_recv(bb->sub, m, timeout_ms);
+    int64_t deadline = clock_mono_ns() + (int64_t)timeout_ms * NS_PER_MS;
+    for (;;) {
+        int64_t left = deadline - clock_mono_ns();
+        int wait = left > 0 ? (int)((left + NS_PER_MS - 1) / NS_PER_MS) : 0;
+        zmq_pollitem_t it[2] = {{bus_sub_zsock(bb->sub), 0, ZMQ_POLLIN, 0},
+                                {bb->serve_z, 0, ZMQ_POLLIN, 0}};
+        int rc = zmq_poll(it, 2, wait);
+        if (rc < 0) return -1;
+        if (it[1].revents & ZMQ_POLLIN) bb->serve(bb->serve_arg);
+        if (it[0].revents & ZMQ_POLLIN) {
+            int r = bus_sub_recv(bb->sub, m, 0);
+            if (r != 0) return r;
+        }
+        if (rc == 0 || wait == 0) return 0;
+    }
 }
 
 static void s_send(void *arg, const char *topic, const char *body, size_t len, int64_t ts_rx)

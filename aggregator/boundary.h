@@ -32,6 +32,11 @@ typedef struct {
     bus_sub_t *sub;
     bus_pub_t *pub;
     volatile sig_atomic_t *stop;
+    /* optional: another socket the loop serves while it waits for messages (the catch-up
+     * ROUTER); SERVE(SERVE_ARG) is called when it is readable and must not block */
+    void *serve_z;
+    void (*serve)(void *serve_arg);
+    void *serve_arg;
 } boundary_bus_t;
 boundary_io_t boundary_io_bus(boundary_bus_t *bus);
 

@@ -91,6 +91,13 @@ else
     for v in coinbase kraken bitstamp kalshi; do supervise "feed-$v" "$BIN/feed-$v"; done
 fi
 supervise aggregator "$BIN/aggregator"
+# the standby (STANDBY=0: none): the same inputs, its own ticks; the sink takes each second
+# from whichever delivers it first (docs/SINKS.md, "Catch-up and two aggregators")
+standby=""
+if [ "${STANDBY:-1}" = 1 ]; then
+    supervise aggregator-b "$BIN/aggregator" --name aggregator-b
+    standby="--unit aggregator-b=aggregator-b"
+fi
 supervise sink-jsonl "$BIN/sink-jsonl" --dir "$OUT"
 supervise tickbus-metrics "$BIN/tickbus-metrics" --listen "${METRICS_LISTEN:-127.0.0.1:9464}"
 # the restart command stops a program as systemd would (SIGTERM + SIGCONT,
@@ -98,7 +105,8 @@ supervise tickbus-metrics "$BIN/tickbus-metrics" --listen "${METRICS_LISTEN:-127
 supervise watchdog "$BIN/watchdog" --restart cmd --restart-cmd "sh $ROOT/compose/stop-pid.sh $PIDS/%u.pid 5" \
     --unit feed-coinbase=feed-coinbase --unit feed-kraken=feed-kraken \
     --unit feed-bitstamp=feed-bitstamp --unit feed-kalshi=feed-kalshi \
-    --unit aggregator=aggregator --unit sink-jsonl=sink-jsonl --unit tickbus-metrics=tickbus-metrics
+    --unit aggregator=aggregator --unit sink-jsonl=sink-jsonl --unit tickbus-metrics=tickbus-metrics \
+    $standby
 
 say "running; bus $TICKBUS_BUS, logs $LOGS, data $OUT"
 say "watch it live: TICKBUS_BUS=$TICKBUS_BUS $BIN/tap tick"

@@ -120,6 +120,14 @@ int bus_endpoint(const char *dir, const char *name, char *out, size_t n)
     return 0;
 }
 
+int bus_hist_endpoint(const char *pub, char *out, size_t n)
+{
+    size_t k = strlen(pub);
+    if (strncmp(pub, "ipc://", 6) || k < 10 || strcmp(pub + k - 4, ".pub") || k + 2 > n) return -1;
+    snprintf(out, n, "%.*s.hist", (int)(k - 4), pub);
+    return 0;
+}
+
 int bus_pub_endpoint(const char *busdir_opt, const char *pub_opt, const char *name, char *out,
                      size_t n)
 {
@@ -153,6 +161,8 @@ struct bus_pub {
     uint64_t seq, drops;
     char pre[BUS_PRE_MAX]; /* {"src":"NAME","epoch":"EPOCH","seq": */
     size_t pre_len;
+    bus_pub_observe_fn *observe;
+    void *observe_arg;
 };
 
 bus_pub_t *bus_pub_new(const char *name, const char *endpoint, int hwm)
@@ -266,6 +276,7 @@ int bus_pub_send(bus_pub_t *p, const char *topic, const char *body, size_t len, 
     memcpy(d, env, elen);
     if (len) memcpy(d + elen, body, len);
     d[elen + len] = '}';
+    if (p->observe) p->observe(topic, d, elen + len + 1, p->seq, p->observe_arg);
     if (zmq_send(p->z, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&m);
         p->drops++;
@@ -278,6 +289,12 @@ int bus_pub_send(bus_pub_t *p, const char *topic, const char *body, size_t len, 
     }
     s_unyielded++;
     return 0;
+}
+
+void bus_pub_observe(bus_pub_t *p, bus_pub_observe_fn *fn, void *arg)
+{
+    p->observe = fn;
+    p->observe_arg = arg;
 }
 
 const char *bus_pub_epoch(const bus_pub_t *p) { return p->epoch; }
@@ -429,11 +446,12 @@ static int s_comma(const char **p, const char *end)
     return 0;
 }
 
-int bus_envelope_parse(const char *body, size_t len, bus_msg_t *m)
+/* The envelope of BODY into M (src, epoch, seq, ts_*); the offset past ts_pub's value, or 0. */
+static size_t s_envelope(const char *body, size_t len, bus_msg_t *m)
 {
     const char *p = body, *end = body + len;
     int64_t seq;
-    if (len < 2 || *p++ != '{') return -1;
+    if (len < 2 || *p++ != '{') return 0;
     if (s_key(&p, end, "src") || s_strval(&p, end, m->src, sizeof m->src) || s_comma(&p, end) ||
         s_key(&p, end, "epoch") || s_strval(&p, end, m->epoch, sizeof m->epoch) ||
         s_comma(&p, end) || s_key(&p, end, "seq") || s_intval(&p, end, &seq, 0) ||
@@ -441,10 +459,21 @@ int bus_envelope_parse(const char *body, size_t len, bus_msg_t *m)
         s_comma(&p, end) || s_key(&p, end, "ts_ex") || s_intval(&p, end, &m->ts_ex, 1) ||
         s_comma(&p, end) || s_key(&p, end, "ts_pub") || s_intval(&p, end, &m->ts_pub, 0) ||
         (p >= end || (*p != ',' && *p != '}')))
-        return -1;
-    if (end[-1] != '}') return -1;
+        return 0;
+    if (end[-1] != '}') return 0;
     m->seq = (uint64_t)seq;
-    return 0;
+    return (size_t)(p - body);
+}
+
+int bus_envelope_parse(const char *body, size_t len, bus_msg_t *m)
+{
+    return s_envelope(body, len, m) ? 0 : -1;
+}
+
+size_t bus_envelope_len(const char *body, size_t len)
+{
+    bus_msg_t m;
+    return s_envelope(body, len, &m);
 }
 
 static int s_matches(const bus_sub_t *s, const char *topic, size_t n)

@@ -24,6 +24,9 @@ int bus_dir(const char *opt, char *out, size_t n);
 int bus_endpoint(const char *dir, const char *name, char *out, size_t n);
 /* The publish endpoint of this program: --pub if given, else its default.
  * Returns 0 or -1 (logged). */
+/* The catch-up endpoint next to publish endpoint PUB (aggregator/history, sink/follow):
+ * ipc://DIR/NAME.pub gives ipc://DIR/NAME.hist. -1 for any other form (tcp: name it). */
+int bus_hist_endpoint(const char *pub, char *out, size_t n);
 int bus_pub_endpoint(const char *busdir_opt, const char *pub_opt, const char *name, char *out,
                      size_t n);
 
@@ -56,6 +59,12 @@ void bus_pub_destroy(bus_pub_t **p);
  * message was dropped (counted). */
 int bus_pub_send(bus_pub_t *p, const char *topic, const char *body, size_t len, int64_t ts_rx,
                  int64_t ts_ex);
+/* Called with every message bus_pub_send builds, dropped or not: TOPIC and the whole payload
+ * (envelope included, BODY[0..LEN), not NUL-terminated) as readers get it, and its seq. The
+ * aggregator keeps its recent output this way (aggregator/history). */
+typedef void(bus_pub_observe_fn)(const char *topic, const char *body, size_t len, uint64_t seq,
+                                 void *arg);
+void bus_pub_observe(bus_pub_t *p, bus_pub_observe_fn *fn, void *arg);
 const char *bus_pub_epoch(const bus_pub_t *p);
 const char *bus_pub_name(const bus_pub_t *p);
 uint64_t bus_pub_seq(const bus_pub_t *p);
@@ -100,6 +109,10 @@ const bus_sub_stats_t *bus_sub_stats(const bus_sub_t *s);
 /* Read the envelope from a payload (used by bus_sub_recv; exposed for tests
  * and fuzzing). Returns 0 or -1 when the envelope is missing or malformed. */
 int bus_envelope_parse(const char *body, size_t len, bus_msg_t *m);
+/* Where the payload's own members start: the offset just past the envelope's ts_pub value
+ * (at the ',' or '}' that follows it), or 0 when BODY has no valid envelope. Two copies of one
+ * record from different publishers are the same past this point. */
+size_t bus_envelope_len(const char *body, size_t len);
 
 int bus_test(void);
 

@@ -63,6 +63,8 @@ struct jsonl {
     size_t buffer_bytes;
     record_gate_t gate; /* the sinks' one check (record.c) */
     int64_t (*now_ns)(void);
+    void (*seen)(const char *line, size_t len, void *arg);
+    void *seen_arg;
     jsonl_stats_t st;
 
     int fd;
@@ -192,6 +194,7 @@ static void s_day_scan(jsonl_t *j, const char *path, s_day_t *d)
     record_t r;
     while ((n = getline(&line, &cap, f)) > 0) {
         if (line[n - 1] == '\n') n--;
+        if (j->seen) j->seen(line, (size_t)n, j->seen_arg);
         if (record_parse(&j->tok, line, (size_t)n, &r, s_day_market, d) < 0) {
             memset(&r, 0, sizeof r);
             r.ts_ns = -1;
@@ -682,6 +685,8 @@ jsonl_t *jsonl_new(const jsonl_cfg_t *cfg)
     j->compress = cfg->compress;
     j->fsync_s = cfg->fsync_s;
     j->buffer_bytes = cfg->buffer_bytes;
+    j->seen = cfg->seen;
+    j->seen_arg = cfg->seen_arg;
     j->fd = -1;
     j->st.day = -1;
     j->last_tick = -1;
@@ -712,6 +717,7 @@ jsonl_t *jsonl_new(const jsonl_cfg_t *cfg)
         s_day_scan(j, path, &j->cur);
         j->last_tick = j->cur.last_tick;
     }
+    j->seen = NULL; /* only the start's scan tells the sink what it has */
     return j;
 }
 
@@ -872,7 +878,7 @@ int jsonl_test(void)
     if (!f) return -1;
     fprintf(f, "{\"type\":\"tick\",\"ts\":\"2026-11-27T23:59:58Z\"}\n{\"type\":\"tick\",\"ts\":\"2026-1");
     fclose(f);
-    jsonl_cfg_t cfg = {dir, "t", "selftest", 1, 1, 1 << 20, 0, 0, s_test_now};
+    jsonl_cfg_t cfg = {dir, "t", "selftest", 1, 1, 1 << 20, 0, 0, s_test_now, NULL, NULL};
     jsonl_t *j = jsonl_new(&cfg);
     if (!j || j->st.torn != 1 || jsonl_last_tick(j) != 1795823998LL * NS_PER_S) {
         fprintf(stderr, "jsonl_test: torn line not repaired\n");

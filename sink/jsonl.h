@@ -22,6 +22,9 @@ typedef struct {
      * (record.h: RECORD_AHEAD_S, RECORD_BEHIND_S). */
     int64_t max_ahead_s, max_behind_s;
     int64_t (*now_ns)(void); /* the sink's clock; NULL: clock_real_ns (tests set their own) */
+    /* optional: called with each line of the newest file read at start (what the sink has) */
+    void (*seen)(const char *line, size_t len, void *arg);
+    void *seen_arg;
 } jsonl_cfg_t;
 
 

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "opts.h"
 #include "record.h"
+#include "upstream.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -33,6 +34,7 @@ static const opt_t s_opts[] = {
      "memory for lines waiting while the disk fails; beyond it records are dropped and a gap "
      "record says so", 0},
     RECORD_GATE_OPT_ENTRIES(o_max_ahead, o_max_behind),
+    UPSTREAM_OPT_ENTRIES,
     {"topic", OPT_LIST, &o_topic, NULL, 1, 0, NULL,
      "record topics starting with this prefix (repeatable; default: tick and event.)", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
@@ -40,8 +42,9 @@ static const opt_t s_opts[] = {
 
 typedef struct {
     jsonl_t *j;
-    bus_sub_t *sub;
+    upstream_t up;
     gaps_t *gaps;
+    jtok_t tok;
 } s_ctx_t;
 
 static void s_emit_gap(const char *json, size_t len, int64_t ts_ns, void *arg)
@@ -55,7 +58,6 @@ static void s_detail(jw_t *w, void *arg)
 {
     s_ctx_t *c = arg;
     const jsonl_stats_t *st = jsonl_stats(c->j);
-    const bus_sub_stats_t *bs = bus_sub_stats(c->sub);
     char day[16] = "";
     if (st->day >= 0) record_day_fmt(st->day, day, sizeof day);
     jw_kstr(w, "day", day);
@@ -75,14 +77,7 @@ static void s_detail(jw_t *w, void *arg)
     jw_kuint(w, "invalid", st->invalid);
     jw_kuint(w, "quarantined", st->quarantined);
     jw_kuint(w, "gap_records", gaps_count(c->gaps));
-    jw_key(w, "bus");
-    jw_obj(w);
-    jw_kuint(w, "received", bs->received);
-    jw_kuint(w, "lost", bs->lost);
-    jw_kuint(w, "gaps", bs->gaps);
-    jw_kuint(w, "restarts", bs->restarts);
-    jw_kuint(w, "bad", bs->bad);
-    jw_obj_end(w);
+    upstream_hb(w, &c->up);
 }
 
 /* Capture line (--topic given): the payload with "topic":T as its first member, so that the line
@@ -112,14 +107,31 @@ static const char *s_capture_line(const bus_msg_t *m, size_t *len)
     return buf;
 }
 
-static int s_wanted(const char *topic, size_t n)
+/* One message: the gap accounting sees it; a record topic is written unless refused (invalid,
+ * or dated far from our clock: counted there) or already written (follow_fresh: the other
+ * aggregator's copy of a tick second, an event fetched twice). A refused tick is no tick for the
+ * gap accounting: it must not write days of gap records. */
+static void s_handle(s_ctx_t *c, const bus_msg_t *m, int capture)
 {
-    for (int i = 0; i < o_topic.n; i++) {
-        size_t k = strlen(o_topic.v[i]);
-        if (k <= n && !memcmp(topic, o_topic.v[i], k)) return 1;
+    int want = upstream_wanted(&o_topic, m->topic), tick = !strcmp(m->topic, "tick");
+    int64_t tick_ts = -1, ts;
+    record_t rec;
+    int refused = tick && jsonl_check(c->j, m->body, m->body_len, &ts) != 0;
+    if (tick && !refused && record_parse(&c->tok, m->body, m->body_len, &rec, NULL, NULL) == 0 &&
+        rec.has_ts)
+        tick_ts = rec.ts_ns;
+    gaps_observe(c->gaps, m, tick_ts);
+    if (refused || !want || !follow_fresh(c->up.follow, m)) return;
+    if (capture && m->body_len >= 2 && m->body[0] == '{') {
+        size_t n;
+        const char *line = s_capture_line(m, &n);
+        jsonl_write(c->j, line, n);
+    } else {
+        jsonl_write(c->j, m->body, m->body_len);
     }
-    return 0;
 }
+
+static void s_seen(const char *line, size_t len, void *arg) { follow_seen(arg, line, len); }
 
 int main(int argc, char **argv)
 {
@@ -128,73 +140,40 @@ int main(int argc, char **argv)
     if (strcmp(o_compress, "gzip") && strcmp(o_compress, "none"))
         opts_die("compress", o_compress, "expected gzip or none");
     int capture = o_topic.n > 0; /* lines name their topic */
-    if (!o_topic.n) {
-        strlist_add(&o_topic, "tick");
-        strlist_add(&o_topic, "event.");
-    }
-    char dir[400], pub_ep[BUS_EP_MAX];
-    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
-    if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, pub_ep,
-                         sizeof pub_ep) < 0)
-        return EX_USAGE;
-    static const char *const upstream[] = {"aggregator", NULL};
-    if (bus_default_subs(&opts_common.sub, dir, upstream) < 0) return EX_USAGE;
+    s_ctx_t c = {0};
+    int rc = upstream_endpoints(&c.up);
+    if (rc) return rc;
     opts_log_effective("sink-jsonl", s_opts);
     if (opts_common.check) return 0;
 
     prog_signals(PROG_SIG_INTERRUPT);
 
-    s_ctx_t c = {0};
+    if ((rc = upstream_connect(&c.up))) return rc;
     jsonl_cfg_t cfg = {o_dir, o_prefix, opts_common.name, !strcmp(o_compress, "gzip"), o_fsync,
-                       (size_t)o_buffer_kb << 10, o_max_ahead, o_max_behind, NULL};
+                       (size_t)o_buffer_kb << 10, o_max_ahead, o_max_behind, NULL,
+                       s_seen, c.up.follow};
     c.j = jsonl_new(&cfg);
     if (!c.j) return EX_UNAVAILABLE;
-    bus_pub_t *pub = bus_pub_new(opts_common.name, pub_ep, 0);
+    bus_pub_t *pub = bus_pub_new(opts_common.name, c.up.pub_ep, 0);
     if (!pub) return EX_UNAVAILABLE;
     hb_t *hb = hb_new(pub, s_detail, &c);
     c.gaps = gaps_new(opts_common.name, s_emit_gap, &c);
     gaps_resume(c.gaps, jsonl_last_tick(c.j));
-    c.sub = bus_sub_new();
-    for (int i = 0; i < opts_common.sub.n; i++)
-        if (bus_sub_connect(c.sub, opts_common.sub.v[i]) < 0) return EX_USAGE;
+    upstream_catch_up(&c.up);
     hb_ready(hb, "writing");
     log_info("writing %s/%s-YYYY-MM-DD.jsonl from %d upstream(s)", o_dir, o_prefix,
              opts_common.sub.n);
 
-    jtok_t tok;
-    jtok_init(&tok);
+    jtok_init(&c.tok);
     while (!prog_stop) {
         int wait = jsonl_wait_ms(c.j);
         bus_msg_t m;
-        int r = bus_sub_recv(c.sub, &m, wait);
+        int r = upstream_recv(&c.up, &m, wait);
         if (r < 0 && !prog_stop && zmq_errno() != EINTR) {
             log_warnx("bus receive failed: %s", zmq_strerror(zmq_errno()));
             break;
         }
-        if (r == 1) {
-            int want = s_wanted(m.topic, m.topic_len);
-            int64_t tick_ts = -1, ts;
-            record_t rec;
-            /* a tick refused (invalid, or dated far from our clock) is no tick for the
-             * gap accounting: it must not write days of gap records (counted, logged) */
-            int refused = 0;
-            if (!strcmp(m.topic, "tick")) {
-                refused = jsonl_check(c.j, m.body, m.body_len, &ts) != 0; /* counted there */
-                if (!refused && record_parse(&tok, m.body, m.body_len, &rec, NULL, NULL) == 0 &&
-                    rec.has_ts)
-                    tick_ts = rec.ts_ns;
-            }
-            gaps_observe(c.gaps, &m, tick_ts);
-            if (refused) {
-                /* not written */
-            } else if (want && capture && m.body_len >= 2 && m.body[0] == '{') {
-                size_t n;
-                const char *line = s_capture_line(&m, &n);
-                jsonl_write(c.j, line, n);
-            } else if (want) {
-                jsonl_write(c.j, m.body, m.body_len);
-            }
-        }
+        if (r == 1) s_handle(&c, &m, capture);
         hb_progress(hb, jsonl_service(c.j));
         uint64_t n, ticks;
         int64_t from, to;
@@ -209,9 +188,9 @@ int main(int argc, char **argv)
     log_info("stopping: flushing");
     gaps_flush(c.gaps);
     uint64_t lost = jsonl_destroy(&c.j);
-    jtok_free(&tok);
+    jtok_free(&c.tok);
     gaps_destroy(&c.gaps);
-    bus_sub_destroy(&c.sub);
+    upstream_close(&c.up);
     hb_destroy(&hb);
     bus_pub_destroy(&pub);
     bus_ctx_term();

@@ -10,6 +10,7 @@
 #include "opts.h"
 #include "pgsink.h"
 #include "record.h"
+#include "upstream.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -34,13 +35,14 @@ static const opt_t s_opts[] = {
     {"topic", OPT_LIST, &o_topic, NULL, 1, 0, NULL,
      "record topics starting with this prefix (repeatable; default: tick and event.)", 0},
     RECORD_GATE_OPT_ENTRIES(o_max_ahead, o_max_behind),
+    UPSTREAM_OPT_ENTRIES,
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
 
 typedef struct {
     record_gate_t gate; /* the same check as sink-jsonl's (record.c) */
     pgsink_t *pg;
-    bus_sub_t *sub;
+    upstream_t up;
     bus_pub_t *pub;
     gaps_t *gaps;
     uint64_t own_seq;
@@ -58,7 +60,6 @@ static void s_detail(jw_t *w, void *arg)
 {
     s_ctx_t *c = arg;
     const pgsink_stats_t *st = pgsink_stats(c->pg);
-    const bus_sub_stats_t *bs = bus_sub_stats(c->sub);
     jw_kbool(w, "connected", st->connected);
     jw_kuint(w, "queued", st->queued);
     jw_kuint(w, "committed", st->committed);
@@ -72,78 +73,54 @@ static void s_detail(jw_t *w, void *arg)
     if (st->last_error[0]) jw_kstr(w, "last_error", st->last_error);
     else jw_knull(w, "last_error");
     jw_kuint(w, "gap_records", gaps_count(c->gaps));
-    jw_key(w, "bus");
-    jw_obj(w);
-    jw_kuint(w, "received", bs->received);
-    jw_kuint(w, "lost", bs->lost);
-    jw_kuint(w, "gaps", bs->gaps);
-    jw_kuint(w, "restarts", bs->restarts);
-    jw_kuint(w, "bad", bs->bad);
-    jw_obj_end(w);
-}
-
-static int s_wanted(const char *topic, size_t n)
-{
-    for (int i = 0; i < o_topic.n; i++) {
-        size_t k = strlen(o_topic.v[i]);
-        if (k <= n && !memcmp(topic, o_topic.v[i], k)) return 1;
-    }
-    return 0;
+    upstream_hb(w, &c->up);
 }
 
 int main(int argc, char **argv)
 {
     opts_parse("sink-postgres", "Insert tick and event records into PostgreSQL.", s_opts, argc,
                argv, NULL);
-    if (!o_topic.n) {
-        strlist_add(&o_topic, "tick");
-        strlist_add(&o_topic, "event.");
-    }
-    char dir[400], pub_ep[BUS_EP_MAX];
-    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
-    if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, pub_ep,
-                         sizeof pub_ep) < 0)
-        return EX_USAGE;
-    static const char *const upstream[] = {"aggregator", NULL};
-    if (bus_default_subs(&opts_common.sub, dir, upstream) < 0) return EX_USAGE;
+    s_ctx_t c = {0};
+    int rc = upstream_endpoints(&c.up);
+    if (rc) return rc;
     opts_log_effective("sink-postgres", s_opts);
     if (opts_common.check) return 0;
 
     prog_signals(PROG_SIG_INTERRUPT);
 
-    s_ctx_t c = {0};
     pgsink_cfg_t cfg = {o_dsn, opts_common.name, (size_t)o_buffer, (int)o_batch, o_batch_s,
                         o_backoff_max};
     record_gate_init(&c.gate, o_max_ahead, o_max_behind, NULL);
     c.pg = pgsink_new(&cfg);
-    c.pub = bus_pub_new(opts_common.name, pub_ep, 0);
+    c.pub = bus_pub_new(opts_common.name, c.up.pub_ep, 0);
     if (!c.pub) return EX_UNAVAILABLE;
     hb_t *hb = hb_new(c.pub, s_detail, &c);
     c.gaps = gaps_new(opts_common.name, s_emit_gap, &c);
-    c.sub = bus_sub_new();
-    for (int i = 0; i < opts_common.sub.n; i++)
-        if (bus_sub_connect(c.sub, opts_common.sub.v[i]) < 0) return EX_USAGE;
+    if ((rc = upstream_connect(&c.up))) return rc;
+    upstream_catch_up(&c.up);
     hb_ready(hb, "inserting");
 
     jtok_t tok;
     jtok_init(&tok);
     while (!prog_stop) {
         bus_msg_t m;
-        int r = bus_sub_recv(c.sub, &m, pgsink_wait_ms(c.pg));
+        int r = upstream_recv(&c.up, &m, pgsink_wait_ms(c.pg));
         if (r < 0 && !prog_stop && zmq_errno() != EINTR) {
             log_warnx("bus receive failed: %s", zmq_strerror(zmq_errno()));
             break;
         }
         if (r == 1) {
             record_t rec;
-            int is_tick = !strcmp(m.topic, "tick"), want = s_wanted(m.topic, m.topic_len);
+            int is_tick = !strcmp(m.topic, "tick"), want = upstream_wanted(&o_topic, m.topic);
             /* refused (invalid, or dated far from our clock: counted and logged
              * there) is never inserted, and a refused tick is no tick for the gap
              * accounting, as in sink-jsonl */
             int refused = (want || is_tick) &&
                           record_check(&c.gate, &tok, m.body, m.body_len, &rec) != 0;
             gaps_observe(c.gaps, &m, is_tick && !refused && rec.has_ts ? rec.ts_ns : -1);
-            if (want && !refused) {
+            /* a tick second or event already inserted (the other aggregator's copy, or
+             * fetched twice) is not inserted again: follow_fresh */
+            if (want && !refused && follow_fresh(c.up.follow, &m)) {
                 if (is_tick && !rec.has_ts)
                     log_warnx_rl("tick without a valid ts (seq=%llu): not inserted",
                                  (unsigned long long)m.seq);
@@ -166,7 +143,7 @@ int main(int argc, char **argv)
     uint64_t lost = pgsink_destroy(&c.pg, o_stop_s);
     jtok_free(&tok);
     gaps_destroy(&c.gaps);
-    bus_sub_destroy(&c.sub);
+    upstream_close(&c.up);
     hb_destroy(&hb);
     bus_pub_destroy(&c.pub);
     bus_ctx_term();

@@ -1,9 +1,12 @@
 /* tap: print any bus topic live, one "topic json" line per message.
  * With no --sub it connects to every *.pub in the bus directory, and to ones
- * that appear later. Lost messages are reported on stderr as they are seen. */
+ * that appear later. Lost messages are reported on stderr as they are seen.
+ * --since first prints the aggregators' ticks and events of the last seconds
+ * from their history (sink/follow, as a sink catches up), then goes on live. */
 #include "prog.h"
 #include "bus.h"
 #include "clock.h"
+#include "follow.h"
 #include "log.h"
 #include "opts.h"
 
@@ -15,14 +18,55 @@
 static long o_count;
 static double o_timeout;
 static int o_json;
+static char *o_since;
 
 static const opt_t s_opts[] = {
     {"count", OPT_INT, &o_count, "0", 0, 1e12, NULL, "exit after N messages (0: no limit)", 0},
     {"timeout", OPT_DBL, &o_timeout, "0", 0, 1e9, NULL,
      "exit after S seconds; exit 1 if by then no message (or fewer than --count) arrived", 0},
     {"json", OPT_BOOL, &o_json, "0", 1, 0, NULL, "print only the JSON payload (for jq)", 0},
+    {"since", OPT_STR, &o_since, NULL, 1, 0, NULL,
+     "first the aggregators' ticks and events after this time (ISO, or N: N seconds ago) "
+     "from their history, then live; each tick second once", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
+
+/* --since as a tick second (ns), or exit 64 naming it. */
+static int64_t s_since_ns(const char *v)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v && !*end && n >= 0) return (clock_real_ns() / NS_PER_S - n) * NS_PER_S;
+    int64_t ns;
+    if (clock_parse_iso(v, strlen(v), &ns) < 0) opts_die("since", v, "expected ISO time or seconds");
+    return ns;
+}
+
+/* --since: read through follow, asking the aggregators (their ipc endpoints in DIR, or those of
+ * --sub) for what came after SINCE_NS. */
+static follow_t *s_follow(bus_sub_t *sub, const char *dir, int64_t since_ns)
+{
+    follow_t *f = follow_new(sub, since_ns - NS_PER_S, 2000);
+    char eps[2][BUS_EP_MAX];
+    const char *v[2] = {eps[0], eps[1]};
+    int n = 0;
+    if (opts_common.sub.n) {
+        follow_sources(f, (const char *const *)opts_common.sub.v, opts_common.sub.n, NULL, 0);
+        return f;
+    }
+    if (bus_endpoint(dir, "aggregator", eps[0], sizeof eps[0]) == 0) n++;
+    if (bus_endpoint(dir, "aggregator-b", eps[n], sizeof eps[n]) == 0) n++;
+    follow_sources(f, v, n, NULL, 0);
+    return f;
+}
+
+static int s_wanted(const strlist_t *prefixes, const char *topic)
+{
+    if (!prefixes->n) return 1;
+    for (int i = 0; i < prefixes->n; i++)
+        if (prog_topic_match(topic, prefixes->v[i])) return 1;
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -31,7 +75,8 @@ int main(int argc, char **argv)
                argv, &prefixes);
     char dir[400] = "";
     int scan = opts_common.sub.n == 0;
-    if (scan && bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
+    if ((scan || o_since) && bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
+    int64_t since = o_since ? s_since_ns(o_since) : -1;
     if (opts_common.check) return 0;
     prog_signals(PROG_SIG_RESTART);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -41,6 +86,7 @@ int main(int argc, char **argv)
         if (bus_sub_connect(sub, opts_common.sub.v[i]) < 0) return EX_USAGE;
     for (int i = 0; i < prefixes.n; i++) bus_sub_prefix(sub, prefixes.v[i]);
     if (scan) bus_sub_scan(sub, dir);
+    follow_t *f = o_since ? s_follow(sub, dir, since) : NULL;
 
     int64_t start = clock_mono_ns(), last_scan = start;
     int64_t deadline = o_timeout > 0 ? start + (int64_t)(o_timeout * NS_PER_S) : 0;
@@ -56,9 +102,9 @@ int main(int argc, char **argv)
         int wait = 200;
         if (deadline && (deadline - now) / NS_PER_MS < wait) wait = (int)((deadline - now) / NS_PER_MS);
         bus_msg_t m;
-        int r = bus_sub_recv(sub, &m, wait);
+        int r = f ? follow_recv(f, &m, wait) : bus_sub_recv(sub, &m, wait);
         if (r < 0) break;
-        if (r == 0) continue;
+        if (r == 0 || (f && !s_wanted(&prefixes, m.topic))) continue;
         if (m.lost)
             fprintf(stderr, "tap: gap src=%s epoch=%s lost=%llu before seq=%llu\n", m.src, m.epoch,
                     (unsigned long long)m.lost, (unsigned long long)m.seq);
@@ -79,6 +125,7 @@ int main(int argc, char **argv)
                 printed ? "too few messages" : "no message", o_timeout, printed, o_count);
         rc = 1;
     }
+    follow_destroy(&f);
     bus_sub_destroy(&sub);
     bus_ctx_term();
     strlist_clear(&prefixes);

@@ -11,11 +11,14 @@
 #include "book.h"
 #include "boundary.h"
 #include "bus.h"
+#include "catchup.h"
 #include "clock.h"
 #include "feed.h"
+#include "follow.h"
 #include "framerec.h"
 #include "gaps.h"
 #include "hb.h"
+#include "history.h"
 #include "httpd.h"
 #include "jsonl.h"
 #include "jtok.h"
@@ -55,6 +58,7 @@ static const struct {
     {"jw", jw_test},
     {"jtok", jtok_test},
     {"bus", bus_test},
+    {"catchup", catchup_test},
     {"hb", hb_test},
     {"book", book_test},
     {"wsconn", wsconn_test},
@@ -67,8 +71,10 @@ static const struct {
     {"aggcfg", aggcfg_test},
     {"tick", tick_test},
     {"boundary", boundary_test},
+    {"history", history_test},
     {"record", record_test},
     {"gaps", gaps_test},
+    {"follow", follow_test},
     {"jsonl", jsonl_test},
     {"wdwatch", wdwatch_test},
     {"wdfresh", wdfresh_test},

@@ -538,6 +538,27 @@ def hb_delta(r, prog, key):
 
 # ---------------------------------------------------------------- main
 
+def catchup_bench(missing):
+    """the catch-up history (aggregator/history) holding WINDOW s of real-size ticks: its memory,
+    and the time a reader (sink/follow) takes to fetch all of it over ipc (tests/bench/catchup.c)"""
+    if missing.get("catchup"):
+        return []
+    rows = []
+    for window in ((900,) if QUICK else (60, 900, 3600)):
+        out = subprocess.run(["taskset", "-c", "1", os.path.join(BB, "catchup"), str(window),
+                              "3" if QUICK else "7"], capture_output=True, text=True).stdout
+        runs = [dict((k, float(v)) for k, v in re.findall(r"(\w+)=([\d.]+)", line))
+                for line in out.splitlines() if line.startswith("catchup ")]
+        if runs:
+            r = runs[0]
+            r["serve"] = [x["serve_ms"] for x in runs]
+            r["complete"] = all(x["got"] == x["entries"] for x in runs)
+            rows.append(r)
+            say("catch-up %d s: %d entries, %.2f MB, serve %s ms" % (
+                window, r["entries"], r["bytes"] / 1e6, fmt_range(r["serve"], "%.1f")))
+    return rows
+
+
 def sink_bench(missing):
     """sink-jsonl alone: tickgen publishes N ticks back to back; lines/s from the first to the
     last line in the file, and the sink's CPU per line; with --fsync 1 and with fsync per line."""
@@ -607,7 +628,7 @@ def main():
     for prog in ["mockx", "feed-kraken", "feed-coinbase", "aggregator", "sink-jsonl"]:
         if not have(os.path.join(BIN, prog)):
             missing[prog] = True
-    for prog in ["feedpipe", "floor", "benchsub", "gofeed", "replay"]:
+    for prog in ["feedpipe", "floor", "benchsub", "gofeed", "replay", "catchup"]:
         if not have(os.path.join(BB, prog)):
             missing[prog] = True
     if missing:
@@ -651,8 +672,10 @@ def main():
         long_run = pipeline(LONG_RATE, LONG_S, tls, bus, "long", mem_every=10)
         say("long run done")
     sinks = sink_bench(missing)
+    catchup = catchup_bench(missing)
     stop_all()
-    write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_missing, prof, sinks)
+    write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_missing, prof, sinks,
+              catchup)
     say("wrote %s" % OUT)
     if QUICK:  # the full run's doc says how long the last QUICK run took
         with open(QUICK_LAST, "w") as f:
@@ -660,7 +683,7 @@ def main():
 
 
 def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_missing, prof=None,
-              sinks=None):
+              sinks=None, catchup=None):
     floor = dict(floor or {})
     shapes = floor.pop("_shapes", [])
     L = []
@@ -1105,6 +1128,24 @@ def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_m
             w("fsync per line costs %.1f× the throughput of fsync every second." % (sinks[0]["rate"] / sinks[1]["rate"]))
     else:
         w("not measured: sink-jsonl or tickgen missing")
+    w("")
+    w("## Catch-up: the aggregator's history")
+    w("")
+    if catchup:
+        w("What keeping the last W seconds of output costs the aggregator (`--history-s`, default 900), "
+          "and how long a sink that was away the whole window takes to fetch it back over ipc "
+          "(pages of 256, request to last entry handed on; tests/bench/catchup.c, one process, CPU 1). "
+          "Ticks are the fixture's real tick record (tests/fixtures/agg/world-bus.expected), an event "
+          "every 30 s. A standby aggregator costs what the aggregator column of the pipeline table shows.")
+        w("")
+        w("| window | entries | payload MB | RSS growth MB | fetch all, ms: median (min–max) | complete |")
+        w("|---|---|---|---|---|---|")
+        for r in catchup:
+            w("| %d s | %d | %.2f | %.2f | %s | %s |" % (r["window_s"], r["entries"], r["bytes"] / 1e6,
+                                                      r["rss_kb"] / 1024, fmt_range(r["serve"], "%.1f"),
+                                                      "yes" if r["complete"] else "**no**"))
+    else:
+        w("not measured: tests/bench/catchup.c not built")
     w("")
     w("## Recovery (from the chaos suite)")
     w("")

@@ -45,6 +45,7 @@ UNITS = {
     "feed-bitstamp": "tickbus-feed@bitstamp.service",
     "feed-kalshi": "tickbus-feed@kalshi.service",
     "aggregator": "tickbus-aggregator.service",
+    "aggregator-b": "tickbus-aggregator-b.service",
     "sink-jsonl": "tickbus-sink-jsonl.service",
     "watchdog": "tickbus-watchdog.service",
 }
@@ -172,17 +173,25 @@ def new_pid_active(unit, old):
     return s["pid"] not in (0, old) and s["active"] == "active" and s["sub"] == "running"
 
 
+# the standby aggregator is stopped for the rows "(no standby)"
+STANDBY_OFF = False
+
+
+def running_units():
+    return {n: u for n, u in UNITS.items() if not (STANDBY_OFF and n == "aggregator-b")}
+
+
 def steady(timeout=60.0):
     """every unit active, every program beating, ticks with every venue ok and
     the watchdog past its grace for all of them"""
     t = now()
     end = t + timeout
     while now() < end:
-        ok = all(show(u)["active"] == "active" for u in UNITS.values())
+        ok = all(show(u)["active"] == "active" for u in running_units().values())
         if ok:
             tk = TAP.find(now() - 1.5, "tick", lambda o: o.get("type") == "tick" and all(
                 (o.get("venues", {}).get(v) or {}).get("ok") for v in VENUES), exact=True)
-            hbs = all(TAP.find(now() - 2.5, f"hb.{n}", exact=True) for n in UNITS)
+            hbs = all(TAP.find(now() - 2.5, f"hb.{n}", exact=True) for n in running_units())
             if tk and hbs:
                 return True
         time.sleep(0.5)
@@ -206,9 +215,10 @@ def rel(t, t0):
 
 
 def add(fault, kind, t0, t_end, detect=None, detect_by="", back=None, back_by="", work=None,
-        work_by="", target=None, target_of="back", checks=None, notes=""):
-    """one result row; times are absolute (None = never), turned into seconds from t0"""
-    row = {"fault": fault, "kind": kind, "t0": t0, "t_end": t_end,
+        work_by="", target=None, target_of="back", checks=None, notes="", max_lost=None):
+    """one result row; times are absolute (None = never), turned into seconds from t0;
+    MAX_LOST: the row fails if more tick seconds than this are missing in its window"""
+    row = {"fault": fault, "kind": kind, "t0": t0, "t_end": t_end, "max_lost": max_lost,
            "detect_s": rel(detect, t0), "detect_by": detect_by,
            "back_s": rel(back, t0), "back_by": back_by,
            "work_s": rel(work, t0), "work_by": work_by,
@@ -229,7 +239,7 @@ def working_pred(name, pid):
         venue = name[5:]
         return f"hb.{name}", (lambda o: o.get("pid") == pid and (o.get("progress") or 0) > 0
                               and (o.get(venue) or {}).get("connected")), "hb: connected, data flowing"
-    if name == "aggregator":
+    if name.startswith("aggregator"):
         return f"hb.{name}", (lambda o: o.get("pid") == pid and (o.get("progress") or 0) > 0), \
             "hb: ticks written"
     if name == "sink-jsonl":
@@ -250,6 +260,23 @@ def restarts_by_watchdog(t0, t1, name):
 
 # ---------------------------------------------------------------- faults
 
+def label(name):
+    """the row's name for program NAME: whether the standby ran"""
+    if name == "aggregator-b":
+        return name + " (the standby)"
+    return name + (" (no standby)" if STANDBY_OFF else " (standby running)" if name in (
+        "aggregator", "sink-jsonl") else "")
+
+
+def max_lost(name):
+    """tick seconds a fault of NAME may lose: none where a history or the standby covers it"""
+    if name == "sink-jsonl" or name == "aggregator-b":
+        return 0
+    if name == "aggregator" and not STANDBY_OFF:
+        return 0
+    return None
+
+
 def f_kill9(name):
     unit = UNITS[name]
     s0 = show(unit)
@@ -264,8 +291,9 @@ def f_kill9(name):
     work = w[0] if w else None
     checks = [(s1["nrestarts"] == s0["nrestarts"] + 1,
                f"NRestarts {s0['nrestarts']} -> {s1['nrestarts']} (Restart=always once)")]
-    add(f"kill -9 {name}", "killed", t0, (work or now()) + 1, det, "systemd: MainPID gone",
-        back, "systemd: new MainPID, READY=1", work, work_by, TARGET_KILLED, "back", checks)
+    add(f"kill -9 {label(name)}", "killed", t0, (work or now()) + 1, det, "systemd: MainPID gone",
+        back, "systemd: new MainPID, READY=1", work, work_by, TARGET_KILLED, "back", checks,
+        max_lost=max_lost(name))
 
 
 def f_sigstop(name):
@@ -289,9 +317,23 @@ def f_sigstop(name):
                f"event.restart from the watchdog (reason {reason}, backend "
                f"{ev[1].get('backend') if ev else None}, ok)"),
               (gone is not None, f"the stopped process {old} was ended")]
-    add(f"SIGSTOP {name}", "hung", t0, (work or now()) + 2, det,
+    add(f"SIGSTOP {label(name)}", "hung", t0, (work or now()) + 2, det,
         f"watchdog: event.restart {reason}", back, "systemd: new MainPID, READY=1", work, work_by,
-        TARGET_HUNG, "back", checks)
+        TARGET_HUNG, "back", checks, max_lost=max_lost(name))
+
+
+def f_alone(fault, name):
+    """FAULT (f_kill9 or f_sigstop) of NAME with the standby aggregator stopped"""
+    global STANDBY_OFF
+    sc("stop", UNITS["aggregator-b"])
+    STANDBY_OFF = True
+    try:
+        settle()
+        fault(name)
+    finally:
+        time.sleep(3)
+        STANDBY_OFF = False
+        sc("start", UNITS["aggregator-b"])
 
 
 def collateral(before, targets, rows):
@@ -591,10 +633,13 @@ def main():
     plan.append(("stall", f_exchange_stall, ()))
     if MODE == "full":
         for n in ("feed-coinbase", "feed-kraken", "feed-bitstamp", "feed-kalshi", "aggregator",
-                  "sink-jsonl", "watchdog"):
+                  "aggregator-b", "sink-jsonl", "watchdog"):
             plan.append(("kill", f_kill9, (n,)))
         for n in ("aggregator", "sink-jsonl", "feed-bitstamp"):
             plan.append(("stop", f_sigstop, (n,)))
+        for n in ("aggregator", "sink-jsonl"):  # the same faults without the standby
+            plan.append(("alone", f_alone, (f_kill9, n)))
+            plan.append(("alone", f_alone, (f_sigstop, n)))
         plan.append(("mockx", f_mockx_stop, (20,)))
         plan.append(("feeds", f_all_feeds_stopped, (15,)))
         plan.append(("disk", f_disk_full, (5, False)))
@@ -604,6 +649,7 @@ def main():
         for n in ("feed-coinbase", "aggregator", "sink-jsonl"):
             plan.append(("kill", f_kill9, (n,)))
         plan.append(("stop", f_sigstop, ("aggregator",)))
+        plan.append(("alone", f_alone, (f_sigstop, "sink-jsonl")))
         plan.append(("feeds", f_all_feeds_stopped, (10,)))
         plan.append(("disk", f_disk_full, (5, True)))
 
@@ -614,6 +660,8 @@ def main():
         fn(*args)
         time.sleep(3)
         targets = {args[0]} if args and args[0] in UNITS else set()
+        if fn is f_alone:
+            targets = {args[1], "aggregator-b"}
         if fn is f_disk_full:
             targets = {"sink-jsonl"}  # its own row judges a restart of the sink
         if fn is f_all_feeds_stopped:
@@ -644,6 +692,9 @@ def main():
             (r["back_s"] if r["target_of"] == "back" else r["work_s"]) is not None and
             (r["back_s"] if r["target_of"] == "back" else r["work_s"]) <= r["target_s"])
         r["within_target"] = within
+        if r.get("max_lost") is not None:
+            r["checks"].append((len(m) <= r["max_lost"],
+                                f"at most {r['max_lost']} tick seconds lost (lost {len(m)})"))
         r["pass"] = (within and not u and all(ok for ok, _ in r["checks"]) and
                      (r["work_s"] is not None or r["back_s"] is not None))
         r["known"] = sorted({k for ok, what in r["checks"] if not ok

@@ -82,7 +82,7 @@ chmod 600 "$CONF/tickbus.env"
 dropin() { # UNIT NAME TEXT: a drop-in file
     mkdir -p "$UD/$1.d" && printf '%s\n' "[Service]" "$3" > "$UD/$1.d/$2.conf"
 }
-for u in aggregator sink-jsonl watchdog; do
+for u in aggregator aggregator-b sink-jsonl watchdog; do
     dropin "tickbus-$u.service" log "StandardOutput=append:$LOG/$u.log
 StandardError=append:$LOG/$u.log"
 done

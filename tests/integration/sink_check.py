@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""sink_check.py DIR PREFIX [--ticks N | --min-ticks N] [--all-explained] [--expect-reason R]...: reads every
+"""sink_check.py DIR PREFIX [--ticks N | --min-ticks N] [--all-explained] [--no-missing] [--expect-reason R]...: reads every
 PREFIX-*.jsonl[.gz] in DIR the way the Go collector's pandas loader does (one
 JSON object a line; type, ts, brti, coinbase, kraken, bitstamp, markets[] with
 their fields) and checks each line parses whole and each tick has the Go
 collector's fields with its types: numbers never null, integers in the int
-fields, omitempty fields omitted rather than empty, books ascending. Prints a summary; exit 1 on any violation."""
+fields, omitempty fields omitted rather than empty, books ascending. A tick second written twice
+is always an error, so is a record written twice (same src, epoch, seq); --no-missing: every second between the first and the last tick has a tick.
+Prints a summary; exit 1 on any violation."""
 import glob, gzip, json, sys, datetime
 
 def is_num(v):
@@ -67,14 +69,17 @@ def main():
     reasons = []
     want_ticks = None
     min_ticks = None
-    all_explained = False
+    all_explained = no_missing = False
     tick_secs, explained = set(), set()
+    twice = twice_env = 0
+    envs = set()
     a = sys.argv[3:]
     while a:
         if a[0] == "--ticks": want_ticks = int(a[1]); a = a[2:]
         elif a[0] == "--min-ticks": min_ticks = int(a[1]); a = a[2:]
         elif a[0] == "--expect-reason": reasons.append(a[1]); a = a[2:]
         elif a[0] == "--all-explained": all_explained = True; a = a[1:]
+        elif a[0] == "--no-missing": no_missing = True; a = a[1:]
         else: sys.exit("bad argument " + a[0])
     errs, counts, seen_reasons, seqs, coverage = [], {}, {}, set(), []
     files = sorted(glob.glob(f"{d}/{prefix}-*.jsonl") + glob.glob(f"{d}/{prefix}-*.jsonl.gz"))
@@ -93,10 +98,16 @@ def main():
                 continue
             t = r.get("type", "")
             counts[t] = counts.get(t, 0) + 1
+            if "src" in r and "epoch" in r and "seq" in r:
+                k = (r["src"], r["epoch"], r["seq"])
+                if k in envs: twice_env += 1
+                envs.add(k)
             if t == "tick":
                 errs += check_tick(r, where)
                 seqs.add((r.get("epoch"), r.get("seq"), r.get("ts")))
-                try: tick_secs.add(sec(r["ts"]))
+                try:
+                    if sec(r["ts"]) in tick_secs: twice += 1
+                    tick_secs.add(sec(r["ts"]))
                 except Exception: pass
             elif t == "gap":
                 seen_reasons[r["reason"]] = seen_reasons.get(r["reason"], 0) + 1
@@ -120,8 +131,15 @@ def main():
     if all_explained and unexplained:
         errs.append(f"{len(unexplained)} seconds without a tick or a gap record, first "
                     f"{datetime.datetime.fromtimestamp(unexplained[0], datetime.timezone.utc):%Y-%m-%dT%H:%M:%SZ}")
+    if twice:
+        errs.append(f"{twice} tick seconds written more than once")
+    if twice_env:
+        errs.append(f"{twice_env} records written more than once (same src, epoch, seq)")
+    if no_missing and missing:
+        errs.append(f"{len(missing)} seconds without a tick, first "
+                    f"{datetime.datetime.fromtimestamp(missing[0], datetime.timezone.utc):%Y-%m-%dT%H:%M:%SZ}")
     print(f"files={len(files)} lines={sum(counts.values())} ticks={ticks} "
-          f"distinct_ts={len({s[2] for s in seqs})} missing={len(missing)} unexplained={len(unexplained)} "
+          f"distinct_ts={len({s[2] for s in seqs})} missing={len(missing)} unexplained={len(unexplained)} twice={twice} "
           f"types={counts} gaps={seen_reasons} "
           f"coverage={[(c['date'], c['covered'], c['gap_seconds'], c['markets_seen']) for c in coverage]}")
     for e in errs[:20]: print("ERROR", e)

@@ -29,12 +29,14 @@ verify() { # verify UNIT...: fail on exit status or any stderr
 }
 checked=0; skipped=""
 for u in tickbus-feed@coinbase.service tickbus-feed@kraken.service tickbus-feed@bitstamp.service \
-         tickbus-feed@kalshi.service tickbus-aggregator.service tickbus-sink-jsonl.service \
+         tickbus-feed@kalshi.service tickbus-aggregator.service tickbus-aggregator-b.service \
+         tickbus-sink-jsonl.service \
          tickbus-sink-postgres.service tickbus-watchdog.service tickbus-freshness.service \
          tickbus-freshness.timer tickbus.target; do
     case $u in
         tickbus-feed@*) prog=feed-${u#tickbus-feed@}; prog=${prog%.service} ;;
         tickbus-freshness.*) prog=tickbus-freshness ;;
+        tickbus-aggregator-b.service) prog=aggregator ;;
         tickbus.target) prog=watchdog ;;
         *) prog=${u#tickbus-}; prog=${prog%.service} ;;
     esac
@@ -47,7 +49,8 @@ done
 echo "verified $checked units"
 
 # policy: every long-running service
-for f in "$U"/tickbus-feed@.service "$U"/tickbus-aggregator.service "$U"/tickbus-sink-*.service \
+for f in "$U"/tickbus-feed@.service "$U"/tickbus-aggregator.service "$U"/tickbus-aggregator-b.service \
+         "$U"/tickbus-sink-*.service \
          "$U"/tickbus-watchdog.service; do
     for line in Type=notify 'WatchdogSec=[0-9]' Restart=always RestartSec=1 'StartLimitBurst=[0-9]' \
                 'StartLimitIntervalSec=[0-9]' RuntimeDirectory=tickbus RuntimeDirectoryPreserve=yes \

@@ -2,9 +2,11 @@
  * records (docs/RECORD.md) on the aggregator's endpoint with a chosen start
  * time, pace, lost seqs (--lose), missing seconds (--skip) and epoch, so tests
  * can assert that sinks write every record and explain every gap. It builds the
- * envelope itself (not bus_pub_send) to be able to skip seqs. */
+ * envelope itself (not bus_pub_send) to be able to skip seqs. With --history-s it keeps and
+ * serves its recent output as the aggregator does (aggregator/history), for catch-up tests. */
 #include "bus.h"
 #include "clock.h"
+#include "history.h"
 #include "jw.h"
 #include "log.h"
 #include "opts.h"
@@ -17,7 +19,7 @@
 #include <time.h>
 #include <zmq.h>
 
-static long o_count, o_interval_ms, o_delay_ms, o_events, o_window;
+static long o_count, o_interval_ms, o_delay_ms, o_events, o_window, o_history_s;
 static char *o_start, *o_epoch;
 static strlist_t o_lose, o_skip;
 static int o_hb, o_null_kraken;
@@ -35,6 +37,8 @@ static const opt_t s_opts[] = {
     {"window", OPT_INT, &o_window, "900", 1, 86400, NULL, "market window in s (settlement events)", 0},
     {"epoch", OPT_STR, &o_epoch, NULL, 1, 0, NULL, "epoch (default random)", 0},
     {"hb", OPT_BOOL, &o_hb, "0", 1, 0, NULL, "also publish hb.NAME after each tick", 0},
+    {"history-s", OPT_INT, &o_history_s, "0", 0, 1e9, NULL,
+     "keep this many tick seconds of output and answer catch-up requests on NAME.hist", 0},
     {"null-kraken", OPT_BOOL, &o_null_kraken, "0", 1, 0, NULL, "kraken mid null (a stale venue)", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
@@ -45,10 +49,25 @@ static void s_on_signal(int sig)
     s_stop = 1;
 }
 
+static history_t *s_hist;
+static void *s_router;
+
+/* Sleep MS, answering catch-up requests meanwhile. */
 static void s_sleep_ms(long ms)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    if (!s_router) {
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        return;
+    }
+    int64_t until = clock_mono_ns() + ms * NS_PER_MS;
+    for (;;) {
+        history_serve(s_hist, s_router);
+        int64_t left = until - clock_mono_ns();
+        if (left <= 0) return;
+        zmq_pollitem_t it = {s_router, 0, ZMQ_POLLIN, 0};
+        zmq_poll(&it, 1, (int)((left + NS_PER_MS - 1) / NS_PER_MS));
+    }
 }
 
 static int s_listed(const strlist_t *l, long i)
@@ -165,6 +184,17 @@ int main(int argc, char **argv)
         log_warnx("cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
         return 69;
     }
+    if (o_history_s > 0) {
+        char hep[BUS_EP_MAX];
+        if (bus_hist_endpoint(ep, hep, sizeof hep) < 0) opts_die("history-s", "", "needs an ipc bus");
+        s_router = zmq_socket(bus_ctx(), ZMQ_ROUTER);
+        zmq_setsockopt(s_router, ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_bind(s_router, hep) < 0) {
+            log_warnx("cannot bind %s: %s", hep, zmq_strerror(zmq_errno()));
+            return 69;
+        }
+        s_hist = history_new(o_history_s, 256u << 20, epoch);
+    }
     s_sleep_ms(o_delay_ms);
     jw_t w;
     jw_init(&w, 4096);
@@ -198,7 +228,6 @@ int main(int argc, char **argv)
                 jw_kint(&w, "progress", i);
             }
             seq++;
-            if (part == 0 && s_listed(&o_lose, i)) continue; /* lost on the way */
             int k = snprintf(head, sizeof head,
                              "{\"src\":\"%s\",\"epoch\":\"%s\",\"seq\":%llu,\"ts_rx\":%lld,"
                              "\"ts_ex\":null,\"ts_pub\":%lld,",
@@ -213,13 +242,15 @@ int main(int argc, char **argv)
             memcpy(msg, head, (size_t)k);
             memcpy(msg + k, w.buf, w.len);
             msg[n - 1] = '}';
+            if (s_hist) history_observe(topic, msg, n, seq, s_hist);
+            if (part == 0 && s_listed(&o_lose, i)) continue; /* lost on the way (kept above) */
             if (zmq_send(z, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
                 zmq_send(z, msg, n, ZMQ_DONTWAIT) < 0)
                 drops++;
             else if (part == 0)
                 sent++;
         }
-        if (o_interval_ms) s_sleep_ms(o_interval_ms);
+        if (o_interval_ms || s_router) s_sleep_ms(o_interval_ms);
     }
     s_sleep_ms(500); /* let the I/O thread flush */
     fprintf(stderr, "tickgen: ticks=%llu seq=%llu drops=%llu epoch=%s last_ts=%lld\n",
@@ -227,6 +258,8 @@ int main(int argc, char **argv)
             (long long)(ts_s - 1));
     free(msg);
     jw_free(&w);
+    history_destroy(&s_hist);
+    if (s_router) zmq_close(s_router);
     zmq_close(z);
     bus_ctx_term();
     return 0;
