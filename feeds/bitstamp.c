@@ -85,12 +85,8 @@ static void s_keys(const jtok_t *d, int obj, const char *const *keys, int *val, 
 
 static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
 {
-    jtok_t *d = &f->tok;
-    if (jtok_parse(d, msg, len) < 0 || jtok_type(d, 0) != JSMN_OBJECT) {
-        log_warnx_rl("venue=bitstamp bad frame: %s (%zu bytes)",
-                     d->err ? jtok_errstr(d) : "not a JSON object", len);
-        return WSCONN_MSG_BAD;
-    }
+    if (feed_tokenize(f, msg, len) < 0) return WSCONN_MSG_BAD;
+    const jtok_t *d = &f->tok;
     static const char *const top[] = {"event", "channel", "data"};
     int tv[3];
     s_keys(d, 0, top, tv, 3);
@@ -120,13 +116,10 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
             log_warnx_rl("venue=bitstamp bad trade frame");
             return WSCONN_MSG_BAD;
         }
-        /* live_trades id is an integer (docs/FEEDS.md) */
-        char idb[JTOK_ID_MAX];
-        size_t idlen = 0;
-        int idr = feed_trade_id(f, d, jtok_get(d, data, "id"), 1, idb, &idlen);
-        if (idr < 0) return WSCONN_MSG_BAD; /* dropped and counted */
-        feed_trade(f, px, sz, type == 0 ? "buy" : "sell", idr ? idb : NULL, idlen, ts_rx,
-                   s_usec(d, jtok_get(d, data, "microtimestamp")));
+        /* live_trades id is an integer (docs/FEEDS.md); a bad one drops the trade (counted) */
+        if (feed_trade(f, d, jtok_get(d, data, "id"), 1, px, sz, type == 0 ? "buy" : "sell", ts_rx,
+                       s_usec(d, jtok_get(d, data, "microtimestamp"))) < 0)
+            return WSCONN_MSG_BAD;
         return WSCONN_MSG_DATA;
     }
     if (jtok_eq(d, ev, "bts:request_reconnect")) {

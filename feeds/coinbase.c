@@ -3,7 +3,6 @@
  * heartbeats), l2_data snapshot/update with bid/offer sides, and the
  * per-connection sequence_num, whose every jump is a gap -> resync. */
 #include "feed.h"
-#include "clock.h"
 #include "log.h"
 
 #include <string.h>
@@ -32,15 +31,6 @@ static void s_resync(feed_t *f)
 {
     feed_send(f, "{\"type\":\"unsubscribe\",\"product_ids\":[\"BTC-USD\"],\"channel\":\"level2\"}");
     feed_send(f, s_sub[1]);
-}
-
-static int64_t s_time(const jtok_t *d, int i)
-{
-    size_t n;
-    const char *s = jtok_text(d, i, &n);
-    int64_t ns;
-    if (jtok_type(d, i) != JSMN_STRING || clock_parse_iso(s, n, &ns) < 0) return -1;
-    return ns;
 }
 
 /* One l2_data event. Returns 0, or -1 on a bad level (the book is then invalid). */
@@ -96,24 +86,17 @@ static int s_trades_event(feed_t *f, const jtok_t *d, int ev, int64_t ts_rx)
         if (!sd || jtok_fixed(d, jtok_get(d, t, "price"), BOOK_SCALE, &px) < 0 ||
             jtok_fixed(d, jtok_get(d, t, "size"), BOOK_SCALE, &sz) < 0 || px <= 0 || sz <= 0)
             return -1;
-        /* trade_id is a string in Coinbase's market_trades schema (docs/FEEDS.md) */
-        char idb[JTOK_ID_MAX];
-        size_t idlen = 0;
-        int idr = feed_trade_id(f, d, id, 0, idb, &idlen);
-        if (idr < 0) continue; /* dropped and counted; the frame's other trades go out */
-        feed_trade(f, px, sz, sd, idr ? idb : NULL, idlen, ts_rx, s_time(d, jtok_get(d, t, "time")));
+        /* trade_id is a string in Coinbase's market_trades schema (docs/FEEDS.md); a bad
+         * one drops the trade (counted), the frame's other trades go out */
+        feed_trade(f, d, id, 0, px, sz, sd, ts_rx, feed_time_iso(d, jtok_get(d, t, "time")));
     }
     return 0;
 }
 
 static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
 {
-    jtok_t *d = &f->tok;
-    if (jtok_parse(d, msg, len) < 0 || jtok_type(d, 0) != JSMN_OBJECT) {
-        log_warnx_rl("venue=coinbase bad frame: %s (%zu bytes)",
-                     d->err ? jtok_errstr(d) : "not a JSON object", len);
-        return WSCONN_MSG_BAD;
-    }
+    if (feed_tokenize(f, msg, len) < 0) return WSCONN_MSG_BAD;
+    const jtok_t *d = &f->tok;
     s_state_t *st = f->venue_state;
     int seqt = jtok_get(d, 0, "sequence_num");
     int64_t seq;
@@ -143,7 +126,7 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
     int is_l2 = jtok_eq(d, ch, "l2_data"), is_tr = jtok_eq(d, ch, "market_trades");
     if (!is_l2 && !is_tr && !jtok_eq(d, ch, "ticker")) return WSCONN_MSG_IGNORED;
     if (jtok_type(d, evs) != JSMN_ARRAY) return WSCONN_MSG_BAD;
-    int64_t ts_ex = s_time(d, jtok_get(d, 0, "timestamp"));
+    int64_t ts_ex = feed_time_iso(d, jtok_get(d, 0, "timestamp"));
     int n = jtok_size(d, evs), rc = 0;
     for (int k = 0, e = evs + 1; k < n; k++, e = jtok_skip(d, e)) {
         if (jtok_type(d, e) != JSMN_OBJECT) return WSCONN_MSG_BAD;

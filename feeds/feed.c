@@ -49,6 +49,24 @@ void feed_send(feed_t *f, const char *msg)
     if (f->c) wsconn_send(f->c, msg, strlen(msg));
 }
 
+int feed_tokenize(feed_t *f, const char *msg, size_t len)
+{
+    jtok_t *d = &f->tok;
+    if (jtok_parse(d, msg, len) >= 0 && jtok_type(d, 0) == JSMN_OBJECT) return 0;
+    log_warnx_rl("venue=%s bad frame: %s (%zu bytes)", f->v->venue,
+                 d->err ? jtok_errstr(d) : "not a JSON object", len);
+    return -1;
+}
+
+int64_t feed_time_iso(const jtok_t *d, int tok)
+{
+    size_t n;
+    const char *s = jtok_text(d, tok, &n);
+    int64_t ns;
+    if (jtok_type(d, tok) != JSMN_STRING || clock_parse_iso(s, n, &ns) < 0) return -1;
+    return ns;
+}
+
 static void s_event(feed_t *f, const char *kind, const char *reason, int64_t from, int64_t to,
                     int64_t ts_rx)
 {
@@ -76,6 +94,18 @@ static void s_event(feed_t *f, const char *kind, const char *reason, int64_t fro
     jw_free(&w);
 }
 
+/* One side of quote.*: price and size of level L, or nulls for an empty side. */
+static void s_quote_side(feed_t *f, const char *px, const char *sz, const book_level_t *l)
+{
+    if (l) {
+        jw_kfixed(&f->w, px, l->px, BOOK_SCALE, f->v->px_dec);
+        jw_kfixed(&f->w, sz, l->sz, BOOK_SCALE, f->v->sz_dec);
+    } else {
+        jw_knull(&f->w, px);
+        jw_knull(&f->w, sz);
+    }
+}
+
 static void s_publish_quote(feed_t *f, int64_t ts_rx, int64_t ts_ex)
 {
     const book_level_t *b = book_top(&f->book, BOOK_BID, 0), *a = book_top(&f->book, BOOK_ASK, 0);
@@ -86,20 +116,8 @@ static void s_publish_quote(feed_t *f, int64_t ts_rx, int64_t ts_ex)
     jw_t *w = &f->w;
     jw_reset(w);
     jw_fragment(w);
-    if (b) {
-        jw_kfixed(w, "bid", b->px, BOOK_SCALE, f->v->px_dec);
-        jw_kfixed(w, "bid_size", b->sz, BOOK_SCALE, f->v->sz_dec);
-    } else {
-        jw_knull(w, "bid");
-        jw_knull(w, "bid_size");
-    }
-    if (a) {
-        jw_kfixed(w, "ask", a->px, BOOK_SCALE, f->v->px_dec);
-        jw_kfixed(w, "ask_size", a->sz, BOOK_SCALE, f->v->sz_dec);
-    } else {
-        jw_knull(w, "ask");
-        jw_knull(w, "ask_size");
-    }
+    s_quote_side(f, "bid", "bid_size", b);
+    s_quote_side(f, "ask", "ask_size", a);
     f->out(f->out_arg, f->t_quote, w->buf, w->len, ts_rx, ts_ex);
     f->n_quotes++;
 }
@@ -133,6 +151,17 @@ static void s_publish_book(feed_t *f, int64_t now_mono)
 
 int feed_book_ready(feed_t *f) { return f->book.valid && !f->resyncing; }
 
+/* Mark the book invalid until a fresh snapshot (the caller asks for it). */
+static void s_await_snapshot(feed_t *f)
+{
+    f->book.valid = 0;
+    f->book.dirty = 1;
+    f->q_have = 0;
+    f->resyncing = 1;
+    f->resync_tries = 1;
+    f->want_since = clock_mono_ns();
+}
+
 void feed_snapshot_begin(feed_t *f) { book_clear(&f->book); }
 
 void feed_invalid(feed_t *f, const char *reason, int64_t from, int64_t to, int64_t ts_rx)
@@ -142,12 +171,7 @@ void feed_invalid(feed_t *f, const char *reason, int64_t from, int64_t to, int64
         return;
     }
     int was_valid = f->book.valid;
-    f->book.valid = 0;
-    f->book.dirty = 1;
-    f->q_have = 0;
-    f->resyncing = 1;
-    f->resync_tries = 1;
-    f->want_since = clock_mono_ns();
+    s_await_snapshot(f);
     s_event(f, "gap", reason, from, to, ts_rx);
     s_event(f, "resync", reason, -1, -1, ts_rx);
     if (f->c) wsconn_set_healthy(f->c, 0);
@@ -187,24 +211,9 @@ void feed_book_done(feed_t *f, int snapshot, int64_t ts_rx, int64_t ts_ex)
     }
 }
 
-void feed_trade(feed_t *f, int64_t px, int64_t sz, const char *side, const char *id,
-                size_t idlen, int64_t ts_rx, int64_t ts_ex)
-{
-    jw_t *w = &f->w;
-    jw_reset(w);
-    jw_fragment(w);
-    jw_kfixed(w, "px", px, BOOK_SCALE, f->v->px_dec);
-    jw_kfixed(w, "sz", sz, BOOK_SCALE, f->v->sz_dec);
-    jw_kstr(w, "side", side);
-    if (id) {
-        jw_key(w, "id");
-        jw_strn(w, id, idlen);
-    }
-    f->out(f->out_arg, f->t_trade, w->buf, w->len, ts_rx, ts_ex);
-    f->n_trades++;
-}
-
-int feed_trade_id(feed_t *f, const jtok_t *d, int tok, int numeric_ok, char *buf, size_t *len)
+/* The trade id at token TOK into BUF (JTOK_ID_MAX bytes). 1 (an id), 0 (none:
+ * counted), -1 (invalid: counted and logged). */
+static int s_trade_id(feed_t *f, const jtok_t *d, int tok, int numeric_ok, char *buf, size_t *len)
 {
     int r = jtok_id(d, tok, numeric_ok, buf, len);
     if (r == 0) f->n_trades_no_id++;
@@ -218,6 +227,28 @@ int feed_trade_id(feed_t *f, const jtok_t *d, int tok, int numeric_ok, char *buf
                      kind[ty >= 0 && ty <= 4 ? ty : 0], n);
     }
     return r;
+}
+
+int feed_trade(feed_t *f, const jtok_t *d, int id, int numeric_ok, int64_t px, int64_t sz,
+               const char *side, int64_t ts_rx, int64_t ts_ex)
+{
+    char idb[JTOK_ID_MAX];
+    size_t idlen = 0;
+    int idr = s_trade_id(f, d, id, numeric_ok, idb, &idlen);
+    if (idr < 0) return -1;
+    jw_t *w = &f->w;
+    jw_reset(w);
+    jw_fragment(w);
+    jw_kfixed(w, "px", px, BOOK_SCALE, f->v->px_dec);
+    jw_kfixed(w, "sz", sz, BOOK_SCALE, f->v->sz_dec);
+    jw_kstr(w, "side", side);
+    if (idr) {
+        jw_key(w, "id");
+        jw_strn(w, idb, idlen);
+    }
+    f->out(f->out_arg, f->t_trade, w->buf, w->len, ts_rx, ts_ex);
+    f->n_trades++;
+    return 0;
 }
 
 void feed_flush(feed_t *f)
@@ -249,12 +280,7 @@ void feed_on_close(feed_t *f)
 void feed_on_stale(feed_t *f)
 {
     /* the data timer fired: the book may be silently old; a fresh snapshot replaces it */
-    f->book.valid = 0;
-    f->book.dirty = 1;
-    f->q_have = 0;
-    f->resyncing = 1;
-    f->resync_tries = 1;
-    f->want_since = clock_mono_ns();
+    s_await_snapshot(f);
     if (f->c) wsconn_set_healthy(f->c, 0);
     f->v->resync(f);
 }
@@ -455,10 +481,7 @@ static void s_check(app_t *a)
  * 0, or the exit code. */
 static int s_bind(app_t *a)
 {
-    char ep[BUS_EP_MAX];
-    if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
-        return EX_UNAVAILABLE;
-    a->pub = bus_pub_new(opts_common.name, ep, 0);
+    a->pub = prog_pub_new();
     if (!a->pub) return EX_UNAVAILABLE;
     feed_init(&a->f, a->v, (int)o_depth, s_pub_out, a->pub);
     a->f.resync_s = o_resync;

@@ -74,6 +74,12 @@ void feed_free(feed_t *f);
 
 /* --- for the venue parsers --- */
 void feed_send(feed_t *f, const char *msg);
+/* Tokenize MSG into f->tok. 0, or -1 when it is not a JSON object (logged
+ * rate-limited with the reason; the parser returns WSCONN_MSG_BAD). */
+int feed_tokenize(feed_t *f, const char *msg, size_t len);
+/* The time of an ISO-8601 string token in ns since the epoch (ts_ex), or -1
+ * when TOK is absent or not such a string. */
+int64_t feed_time_iso(const jtok_t *d, int tok);
 /* Begin a snapshot: the book is emptied. */
 void feed_snapshot_begin(feed_t *f);
 /* After a snapshot (SNAPSHOT=1) or an update was applied: checks the book,
@@ -86,15 +92,13 @@ int feed_book_ready(feed_t *f);
 /* Integrity failure: mark the book invalid, publish event.gap {reason, from,
  * to} (FROM/TO < 0 omitted) and event.resync, and ask for a fresh snapshot. */
 void feed_invalid(feed_t *f, const char *reason, int64_t from, int64_t to, int64_t ts_rx);
-/* One trade: ID[0..IDLEN) the venue's id as feed_trade_id checked it (NULL:
- * published without "id"), SIDE "buy"/"sell". */
-void feed_trade(feed_t *f, int64_t px, int64_t sz, const char *side, const char *id,
-                size_t idlen, int64_t ts_rx, int64_t ts_ex);
-/* The trade id at token TOK into BUF (JTOK_ID_MAX bytes; jtok_id's rules,
- * numbers only where the venue's ids are numbers: NUMERIC_OK). Returns 1 (an
- * id), 0 (none: counted in trades_without_id, the trade goes out without one),
- * -1 (invalid: counted in bad_trade_ids and logged, the trade is dropped). */
-int feed_trade_id(feed_t *f, const jtok_t *d, int tok, int numeric_ok, char *buf, size_t *len);
+/* One trade at PX for SZ, SIDE "buy"/"sell" (the taker's). Its id is token ID
+ * of D, read by jtok_id's rules (numbers only where the venue's ids are
+ * numbers: NUMERIC_OK): none (absent or null) publishes the trade without
+ * "id" (counted in trades_without_id); an invalid one drops the trade (counted
+ * in bad_trade_ids, logged) and returns -1. Else 0. */
+int feed_trade(feed_t *f, const jtok_t *d, int id, int numeric_ok, int64_t px, int64_t sz,
+               const char *side, int64_t ts_rx, int64_t ts_ex);
 /* Publish book.* now if it changed (replay mode calls this after every message). */
 void feed_flush(feed_t *f);
 

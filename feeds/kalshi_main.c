@@ -564,10 +564,7 @@ static int s_check(app_t *a)
 /* The bus PUB, the hb, the REST client and the market table. 0, or the exit code. */
 static int s_bind(app_t *a)
 {
-    char ep[BUS_EP_MAX];
-    if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
-        return EX_UNAVAILABLE;
-    a->pub = bus_pub_new(opts_common.name, ep, 0);
+    a->pub = prog_pub_new();
     if (!a->pub) return EX_UNAVAILABLE;
     srandom((unsigned)(clock_real_ns() ^ getpid()));
     kalshi_rest_global(1);

@@ -179,20 +179,32 @@ static void s_cmd_done(kalshi_ws_t *s, s_cmd_t *c)
     s->cmd[i] = s->cmd[--s->ncmd];
 }
 
-static void s_send(kalshi_ws_t *s)
-{
-    s->cb.send(s->cb.arg, s->cw.buf, s->cw.len);
-}
-
-static void s_sub_market(kalshi_ws_t *s, s_mkt_t *m, int64_t now)
+/* Start command CMD in s->cw: {"id":N,"cmd":CMD and, with PARAMS, "params":{.
+ * Returns N; s_cmd_send closes what was opened and sends it. */
+static int s_cmd_begin(kalshi_ws_t *s, const char *cmd, int params)
 {
     int id = s->next_id++;
     jw_reset(&s->cw);
     jw_obj(&s->cw);
     jw_kint(&s->cw, "id", id);
-    jw_kstr(&s->cw, "cmd", "subscribe");
-    jw_key(&s->cw, "params");
-    jw_obj(&s->cw);
+    jw_kstr(&s->cw, "cmd", cmd);
+    if (params) {
+        jw_key(&s->cw, "params");
+        jw_obj(&s->cw);
+    }
+    return id;
+}
+
+static void s_cmd_send(kalshi_ws_t *s, int params)
+{
+    if (params) jw_obj_end(&s->cw);
+    jw_obj_end(&s->cw);
+    s->cb.send(s->cb.arg, s->cw.buf, s->cw.len);
+}
+
+static void s_sub_market(kalshi_ws_t *s, s_mkt_t *m, int64_t now)
+{
+    int id = s_cmd_begin(s, "subscribe", 1);
     jw_key(&s->cw, "channels");
     jw_arr(&s->cw);
     jw_str(&s->cw, "orderbook_delta");
@@ -202,9 +214,7 @@ static void s_sub_market(kalshi_ws_t *s, s_mkt_t *m, int64_t now)
     jw_kstr(&s->cw, "market_ticker", m->ticker);
     jw_kbool(&s->cw, "send_initial_snapshot", 1);
     jw_kbool(&s->cw, "use_yes_price", s->use_yes_price);
-    jw_obj_end(&s->cw);
-    jw_obj_end(&s->cw);
-    s_send(s);
+    s_cmd_send(s, 1);
     s_cmd_add(s, id, CMD_SUB_MARKET, 3, m->ticker, now);
     m->sub_id = id;
     m->had_snapshot = 0;
@@ -213,13 +223,7 @@ static void s_sub_market(kalshi_ws_t *s, s_mkt_t *m, int64_t now)
 
 static void s_sub_global(kalshi_ws_t *s, int kind, int64_t now)
 {
-    int id = s->next_id++;
-    jw_reset(&s->cw);
-    jw_obj(&s->cw);
-    jw_kint(&s->cw, "id", id);
-    jw_kstr(&s->cw, "cmd", "subscribe");
-    jw_key(&s->cw, "params");
-    jw_obj(&s->cw);
+    int id = s_cmd_begin(s, "subscribe", 1);
     jw_key(&s->cw, "channels");
     jw_arr(&s->cw);
     jw_str(&s->cw, kind == CMD_SUB_BRTI ? "cfbenchmarks_value" : "market_lifecycle_v2");
@@ -230,9 +234,7 @@ static void s_sub_global(kalshi_ws_t *s, int kind, int64_t now)
         jw_str(&s->cw, "BRTI");
         jw_arr_end(&s->cw);
     }
-    jw_obj_end(&s->cw);
-    jw_obj_end(&s->cw);
-    s_send(s);
+    s_cmd_send(s, 1);
     s_cmd_add(s, id, kind, 1, NULL, now);
     if (kind == CMD_SUB_BRTI) s->brti_pending = id;
     else s->life_pending = id;
@@ -243,22 +245,14 @@ static void s_unsub(kalshi_ws_t *s, const int *sids, int n, int64_t now)
     int any = 0;
     for (int i = 0; i < n; i++) any |= sids[i] > 0;
     if (!any) return;
-    int id = s->next_id++;
-    jw_reset(&s->cw);
-    jw_obj(&s->cw);
-    jw_kint(&s->cw, "id", id);
-    jw_kstr(&s->cw, "cmd", "unsubscribe");
-    jw_key(&s->cw, "params");
-    jw_obj(&s->cw);
+    int id = s_cmd_begin(s, "unsubscribe", 1);
     jw_key(&s->cw, "sids");
     jw_arr(&s->cw);
     int acks = 0;
     for (int i = 0; i < n; i++)
         if (sids[i] > 0) { jw_int(&s->cw, sids[i]); acks++; }
     jw_arr_end(&s->cw);
-    jw_obj_end(&s->cw);
-    jw_obj_end(&s->cw);
-    s_send(s);
+    s_cmd_send(s, 1);
     s_cmd_add(s, id, CMD_UNSUB, acks, NULL, now);
 }
 
@@ -340,22 +334,14 @@ static int s_is_market_chan(int chan) { return chan == CH_BOOK || chan == CH_TIC
 static int s_update(kalshi_ws_t *s, int sid, const char *ticker, const char *action, int kind,
                     int64_t now)
 {
-    int id = s->next_id++;
-    jw_reset(&s->cw);
-    jw_obj(&s->cw);
-    jw_kint(&s->cw, "id", id);
-    jw_kstr(&s->cw, "cmd", "update_subscription");
-    jw_key(&s->cw, "params");
-    jw_obj(&s->cw);
+    int id = s_cmd_begin(s, "update_subscription", 1);
     jw_kint(&s->cw, "sid", sid);
     jw_key(&s->cw, "market_tickers");
     jw_arr(&s->cw);
     jw_str(&s->cw, ticker);
     jw_arr_end(&s->cw);
     jw_kstr(&s->cw, "action", action);
-    jw_obj_end(&s->cw);
-    jw_obj_end(&s->cw);
-    s_send(s);
+    s_cmd_send(s, 1);
     s_cmd_add(s, id, kind, 1, ticker, now);
     return id;
 }
@@ -371,13 +357,8 @@ static void s_delete_market(kalshi_ws_t *s, int sid, const char *ticker, int64_t
 static void s_list_subs(kalshi_ws_t *s, int64_t now)
 {
     if (s->list_pending) return;
-    int id = s->next_id++;
-    jw_reset(&s->cw);
-    jw_obj(&s->cw);
-    jw_kint(&s->cw, "id", id);
-    jw_kstr(&s->cw, "cmd", "list_subscriptions");
-    jw_obj_end(&s->cw);
-    s_send(s);
+    int id = s_cmd_begin(s, "list_subscriptions", 0);
+    s_cmd_send(s, 0);
     s_cmd_add(s, id, CMD_LIST, 1, NULL, now);
     s->list_pending = id;
     s->st.list_requests++;
@@ -515,12 +496,19 @@ void kalshi_ws_unfollow(kalshi_ws_t *s, const char *ticker)
     }
 }
 
-void kalshi_ws_connected(kalshi_ws_t *s, int64_t now)
+/* A connection began (CONNECTED 1) or ended: no command is pending and no sid
+ * is known (Kalshi numbers sids per connection). */
+static void s_session_reset(kalshi_ws_t *s, int connected)
 {
-    s->connected = 1;
+    s->connected = connected;
     s->ncmd = 0;
     s->nsid = 0;
     s->sid_lifecycle = s->sid_brti = s->life_pending = s->brti_pending = s->list_pending = 0;
+}
+
+void kalshi_ws_connected(kalshi_ws_t *s, int64_t now)
+{
+    s_session_reset(s, 1);
     for (int i = 0; i < s->nmkt; i++) {
         s_mkt_t *m = s->mkt[i];
         kalshi_book_clear(&m->book);
@@ -537,10 +525,7 @@ void kalshi_ws_connected(kalshi_ws_t *s, int64_t now)
 
 void kalshi_ws_disconnected(kalshi_ws_t *s, int64_t ts_rx)
 {
-    s->connected = 0;
-    s->ncmd = 0;
-    s->nsid = 0;
-    s->sid_lifecycle = s->sid_brti = s->life_pending = s->brti_pending = s->list_pending = 0;
+    s_session_reset(s, 0);
     for (int i = 0; i < s->nmkt; i++) {
         s_mkt_t *m = s->mkt[i];
         if (m->book.valid) m->ts_rx = ts_rx;

@@ -4,7 +4,6 @@
  * printed at the pair's precision (price 1 dp, qty 8 dp), is checked on every
  * snapshot and update: a mismatch is a gap -> resync. */
 #include "feed.h"
-#include "clock.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -51,15 +50,6 @@ static void s_resync(feed_t *f)
 {
     s_sub_book(f, "unsubscribe");
     s_sub_book(f, "subscribe");
-}
-
-static int64_t s_time(const jtok_t *d, int i)
-{
-    size_t n;
-    const char *s = jtok_text(d, i, &n);
-    int64_t ns;
-    if (jtok_type(d, i) != JSMN_STRING || clock_parse_iso(s, n, &ns) < 0) return -1;
-    return ns;
 }
 
 /* Append V (BOOK_SCALE fixed point, >= 0) printed with DEC decimals, dot and
@@ -165,7 +155,7 @@ static int s_book(feed_t *f, const jtok_t *d, int snapshot, int64_t ts_rx)
             continue;
         }
         f->n_checksum_ok++;
-        feed_book_done(f, snapshot, ts_rx, s_time(d, jtok_get(d, e, "timestamp")));
+        feed_book_done(f, snapshot, ts_rx, feed_time_iso(d, jtok_get(d, e, "timestamp")));
     }
     return 0;
 }
@@ -183,13 +173,9 @@ static int s_trades(feed_t *f, const jtok_t *d, int64_t ts_rx)
         if (!sd || jtok_fixed(d, jtok_get(d, t, "price"), BOOK_SCALE, &px) < 0 ||
             jtok_fixed(d, jtok_get(d, t, "qty"), BOOK_SCALE, &sz) < 0 || px <= 0 || sz <= 0)
             return -1;
-        /* v2 trade_id is an integer (Kraken's spot websocket reference, docs/FEEDS.md) */
-        char idb[JTOK_ID_MAX];
-        size_t idlen = 0;
-        int idr = feed_trade_id(f, d, id, 1, idb, &idlen);
-        if (idr < 0) continue; /* dropped and counted; the frame's other trades go out */
-        feed_trade(f, px, sz, sd, idr ? idb : NULL, idlen, ts_rx,
-                   s_time(d, jtok_get(d, t, "timestamp")));
+        /* v2 trade_id is an integer (Kraken's spot websocket reference, docs/FEEDS.md);
+         * a bad one drops the trade (counted), the frame's other trades go out */
+        feed_trade(f, d, id, 1, px, sz, sd, ts_rx, feed_time_iso(d, jtok_get(d, t, "timestamp")));
     }
     return 0;
 }
@@ -217,12 +203,8 @@ static int s_method(feed_t *f, const jtok_t *d)
 
 static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
 {
-    jtok_t *d = &f->tok;
-    if (jtok_parse(d, msg, len) < 0 || jtok_type(d, 0) != JSMN_OBJECT) {
-        log_warnx_rl("venue=kraken bad frame: %s (%zu bytes)",
-                     d->err ? jtok_errstr(d) : "not a JSON object", len);
-        return WSCONN_MSG_BAD;
-    }
+    if (feed_tokenize(f, msg, len) < 0) return WSCONN_MSG_BAD;
+    const jtok_t *d = &f->tok;
     int ch = jtok_get(d, 0, "channel");
     if (ch < 0) return jtok_get(d, 0, "method") >= 0 ? s_method(f, d) : WSCONN_MSG_IGNORED;
     if (jtok_eq(d, ch, "heartbeat") || jtok_eq(d, ch, "status")) return WSCONN_MSG_CTRL;

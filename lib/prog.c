@@ -1,5 +1,6 @@
 /* prog: the parts of main every program shares (see prog.h). */
 #include "prog.h"
+#include "opts.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,14 @@ void prog_signals(int mode)
     sa.sa_handler = SIG_IGN;
     sa.sa_flags = 0;
     sigaction(SIGPIPE, &sa, NULL);
+}
+
+bus_pub_t *prog_pub_new(void)
+{
+    char ep[BUS_EP_MAX];
+    if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, sizeof ep) < 0)
+        return NULL;
+    return bus_pub_new(opts_common.name, ep, 0);
 }
 
 int prog_topic_match(const char *topic, const char *prefix)

@@ -1,8 +1,10 @@
 /* prog: what every program's main shares (docs/CONTRACT.md, 'Command lines'):
- * the stop flag set by SIGINT/SIGTERM, SIGPIPE ignored, and the exit codes,
- * named as in sysexits.h. */
+ * the stop flag set by SIGINT/SIGTERM, SIGPIPE ignored, the exit codes,
+ * named as in sysexits.h, and binding the program's bus PUB socket. */
 #ifndef TB_PROG_H
 #define TB_PROG_H
+
+#include "bus.h"
 
 #include <signal.h>
 #include <sysexits.h>
@@ -27,6 +29,12 @@ void prog_signals(int mode);
 /* Does TOPIC start with PREFIX? (ZeroMQ's subscription rule, for filtering
  * the topics a program receives; "" matches everything.) */
 int prog_topic_match(const char *topic, const char *prefix);
+
+/* Bind the program's PUB socket where the common options say (--bus, --pub,
+ * --name; bus_pub_endpoint, then bus_pub_new at the default high-water mark).
+ * NULL when the bus directory or the endpoint is unusable (logged by lib/bus):
+ * main then exits EX_UNAVAILABLE. The caller owns the socket (bus_pub_destroy). */
+bus_pub_t *prog_pub_new(void);
 
 int prog_test(void);
 
