@@ -16,6 +16,7 @@
 #define FOLLOW_MAX_SRC 8
 #define FOLLOW_HELD_MAX 20000 /* live messages held per source while a request is out */
 #define FOLLOW_IDS 4096       /* event contents remembered */
+#define FOLLOW_SECS 4096      /* tick seconds remembered for backfill (> any backfill window) */
 
 typedef struct {
     bus_msg_t m;
@@ -37,6 +38,8 @@ typedef struct {
     char epoch[24];   /* the newest (epoch, seq) handled from this source */
     uint64_t seq;
     int answered; /* it answered a request once */
+    int restarted; /* a new epoch seen live: the next message handed on says so */
+    int backfill;  /* follow_catch_up's request: its entries may be older than live ones */
     s_queue_t reply, held;
 } s_src_t;
 
@@ -57,6 +60,8 @@ struct follow {
         uint64_t seq;
     } had[FOLLOW_MAX_SRC];
     int nhad;
+    int64_t backfill_s;        /* follow_backfill: older seconds may still be written */
+    int64_t secs[FOLLOW_SECS]; /* second s written iff secs[s % FOLLOW_SECS] == s */
     follow_stats_t st;
 };
 
@@ -172,10 +177,10 @@ static int s_connect(s_src_t *u)
     return 0;
 }
 
-static void s_request(follow_t *f, s_src_t *u)
+static void s_request_after(follow_t *f, s_src_t *u, int64_t after_s)
 {
-    catchup_req_t req = {"", 0, f->last_tick_s, 0};
-    snprintf(req.epoch, sizeof req.epoch, "%s", u->epoch);
+    catchup_req_t req = {"", 0, after_s, 0};
+    if (!u->backfill) snprintf(req.epoch, sizeof req.epoch, "%s", u->epoch);
     req.seq = u->seq;
     if (!u->catching) u->req_seq = u->seq; /* where the first page of this catch-up starts */
     char buf[256];
@@ -192,6 +197,8 @@ static void s_request(follow_t *f, s_src_t *u)
     u->deadline = clock_mono_ns() + (int64_t)f->timeout_ms * NS_PER_MS;
 }
 
+static void s_request(follow_t *f, s_src_t *u) { s_request_after(f, u, f->last_tick_s); }
+
 /* ---- the transport filter: each message of a source once, in order ---- */
 
 static void s_deliver(follow_t *f, s_item_t *it) { s_push(&f->out, it); }
@@ -200,7 +207,9 @@ static void s_deliver(follow_t *f, s_item_t *it) { s_push(&f->out, it); }
 static void s_filter(follow_t *f, s_src_t *u, s_item_t *it, int fetched)
 {
     bus_msg_t *m = &it->m;
-    if (u) {
+    if (u && fetched && u->backfill) {
+        /* older than what came live: not by seq; follow_fresh and the table's keys decide */
+    } else if (u) {
         if (!strcmp(u->epoch, m->epoch) && m->seq <= u->seq) {
             f->st.dup_seq++;
             s_item_free(it);
@@ -208,6 +217,10 @@ static void s_filter(follow_t *f, s_src_t *u, s_item_t *it, int fetched)
         }
         snprintf(u->epoch, sizeof u->epoch, "%s", m->epoch);
         u->seq = m->seq;
+        /* the restart stays on the record (a gap record) even when the live message that
+         * showed it was fetched first and its live copy dropped */
+        if (u->restarted) m->restarted = 1;
+        u->restarted = 0;
     }
     if (fetched) f->st.fetched_new++;
     s_deliver(f, it);
@@ -217,11 +230,14 @@ int follow_fresh(follow_t *f, const bus_msg_t *m)
 {
     if (!strcmp(m->topic, "tick")) {
         int64_t s = s_tick_s(m);
-        if (s <= f->last_tick_s) {
+        int64_t *slot = &f->secs[(uint64_t)s % FOLLOW_SECS];
+        if (s <= f->last_tick_s &&
+            (!f->backfill_s || s <= f->last_tick_s - f->backfill_s || *slot == s)) {
             f->st.dup_ticks++;
             return 0;
         }
-        f->last_tick_s = s;
+        *slot = s;
+        if (s > f->last_tick_s) f->last_tick_s = s;
     } else if (!strncmp(m->topic, "event.", 6)) {
         if (s_seen_id(f, s_content_id(m->body, m->body_len))) {
             f->st.dup_events++;
@@ -239,7 +255,10 @@ static void s_live(follow_t *f, s_src_t *u, s_item_t *it)
     if (!strcmp(m->topic, "tick") && f->last_tick_s >= 0 && s_tick_s(m) > f->last_tick_s + 1)
         hole = 1;
     if (u && hole && u->seq) { /* a source we had before: fetch what is missing */
-        if (m->restarted) u->epoch[0] = '\0'; /* a new process: ask by tick second */
+        if (m->restarted) { /* a new process: ask by tick second */
+            u->epoch[0] = '\0';
+            u->restarted = 1;
+        }
         s_push(&u->held, it);
         f->st.held++;
         s_request(f, u);
@@ -253,6 +272,7 @@ static void s_live(follow_t *f, s_src_t *u, s_item_t *it)
 static void s_release(follow_t *f, s_src_t *u, int covered)
 {
     u->catching = 0;
+    u->backfill = 0;
     s_item_t it;
     while (s_pop(&u->held, &it)) {
         if (covered && it.m.lost && !strcmp(it.m.epoch, u->epoch) && it.m.seq - it.m.lost > u->req_seq)
@@ -270,7 +290,7 @@ static int s_end(follow_t *f, s_src_t *u, const char *json, size_t len)
     s_item_t it;
     while (s_pop(&u->reply, &it)) s_filter(f, u, &it, 1);
     /* the reply covers the publisher's messages up to last_seq (the rest were heartbeats) */
-    if (!strcmp(u->epoch, e.epoch) || !u->epoch[0]) {
+    if (!u->backfill && (!strcmp(u->epoch, e.epoch) || !u->epoch[0])) {
         snprintf(u->epoch, sizeof u->epoch, "%s", e.epoch);
         if (e.last_seq > u->seq) u->seq = e.last_seq;
     }
@@ -445,6 +465,21 @@ void follow_seen(follow_t *f, const char *line, size_t len)
     }
     snprintf(f->had[i].epoch, sizeof f->had[i].epoch, "%s", m.epoch); /* lines are in order */
     f->had[i].seq = m.seq;
+}
+
+void follow_backfill(follow_t *f, int64_t window_s)
+{
+    f->backfill_s = window_s < FOLLOW_SECS - 1 ? window_s : FOLLOW_SECS - 1;
+}
+
+void follow_catch_up(follow_t *f, int64_t after_s)
+{
+    for (int i = 0; i < f->nsrc; i++) {
+        s_src_t *u = &f->src[i];
+        if (u->catching) continue;
+        u->backfill = 1; /* by tick second, whatever it sent live since */
+        s_request_after(f, u, after_s);
+    }
 }
 
 int follow_recv(follow_t *f, bus_msg_t *m, int timeout_ms)

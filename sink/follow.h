@@ -53,6 +53,14 @@ int follow_recv(follow_t *f, bus_msg_t *m, int timeout_ms);
  * for records that passed the reader's own checks, so a refused one never hides a good one. */
 int follow_fresh(follow_t *f, const bus_msg_t *m);
 
+/* For a reader that learns what it has only later (sink-postgres, once the database answers):
+ * ticks up to WINDOW_S seconds older than the newest written may still be written if their
+ * second was not (rows have no order; a file has, so sink-jsonl never calls this). */
+void follow_backfill(follow_t *f, int64_t window_s);
+/* Ask every source now for everything after tick second AFTER_S, by tick second (what it
+ * sent live meanwhile comes again: follow_fresh and the reader's keys drop it). */
+void follow_catch_up(follow_t *f, int64_t after_s);
+
 typedef struct {
     uint64_t requests, replies, timeouts, partial, bad_replies;
     uint64_t fetched;     /* messages that came from a history */

@@ -1,7 +1,12 @@
 /* pgsink: batched, reconnecting PostgreSQL writer for sink-postgres (see
- * pgsink.h). Blocking libpq calls with short timeouts, from the one loop. */
+ * pgsink.h). libpq's asynchronous calls only (PQconnectStartParams/PQconnectPoll,
+ * PQsendQuery*, PQconsumeInput/PQisBusy, PQflush on a non-blocking connection):
+ * the loop is never held by the server. One statement at a time, driven by a
+ * small state machine in pgsink_service. A batch is one INSERT statement (its
+ * own transaction) whose one parameter is a JSON array of the batch's rows. */
 #include "pgsink.h"
 #include "clock.h"
+#include "jw.h"
 #include "log.h"
 #include "util.h"
 
@@ -25,24 +30,36 @@ static const char *s_schema =
     " inserted_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (src, epoch, seq));"
     "CREATE INDEX IF NOT EXISTS event_ts ON event (ts);";
 
-static const char *s_ins_tick =
-    "INSERT INTO tick (ts, type, brti, coinbase, kraken, bitstamp, markets, src, epoch, seq, rec)"
-    " SELECT (r->>'ts')::timestamptz, coalesce(r->>'type', 'tick'), (r->>'brti')::numeric,"
-    " (r->>'coinbase')::numeric, (r->>'kraken')::numeric, (r->>'bitstamp')::numeric,"
-    " r->'markets', $2, $3, $4::bigint, r FROM (SELECT $1::jsonb AS r) s"
-    " ON CONFLICT DO NOTHING";
+/* $1: [{"t":topic,"s":src,"e":epoch,"q":seq,"r":record}, ...]; ticks to table tick, the rest to
+ * event; one statement, so one transaction; a retried batch is harmless (ON CONFLICT). */
+static const char *s_ins_batch =
+    "WITH x AS (SELECT e->>'t' AS topic, e->>'s' AS src, e->>'e' AS epoch, (e->>'q')::bigint AS seq,"
+    " e->'r' AS r FROM jsonb_array_elements($1::jsonb) e),"
+    " t AS (INSERT INTO tick (ts, type, brti, coinbase, kraken, bitstamp, markets, src, epoch, seq, rec)"
+    "  SELECT (r->>'ts')::timestamptz, coalesce(r->>'type', 'tick'), (r->>'brti')::numeric,"
+    "  (r->>'coinbase')::numeric, (r->>'kraken')::numeric, (r->>'bitstamp')::numeric,"
+    "  r->'markets', src, epoch, seq, r FROM x WHERE topic = 'tick' ON CONFLICT DO NOTHING RETURNING 1),"
+    " v AS (INSERT INTO event (ts, topic, type, src, epoch, seq, rec)"
+    "  SELECT coalesce((r->>'ts')::timestamptz, to_timestamp((r->>'ts_pub')::numeric / 1e9)),"
+    "  topic, r->>'type', src, epoch, seq, r FROM x WHERE topic <> 'tick' ON CONFLICT DO NOTHING"
+    "  RETURNING 1)"
+    " SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM v)";
 
-static const char *s_ins_event =
-    "INSERT INTO event (ts, topic, type, src, epoch, seq, rec)"
-    " SELECT coalesce((r->>'ts')::timestamptz, to_timestamp((r->>'ts_pub')::numeric / 1e9)),"
-    " $5, r->>'type', $2, $3, $4::bigint, r FROM (SELECT $1::jsonb AS r) s"
-    " ON CONFLICT DO NOTHING";
+/* What the table holds already (read once, after the first connect): its newest tick. */
+static const char *s_newest =
+    "SELECT src, epoch, seq, extract(epoch FROM ts)::bigint FROM tick ORDER BY ts DESC, seq DESC"
+    " LIMIT 1";
 
 typedef struct {
     char *json, *topic, *src, *epoch;
     char seq[24];
     int tick;
 } s_row_t;
+
+/* Where the connection is: the one statement in flight says what its result means. */
+typedef enum { S_DOWN, S_CONNECTING, S_SCHEMA, S_NEWEST, S_IDLE, S_BATCH, S_ROW } s_state_t;
+
+#define PGSINK_CONNECT_S 3 /* connect and set-up must be done within this (our own deadline) */
 
 struct pgsink {
     char *dsn, *name;
@@ -51,6 +68,13 @@ struct pgsink {
     double batch_s, backoff_max;
     pgsink_stats_t st;
     PGconn *c;
+    s_state_t state;
+    int64_t deadline;     /* mono ns: connect/set-up must be done by then */
+    size_t inflight;      /* rows in the statement in flight (S_BATCH, S_ROW) */
+    size_t rows_left;     /* S_ROW: rows of a refused batch still to try one by one */
+    int newest_done;      /* the newest-tick query answered (or the table was empty) */
+    pgsink_newest_t newest;
+    jw_t w;
     int attempt;
     int64_t next_connect, oldest; /* mono ns */
     s_row_t *q;
@@ -70,6 +94,8 @@ pgsink_t *pgsink_new(const pgsink_cfg_t *cfg)
     p->backoff_max = cfg->backoff_max_s;
     p->cap = p->max;
     p->q = xcalloc(p->cap, sizeof *p->q);
+    jw_init(&p->w, 4096);
+    p->newest.tick_s = -1;
     return p;
 }
 
@@ -91,6 +117,8 @@ static void s_disconnect(pgsink_t *p, const char *why)
         p->c = NULL;
     }
     p->st.connected = 0;
+    p->state = S_DOWN;
+    p->inflight = p->rows_left = 0;
     /* full jitter: uniform in [0, min(cap, 0.5 s * 2^attempt)] */
     double cap = 0.5 * (double)(1u << (p->attempt < 16 ? p->attempt : 16));
     if (cap > p->backoff_max) cap = p->backoff_max;
@@ -104,55 +132,6 @@ static void s_quiet(void *arg, const char *msg)
 {
     (void)arg;
     (void)msg; /* "relation already exists, skipping" and friends */
-}
-
-static int s_connect(pgsink_t *p)
-{
-    const char *k[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *v[] = {p->dsn, "3", p->name, NULL};
-    p->c = PQconnectdbParams(k, v, 1);
-    if (PQstatus(p->c) != CONNECTION_OK) {
-        p->st.connect_failures++;
-        s_disconnect(p, "connect");
-        return -1;
-    }
-    PQsetNoticeProcessor(p->c, s_quiet, NULL);
-    PGresult *r = PQexec(p->c, s_schema);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    if (!ok) {
-        s_disconnect(p, "create tables");
-        return -1;
-    }
-    p->st.connected = 1;
-    p->st.reconnects++;
-    log_info("postgres: connected (%s), tables ready", PQhost(p->c) ? PQhost(p->c) : "");
-    return 0;
-}
-
-static int s_exec(pgsink_t *p, const char *sql)
-{
-    PGresult *r = PQexec(p->c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
-/* Insert row W: 0; -1 when the server refused this row's data (SQLSTATE
- * class 22 data exception or 23 integrity); -2 for anything else (the
- * connection, a shutdown, ...: the row must be retried, never dropped). */
-static int s_insert(pgsink_t *p, const s_row_t *w)
-{
-    const char *v[5] = {w->json, w->src, w->epoch, w->seq, w->topic};
-    PGresult *r = PQexecParams(p->c, w->tick ? s_ins_tick : s_ins_event, w->tick ? 4 : 5, NULL,
-                               v, NULL, NULL, 0);
-    int rc = 0;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        rc = state && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)) ? -1 : -2;
-    }
-    PQclear(r);
-    return rc;
 }
 
 static void s_pop(pgsink_t *p, size_t n)
@@ -170,68 +149,220 @@ static void s_pop(pgsink_t *p, size_t n)
     p->oldest = p->len ? clock_mono_ns() : 0;
 }
 
-/* One transaction of up to p->batch rows. Returns rows committed, or -1 when
- * the connection is gone (rows stay queued). */
-static int64_t s_flush_batch(pgsink_t *p)
+static void s_connect_start(pgsink_t *p)
 {
-    size_t n = p->len < (size_t)p->batch ? p->len : (size_t)p->batch;
-    if (s_exec(p, "BEGIN") < 0) goto gone;
-    size_t i;
-    int bad = 0;
-    for (i = 0; i < n; i++)
-        if ((bad = s_insert(p, &p->q[(p->head + i) % p->cap])) < 0) break;
-    if (i == n && s_exec(p, "COMMIT") == 0) {
-        s_pop(p, n);
-        p->st.committed += n;
-        p->st.batches++;
-        p->attempt = 0;
-        return (int64_t)n;
+    /* connect_timeout is not applied to an asynchronous connect: PGSINK_CONNECT_S is ours */
+    const char *k[] = {"dbname", "application_name", NULL};
+    const char *v[] = {p->dsn, p->name, NULL};
+    p->c = PQconnectStartParams(k, v, 1);
+    if (!p->c || PQstatus(p->c) == CONNECTION_BAD) {
+        p->st.connect_failures++;
+        s_disconnect(p, "connect");
+        return;
     }
-    if (bad != -1 || PQstatus(p->c) != CONNECTION_OK) goto gone;
-    /* the server refused a row's data: roll back, then one row at a time */
-    s_error(p, "batch refused", PQerrorMessage(p->c));
-    if (s_exec(p, "ROLLBACK") < 0) goto gone;
-    int64_t done = 0;
-    for (i = 0; i < n; i++) {
-        int r = s_insert(p, &p->q[p->head]);
-        if (r == -2) goto gone;
-        if (r == 0) done++;
-        else {
+    p->state = S_CONNECTING;
+    p->deadline = clock_mono_ns() + PGSINK_CONNECT_S * NS_PER_S;
+}
+
+/* Send SQL with NPARAMS parameters V (nonblocking); the state that awaits its result. */
+static int s_send(pgsink_t *p, const char *sql, int nparams, const char *const *v, s_state_t next)
+{
+    int ok = nparams ? PQsendQueryParams(p->c, sql, nparams, NULL, v, NULL, NULL, 0)
+                     : PQsendQuery(p->c, sql);
+    if (!ok) {
+        s_disconnect(p, "send");
+        return -1;
+    }
+    p->state = next;
+    return 0;
+}
+
+/* The rows [head, head + N) as the batch statement's parameter. */
+static const char *s_batch_param(pgsink_t *p, size_t n)
+{
+    jw_t *w = &p->w;
+    jw_reset(w);
+    jw_arr(w);
+    for (size_t i = 0; i < n; i++) {
+        const s_row_t *r = &p->q[(p->head + i) % p->cap];
+        jw_obj(w);
+        jw_kstr(w, "t", r->topic);
+        jw_kstr(w, "s", r->src);
+        jw_kstr(w, "e", r->epoch);
+        jw_key(w, "q");
+        jw_raw(w, r->seq, strlen(r->seq));
+        jw_key(w, "r");
+        jw_raw(w, r->json, strlen(r->json)); /* passed the sinks' gate: one strict JSON object */
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_raw(w, "", 1); /* NUL */
+    return w->buf;
+}
+
+static void s_send_rows(pgsink_t *p, size_t n, s_state_t next)
+{
+    const char *v[1] = {s_batch_param(p, n)};
+    p->inflight = n;
+    s_send(p, s_ins_batch, 1, v, next);
+}
+
+/* The result of the statement in flight, once all of it is in: 1 ok, 0 refused data (SQLSTATE
+ * class 22 data exception or 23 integrity), -1 anything else (the connection, a shutdown...).
+ * The newest-tick query's row is read into p->newest. */
+static int s_result(pgsink_t *p)
+{
+    int rc = 1;
+    PGresult *r;
+    while ((r = PQgetResult(p->c))) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            rc = state && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)) ? 0 : -1;
+        } else if (p->state == S_NEWEST && PQntuples(r) == 1) {
+            snprintf(p->newest.src, sizeof p->newest.src, "%s", PQgetvalue(r, 0, 0));
+            snprintf(p->newest.epoch, sizeof p->newest.epoch, "%s", PQgetvalue(r, 0, 1));
+            p->newest.seq = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+            p->newest.tick_s = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+        }
+        PQclear(r);
+    }
+    return rc;
+}
+
+/* A statement's result is in (state S_SCHEMA .. S_ROW): act on it. */
+static uint64_t s_done(pgsink_t *p)
+{
+    int ok = s_result(p);
+    size_t n = p->inflight;
+    p->inflight = 0;
+    switch (p->state) {
+    case S_SCHEMA:
+        if (ok < 1) {
+            s_disconnect(p, "create tables");
+            return 0;
+        }
+        p->st.connected = 1;
+        p->st.reconnects++;
+        log_info("postgres: connected (%s), tables ready", PQhost(p->c) ? PQhost(p->c) : "");
+        if (!p->newest_done) s_send(p, s_newest, 0, NULL, S_NEWEST);
+        else p->state = S_IDLE;
+        return 0;
+    case S_NEWEST:
+        if (ok < 1) {
+            s_disconnect(p, "read the newest tick");
+            return 0;
+        }
+        p->newest_done = 1;
+        p->state = S_IDLE;
+        return 0;
+    case S_BATCH:
+        if (ok == 1) {
+            s_pop(p, n);
+            p->st.committed += n;
+            p->st.batches++;
+            p->attempt = 0;
+            p->state = S_IDLE;
+            return n;
+        }
+        if (ok < 0) {
+            s_disconnect(p, "server went away");
+            return 0;
+        }
+        /* the server refused a row's data: the batch again one row at a time */
+        s_error(p, "batch refused", PQerrorMessage(p->c));
+        p->rows_left = n;
+        s_send_rows(p, 1, S_ROW);
+        return 0;
+    case S_ROW:
+        if (ok < 0) {
+            s_disconnect(p, "server went away");
+            return 0;
+        }
+        if (ok == 0) {
             p->st.rejected++;
             s_error(p, "row rejected", PQerrorMessage(p->c));
         }
         s_pop(p, 1);
-        p->st.committed += (uint64_t)(r == 0);
+        p->st.committed += (uint64_t)(ok == 1);
+        if (--p->rows_left) s_send_rows(p, 1, S_ROW);
+        else p->state = S_IDLE;
+        return (uint64_t)(ok == 1);
+    default:
+        return 0;
     }
-    return done;
-gone:
-    s_disconnect(p, "server went away");
-    return -1;
+}
+
+/* One step of the connection; never waits. Returns rows newly committed. */
+static uint64_t s_step(pgsink_t *p)
+{
+    int64_t now = clock_mono_ns();
+    switch (p->state) {
+    case S_DOWN:
+        if (now >= p->next_connect) s_connect_start(p);
+        return 0;
+    case S_CONNECTING: {
+        PostgresPollingStatusType ps = PQconnectPoll(p->c);
+        if (ps == PGRES_POLLING_FAILED) {
+            p->st.connect_failures++;
+            s_disconnect(p, "connect");
+        } else if (ps == PGRES_POLLING_OK) {
+            PQsetnonblocking(p->c, 1);
+            PQsetNoticeProcessor(p->c, s_quiet, NULL);
+            s_send(p, s_schema, 0, NULL, S_SCHEMA);
+        } else if (now > p->deadline) {
+            p->st.connect_failures++;
+            s_disconnect(p, "connect timed out");
+        }
+        return 0;
+    }
+    case S_IDLE:
+        if (p->len && (p->len >= (size_t)p->batch ||
+                       now - p->oldest >= (int64_t)(p->batch_s * NS_PER_S)))
+            s_send_rows(p, p->len < (size_t)p->batch ? p->len : (size_t)p->batch, S_BATCH);
+        return 0;
+    default: /* a statement in flight */
+        if (PQflush(p->c) < 0 || !PQconsumeInput(p->c)) {
+            s_disconnect(p, "server went away");
+            return 0;
+        }
+        if (PQisBusy(p->c)) {
+            if (p->state <= S_NEWEST && now > p->deadline) s_disconnect(p, "set-up timed out");
+            return 0;
+        }
+        return s_done(p);
+    }
 }
 
 uint64_t pgsink_service(pgsink_t *p)
 {
-    uint64_t before = p->st.committed;
-    int64_t now = clock_mono_ns();
-    if (!p->c) {
-        if (now < p->next_connect) return 0;
-        if (s_connect(p) < 0) return 0;
+    uint64_t n = 0;
+    for (int k = 0; k < 8; k++) { /* a few steps a turn: connect, set up, send, read */
+        s_state_t before = p->state;
+        n += s_step(p);
+        if (p->state == before) break;
     }
-    while (p->len && (p->len >= (size_t)p->batch ||
-                      clock_mono_ns() - p->oldest >= (int64_t)(p->batch_s * NS_PER_S)))
-        if (s_flush_batch(p) <= 0) break;
-    return p->st.committed - before;
+    return n;
+}
+
+const pgsink_newest_t *pgsink_newest(const pgsink_t *p)
+{
+    return p->newest_done ? &p->newest : NULL;
 }
 
 int pgsink_wait_ms(const pgsink_t *p)
 {
     int64_t now = clock_mono_ns();
+    /* connecting or a statement in flight: look again soon (the loop polls the bus, not the
+     * server's socket; 5 ms costs nothing measurable and bounds the added latency) */
+    if (p->state != S_DOWN && p->state != S_IDLE) return 5;
     if (!p->c && !p->len) {
         int64_t ms = (p->next_connect - now) / NS_PER_MS;
         return ms <= 0 ? 0 : ms > 1000 ? 1000 : (int)ms;
     }
     if (!p->len) return 1000;
     int64_t at = p->c ? p->oldest + (int64_t)(p->batch_s * NS_PER_S) : p->next_connect;
+    if (!p->c && at > now && (at - now) / NS_PER_MS < 1) return 1;
     if (p->c && p->len >= (size_t)p->batch) return 0;
     if (at <= now) return 0;
     int64_t ms = (at - now + NS_PER_MS - 1) / NS_PER_MS;
@@ -283,18 +414,17 @@ uint64_t pgsink_destroy(pgsink_t **pp, double deadline_s)
     pgsink_t *p = *pp;
     int64_t end = clock_mono_ns() + (int64_t)(deadline_s * NS_PER_S);
     p->batch_s = 0;
-    while (p->len && clock_mono_ns() < end) {
-        if (!p->c) p->next_connect = 0;
+    while ((p->len || p->inflight) && clock_mono_ns() < end) {
+        if (!p->c && clock_mono_ns() + 200 * NS_PER_MS < p->next_connect) p->next_connect = 0;
         pgsink_service(p);
-        if (p->len && !p->c) {
-            struct timespec ts = {0, 200 * 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        struct timespec ts = {0, 2 * 1000000L}; /* exiting: nothing else to serve */
+        nanosleep(&ts, NULL);
     }
     uint64_t lost = p->len;
     if (lost) log_warnx("postgres: %llu records not committed before exit", (unsigned long long)lost);
     s_pop(p, p->len);
     if (p->c) PQfinish(p->c);
+    jw_free(&p->w);
     free(p->q);
     free(p->dsn);
     free(p->name);

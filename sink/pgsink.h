@@ -3,7 +3,8 @@
  * table with typed loader columns plus the whole record as jsonb, an event
  * table); a row leaves the queue only once its COMMIT succeeded, and
  * (src, epoch, seq) keys make a retried batch harmless. When the server goes
- * away, it reconnects with exponential backoff and full jitter. */
+ * away, it reconnects with exponential backoff and full jitter. Every libpq call is
+ * asynchronous: the loop never waits for the server. */
 #ifndef TB_PGSINK_H
 #define TB_PGSINK_H
 
@@ -39,6 +40,14 @@ int pgsink_add(pgsink_t *p, const char *topic, const char *json, size_t len, con
 /* Connect when due, insert what is due. Returns rows newly committed. */
 uint64_t pgsink_service(pgsink_t *p);
 int pgsink_wait_ms(const pgsink_t *p);
+/* The newest tick the table held when first connected (to catch up from), once that was read:
+ * NULL before; tick_s -1 when the table was empty. */
+typedef struct {
+    char src[64], epoch[24];
+    uint64_t seq;
+    int64_t tick_s;
+} pgsink_newest_t;
+const pgsink_newest_t *pgsink_newest(const pgsink_t *p);
 /* After an overflow, once there is room again: dropped count, ticks among them, span. */
 int pgsink_take_dropped(pgsink_t *p, uint64_t *n, uint64_t *ticks, int64_t *from, int64_t *to);
 const pgsink_stats_t *pgsink_stats(const pgsink_t *p);

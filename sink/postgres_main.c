@@ -46,6 +46,7 @@ typedef struct {
     bus_pub_t *pub;
     gaps_t *gaps;
     uint64_t own_seq;
+    jtok_t tok;
 } s_ctx_t;
 
 /* Gap records are the sink's own: keyed by its name, epoch and a counter. */
@@ -76,6 +77,37 @@ static void s_detail(jw_t *w, void *arg)
     upstream_hb(w, &c->up);
 }
 
+/* One message: the gap accounting sees it; a record topic is inserted unless refused (invalid,
+ * or dated far from our clock: counted and logged there; a refused tick is no tick for the gap
+ * accounting, as in sink-jsonl) or already inserted (follow_fresh: the other aggregator's copy
+ * of a tick second, a record fetched twice). */
+static void s_handle(s_ctx_t *c, const bus_msg_t *m)
+{
+    record_t rec;
+    int is_tick = !strcmp(m->topic, "tick"), want = upstream_wanted(&o_topic, m->topic);
+    int refused = (want || is_tick) &&
+                  record_check(&c->gate, &c->tok, m->body, m->body_len, &rec) != 0;
+    gaps_observe(c->gaps, m, is_tick && !refused && rec.has_ts ? rec.ts_ns : -1);
+    if (!want || refused || !follow_fresh(c->up.follow, m)) return;
+    if (is_tick && !rec.has_ts)
+        log_warnx_rl("tick without a valid ts (seq=%llu): not inserted", (unsigned long long)m->seq);
+    else
+        pgsink_add(c->pg, m->topic, m->body, m->body_len, m->src, m->epoch, m->seq, rec.ts_ns);
+}
+
+/* Once the database said what its newest tick is, fetch what came after it from the
+ * aggregators' history. 1 when done (answered), else 0. */
+static int s_resume(s_ctx_t *c)
+{
+    const pgsink_newest_t *nw = pgsink_newest(c->pg);
+    if (!nw) return 0;
+    if (nw->tick_s >= 0) {
+        log_info("postgres: newest tick in the table %lld (by %s)", (long long)nw->tick_s, nw->src);
+        if (upstream_timeout_ms > 0) follow_catch_up(c->up.follow, nw->tick_s);
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     opts_parse("sink-postgres", "Insert tick and event records into PostgreSQL.", s_opts, argc,
@@ -97,11 +129,14 @@ int main(int argc, char **argv)
     hb_t *hb = hb_new(c.pub, s_detail, &c);
     c.gaps = gaps_new(opts_common.name, s_emit_gap, &c);
     if ((rc = upstream_connect(&c.up))) return rc;
+    /* live records are taken at once; what came between the table's newest tick and them is
+     * fetched from the aggregators' history once the database has said what that is */
+    follow_backfill(c.up.follow, 3600);
     upstream_catch_up(&c.up);
+    int resumed = 0;
     hb_ready(hb, "inserting");
 
-    jtok_t tok;
-    jtok_init(&tok);
+    jtok_init(&c.tok);
     while (!prog_stop) {
         bus_msg_t m;
         int r = upstream_recv(&c.up, &m, pgsink_wait_ms(c.pg));
@@ -109,27 +144,9 @@ int main(int argc, char **argv)
             log_warnx("bus receive failed: %s", zmq_strerror(zmq_errno()));
             break;
         }
-        if (r == 1) {
-            record_t rec;
-            int is_tick = !strcmp(m.topic, "tick"), want = upstream_wanted(&o_topic, m.topic);
-            /* refused (invalid, or dated far from our clock: counted and logged
-             * there) is never inserted, and a refused tick is no tick for the gap
-             * accounting, as in sink-jsonl */
-            int refused = (want || is_tick) &&
-                          record_check(&c.gate, &tok, m.body, m.body_len, &rec) != 0;
-            gaps_observe(c.gaps, &m, is_tick && !refused && rec.has_ts ? rec.ts_ns : -1);
-            /* a tick second or event already inserted (the other aggregator's copy, or
-             * fetched twice) is not inserted again: follow_fresh */
-            if (want && !refused && follow_fresh(c.up.follow, &m)) {
-                if (is_tick && !rec.has_ts)
-                    log_warnx_rl("tick without a valid ts (seq=%llu): not inserted",
-                                 (unsigned long long)m.seq);
-                else
-                    pgsink_add(c.pg, m.topic, m.body, m.body_len, m.src, m.epoch, m.seq,
-                               rec.ts_ns);
-            }
-        }
+        if (r == 1) s_handle(&c, &m);
         hb_progress(hb, pgsink_service(c.pg));
+        if (!resumed) resumed = s_resume(&c);
         uint64_t n, ticks;
         int64_t from, to;
         if (pgsink_take_dropped(c.pg, &n, &ticks, &from, &to))
@@ -141,7 +158,7 @@ int main(int argc, char **argv)
     log_info("stopping: committing what is queued (up to %.0f s)", o_stop_s);
     gaps_flush(c.gaps);
     uint64_t lost = pgsink_destroy(&c.pg, o_stop_s);
-    jtok_free(&tok);
+    jtok_free(&c.tok);
     gaps_destroy(&c.gaps);
     upstream_close(&c.up);
     hb_destroy(&hb);
