@@ -1,7 +1,8 @@
 # Sink catch-up (aggregator/history + sink/follow): a sink killed with -9, or hung and then
 # killed (what the watchdog does), fetches back from the publisher's history every tick it
 # missed: no tick second is missing or written twice. One away for longer than the history
-# holds writes a gap record naming exactly the seconds it could not get.
+# holds writes a gap record naming exactly the seconds it could not get. tap --since prints the
+# history from a given second.
 . tests/integration/lib.sh
 clock_at "2026-11-28 00:00:00"
 D=$T/data
@@ -38,6 +39,15 @@ n=$(grep -c '"reason":"sink_restart"' "$F")
 [ "$n" -ge 4 ] || fail "expected 4 sink_restart records (a restart is always written), got $n"
 grep '"reason":"sink_restart"' "$F" | grep -q '"seconds":[1-9]' &&
     fail "a sink_restart record names missing seconds: catch-up should have filled them"
+# tap --since: the same history, printed from its first second on, each second once, in order
+"$BIN/tap" --since 2026-11-28T00:00:00Z --count 50 --json --timeout 10 tick >"$T/since.out" \
+    2>"$T/since.log" || fail "tap --since: $(tail -2 "$T/since.log")"
+/usr/bin/python3 - "$T/since.out" <<'EOF2' || fail "tap --since printed the wrong seconds"
+import json, sys
+ts = [json.loads(l)["ts"] for l in open(sys.argv[1])]
+assert ts[0] == "2026-11-28T00:00:00Z", ts[:3]
+assert len(ts) == 50 and len(set(ts)) == 50 and ts == sorted(ts), ts
+EOF2
 kill $GEN; wait $GEN 2>/dev/null
 
 # away longer than the history: a publisher keeping 50 record seconds (0.1 s of wall time)
