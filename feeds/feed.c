@@ -307,7 +307,8 @@ void feed_on_tick(feed_t *f, int64_t now)
         s_publish_book(f, now);
 }
 
-void feed_hb(feed_t *f, jw_t *w)
+/* The feed's part of the hb detail: the book and the publishing counters. */
+static void s_hb_counters(feed_t *f, jw_t *w)
 {
     jw_kbool(w, "book_valid", feed_book_ready(f));
     jw_kint(w, "bids", book_count(&f->book, BOOK_BID));
@@ -432,7 +433,7 @@ static void s_cb_tick(wsconn_t *c, void *arg, int64_t now)
 static void s_cb_hb(wsconn_t *c, void *arg, jw_t *w)
 {
     (void)c;
-    feed_hb(arg, w);
+    s_hb_counters(arg, w);
 }
 static void s_hb_detail(jw_t *w, void *arg)
 {

@@ -107,7 +107,6 @@ void feed_on_open(feed_t *f);
 void feed_on_close(feed_t *f);
 void feed_on_stale(feed_t *f);
 void feed_on_tick(feed_t *f, int64_t now_mono);
-void feed_hb(feed_t *f, jw_t *w);
 
 /* Replay a JSONL session (one message per line) through V's parser, writing
  * "topic ts_ex body" lines for every message published (no envelope) and a

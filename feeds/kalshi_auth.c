@@ -105,8 +105,6 @@ void kalshi_auth_destroy(kalshi_auth_t **ap)
     *ap = NULL;
 }
 
-const char *kalshi_auth_key_id(const kalshi_auth_t *a) { return a->key_id; }
-
 static int s_pss(EVP_PKEY_CTX *pctx)
 {
     return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
@@ -114,7 +112,9 @@ static int s_pss(EVP_PKEY_CTX *pctx)
            EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) > 0;
 }
 
-int kalshi_auth_sign(const kalshi_auth_t *a, int64_t ts_ms, const char *method, const char *path,
+/* Sign TS_MS + METHOD + PATH (PATH without a query string: it is cut at '?')
+ * into OUT as base64. Returns the length, or -1. */
+static int s_sign(const kalshi_auth_t *a, int64_t ts_ms, const char *method, const char *path,
                      char *out, size_t n)
 {
     char msg[1200];
@@ -145,10 +145,12 @@ int kalshi_auth_headers(const kalshi_auth_t *a, int64_t ts_ms, const char *metho
     if (ts_ms < 0) ts_ms = clock_real_ns() / NS_PER_MS;
     snprintf(h->key, sizeof h->key, "%s", a->key_id);
     snprintf(h->ts, sizeof h->ts, "%lld", (long long)ts_ms);
-    return kalshi_auth_sign(a, ts_ms, method, path, h->sig, sizeof h->sig) < 0 ? -1 : 0;
+    return s_sign(a, ts_ms, method, path, h->sig, sizeof h->sig) < 0 ? -1 : 0;
 }
 
-int kalshi_auth_verify_pem(const char *pub_path, const char *msg, const char *sig_b64)
+/* Verify a base64 signature with a public key PEM file (the self-test; mirrors
+ * the server's check). Returns 1 valid, 0 invalid, -1 error. */
+static int s_verify_pem(const char *pub_path, const char *msg, const char *sig_b64)
 {
     FILE *f = fopen(pub_path, "r");
     if (!f) return -1;
@@ -246,10 +248,10 @@ int kalshi_auth_test(void)
         T_CHECK(!strcmp(h.ts, "1795867380000"));
         T_CHECK(!strcmp(h.key, "00000000-0000-4000-8000-000000000000"));
         T_CHECK(strlen(h.sig) == 344 && !strchr(h.sig, '\n'));
-        T_CHECK(kalshi_auth_verify_pem(pub, "1795867380000GET/trade-api/ws/v2", h.sig) == 1);
-        T_CHECK(kalshi_auth_verify_pem(pub, "1795867380001GET/trade-api/ws/v2", h.sig) == 0);
+        T_CHECK(s_verify_pem(pub, "1795867380000GET/trade-api/ws/v2", h.sig) == 1);
+        T_CHECK(s_verify_pem(pub, "1795867380001GET/trade-api/ws/v2", h.sig) == 0);
         /* The stored example signature (made by the fixture's author) verifies too. */
-        T_CHECK(kalshi_auth_verify_pem(
+        T_CHECK(s_verify_pem(
                     pub, "1795867380000GET/trade-api/ws/v2",
                     "amLt3RHzKW0ovkU55M58M3q63gDRDiiAhzsbQgK6xcY9s0kMAkpbcbj+m7bXE/pgHUWA8WW/teR/"
                     "SV/fn/hWQOBzJRpg5prEs3nsDxyaDKtiO9yy+hBn8OzoZZIVlqWF4+AjhWpN5Bi6EMBpLPII4NTJw1n+"
@@ -258,10 +260,10 @@ int kalshi_auth_test(void)
                     "LtP6xdNGaeFKgOfBkKjnVil8qWw==") == 1);
         /* REST: the query string is not signed. */
         char sig[KALSHI_SIG_MAX];
-        T_CHECK(kalshi_auth_sign(a, 1795867381250LL, "GET",
+        T_CHECK(s_sign(a, 1795867381250LL, "GET",
                                  "/trade-api/v2/markets?series_ticker=KXBTC15M&status=open", sig,
                                  sizeof sig) > 0);
-        T_CHECK(kalshi_auth_verify_pem(pub, "1795867381250GET/trade-api/v2/markets", sig) == 1);
+        T_CHECK(s_verify_pem(pub, "1795867381250GET/trade-api/v2/markets", sig) == 1);
         kalshi_auth_destroy(&a);
         T_CHECK(a == NULL);
     }

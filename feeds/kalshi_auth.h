@@ -29,18 +29,10 @@ enum { KALSHI_AUTH_ERR_IO = -1, KALSHI_AUTH_ERR_PERM = -2, KALSHI_AUTH_ERR_KEY =
 kalshi_auth_t *kalshi_auth_new(const char *key_id, const char *path, int *err, char *why,
                                size_t whyn);
 void kalshi_auth_destroy(kalshi_auth_t **a);
-const char *kalshi_auth_key_id(const kalshi_auth_t *a);
 
-/* Sign TS_MS + METHOD + PATH (PATH without a query string: it is cut at '?')
- * into OUT as base64. Returns the length, or -1. */
-int kalshi_auth_sign(const kalshi_auth_t *a, int64_t ts_ms, const char *method, const char *path,
-                     char *out, size_t n);
 /* Fill H for METHOD PATH at TS_MS (the current realtime clock when TS_MS < 0). 0 or -1. */
 int kalshi_auth_headers(const kalshi_auth_t *a, int64_t ts_ms, const char *method,
                         const char *path, kalshi_auth_hdrs_t *h);
-/* Verify a base64 signature with a public key PEM file (tests; mirrors the
- * server's check). Returns 1 valid, 0 invalid, -1 error. */
-int kalshi_auth_verify_pem(const char *pub_path, const char *msg, const char *sig_b64);
 
 int kalshi_auth_test(void);
 

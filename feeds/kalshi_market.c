@@ -132,7 +132,8 @@ static s_ent_t *s_find(const kmkt_table_t *t, const char *ticker)
     return NULL;
 }
 
-const kmkt_info_t *kmkt_get(const kmkt_table_t *t, const char *ticker)
+/* The tracked market TICKER, or NULL (the self-test's view of the table). */
+static const kmkt_info_t *s_get(const kmkt_table_t *t, const char *ticker)
 {
     s_ent_t *e = s_find(t, ticker);
     return e ? &e->i : NULL;
@@ -257,7 +258,8 @@ static void s_boundaries(const kmkt_table_t *t, int64_t now, int64_t *prev, int6
     }
 }
 
-double kmkt_poll_interval(const kmkt_table_t *t, int64_t now)
+/* The discovery poll interval (s) that applies at NOW. */
+static double s_poll_interval(const kmkt_table_t *t, int64_t now)
 {
     int64_t prev, next;
     s_boundaries(t, now, &prev, &next);
@@ -271,7 +273,7 @@ void kmkt_tick(kmkt_table_t *t, int64_t now)
     if (!t->start) t->start = now;
     if (now >= t->next_discover) {
         t->cb.discover(t->cb.arg);
-        t->next_discover = now + (int64_t)(kmkt_poll_interval(t, now) * 1e9);
+        t->next_discover = now + (int64_t)(s_poll_interval(t, now) * 1e9);
     }
     int followed = 0, open = 0;
     for (int i = 0; i < t->n; i++) {
@@ -433,8 +435,8 @@ int kalshi_market_test(void)
     kmkt_update(t, &mo, now + 2500 * NS_PER_MS); /* unchanged: no publish, and no republish */
     kmkt_tick(t, now + 2900 * NS_PER_MS);        /* before a second has passed */
     T_CHECK(!T_HAS("pub:"));
-    T_CHECK(kmkt_poll_interval(t, now) == 30);
-    T_CHECK(kmkt_poll_interval(t, s_at("2026-11-28T12:14:30Z")) == 3);
+    T_CHECK(s_poll_interval(t, now) == 30);
+    T_CHECK(s_poll_interval(t, s_at("2026-11-28T12:14:30Z")) == 3);
     /* the next window is pre-subscribed 60 s before its open */
     cap.log[0] = 0;
     kmkt_tick(t, s_at("2026-11-28T12:14:10Z"));
@@ -462,7 +464,7 @@ int kalshi_market_test(void)
     T_CHECK(T_HAS("pub:KXBTC15M-26NOV280715-15;settlement:KXBTC15M-26NOV280715-15;"));
     cap.log[0] = 0;
     kmkt_tick(t, s_at("2026-11-28T12:15:21Z"));
-    T_CHECK(T_HAS("unfollow:KXBTC15M-26NOV280715-15;") && !kmkt_get(t, T1));
+    T_CHECK(T_HAS("unfollow:KXBTC15M-26NOV280715-15;") && !s_get(t, T1));
     /* strike arrives for the new window */
     strcpy(mu.floor_strike, "97105.83");
     strcpy(mu.status, "active");

@@ -60,9 +60,6 @@ void kmkt_hint(kmkt_table_t *t, const char *ticker, const char *event_type, int6
 /* Drive everything time-based; call every ~100 ms. Also republishes every
  * tracked market's full state when it was last published 1 s or more ago. */
 void kmkt_tick(kmkt_table_t *t, int64_t now);
-/* The discovery poll interval (s) that applies at NOW. */
-double kmkt_poll_interval(const kmkt_table_t *t, int64_t now);
-const kmkt_info_t *kmkt_get(const kmkt_table_t *t, const char *ticker);
 /* The open market at NOW (open <= now < close), or NULL. */
 const kmkt_info_t *kmkt_current(const kmkt_table_t *t, int64_t now);
 /* Followed tickers, for REST polling in no-key mode: I-th or NULL. */

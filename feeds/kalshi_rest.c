@@ -99,7 +99,6 @@ void kalshi_rest_destroy(kalshi_rest_t **rp)
 }
 
 const kalshi_rest_stats_t *kalshi_rest_stats(const kalshi_rest_t *r) { return &r->st; }
-int kalshi_rest_pending(const kalshi_rest_t *r) { return r->nactive + (r->queue != NULL); }
 
 int kalshi_rest_get(kalshi_rest_t *r, const char *path, int kind, const char *tag, int paged)
 {

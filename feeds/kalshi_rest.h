@@ -37,7 +37,6 @@ int kalshi_rest_get(kalshi_rest_t *r, const char *path, int kind, const char *ta
 void kalshi_rest_poll(kalshi_rest_t *r);
 /* Wait up to TIMEOUT_MS for socket activity (for loops without lws). */
 void kalshi_rest_wait(kalshi_rest_t *r, int timeout_ms);
-int kalshi_rest_pending(const kalshi_rest_t *r);
 const kalshi_rest_stats_t *kalshi_rest_stats(const kalshi_rest_t *r);
 
 /* Global curl init/cleanup (once per process). */

@@ -123,8 +123,6 @@ void kalshi_ws_destroy(kalshi_ws_t **sp)
 
 const kalshi_ws_stats_t *kalshi_ws_stats(const kalshi_ws_t *s) { return &s->st; }
 int kalshi_ws_markets(const kalshi_ws_t *s) { return s->nmkt; }
-int kalshi_ws_is_connected(const kalshi_ws_t *s) { return s->connected; }
-int64_t kalshi_ws_last_data(const kalshi_ws_t *s) { return s->last_data_mono; }
 
 static s_mkt_t *s_mkt(const kalshi_ws_t *s, const char *ticker)
 {

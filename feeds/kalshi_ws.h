@@ -68,7 +68,6 @@ int kalshi_ws_markets(const kalshi_ws_t *s);
 void kalshi_ws_connected(kalshi_ws_t *s, int64_t now_mono);
 /* The connection is gone: books invalid until their next snapshot. */
 void kalshi_ws_disconnected(kalshi_ws_t *s, int64_t ts_rx);
-int kalshi_ws_is_connected(const kalshi_ws_t *s);
 
 /* Handle one complete text frame. Returns 1 for market data, 0 for control
  * frames, -1 for a frame that could not be used (counted, logged rate-limited). */
@@ -83,8 +82,6 @@ int kalshi_ws_tick(kalshi_ws_t *s, int64_t now_mono, int64_t now_real);
 
 const kalshi_ws_stats_t *kalshi_ws_stats(const kalshi_ws_t *s);
 const kalshi_book_t *kalshi_ws_book(const kalshi_ws_t *s, const char *ticker);
-/* Monotonic ns of the last market data frame (0 if none). */
-int64_t kalshi_ws_last_data(const kalshi_ws_t *s);
 
 int kalshi_ws_test(void);
 

@@ -156,7 +156,8 @@ int book_load_end(book_t *b, book_side_t side, int n)
     return 0;
 }
 
-int book_load(book_t *b, book_side_t side, const book_level_t *lv, int n)
+/* book_load_begin, copy LV, book_load_end: the self-test's way to load a side. */
+static int s_load(book_t *b, book_side_t side, const book_level_t *lv, int n)
 {
     book_level_t *a = book_load_begin(b, side, n);
     if (n > 0) memcpy(a, lv, (size_t)n * sizeof *lv);
@@ -234,7 +235,7 @@ int book_test(void)
             book_clear(&b);
             for (int i = 0; i < n; i++) book_set(&r, (book_side_t)side, lv[i].px, lv[i].sz);
             b.dirty = 0;
-            if (book_load(&b, (book_side_t)side, lv, n) != 0 || !b.dirty) rc = -1;
+            if (s_load(&b, (book_side_t)side, lv, n) != 0 || !b.dirty) rc = -1;
             if (book_count(&b, (book_side_t)side) != book_count(&r, (book_side_t)side)) rc = -1;
             for (int i = 0; i < book_count(&r, (book_side_t)side); i++)
                 if (memcmp(book_top(&b, (book_side_t)side, i), book_top(&r, (book_side_t)side, i),
@@ -244,7 +245,7 @@ int book_test(void)
         book_free(&r);
     }
     book_level_t badlv[2] = {{100, 1}, {0, 1}};
-    if (book_load(&b, BOOK_ASK, badlv, 2) != -2 || book_count(&b, BOOK_ASK) != 0) rc = -1;
+    if (s_load(&b, BOOK_ASK, badlv, 2) != -2 || book_count(&b, BOOK_ASK) != 0) rc = -1;
     book_level_t *w = book_load_begin(&b, BOOK_BID, 600); /* grows past the first capacity */
     for (int i = 0; i < 600; i++) w[i] = (book_level_t){5000 - i, 1 + i};
     if (book_load_end(&b, BOOK_BID, 600) != 0 || book_count(&b, BOOK_BID) != 600 ||

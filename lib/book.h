@@ -39,10 +39,9 @@ int book_set(book_t *b, book_side_t side, int64_t px, int64_t sz);
  * order, then book_load_end(b, side, N). The result equals book_set of each
  * level in order: for a price given twice the later size wins, size 0 leaves
  * the level absent. Returns 0, or -2 on a bad value (px <= 0 or size < 0: the
- * side is then left empty). Sets `dirty`. book_load copies LV the same way. */
+ * side is then left empty). Sets `dirty`. */
 book_level_t *book_load_begin(book_t *b, book_side_t side, int n);
 int book_load_end(book_t *b, book_side_t side, int n);
-int book_load(book_t *b, book_side_t side, const book_level_t *lv, int n);
 /* Keep only the best DEPTH levels of each side (venues that cap depth send no
  * delete for a level pushed out of scope). */
 void book_trim(book_t *b, int depth);

@@ -299,9 +299,7 @@ void bus_pub_observe(bus_pub_t *p, bus_pub_observe_fn *fn, void *arg)
 
 const char *bus_pub_epoch(const bus_pub_t *p) { return p->epoch; }
 const char *bus_pub_name(const bus_pub_t *p) { return p->name; }
-uint64_t bus_pub_seq(const bus_pub_t *p) { return p->seq; }
 uint64_t bus_pub_drops(const bus_pub_t *p) { return p->drops; }
-const char *bus_pub_endpoint_str(const bus_pub_t *p) { return p->endpoint; }
 
 /* --- subscriber --- */
 

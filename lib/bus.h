@@ -67,9 +67,7 @@ typedef void(bus_pub_observe_fn)(const char *topic, const char *body, size_t len
 void bus_pub_observe(bus_pub_t *p, bus_pub_observe_fn *fn, void *arg);
 const char *bus_pub_epoch(const bus_pub_t *p);
 const char *bus_pub_name(const bus_pub_t *p);
-uint64_t bus_pub_seq(const bus_pub_t *p);
 uint64_t bus_pub_drops(const bus_pub_t *p);
-const char *bus_pub_endpoint_str(const bus_pub_t *p);
 
 typedef struct {
     const char *topic; /* NUL-terminated, valid until the next recv */

@@ -2,7 +2,6 @@
  * once-a-second tick and every age in a heartbeat come from here. */
 #include "clock.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -19,18 +18,6 @@ int64_t clock_mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
-
-int64_t clock_sleep_next_second(volatile int *stop)
-{
-    int64_t target = clock_real_ns() / NS_PER_S + 1;
-    struct timespec ts = {.tv_sec = (time_t)target, .tv_nsec = 0};
-    for (;;) {
-        int rc = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL);
-        if (rc == 0) break;
-        if (rc != EINTR || (stop && *stop)) return -1;
-    }
-    return target;
 }
 
 char *clock_fmt_iso(int64_t ns, char *buf, size_t n)

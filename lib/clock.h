@@ -12,10 +12,6 @@
 int64_t clock_real_ns(void); /* CLOCK_REALTIME */
 int64_t clock_mono_ns(void); /* CLOCK_MONOTONIC */
 
-/* Sleep until the realtime clock reaches the next whole second after now
- * (absolute TIMER_ABSTIME sleep, restarted on EINTR unless *stop becomes
- * non-zero). Returns the second reached, in unix seconds, or -1 if stopped. */
-int64_t clock_sleep_next_second(volatile int *stop);
 
 /* Format ns since the epoch as "2026-11-28T12:03:17Z" / "...17.123Z".
  * Returns BUF. */

@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+typedef struct {
+    uint64_t lines, bytes, errors, newlines;
+} framerec_stats_t;
+
 struct framerec {
     int fd;
     char *path;
@@ -21,7 +25,8 @@ struct framerec {
     framerec_stats_t st;
 };
 
-framerec_t *framerec_open(const char *path, char *err, size_t errlen)
+/* Open PATH for appending (created with mode 0600). NULL with the reason in ERR. */
+static framerec_t *s_open(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     struct stat sb;
@@ -46,7 +51,7 @@ framerec_t *framerec_open_opt(const char *path)
 {
     if (!path || !*path) return NULL;
     char err[256];
-    framerec_t *r = framerec_open(path, err, sizeof err);
+    framerec_t *r = s_open(path, err, sizeof err);
     if (!r) opts_die("record", path, err);
     log_info("recording every frame to %s", path);
     return r;
@@ -131,7 +136,7 @@ const char *framerec_split(const char *line, size_t *len, int64_t *ts_rx)
     return line + k + 1;
 }
 
-const framerec_stats_t *framerec_stats(const framerec_t *r) { return &r->st; }
+static const framerec_stats_t *s_stats(const framerec_t *r) { return &r->st; }
 
 void framerec_hb(const framerec_t *r, jw_t *w)
 {
@@ -155,7 +160,7 @@ int framerec_test(void)
     close(fd);
     unlink(path);
     char err[256];
-    framerec_t *r = framerec_open(path, err, sizeof err);
+    framerec_t *r = s_open(path, err, sizeof err);
     if (!r) return -1;
     struct stat sb;
     if (stat(path, &sb) || (sb.st_mode & 0777) & ~0600u) rc = -1;
@@ -163,11 +168,11 @@ int framerec_test(void)
     framerec_write(r, 1700000000123456789LL, f1, strlen(f1));
     framerec_write(r, 5, f2, strlen(f2));
     framerec_write(r, 6, "", 0);
-    const framerec_stats_t *st = framerec_stats(r);
+    const framerec_stats_t *st = s_stats(r);
     if (st->lines != 3 || st->newlines != 1 || st->errors) rc = -1;
     framerec_close(&r);
     /* appends, never truncates */
-    r = framerec_open(path, err, sizeof err);
+    r = s_open(path, err, sizeof err);
     framerec_write(r, 7, f1, strlen(f1));
     framerec_close(&r);
     const char *want = "1700000000123456789\t{\"a\":1}\n5\t{\t\"b\":\t\t2}\n6\t\n7\t{\"a\":1}\n";
@@ -186,15 +191,15 @@ int framerec_test(void)
     fr = framerec_split("{\"a\":1}", &l, &ts);
     if (l != 7 || ts != 0 || *fr != '{') rc = -1;
     /* a directory or a missing directory: refused with a reason */
-    if (framerec_open("/tmp", err, sizeof err) || !strstr(err, "cannot be opened")) rc = -1;
-    if (framerec_open("/nonexistent-dir/x", err, sizeof err)) rc = -1;
+    if (s_open("/tmp", err, sizeof err) || !strstr(err, "cannot be opened")) rc = -1;
+    if (s_open("/nonexistent-dir/x", err, sizeof err)) rc = -1;
     /* write errors (ENOSPC) are counted, never fatal */
-    r = framerec_open("/dev/full", err, sizeof err);
+    r = s_open("/dev/full", err, sizeof err);
     if (r) {
         int lvl = log_level;
         log_level = 0;
         if (framerec_write(r, 1, f1, strlen(f1)) != -1 || framerec_write(r, 2, f1, 7) != -1 ||
-            framerec_stats(r)->errors != 2 || framerec_stats(r)->lines)
+            s_stats(r)->errors != 2 || s_stats(r)->lines)
             rc = -1;
         log_level = lvl;
         framerec_close(&r);

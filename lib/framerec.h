@@ -18,18 +18,12 @@
 
 typedef struct framerec framerec_t;
 
-typedef struct {
-    uint64_t lines, bytes, errors, newlines;
-} framerec_stats_t;
-
 /* The option-table entry: --record FILE into the char * PATH. */
 #define FRAMEREC_OPT_ENTRY(path)                                                               \
     {"record", OPT_STR, &(path), NULL, 1, 0, NULL,                                             \
      "append every websocket frame as received to FILE (TS_RX<TAB>FRAME lines, mode 0600; "   \
      "feedreplay/kalshireplay replay it)", 0}
 
-/* Open PATH for appending (created with mode 0600). NULL with the reason in ERR. */
-framerec_t *framerec_open(const char *path, char *err, size_t errlen);
 /* For main(): NULL when PATH is NULL or empty; exits 64 naming --record when
  * PATH cannot be opened for appending. */
 framerec_t *framerec_open_opt(const char *path);
@@ -43,7 +37,6 @@ int framerec_write(framerec_t *r, int64_t ts_rx, const char *msg, size_t len);
  * the timestamp (0 for a plain frame). */
 const char *framerec_split(const char *line, size_t *len, int64_t *ts_rx);
 
-const framerec_stats_t *framerec_stats(const framerec_t *r);
 /* The hb member "record": {"file", "lines", "bytes", "errors", "newlines"}. */
 void framerec_hb(const framerec_t *r, jw_t *w);
 

@@ -52,7 +52,6 @@ void hb_progress(hb_t *h, uint64_t n)
     h->last_move_mono = clock_mono_ns();
 }
 
-uint64_t hb_progress_get(const hb_t *h) { return h->progress; }
 
 void hb_state(hb_t *h, const char *state) { h->state = state; }
 
@@ -69,7 +68,8 @@ double hb_idle_s(const hb_t *h)
     return (double)(clock_mono_ns() - h->last_move_mono) / NS_PER_S;
 }
 
-void hb_write(hb_t *h, jw_t *w)
+/* Write the hb payload fragment into W. */
+static void s_write(hb_t *h, jw_t *w)
 {
     jw_fragment(w);
     jw_kint(w, "pid", (int64_t)getpid());
@@ -87,7 +87,7 @@ int hb_tick(hb_t *h)
     int64_t now = clock_mono_ns();
     if (h->last_pub_mono && now - h->last_pub_mono < NS_PER_S) return 0;
     h->last_pub_mono = now;
-    hb_write(h, &h->w);
+    s_write(h, &h->w);
     bus_pub_send(h->pub, h->topic, h->w.buf, h->w.len, clock_real_ns(), -1);
     /* alive and useful, or alive and waiting on the outside world */
     if (h->progress != h->progress_at_ping || h->blocked) {
@@ -115,14 +115,14 @@ int hb_test(void)
     hb_state(h, "degraded");
     jw_t w;
     jw_init(&w, 64);
-    hb_write(h, &w);
+    s_write(h, &w);
     hb_blocked(h, "disk");
     jw_t wb;
     jw_init(&wb, 64);
-    hb_write(h, &wb);
+    s_write(h, &wb);
     if (!strstr(wb.buf, "\"blocked\":\"disk\"")) rc = -1;
     hb_blocked(h, NULL);
-    hb_write(h, &wb);
+    s_write(h, &wb);
     if (strstr(wb.buf, "blocked")) rc = -1;
     jw_free(&wb);
     if (!strstr(w.buf, "\"state\":\"degraded\"") || !strstr(w.buf, "\"progress\":5") ||

@@ -20,7 +20,6 @@ hb_t *hb_new(bus_pub_t *pub, hb_detail_fn *detail, void *arg);
 void hb_destroy(hb_t **h);
 /* Count N units of useful work (feed: market messages; aggregator: ticks; sink: durable lines). */
 void hb_progress(hb_t *h, uint64_t n);
-uint64_t hb_progress_get(const hb_t *h);
 /* "ok", "degraded" or "down" (static strings). */
 void hb_state(hb_t *h, const char *state);
 /* Blocked on the outside world (e.g. "disk" full): the loop runs but no
@@ -35,8 +34,6 @@ void hb_ready(hb_t *h, const char *status);
 int hb_tick(hb_t *h);
 /* Seconds since progress last moved (since start if it never did). */
 double hb_idle_s(const hb_t *h);
-/* Write the hb payload fragment into W (exposed for tests). */
-void hb_write(hb_t *h, jw_t *w);
 
 int hb_test(void);
 

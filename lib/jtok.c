@@ -56,7 +56,7 @@ static int s_new(jtok_t *d, jsmntype_t ty, size_t start, int parent)
 
 /* Length of the UTF-8 sequence at P (at most N bytes), 0 if invalid
  * (overlong forms, surrogates and code points past U+10FFFF included). */
-size_t jtok_utf8_len(const unsigned char *p, size_t n)
+static size_t s_utf8_len(const unsigned char *p, size_t n)
 {
     unsigned c = p[0];
     if (c < 0x80) return 1;
@@ -72,7 +72,8 @@ size_t jtok_utf8_len(const unsigned char *p, size_t n)
     return k;
 }
 
-int jtok_utf8_valid(const char *s, size_t n)
+/* 1 if S[0..N) is valid UTF-8 (no overlong forms, surrogates or > U+10FFFF). */
+static int s_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
@@ -80,7 +81,7 @@ int jtok_utf8_valid(const char *s, size_t n)
             i++;
             continue;
         }
-        size_t k = jtok_utf8_len(p + i, n - i);
+        size_t k = s_utf8_len(p + i, n - i);
         if (!k) return 0;
         i += k;
     }
@@ -119,7 +120,7 @@ static int s_string(const char *js, size_t len, size_t *i)
         } else if (c < 0x80) {
             j++;
         } else {
-            size_t k = jtok_utf8_len(p + j, len - j);
+            size_t k = s_utf8_len(p + j, len - j);
             if (!k) return -1;
             j += k;
         }
@@ -356,7 +357,7 @@ static int s_unescape(const jtok_t *d, int i, char *buf, size_t cap, size_t *out
         size_t m = 1;
         tmp[0] = p[j];
         if ((unsigned char)p[j] >= 0x80) { /* a raw UTF-8 character moves whole */
-            m = jtok_utf8_len((const unsigned char *)p + j, len - j);
+            m = s_utf8_len((const unsigned char *)p + j, len - j);
             if (m == 0) return -1; /* the parser refuses these; a token made elsewhere */
             memcpy(tmp, p + j, m);
             j += m - 1;
@@ -412,11 +413,6 @@ static int s_unescape(const jtok_t *d, int i, char *buf, size_t cap, size_t *out
     return 0;
 }
 
-int jtok_unescape(const jtok_t *d, int i, char *buf, size_t cap, size_t *outlen)
-{
-    return s_unescape(d, i, buf, cap, outlen, 0);
-}
-
 int jtok_str(const jtok_t *d, int i, char *buf, size_t n)
 {
     size_t k = 0;
@@ -441,11 +437,11 @@ int jtok_id(const jtok_t *d, int i, int numeric_ok, char *buf, size_t *len)
         *len = n;
         return 1;
     }
-    if (ty != JSMN_STRING || jtok_unescape(d, i, buf, JTOK_ID_MAX, len) < 0 || *len == 0)
+    if (ty != JSMN_STRING || s_unescape(d, i, buf, JTOK_ID_MAX, len, 0) < 0 || *len == 0)
         return -1;
     for (size_t k = 0; k < *len; k++) /* control characters (and NUL) are not in ids */
         if ((unsigned char)buf[k] < 0x20 || buf[k] == 0x7f) return -1;
-    return jtok_utf8_valid(buf, *len) ? 1 : -1;
+    return s_utf8_valid(buf, *len) ? 1 : -1;
 }
 
 int num_parse_fixed(const char *s, size_t n, int scale, int64_t *v)

@@ -35,9 +35,6 @@ void jtok_free(jtok_t *d);
  * JTOK_MAX_DEPTH, or more than 2^20 tokens. Time is linear in LEN. */
 int jtok_parse(jtok_t *d, const char *js, size_t len);
 const char *jtok_errstr(const jtok_t *d);
-/* 1 if S[0..N) is valid UTF-8 (no overlong forms, surrogates or > U+10FFFF). */
-int jtok_utf8_valid(const char *s, size_t n);
-size_t jtok_utf8_len(const unsigned char *p, size_t n);
 
 /* Index just past token I and everything nested in it. */
 int jtok_skip(const jtok_t *d, int i);
@@ -49,16 +46,11 @@ int jtok_is_null(const jtok_t *d, int i);
 int jtok_type(const jtok_t *d, int i); /* JSMN_* or 0 when I is out of range */
 /* Raw text of token I (no unescaping). */
 const char *jtok_text(const jtok_t *d, int i, size_t *len);
-/* The text of string token I, every JSON escape decoded once (jtok_unescape's
- * decoder), into BUF, NUL-terminated, cut at the last whole UTF-8 character
+/* The text of string token I, every JSON escape decoded once (\uXXXX and
+ * surrogate pairs to UTF-8), into BUF, NUL-terminated, cut at the last whole UTF-8 character
  * that fits N - 1 bytes. Returns -1 (BUF "") if I is not a string or holds a
  * lone surrogate. */
 int jtok_str(const jtok_t *d, int i, char *buf, size_t n);
-/* The text of string token I with every JSON escape decoded once (\uXXXX and
- * surrogate pairs to UTF-8) into BUF[0..CAP), not NUL-terminated; *OUTLEN its
- * length. Returns -1 if I is not a string, a surrogate is unpaired, or it does
- * not fit. */
-int jtok_unescape(const jtok_t *d, int i, char *buf, size_t cap, size_t *outlen);
 /* An id (a venue's trade id: docs/FEEDS.md 'Trade ids'): 1..JTOK_ID_MAX bytes
  * once unescaped, valid UTF-8, no control character; a string, or when
  * NUMERIC_OK a non-negative integer (its digits). BUF holds JTOK_ID_MAX bytes.

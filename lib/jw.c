@@ -133,6 +133,12 @@ void jw_key(jw_t *w, const char *k)
     w->after_key = 1;
 }
 
+static void s_null(jw_t *w)
+{
+    s_sep(w);
+    s_put(w, "null", 4);
+}
+
 void jw_strn(jw_t *w, const char *s, size_t n)
 {
     s_sep(w);
@@ -142,7 +148,7 @@ void jw_strn(jw_t *w, const char *s, size_t n)
 void jw_str(jw_t *w, const char *s)
 {
     if (!s) {
-        jw_null(w);
+        s_null(w);
         return;
     }
     jw_strn(w, s, strlen(s));
@@ -156,7 +162,7 @@ void jw_int(jw_t *w, int64_t v)
     s_put(w, b, (size_t)n);
 }
 
-void jw_uint(jw_t *w, uint64_t v)
+static void s_uint(jw_t *w, uint64_t v)
 {
     char b[24];
     int n = snprintf(b, sizeof b, "%llu", (unsigned long long)v);
@@ -164,17 +170,11 @@ void jw_uint(jw_t *w, uint64_t v)
     s_put(w, b, (size_t)n);
 }
 
-void jw_bool(jw_t *w, int v)
+static void s_bool(jw_t *w, int v)
 {
     s_sep(w);
     if (v) s_put(w, "true", 4);
     else s_put(w, "false", 5);
-}
-
-void jw_null(jw_t *w)
-{
-    s_sep(w);
-    s_put(w, "null", 4);
 }
 
 void jw_raw(jw_t *w, const char *s, size_t n)
@@ -183,10 +183,12 @@ void jw_raw(jw_t *w, const char *s, size_t n)
     s_put(w, s, n);
 }
 
-void jw_dbl(jw_t *w, double v, int prec)
+/* A double printed with up to PREC decimals, trailing zeros removed; NaN/inf
+ * become null (JSON has no such numbers). */
+static void s_dbl(jw_t *w, double v, int prec)
 {
     if (!isfinite(v)) {
-        jw_null(w);
+        s_null(w);
         return;
     }
     char b[64];
@@ -227,10 +229,10 @@ void jw_fixed(jw_t *w, int64_t v, int scale, int mindec)
 
 void jw_kstr(jw_t *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
 void jw_kint(jw_t *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
-void jw_kuint(jw_t *w, const char *k, uint64_t v) { jw_key(w, k); jw_uint(w, v); }
-void jw_kbool(jw_t *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
-void jw_knull(jw_t *w, const char *k) { jw_key(w, k); jw_null(w); }
-void jw_kdbl(jw_t *w, const char *k, double v, int prec) { jw_key(w, k); jw_dbl(w, v, prec); }
+void jw_kuint(jw_t *w, const char *k, uint64_t v) { jw_key(w, k); s_uint(w, v); }
+void jw_kbool(jw_t *w, const char *k, int v) { jw_key(w, k); s_bool(w, v); }
+void jw_knull(jw_t *w, const char *k) { jw_key(w, k); s_null(w); }
+void jw_kdbl(jw_t *w, const char *k, double v, int prec) { jw_key(w, k); s_dbl(w, v, prec); }
 void jw_kfixed(jw_t *w, const char *k, int64_t v, int scale, int mindec)
 {
     jw_key(w, k);
@@ -254,7 +256,7 @@ int jw_test(void)
     jw_int(&w, 1);
     jw_int(&w, -2);
     jw_arr_end(&w);
-    jw_null(&w);
+    s_null(&w);
     jw_arr_end(&w);
     jw_kdbl(&w, "d", 97012.34, 8);
     jw_kdbl(&w, "nan", NAN, 2);

@@ -33,12 +33,6 @@ void jw_key(jw_t *w, const char *k);
 void jw_str(jw_t *w, const char *s);
 void jw_strn(jw_t *w, const char *s, size_t n);
 void jw_int(jw_t *w, int64_t v);
-void jw_uint(jw_t *w, uint64_t v);
-void jw_bool(jw_t *w, int v);
-void jw_null(jw_t *w);
-/* A double printed with up to PREC decimals, trailing zeros removed; NaN/inf
- * become null (JSON has no such numbers). */
-void jw_dbl(jw_t *w, double v, int prec);
 /* Fixed point: V / 10^SCALE printed exactly, trailing zeros trimmed down to MINDEC decimals. */
 void jw_fixed(jw_t *w, int64_t v, int scale, int mindec);
 /* Raw JSON text inserted as one value (caller guarantees validity). */

@@ -261,6 +261,15 @@ static int s_mine(wsconn_t *c, struct lws *wsi)
     return c->state != ST_DOWN && (c->wsi == wsi || c->in_connect);
 }
 
+/* Market data arrived: the data and progress timers start over. */
+static void s_data(wsconn_t *c)
+{
+    int64_t now = clock_mono_ns();
+    c->last_data_mono = c->last_progress_mono = now;
+    c->stale_stage = 0;
+    if (c->o.hb) hb_progress(c->o.hb, 1);
+}
+
 static void s_message(wsconn_t *c, int64_t ts_rx)
 {
     c->st.msgs++;
@@ -269,20 +278,12 @@ static void s_message(wsconn_t *c, int64_t ts_rx)
     switch (r) {
     case WSCONN_MSG_DATA:
         c->st.data_msgs++;
-        wsconn_data(c);
+        s_data(c);
         break;
     case WSCONN_MSG_CTRL: c->st.ctrl_msgs++; break;
     case WSCONN_MSG_BAD: c->st.bad_frames++; break;
     default: c->st.ignored++; break;
     }
-}
-
-void wsconn_data(wsconn_t *c)
-{
-    int64_t now = clock_mono_ns();
-    c->last_data_mono = c->last_progress_mono = now;
-    c->stale_stage = 0;
-    if (c->o.hb) hb_progress(c->o.hb, 1);
 }
 
 static void s_receive(wsconn_t *c, struct lws *wsi, const char *in, size_t len)
@@ -652,7 +653,6 @@ int wsconn_header(wsconn_t *c, const char *name, const char *value)
 
 void wsconn_set_healthy(wsconn_t *c, int healthy) { c->healthy_app = healthy; }
 int wsconn_connected(const wsconn_t *c) { return c->state == ST_UP; }
-const char *wsconn_venue(const wsconn_t *c) { return c->o.venue; }
 const wsconn_stats_t *wsconn_stats(const wsconn_t *c) { return &c->st; }
 
 void wsconn_hb_detail(wsconn_t *c, jw_t *w)

@@ -130,8 +130,6 @@ int wsconn_header(wsconn_t *c, const char *name, const char *value);
 /* Drop the connection and reconnect after backoff (e.g. bts:request_reconnect
  * or a resync that did not come). REASON is a static string. */
 void wsconn_reconnect(wsconn_t *c, const char *reason);
-/* Market data arrived outside on_message's return value (rarely needed). */
-void wsconn_data(wsconn_t *c);
 
 /* Log once, count and publish event.KIND {venue, reason, EXTRA...}. KIND
  * "gap", "resync" and "reconnect" have hb counters. EXTRA is a JSON member
@@ -143,7 +141,6 @@ void wsconn_event(wsconn_t *c, const char *kind, const char *reason, const char 
 void wsconn_set_healthy(wsconn_t *c, int healthy);
 
 int wsconn_connected(const wsconn_t *c);
-const char *wsconn_venue(const wsconn_t *c);
 
 typedef struct {
     uint64_t msgs, data_msgs, ctrl_msgs, ignored, bad_frames, oversize;
