@@ -262,7 +262,7 @@ static int s_mine(wsconn_t *c, struct lws *wsi)
 }
 
 /* Market data arrived: the data and progress timers start over. */
-static void s_data(wsconn_t *c)
+static void s_mark_data(wsconn_t *c)
 {
     int64_t now = clock_mono_ns();
     c->last_data_mono = c->last_progress_mono = now;
@@ -278,7 +278,7 @@ static void s_message(wsconn_t *c, int64_t ts_rx)
     switch (r) {
     case WSCONN_MSG_DATA:
         c->st.data_msgs++;
-        s_data(c);
+        s_mark_data(c);
         break;
     case WSCONN_MSG_CTRL: c->st.ctrl_msgs++; break;
     case WSCONN_MSG_BAD: c->st.bad_frames++; break;

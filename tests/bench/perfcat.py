@@ -59,7 +59,7 @@ def classify(comm, fr):
             return "recv"
         if re.match(r"(book_|s_checksum|s_digits|s_crc|crc32)", own) or "libz" in leafd:
             return "book"
-        if own.startswith(("hb_", "wsconn_data")):
+        if own.startswith(("hb_", "s_mark_data")):  # wsconn: data timers, progress
             return "other"
         return "parse"
     if any("libcrypto" in d or "libssl" in d for d in dsos):
