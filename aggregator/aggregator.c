@@ -74,6 +74,7 @@ static int s_hist_open(const aggcfg_t *cfg, bus_pub_t *pub, const char *pub_ep, 
         return 0;
     }
     x->z = zmq_socket(bus_ctx(), ZMQ_ROUTER);
+    bus_sockopts(x->z);
     int linger = 0;
     zmq_setsockopt(x->z, ZMQ_LINGER, &linger, sizeof linger);
     if (zmq_bind(x->z, ep) < 0) {
@@ -105,7 +106,7 @@ int main(int argc, char **argv)
         if (bus_sub_connect(sub, opts_common.sub.v[i]) < 0) return EX_USAGE;
     s_hist_t hist = {NULL, NULL, NULL, cfg->clock == AGGCFG_CLOCK_REPLAY};
     if ((rc = s_hist_open(cfg, pub, ep, &hist))) return rc;
-    boundary_bus_t bb = {sub, pub, &prog_stop, hist.z, s_serve, &hist};
+    boundary_bus_t bb = {sub, pub, &prog_stop, hist.z, s_serve, &hist, 0};
     boundary_t *b = hist.b = boundary_new(&cfg->tick, boundary_io_bus(&bb), cfg->stall_s);
     int replay = hist.replay;
     hb_t *hb = hb_new(pub, s_detail, &hist);

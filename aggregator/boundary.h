@@ -37,6 +37,7 @@ typedef struct {
     void *serve_z;
     void (*serve)(void *serve_arg);
     void *serve_arg;
+    int64_t served_mono; /* when it was last served (the loop's, set to 0) */
 } boundary_bus_t;
 boundary_io_t boundary_io_bus(boundary_bus_t *bus);
 

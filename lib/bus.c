@@ -52,7 +52,7 @@ void bus_ctx_term(void)
 /* ZMTP heartbeats and quick reconnects on every bus socket: without them a
  * subscriber stays attached to a hung publisher forever
  * (docs/CONTRACT.md, 'The bus'). */
-static void s_sockopts(void *z)
+void bus_sockopts(void *z)
 {
     int ivl = 1000, timeout = 3000, ttl = 3000, rec = 100, recmax = 1000, linger = 200;
     zmq_setsockopt(z, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
@@ -175,7 +175,7 @@ bus_pub_t *bus_pub_new(const char *name, const char *endpoint, int hwm)
     snprintf(p->epoch, sizeof p->epoch, "%016llx", (unsigned long long)r);
     p->z = zmq_socket(bus_ctx(), ZMQ_PUB);
     if (!p->z) fatal(EX_SOFTWARE, "zmq_socket");
-    s_sockopts(p->z);
+    bus_sockopts(p->z);
     if (hwm <= 0) hwm = BUS_DEFAULT_SNDHWM;
     zmq_setsockopt(p->z, ZMQ_SNDHWM, &hwm, sizeof hwm);
     if (zmq_bind(p->z, endpoint) < 0) {
@@ -330,7 +330,7 @@ bus_sub_t *bus_sub_new(void)
     bus_sub_t *s = xcalloc(1, sizeof *s);
     s->z = zmq_socket(bus_ctx(), ZMQ_SUB);
     if (!s->z) fatal(EX_SOFTWARE, "zmq_socket");
-    s_sockopts(s->z);
+    bus_sockopts(s->z);
     int hwm = BUS_DEFAULT_SNDHWM;
     zmq_setsockopt(s->z, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s->z, ZMQ_SUBSCRIBE, "", 0);

@@ -44,6 +44,10 @@ void *bus_ctx(void);
  * published since it last did: an event loop calls it once per turn, so that a
  * publisher that never waits does not hold back its own SCHED_BATCH I/O thread. */
 void bus_yield(void);
+/* The options every tickbus socket gets (ZMTP heartbeats 1 s / 3 s, reconnect 100 ms backing
+ * off to 1 s, linger 200 ms): for sockets made outside bus_pub/bus_sub (the catch-up ROUTER
+ * and DEALERs). */
+void bus_sockopts(void *z);
 /* Terminate the context at exit (after every socket is closed). */
 void bus_ctx_term(void);
 

@@ -166,6 +166,7 @@ static void s_close(s_src_t *u)
 static int s_connect(s_src_t *u)
 {
     u->z = zmq_socket(bus_ctx(), ZMQ_DEALER);
+    bus_sockopts(u->z); /* a source that is not running costs a connect a second, not ten */
     int linger = 0, hwm = 100000;
     zmq_setsockopt(u->z, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(u->z, ZMQ_RCVHWM, &hwm, sizeof hwm);

@@ -45,6 +45,35 @@ static const char *s_ins_batch =
     "  RETURNING 1)"
     " SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM v)";
 
+/* The coverage record of a closed UTC day ($1 'YYYY-MM-DD'), computed from the tables as
+ * sink-jsonl computes it from its file (docs/SINKS.md, Records), written once per day. $2 the
+ * sink's name, $3/$4 its epoch and a seq of its own. */
+static const char *s_coverage =
+    "WITH d AS (SELECT ($1::text || 'T00:00:00Z')::timestamptz AS a,"
+    "  ($1::text || 'T00:00:00Z')::timestamptz + interval '1 day' AS b),"
+    " tk AS (SELECT count(*) AS n, count(DISTINCT tick.ts) AS covered FROM tick, d"
+    "  WHERE tick.ts >= d.a AND tick.ts < d.b),"
+    " g AS (SELECT rec->>'reason' AS reason, count(*) AS n,"
+    "  sum(greatest((rec->>'seconds')::bigint, 0)) AS secs FROM event, d"
+    "  WHERE topic = 'gap' AND event.ts >= d.a AND event.ts < d.b GROUP BY 1),"
+    " mk AS (SELECT count(DISTINCT m->>'ticker') AS seen, count(DISTINCT m->>'ticker') FILTER"
+    "  (WHERE coalesce(m->>'result', '') <> '' OR m->>'status' IN ('settled', 'finalized',"
+    "  'determined')) AS settled FROM tick, d, jsonb_array_elements(coalesce(tick.markets,"
+    "  '[]'::jsonb)) m WHERE tick.ts >= d.a AND tick.ts < d.b),"
+    " ev AS (SELECT count(*) AS n FROM event, d WHERE event.ts >= d.a AND event.ts < d.b),"
+    " gs AS (SELECT coalesce(sum(secs), 0) AS secs,"
+    "  coalesce(jsonb_object_agg(reason, jsonb_build_object('n', n, 'seconds', secs)), '{}') AS o"
+    "  FROM g)"
+    " INSERT INTO event (ts, topic, type, src, epoch, seq, rec)"
+    " SELECT d.b - interval '1 second', 'coverage', 'coverage', $2::text, $3::text, $4::bigint,"
+    "  jsonb_build_object('type', 'coverage', 'ts', $1::text || 'T23:59:59Z', 'date', $1::text,"
+    "  'seconds', 86400, 'covered', tk.covered, 'missing', 86400 - tk.covered, 'gaps', gs.o,"
+    "  'gap_seconds', gs.secs, 'unexplained', greatest(0, 86400 - tk.covered - gs.secs),"
+    "  'markets_seen', mk.seen, 'markets_settled', mk.settled, 'ticks', tk.n,"
+    "  'lines', tk.n + ev.n, 'by', $2::text)"
+    " FROM d, tk, mk, ev, gs WHERE NOT EXISTS (SELECT 1 FROM event WHERE topic = 'coverage'"
+    "  AND rec->>'date' = $1::text) ON CONFLICT DO NOTHING";
+
 /* What the table holds already (read once, after the first connect): its newest tick. */
 static const char *s_newest =
     "SELECT src, epoch, seq, extract(epoch FROM ts)::bigint FROM tick ORDER BY ts DESC, seq DESC"
@@ -200,10 +229,23 @@ static const char *s_batch_param(pgsink_t *p, size_t n)
     return w->buf;
 }
 
+static int s_is_coverage(const s_row_t *r) { return !strcmp(r->topic, "coverage"); }
+
+/* Send up to N rows from the head: a batch of records, or a coverage row alone (it is computed
+ * from what the rows before it inserted, so it goes after them, in queue order). */
 static void s_send_rows(pgsink_t *p, size_t n, s_state_t next)
 {
-    const char *v[1] = {s_batch_param(p, n)};
-    p->inflight = n;
+    const s_row_t *h = &p->q[p->head];
+    if (s_is_coverage(h)) {
+        const char *v[4] = {h->json, h->src, h->epoch, h->seq};
+        p->inflight = 1;
+        s_send(p, s_coverage, 4, v, next);
+        return;
+    }
+    size_t k = 0;
+    while (k < n && !s_is_coverage(&p->q[(p->head + k) % p->cap])) k++;
+    const char *v[1] = {s_batch_param(p, k)};
+    p->inflight = k;
     s_send(p, s_ins_batch, 1, v, next);
 }
 
@@ -228,6 +270,24 @@ static int s_result(pgsink_t *p)
         PQclear(r);
     }
     return rc;
+}
+
+/* The result OK of one row sent alone (S_ROW): counted, popped, the next one sent. */
+static uint64_t s_row_result(pgsink_t *p, int ok)
+{
+    if (ok < 0) {
+        s_disconnect(p, "server went away");
+        return 0;
+    }
+    if (ok == 0) {
+        p->st.rejected++;
+        s_error(p, "row rejected", PQerrorMessage(p->c));
+    }
+    s_pop(p, 1);
+    p->st.committed += (uint64_t)(ok == 1);
+    if (--p->rows_left) s_send_rows(p, 1, S_ROW);
+    else p->state = S_IDLE;
+    return (uint64_t)(ok == 1);
 }
 
 /* A statement's result is in (state S_SCHEMA .. S_ROW): act on it. */
@@ -257,6 +317,10 @@ static uint64_t s_done(pgsink_t *p)
         p->state = S_IDLE;
         return 0;
     case S_BATCH:
+        /* a coverage row the server cannot compute (whatever the error, the connection being
+         * fine) is dropped and logged, never retried forever ahead of the data */
+        if (ok < 0 && n == 1 && s_is_coverage(&p->q[p->head]) && PQstatus(p->c) == CONNECTION_OK)
+            ok = 0;
         if (ok == 1) {
             s_pop(p, n);
             p->st.committed += n;
@@ -269,25 +333,15 @@ static uint64_t s_done(pgsink_t *p)
             s_disconnect(p, "server went away");
             return 0;
         }
-        /* the server refused a row's data: the batch again one row at a time */
+        /* the server refused a row's data: the batch again one row at a time (a coverage row
+         * is one row already) */
         s_error(p, "batch refused", PQerrorMessage(p->c));
         p->rows_left = n;
+        if (n == 1) return s_row_result(p, 0); /* that row was the refused one */
         s_send_rows(p, 1, S_ROW);
         return 0;
     case S_ROW:
-        if (ok < 0) {
-            s_disconnect(p, "server went away");
-            return 0;
-        }
-        if (ok == 0) {
-            p->st.rejected++;
-            s_error(p, "row rejected", PQerrorMessage(p->c));
-        }
-        s_pop(p, 1);
-        p->st.committed += (uint64_t)(ok == 1);
-        if (--p->rows_left) s_send_rows(p, 1, S_ROW);
-        else p->state = S_IDLE;
-        return (uint64_t)(ok == 1);
+        return s_row_result(p, ok);
     default:
         return 0;
     }
@@ -394,6 +448,12 @@ int pgsink_add(pgsink_t *p, const char *topic, const char *json, size_t len, con
     p->len++;
     p->st.queued = p->len;
     return 0;
+}
+
+int pgsink_coverage(pgsink_t *p, const char *day, const char *src, const char *epoch,
+                    uint64_t seq)
+{
+    return pgsink_add(p, "coverage", day, strlen(day), src, epoch, seq, -1);
 }
 
 int pgsink_take_dropped(pgsink_t *p, uint64_t *n, uint64_t *ticks, int64_t *from, int64_t *to)

@@ -37,6 +37,11 @@ uint64_t pgsink_destroy(pgsink_t **p, double deadline_s);
  * gap record on overflow). 0, or -1 when dropped because the queue is full. */
 int pgsink_add(pgsink_t *p, const char *topic, const char *json, size_t len, const char *src,
                const char *epoch, uint64_t seq, int64_t ts_ns);
+/* Queue the coverage record of closed UTC day DAY ("YYYY-MM-DD"): computed by the server from
+ * the tables once the rows queued before it are in, written once per day (as sink-jsonl's).
+ * SRC/EPOCH/SEQ key it (the sink's own). 0, or -1 when the queue is full. */
+int pgsink_coverage(pgsink_t *p, const char *day, const char *src, const char *epoch,
+                    uint64_t seq);
 /* Connect when due, insert what is due. Returns rows newly committed. */
 uint64_t pgsink_service(pgsink_t *p);
 int pgsink_wait_ms(const pgsink_t *p);

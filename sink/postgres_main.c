@@ -47,6 +47,7 @@ typedef struct {
     gaps_t *gaps;
     uint64_t own_seq;
     jtok_t tok;
+    int64_t day; /* UTC day of the newest tick inserted (or in the table at start), -1 none */
 } s_ctx_t;
 
 /* Gap records are the sink's own: keyed by its name, epoch and a counter. */
@@ -77,6 +78,19 @@ static void s_detail(jw_t *w, void *arg)
     upstream_hb(w, &c->up);
 }
 
+/* Tick time TS_NS is inserted: a later UTC day than the newest closes that one (its coverage
+ * record, computed by the server). */
+static void s_day(s_ctx_t *c, int64_t ts_ns)
+{
+    int64_t day = record_day(ts_ns);
+    if (c->day >= 0 && day > c->day) {
+        char d[16];
+        record_day_fmt(c->day, d, sizeof d);
+        pgsink_coverage(c->pg, d, bus_pub_name(c->pub), bus_pub_epoch(c->pub), ++c->own_seq);
+    }
+    if (day > c->day) c->day = day;
+}
+
 /* One message: the gap accounting sees it; a record topic is inserted unless refused (invalid,
  * or dated far from our clock: counted and logged there; a refused tick is no tick for the gap
  * accounting, as in sink-jsonl) or already inserted (follow_fresh: the other aggregator's copy
@@ -91,8 +105,9 @@ static void s_handle(s_ctx_t *c, const bus_msg_t *m)
     if (!want || refused || !follow_fresh(c->up.follow, m)) return;
     if (is_tick && !rec.has_ts)
         log_warnx_rl("tick without a valid ts (seq=%llu): not inserted", (unsigned long long)m->seq);
-    else
-        pgsink_add(c->pg, m->topic, m->body, m->body_len, m->src, m->epoch, m->seq, rec.ts_ns);
+    else if (pgsink_add(c->pg, m->topic, m->body, m->body_len, m->src, m->epoch, m->seq,
+                        rec.ts_ns) == 0 && is_tick)
+        s_day(c, rec.ts_ns);
 }
 
 /* Once the database said what its newest tick is, fetch what came after it from the
@@ -103,6 +118,10 @@ static int s_resume(s_ctx_t *c)
     if (!nw) return 0;
     if (nw->tick_s >= 0) {
         log_info("postgres: newest tick in the table %lld (by %s)", (long long)nw->tick_s, nw->src);
+        int64_t live = c->day;
+        c->day = record_day(nw->tick_s * NS_PER_S);
+        if (live > c->day) s_day(c, live * 86400 * NS_PER_S); /* a day left behind: close it */
+        else c->day = live > c->day ? live : c->day;
         if (upstream_timeout_ms > 0) follow_catch_up(c->up.follow, nw->tick_s);
     }
     return 1;
@@ -113,6 +132,7 @@ int main(int argc, char **argv)
     opts_parse("sink-postgres", "Insert tick and event records into PostgreSQL.", s_opts, argc,
                argv, NULL);
     s_ctx_t c = {0};
+    c.day = -1;
     int rc = upstream_endpoints(&c.up);
     if (rc) return rc;
     opts_log_effective("sink-postgres", s_opts);
