@@ -70,16 +70,6 @@ static void s_evict_one(history_t *h)
     h->n--;
 }
 
-static void s_grow(history_t *h)
-{
-    size_t cap = h->cap ? 2 * h->cap : 1024;
-    s_entry_t *e = xcalloc(cap, sizeof *e);
-    for (size_t i = 0; i < h->n; i++) e[i] = *s_at(h, i);
-    free(h->e);
-    h->e = e;
-    h->cap = cap;
-    h->head = 0;
-}
 
 void history_observe(const char *topic, const char *body, size_t len, uint64_t seq, void *arg)
 {
@@ -97,7 +87,7 @@ void history_observe(const char *topic, const char *body, size_t len, uint64_t s
     } else slot = (h->last_tick_s >= 0 ? h->last_tick_s : m.ts_pub / NS_PER_S) + 1;
     while (h->n && (slot - s_at(h, 0)->slot > h->window_s || h->st.bytes + len > h->max_bytes))
         s_evict_one(h);
-    if (h->n == h->cap) s_grow(h);
+    if (h->n == h->cap) ring_grow(&h->e, sizeof *h->e, &h->cap, &h->head, h->n, 1024);
     s_entry_t *e = s_at(h, h->n++);
     snprintf(e->topic, sizeof e->topic, "%s", topic);
     e->body = xmalloc(len);

@@ -47,6 +47,22 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+void ring_grow(void *v, size_t size, size_t *cap, size_t *head, size_t n, size_t min)
+{
+    char **pv = v, *old = *pv;
+    size_t ncap = *cap ? 2 * *cap : min;
+    char *nv = xcalloc(ncap, size);
+    size_t first = n && *cap - *head < n ? *cap - *head : n; /* up to the end of the array */
+    if (n) {
+        memcpy(nv, old + *head * size, first * size);
+        memcpy(nv + first * size, old, (n - first) * size);
+    }
+    free(old);
+    *pv = nv;
+    *cap = ncap;
+    *head = 0;
+}
+
 void strlist_add(strlist_t *l, const char *s)
 {
     if (l->n == l->cap) {
@@ -69,4 +85,31 @@ void strlist_clear(strlist_t *l)
     free(l->v);
     l->v = NULL;
     l->n = l->cap = 0;
+}
+
+int util_test(void)
+{
+    int rc = 0;
+    /* a full ring that wraps: slots [c d a b], head 2 -> [a b c d ...] */
+    size_t cap = 4, head = 2;
+    int *v = xcalloc(cap, sizeof *v);
+    v[2] = 1, v[3] = 2, v[0] = 3, v[1] = 4;
+    ring_grow(&v, sizeof *v, &cap, &head, 4, 16);
+    if (cap != 8 || head != 0 || v[0] != 1 || v[1] != 2 || v[2] != 3 || v[3] != 4 || v[4] != 0)
+        rc = -1;
+    free(v);
+    /* an empty one gets MIN slots */
+    int *e = NULL;
+    cap = 0, head = 0;
+    ring_grow(&e, sizeof *e, &cap, &head, 0, 16);
+    if (cap != 16 || !e) rc = -1;
+    free(e);
+    /* not wrapping: head 0, full */
+    cap = 2, head = 0;
+    int *w = xcalloc(cap, sizeof *w);
+    w[0] = 7, w[1] = 8;
+    ring_grow(&w, sizeof *w, &cap, &head, 2, 16);
+    if (cap != 4 || w[0] != 7 || w[1] != 8) rc = -1;
+    free(w);
+    return rc;
 }

@@ -13,6 +13,12 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* A full ring buffer grows: *V holds N elements of SIZE bytes, the first at *HEAD of *CAP
+ * slots (wrapping); it becomes twice as large (MIN slots when empty), the elements in order
+ * from slot 0 (*HEAD = 0). V is the address of the array pointer. The sinks' queues and the
+ * aggregator's history are such rings. */
+void ring_grow(void *v, size_t size, size_t *cap, size_t *head, size_t n, size_t min);
+
 /* A growable list of owned strings (repeatable options, endpoints). */
 typedef struct {
     char **v;
@@ -21,5 +27,7 @@ typedef struct {
 void strlist_add(strlist_t *l, const char *s);
 int strlist_has(const strlist_t *l, const char *s);
 void strlist_clear(strlist_t *l);
+
+int util_test(void);
 
 #endif

@@ -76,15 +76,7 @@ static void s_item_free(s_item_t *it)
 
 static void s_push(s_queue_t *q, s_item_t *it) /* takes IT's buffers */
 {
-    if (q->n == q->cap) {
-        size_t cap = q->cap ? 2 * q->cap : 64;
-        s_item_t *v = xcalloc(cap, sizeof *v);
-        for (size_t i = 0; i < q->n; i++) v[i] = q->v[(q->head + i) % q->cap];
-        free(q->v);
-        q->v = v;
-        q->cap = cap;
-        q->head = 0;
-    }
+    if (q->n == q->cap) ring_grow(&q->v, sizeof *q->v, &q->cap, &q->head, q->n, 64);
     q->v[(q->head + q->n++) % q->cap] = *it;
     it->topic = it->body = NULL;
 }

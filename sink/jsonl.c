@@ -384,15 +384,7 @@ static int s_write_now(jsonl_t *j, int64_t day, const char *s, size_t n)
 
 static void s_push(jsonl_t *j, int64_t day, const char *s, size_t n)
 {
-    if (j->qlen == j->qcap) {
-        size_t ncap = j->qcap ? j->qcap * 2 : 256;
-        s_pend_t *nq = xcalloc(ncap, sizeof *nq);
-        for (size_t i = 0; i < j->qlen; i++) nq[i] = j->q[(j->qhead + i) % j->qcap];
-        free(j->q);
-        j->q = nq;
-        j->qcap = ncap;
-        j->qhead = 0;
-    }
+    if (j->qlen == j->qcap) ring_grow(&j->q, sizeof *j->q, &j->qcap, &j->qhead, j->qlen, 256);
     s_pend_t *p = &j->q[(j->qhead + j->qlen++) % j->qcap];
     p->s = xmalloc(n);
     memcpy(p->s, s, n);

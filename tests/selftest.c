@@ -34,6 +34,7 @@
 #include "record.h"
 #include "rti.h"
 #include "tick.h"
+#include "util.h"
 #include "wdfresh.h"
 #include "wdrestart.h"
 #include "wdwatch.h"
@@ -51,6 +52,7 @@ static const struct {
     const char *name;
     int (*fn)(void);
 } s_tests[] = {
+    {"util", util_test},
     {"log", log_test},
     {"prog", prog_test},
     {"clock", clock_test},
