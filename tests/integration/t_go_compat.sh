@@ -5,6 +5,7 @@
 # every line plus the omitempty/null/order/book rules, built here with Debian's golang-go, and
 # (b) by tests/compat/loader_check.py, btcdata/loader.py's load_day flattening and int32 casts
 # under pandas plus docs/RECORD.md's rounding rules; sink_check.py too. Any difference fails.
+# san: skip: its pipeline is the demo's, which t_launch_heal runs under the sanitizers; what it adds is the Go readers
 . tests/integration/lib.sh
 command -v go >/dev/null 2>&1 || fail "go missing: apt-get install golang-go (compose/deps.sh)"
 GO111MODULE=off GOPROXY=off GOFLAGS= GOCACHE="$T/gocache" \

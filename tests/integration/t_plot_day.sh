@@ -1,6 +1,7 @@
 # tickbus plot renders a generated day (plain and gzipped, with a torn last
 # line and a stretch of missing seconds) to a PNG of the asked size whose
 # content is not empty; bad arguments and missing files are refused.
+# san: skip: tickbus-plot is Python; no C program of ours runs
 . tests/integration/lib.sh
 TB="$BIN/tickbus"
 /usr/bin/python3 tests/tools/gen_day.py --date 2026-11-28 --seconds 7200 "$T/data" >/dev/null || fail "gen_day"

@@ -1,5 +1,6 @@
 # make demo's pipeline (mockx world -> feeds -> aggregator -> sink-jsonl, via
 # compose/launch.sh) runs ~20 s; tickbus plot renders the day file it wrote.
+# san: skip: its pipeline is the demo's, which t_launch_heal runs under the sanitizers; what it adds is the Python plot
 . tests/integration/lib.sh
 for p in mockx feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl watchdog; do
     [ -x "$BIN/$p" ] || fail "$BIN/$p not built"

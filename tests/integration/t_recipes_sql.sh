@@ -1,7 +1,7 @@
 # Every `sql` recipe in docs/ANALYSIS.md runs on a private PostgreSQL (pg.sh)
 # whose tables were created by sink-postgres itself and loaded with a
-# generated day using the sink's column mapping (sink/pgsink.c s_ins_tick /
-# s_ins_event), and prints what its expect: comments say.
+# generated day using the sink's column mapping (sink/pgsink.c s_ins_batch), and
+# prints what its expect: comments say.
 . tests/integration/lib.sh
 . tests/integration/pg.sh
 /usr/bin/python3 tests/tools/gen_day.py --date 2026-11-28 --seconds 7200 "$T/data" >/dev/null || fail "gen_day"
