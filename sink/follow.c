@@ -40,6 +40,7 @@ typedef struct {
     int answered; /* it answered a request once */
     int restarted; /* a new epoch seen live: the next message handed on says so */
     int backfill;  /* follow_catch_up's request: its entries may be older than live ones */
+    int64_t asked_s; /* the after_s of the request out */
     s_queue_t reply, held;
 } s_src_t;
 
@@ -61,6 +62,7 @@ struct follow {
     } had[FOLLOW_MAX_SRC];
     int nhad;
     int64_t backfill_s;        /* follow_backfill: older seconds may still be written */
+    int64_t unreach_from, unreach_to; /* follow_take_unreachable, -1 none */
     int64_t secs[FOLLOW_SECS]; /* second s written iff secs[s % FOLLOW_SECS] == s */
     follow_stats_t st;
 };
@@ -170,12 +172,17 @@ static int s_connect(s_src_t *u)
     return 0;
 }
 
-static void s_request_after(follow_t *f, s_src_t *u, int64_t after_s)
+/* Ask U's history: after tick second AFTER_S, or (a live source, and every next page) after
+ * EPOCH/SEQ when EPOCH is that process's. */
+static void s_request_at(follow_t *f, s_src_t *u, int64_t after_s, const char *epoch,
+                         uint64_t seq)
 {
-    catchup_req_t req = {"", 0, after_s, 0};
-    if (!u->backfill) snprintf(req.epoch, sizeof req.epoch, "%s", u->epoch);
-    req.seq = u->seq;
-    if (!u->catching) u->req_seq = u->seq; /* where the first page of this catch-up starts */
+    catchup_req_t req = {"", seq, after_s, 0};
+    snprintf(req.epoch, sizeof req.epoch, "%s", epoch);
+    if (!u->catching) {
+        u->asked_s = after_s;
+        u->req_seq = seq; /* where the first page of this catch-up starts */
+    }
     char buf[256];
     size_t n = catchup_req_fmt(&req, buf, sizeof buf);
     if (!u->z && s_connect(u) < 0) return;
@@ -188,6 +195,11 @@ static void s_request_after(follow_t *f, s_src_t *u, int64_t after_s)
     if (!u->catching) log_info("catch-up from %s: everything after %s", u->src, buf);
     u->catching = 1;
     u->deadline = clock_mono_ns() + (int64_t)f->timeout_ms * NS_PER_MS;
+}
+
+static void s_request_after(follow_t *f, s_src_t *u, int64_t after_s)
+{
+    s_request_at(f, u, after_s, u->backfill ? "" : u->epoch, u->seq);
 }
 
 static void s_request(follow_t *f, s_src_t *u) { s_request_after(f, u, f->last_tick_s); }
@@ -287,13 +299,22 @@ static int s_end(follow_t *f, s_src_t *u, const char *json, size_t len)
         snprintf(u->epoch, sizeof u->epoch, "%s", e.epoch);
         if (e.last_seq > u->seq) u->seq = e.last_seq;
     }
+    if (!e.complete && u->backfill && e.first_s > u->asked_s + 1 && u->asked_s >= 0) {
+        /* what the reader asked for but this history no longer holds; of several sources the
+         * narrowest such span (what none of them held) */
+        int64_t from = u->asked_s + 1, to = e.first_s - 1;
+        if (f->unreach_from < 0 || to < f->unreach_to) {
+            f->unreach_from = from;
+            f->unreach_to = to;
+        }
+    }
     if (!e.complete) {
         f->st.partial++;
         log_warnx_rl("catch-up from %s: its history does not reach back far enough (gap records "
                      "name what is missing)", u->src);
     }
-    if (e.more) {
-        s_request(f, u);
+    if (e.more) { /* the next page: after the last entry sent, by seq in that process */
+        s_request_at(f, u, u->asked_s, e.epoch, e.last_seq);
         return 0;
     }
     s_release(f, u, e.complete);
@@ -378,6 +399,7 @@ follow_t *follow_new(bus_sub_t *sub, int64_t last_tick_ns, int timeout_ms)
     f->sub = sub;
     f->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
     f->last_tick_s = last_tick_ns >= 0 ? last_tick_ns / NS_PER_S : -1;
+    f->unreach_from = f->unreach_to = -1;
     return f;
 }
 
@@ -473,6 +495,17 @@ void follow_catch_up(follow_t *f, int64_t after_s)
         u->backfill = 1; /* by tick second, whatever it sent live since */
         s_request_after(f, u, after_s);
     }
+}
+
+int follow_take_unreachable(follow_t *f, int force, int64_t *from_s, int64_t *to_s)
+{
+    for (int i = 0; i < f->nsrc && !force; i++)
+        if (f->src[i].catching) return 0; /* wait for every source's answer */
+    if (f->unreach_from < 0) return 0;
+    *from_s = f->unreach_from;
+    *to_s = f->unreach_to;
+    f->unreach_from = f->unreach_to = -1;
+    return 1;
 }
 
 int follow_recv(follow_t *f, bus_msg_t *m, int timeout_ms)

@@ -61,6 +61,11 @@ void follow_backfill(follow_t *f, int64_t window_s);
  * sent live meanwhile comes again: follow_fresh and the reader's keys drop it). */
 void follow_catch_up(follow_t *f, int64_t after_s);
 
+/* After follow_catch_up: the tick seconds FROM..TO (inclusive) a history no longer held (the
+ * reader was away longer than it keeps), once every source has answered or timed out (at once
+ * with FORCE, e.g. at exit); 0 when none. */
+int follow_take_unreachable(follow_t *f, int force, int64_t *from_s, int64_t *to_s);
+
 typedef struct {
     uint64_t requests, replies, timeouts, partial, bad_replies;
     uint64_t fetched;     /* messages that came from a history */

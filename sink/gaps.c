@@ -168,6 +168,13 @@ void gaps_dropped(gaps_t *g, const char *reason, int64_t from_ns, int64_t to_ns,
     s_emit(g, reason, g->by, from_ns, to_ns, (int64_t)ticks, lost, 0);
 }
 
+void gaps_missed(gaps_t *g, const char *reason, int64_t from_ns, int64_t to_ns)
+{
+    from_ns -= from_ns % NS_PER_S;
+    to_ns -= to_ns % NS_PER_S;
+    if (from_ns <= to_ns) s_emit_seconds(g, reason, g->by, from_ns, to_ns, 0);
+}
+
 void gaps_flush(gaps_t *g)
 {
     for (int i = 0; i < g->nsrc; i++) {

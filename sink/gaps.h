@@ -31,6 +31,9 @@ void gaps_observe(gaps_t *g, const bus_msg_t *m, int64_t tick_ts_ns);
  * FROM_NS..TO_NS were dropped, TICKS of them ticks, LOST in all. */
 void gaps_dropped(gaps_t *g, const char *reason, int64_t from_ns, int64_t to_ns, uint64_t ticks,
                   uint64_t lost);
+/* Whole tick seconds FROM_NS..TO_NS (inclusive) the sink could not get (REASON, e.g.
+ * "sink_restart" when a history no longer held them): one record per UTC day. */
+void gaps_missed(gaps_t *g, const char *reason, int64_t from_ns, int64_t to_ns);
 /* Emit what is still pending (a loss or restart of the tick source not yet
  * closed by a tick): call at shutdown. */
 void gaps_flush(gaps_t *g);

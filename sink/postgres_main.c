@@ -167,6 +167,9 @@ int main(int argc, char **argv)
         if (r == 1) s_handle(&c, &m);
         hb_progress(hb, pgsink_service(c.pg));
         if (!resumed) resumed = s_resume(&c);
+        int64_t ufrom, uto; /* seconds no history held any more: written down */
+        if (follow_take_unreachable(c.up.follow, 0, &ufrom, &uto))
+            gaps_missed(c.gaps, "sink_restart", ufrom * NS_PER_S, uto * NS_PER_S);
         uint64_t n, ticks;
         int64_t from, to;
         if (pgsink_take_dropped(c.pg, &n, &ticks, &from, &to))
@@ -175,6 +178,9 @@ int main(int argc, char **argv)
         hb_state(hb, st->connected ? "ok" : st->queued ? "degraded" : "down");
         hb_tick(hb);
     }
+    int64_t ufrom, uto;
+    if (follow_take_unreachable(c.up.follow, 1, &ufrom, &uto)) /* a source still answering */
+        gaps_missed(c.gaps, "sink_restart", ufrom * NS_PER_S, uto * NS_PER_S);
     log_info("stopping: committing what is queued (up to %.0f s)", o_stop_s);
     gaps_flush(c.gaps);
     uint64_t lost = pgsink_destroy(&c.pg, o_stop_s);
