@@ -184,33 +184,18 @@ static void s_answer(history_t *h, void *z, zmq_msg_t *id, const char *cmd, size
 void history_serve(history_t *h, void *z)
 {
     for (int k = 0; k < 64; k++) { /* a bounded turn: the clock loop comes first */
-        zmq_msg_t f[3];
-        int nf = 0, more = 1;
-        while (more) {
-            zmq_msg_t x;
-            zmq_msg_init(&x);
-            if (zmq_msg_recv(&x, z, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&x);
-                for (int i = 0; i < nf; i++) zmq_msg_close(&f[i]);
-                return; /* nothing (more) waiting */
-            }
-            more = zmq_msg_more(&x);
-            if (nf < 3) f[nf++] = x;
-            else {
-                zmq_msg_close(&x);
-                nf = 4; /* too many frames */
-                break;
-            }
-        }
-        if (nf == 3)
+        zmq_msg_t f[CATCHUP_FRAMES];
+        int extra, nf = catchup_recv(z, f, &extra);
+        if (nf < 0) return; /* nothing waiting */
+        if (nf == 3 && !extra)
             s_answer(h, z, &f[0], zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), zmq_msg_data(&f[2]),
                      zmq_msg_size(&f[2]));
         else {
             h->st.bad_requests++;
-            log_warnx_rl("history: request of %d frames: ignored (want 2 after the identity)",
-                         nf - 1);
+            log_warnx_rl("history: request of %s%d frames: ignored (want 2 after the identity)",
+                         extra ? "more than " : "", nf - 1);
         }
-        for (int i = 0; i < nf && i < 3; i++) zmq_msg_close(&f[i]);
+        for (int i = 0; i < nf; i++) zmq_msg_close(&f[i]);
     }
 }
 

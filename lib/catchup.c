@@ -108,6 +108,28 @@ int64_t catchup_tick_s(const char *body, size_t len)
     return ns >= 0 ? ns / NS_PER_S : -((-ns + NS_PER_S - 1) / NS_PER_S);
 }
 
+int catchup_recv(void *z, zmq_msg_t f[CATCHUP_FRAMES], int *extra)
+{
+    int nf = 0, more = 1;
+    *extra = 0;
+    while (more) {
+        zmq_msg_t x;
+        zmq_msg_init(&x);
+        if (zmq_msg_recv(&x, z, ZMQ_DONTWAIT) < 0) { /* nothing (more) waiting */
+            zmq_msg_close(&x);
+            for (int i = 0; i < nf; i++) zmq_msg_close(&f[i]);
+            return -1;
+        }
+        more = zmq_msg_more(&x);
+        if (nf < CATCHUP_FRAMES) f[nf++] = x;
+        else {
+            zmq_msg_close(&x);
+            *extra = 1;
+        }
+    }
+    return nf;
+}
+
 int catchup_test(void)
 {
     int rc = 0;

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <zmq.h>
 
 #define CATCHUP_REPLY_MAX 256 /* entries per reply; "more" asks again */
 
@@ -41,6 +42,12 @@ size_t catchup_end_fmt(const catchup_end_t *e, char *buf, size_t n);
 /* The second a tick payload (envelope included) describes: its "ts" member, which the
  * aggregator writes right after "type":"tick". -1 when BODY is no tick. */
 int64_t catchup_tick_s(const char *body, size_t len);
+
+/* Read one whole message waiting on Z (never blocks): its first CATCHUP_FRAMES frames into F
+ * (the caller closes them), the rest read and dropped (*EXTRA then 1), so the next message
+ * starts at its own first frame. The frames kept, or -1 when nothing is waiting. */
+#define CATCHUP_FRAMES 3
+int catchup_recv(void *z, zmq_msg_t f[CATCHUP_FRAMES], int *extra);
 
 int catchup_test(void);
 

@@ -40,6 +40,14 @@ int prog_topic_match(const char *topic, const char *prefix)
     return strncmp(topic, prefix, strlen(prefix)) == 0;
 }
 
+int prog_topic_any(const strlist_t *prefixes, const char *topic)
+{
+    if (!prefixes->n) return 1;
+    for (int i = 0; i < prefixes->n; i++)
+        if (prog_topic_match(topic, prefixes->v[i])) return 1;
+    return 0;
+}
+
 int prog_test(void)
 {
     int rc = 0;
@@ -65,5 +73,13 @@ int prog_test(void)
         fprintf(stderr, "prog_test: topic match\n");
         rc = -1;
     }
+    strlist_t l = {0};
+    if (!prog_topic_any(&l, "tick")) rc = -1; /* empty: everything */
+    strlist_add(&l, "event.");
+    strlist_add(&l, "tick");
+    if (!prog_topic_any(&l, "event.gap") || !prog_topic_any(&l, "tick") ||
+        prog_topic_any(&l, "hb.x"))
+        rc = -1;
+    strlist_clear(&l);
     return rc;
 }

@@ -29,6 +29,8 @@ void prog_signals(int mode);
 /* Does TOPIC start with PREFIX? (ZeroMQ's subscription rule, for filtering
  * the topics a program receives; "" matches everything.) */
 int prog_topic_match(const char *topic, const char *prefix);
+/* Does TOPIC start with any of PREFIXES? An empty list matches everything. */
+int prog_topic_any(const strlist_t *prefixes, const char *topic);
 
 /* Bind the program's PUB socket where the common options say (--bus, --pub,
  * --name; bus_pub_endpoint, then bus_pub_new at the default high-water mark).

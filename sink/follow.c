@@ -47,6 +47,7 @@ typedef struct {
 struct follow {
     bus_sub_t *sub;
     int timeout_ms;
+    int no_fetch; /* timeout 0: sources known (to dedupe), nothing asked */
     int64_t last_tick_s; /* newest tick second delivered, -1 none */
     s_src_t src[FOLLOW_MAX_SRC];
     int nsrc;
@@ -185,7 +186,7 @@ static void s_request_at(follow_t *f, s_src_t *u, int64_t after_s, const char *e
     }
     char buf[256];
     size_t n = catchup_req_fmt(&req, buf, sizeof buf);
-    if (!u->z && s_connect(u) < 0) return;
+    if (f->no_fetch || (!u->z && s_connect(u) < 0)) return;
     if (zmq_send(u->z, "since", 5, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(u->z, buf, n, ZMQ_DONTWAIT) < 0) {
         log_warnx_rl("catch-up %s: request not sent: %s", u->src, zmq_strerror(zmq_errno()));
@@ -243,7 +244,8 @@ int follow_fresh(follow_t *f, const bus_msg_t *m)
         }
         *slot = s;
         if (s > f->last_tick_s) f->last_tick_s = s;
-    } else if (!strncmp(m->topic, "event.", 6)) {
+    } else if (!strncmp(m->topic, "event.", 6) && s_find(f, m->src)) {
+        /* two aggregators' copies of one event; a feed's events (capture) are all kept */
         if (s_seen_id(f, s_content_id(m->body, m->body_len))) {
             f->st.dup_events++;
             return 0;
@@ -259,7 +261,7 @@ static void s_live(follow_t *f, s_src_t *u, s_item_t *it)
     int hole = m->lost || m->restarted;
     if (!strcmp(m->topic, "tick") && f->last_tick_s >= 0 && s_tick_s(m) > f->last_tick_s + 1)
         hole = 1;
-    if (u && hole && u->seq) { /* a source we had before: fetch what is missing */
+    if (u && hole && u->seq && !f->no_fetch) { /* a source we had before: fetch what is missing */
         if (m->restarted) { /* a new process: ask by tick second */
             u->epoch[0] = '\0';
             u->restarted = 1;
@@ -313,7 +315,7 @@ static int s_end(follow_t *f, s_src_t *u, const char *json, size_t len)
         log_warnx_rl("catch-up from %s: its history does not reach back far enough (gap records "
                      "name what is missing)", u->src);
     }
-    if (e.more) { /* the next page: after the last entry sent, by seq in that process */
+    if (e.more && e.n > 0) { /* the next page: after the last entry sent, by seq there */
         s_request_at(f, u, u->asked_s, e.epoch, e.last_seq);
         return 0;
     }
@@ -325,19 +327,13 @@ static int s_end(follow_t *f, s_src_t *u, const char *json, size_t len)
 static void s_read(follow_t *f, s_src_t *u)
 {
     for (;;) {
-        zmq_msg_t fr[3];
-        int nf = 0, more = 1;
-        while (more) {
-            zmq_msg_t x;
-            zmq_msg_init(&x);
-            if (zmq_msg_recv(&x, u->z, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&x);
-                for (int k = 0; k < nf; k++) zmq_msg_close(&fr[k]);
-                return;
-            }
-            more = zmq_msg_more(&x);
-            if (nf < 3) fr[nf++] = x;
-            else zmq_msg_close(&x);
+        zmq_msg_t fr[CATCHUP_FRAMES];
+        int extra, nf = catchup_recv(u->z, fr, &extra);
+        if (nf < 0) return;
+        if (extra) { /* more frames than any reply has */
+            f->st.bad_replies++;
+            for (int k = 0; k < nf; k++) zmq_msg_close(&fr[k]);
+            continue;
         }
         const char *kind = zmq_msg_data(&fr[0]);
         size_t kn = zmq_msg_size(&fr[0]);
@@ -347,7 +343,10 @@ static void s_read(follow_t *f, s_src_t *u)
             s_item_t it;
             it.topic = xstrndup(zmq_msg_data(&fr[1]), zmq_msg_size(&fr[1]));
             it.body = xstrndup(zmq_msg_data(&fr[2]), zmq_msg_size(&fr[2]));
-            if (bus_envelope_parse(it.body, zmq_msg_size(&fr[2]), &m) == 0 && u->catching) {
+            /* one page at most, of this source's own messages: anything else is a broken or
+             * foreign peer, counted and dropped, never queued without bound */
+            if (bus_envelope_parse(it.body, zmq_msg_size(&fr[2]), &m) == 0 && u->catching &&
+                !strcmp(m.src, u->src) && u->reply.n < CATCHUP_REPLY_MAX) {
                 m.topic = it.topic;
                 m.topic_len = zmq_msg_size(&fr[1]);
                 m.body = it.body;
@@ -357,6 +356,8 @@ static void s_read(follow_t *f, s_src_t *u)
                 s_push(&u->reply, &it);
             } else {
                 f->st.bad_replies++;
+                log_warnx_rl("catch-up from %s: reply entry refused (not its own, malformed, "
+                             "or beyond a page)", u->src);
                 s_item_free(&it);
             }
         } else if (nf == 2 && kn == 3 && !memcmp(kind, "end", 3) && u->catching) {
@@ -398,6 +399,7 @@ follow_t *follow_new(bus_sub_t *sub, int64_t last_tick_ns, int timeout_ms)
     follow_t *f = xcalloc(1, sizeof *f);
     f->sub = sub;
     f->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
+    f->no_fetch = timeout_ms <= 0;
     f->last_tick_s = last_tick_ns >= 0 ? last_tick_ns / NS_PER_S : -1;
     f->unreach_from = f->unreach_to = -1;
     return f;
@@ -425,7 +427,7 @@ int follow_source(follow_t *f, const char *src, const char *endpoint)
     memset(u, 0, sizeof *u);
     snprintf(u->src, sizeof u->src, "%s", src);
     snprintf(u->ep, sizeof u->ep, "%s", endpoint);
-    if (s_connect(u) < 0) return -1;
+    if (!f->no_fetch && s_connect(u) < 0) return -1;
     f->nsrc++;
     for (int i = 0; i < f->nhad; i++)
         if (!strcmp(f->had[i].src, src)) { /* ask by seq if it is still the same process */
@@ -690,6 +692,66 @@ int follow_test(void)
         fprintf(stderr, "follow_test: standby gave %d ticks\n", n);
         rc = -1;
     }
+    /* the same event content twice: once from the aggregators, twice from a feed (capture) */
+#define S_ENV "{\"src\":\"%s\",\"epoch\":\"%s\",\"seq\":%d,\"ts_rx\":1,\"ts_ex\":null," \
+              "\"ts_pub\":2,\"type\":\"reconnect\",\"why\":\"x\"}"
+    const char *who[4] = {"aggregator", "aggregator-b", "feed-kraken", "feed-kraken"};
+    int fresh[4];
+    for (int i = 0; i < 4; i++) {
+        char body[256];
+        bus_msg_t em;
+        memset(&em, 0, sizeof em);
+        em.body_len = (size_t)snprintf(body, sizeof body, S_ENV, who[i], i ? "e2" : "e1", 900 + i);
+        em.body = body;
+        em.topic = "event.reconnect";
+        em.topic_len = strlen(em.topic);
+        snprintf(em.src, sizeof em.src, "%s", who[i]);
+        fresh[i] = follow_fresh(f, &em);
+    }
+    if (fresh[0] != 1 || fresh[1] != 0 || fresh[2] != 1 || fresh[3] != 1) {
+        fprintf(stderr, "follow_test: event dedupe %d %d %d %d\n", fresh[0], fresh[1], fresh[2],
+                fresh[3]);
+        rc = -1;
+    }
+    /* a hostile history: 300 entries of another src, then "end" claiming more with none sent;
+     * counted and dropped, nothing queued, no endless paging */
+    void *evil = zmq_socket(bus_ctx(), ZMQ_ROUTER);
+    zmq_bind(evil, "inproc://ft-evil.hist");
+    follow_source(f, "evil", "inproc://ft-evil.hist");
+    uint64_t bad0 = follow_stats(f)->bad_replies, fetched0 = follow_stats(f)->fetched;
+    zmq_msg_t id;
+    zmq_msg_init(&id);
+    char req[512];
+    zmq_pollitem_t pi = {evil, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&pi, 1, 2000) == 1 && zmq_msg_recv(&id, evil, 0) >= 0) {
+        int more = zmq_msg_more(&id);
+        size_t ml = sizeof more;
+        while (more && zmq_recv(evil, req, sizeof req, 0) >= 0) /* the request's frames */
+            zmq_getsockopt(evil, ZMQ_RCVMORE, &more, &ml);
+        const char *foreign = "{\"src\":\"intruder\",\"epoch\":\"x\",\"seq\":1,\"ts_rx\":1,"
+                              "\"ts_ex\":null,\"ts_pub\":2,\"type\":\"tick\"}";
+        for (int i = 0; i < 300; i++) {
+            zmq_send(evil, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+            zmq_send(evil, "msg", 3, ZMQ_SNDMORE);
+            zmq_send(evil, "tick", 4, ZMQ_SNDMORE);
+            zmq_send(evil, foreign, strlen(foreign), 0);
+        }
+        const char *end = "{\"epoch\":\"x\",\"n\":0,\"more\":true,\"complete\":true,"
+                          "\"last_seq\":1,\"first_s\":-1}";
+        zmq_send(evil, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+        zmq_send(evil, "end", 3, ZMQ_SNDMORE);
+        zmq_send(evil, end, strlen(end), 0);
+    }
+    zmq_msg_close(&id);
+    s_drain(f, NULL, NULL, got, 64);
+    if (follow_stats(f)->bad_replies - bad0 != 300 || follow_stats(f)->fetched != fetched0 ||
+        follow_catching(f) != 0) {
+        fprintf(stderr, "follow_test: hostile reply: bad %llu fetched %llu catching %d\n",
+                (unsigned long long)(follow_stats(f)->bad_replies - bad0),
+                (unsigned long long)(follow_stats(f)->fetched - fetched0), follow_catching(f));
+        rc = -1;
+    }
+    zmq_close(evil);
     follow_destroy(&f);
     bus_sub_destroy(&sub);
     s_agg_close(&a);

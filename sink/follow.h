@@ -8,9 +8,12 @@
  *   holds the source's live messages meanwhile, and delivers the reply, then the held ones.
  * - follow_fresh: a tick is written only if its second is newer than the newest written (the
  *   first aggregator to deliver a second wins; the others' copies are duplicates). An event is
- *   written once per content (the payload after the envelope): two aggregators that saw the
- *   same thing write the same event, and it is kept once; when they disagree both are kept,
- *   each naming its writer in `src`.
+ *   written once per content (the payload after the envelope) among the sources' events (a
+ *   feed's events in a capture are all kept): two aggregators that saw the same thing write
+ *   the same event, and it is kept once; when they disagree both are kept, each naming its
+ *   writer in `src`.
+ * - A history's reply is taken only as one page (at most CATCHUP_REPLY_MAX entries) of that
+ *   source's own messages; anything else is counted (bad_replies), logged and dropped.
  * - A message whose lost seq was fetched back is delivered with lost = 0, so the gap records
  *   (sink/gaps) speak only of what is really missing. */
 #ifndef TB_FOLLOW_H
@@ -25,7 +28,8 @@ typedef struct follow follow_t;
 
 /* Reads SUB (borrowed, connected by the caller). LAST_TICK_NS: the newest tick second the
  * reader already has (-1 none). TIMEOUT_MS: how long a history may take to answer before the
- * held messages go on without it. Never NULL. */
+ * held messages go on without it; <= 0: never ask (sources still count for follow_fresh).
+ * Never NULL. */
 follow_t *follow_new(bus_sub_t *sub, int64_t last_tick_ns, int timeout_ms);
 void follow_destroy(follow_t **p);
 

@@ -122,13 +122,6 @@ static void s_detail(jw_t *w, void *arg)
     jw_kbool(w, "done", s_st.done);
 }
 
-static int s_wanted(const char *topic)
-{
-    if (!o_topic.n) return 1;
-    for (int i = 0; i < o_topic.n; i++)
-        if (prog_topic_match(topic, o_topic.v[i])) return 1;
-    return 0;
-}
 
 /* A growable byte buffer (the body being rebuilt). */
 typedef struct {
@@ -249,7 +242,7 @@ static int s_parse(jtok_t *d, sbuf_t *w, const char *line, size_t len, item_t *i
     if (jtok_type(d, tp) != JSMN_STRING || jtok_str(d, tp, topic, sizeof topic) < 0 ||
         !topic[0] || strlen(topic) != (size_t)(d->t[tp].end - d->t[tp].start))
         return -1;
-    if (!s_wanted(topic)) return 2;
+    if (!prog_topic_any(&o_topic, topic)) return 2;
     int at[ENV_N];
     int64_t ts_pub;
     s_find_envelope(d, at);

@@ -60,14 +60,6 @@ static follow_t *s_follow(bus_sub_t *sub, const char *dir, int64_t since_ns)
     return f;
 }
 
-static int s_wanted(const strlist_t *prefixes, const char *topic)
-{
-    if (!prefixes->n) return 1;
-    for (int i = 0; i < prefixes->n; i++)
-        if (prog_topic_match(topic, prefixes->v[i])) return 1;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     strlist_t prefixes = {0};
@@ -104,7 +96,7 @@ int main(int argc, char **argv)
         bus_msg_t m;
         int r = f ? follow_recv(f, &m, wait) : bus_sub_recv(sub, &m, wait);
         if (r < 0) break;
-        if (r == 0 || (f && !s_wanted(&prefixes, m.topic))) continue;
+        if (r == 0 || (f && !prog_topic_any(&prefixes, m.topic))) continue;
         if (m.lost)
             fprintf(stderr, "tap: gap src=%s epoch=%s lost=%llu before seq=%llu\n", m.src, m.epoch,
                     (unsigned long long)m.lost, (unsigned long long)m.seq);

@@ -15,6 +15,11 @@ int upstream_endpoints(upstream_t *u)
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, u->pub_ep,
                          sizeof u->pub_ep) < 0)
         return EX_USAGE;
+    for (int i = 0; i < upstream_catchup_opt.n; i++) { /* a bad value ends the start, named */
+        const char *v = upstream_catchup_opt.v[i], *at = strchr(v, '@');
+        if (!at || at == v || !at[1] || at - v >= 64)
+            opts_die("catchup", v, "expected SRC@ENDPOINT (SRC: the publisher's --name)");
+    }
     static const char *const upstream[] = {"aggregator", "aggregator-b", NULL};
     return bus_default_subs(&opts_common.sub, dir, upstream) < 0 ? EX_USAGE : 0;
 }
@@ -30,10 +35,11 @@ int upstream_connect(upstream_t *u)
 
 void upstream_catch_up(upstream_t *u)
 {
-    if (upstream_timeout_ms <= 0) return;
+    /* with --catchup-timeout 0 the sources are still known (each second and event once from
+     * the two aggregators), nothing is asked */
     int n = follow_sources(u->follow, (const char *const *)opts_common.sub.v, opts_common.sub.n,
                            (const char *const *)upstream_catchup_opt.v, upstream_catchup_opt.n);
-    if (n < 0) opts_die("catchup", upstream_catchup_opt.v[0], "expected SRC@ENDPOINT");
+    if (n < 0) fatalx(EX_SOFTWARE, "--catchup checked at start, refused now");
     log_info("catch-up: %d source(s)", n);
 }
 
@@ -48,9 +54,7 @@ int upstream_wanted(strlist_t *topics, const char *topic)
         strlist_add(topics, "tick");
         strlist_add(topics, "event.");
     }
-    for (int i = 0; i < topics->n; i++)
-        if (prog_topic_match(topic, topics->v[i])) return 1;
-    return 0;
+    return prog_topic_any(topics, topic);
 }
 
 void upstream_hb(jw_t *w, const upstream_t *u)

@@ -8,6 +8,8 @@
 # 3. --bus at an existing directory with mode 1777 or 0755: exit 64 naming
 #    --bus, its mode unchanged (before: silently chmod'ed to 0700); our own
 #    0700 directory and a new path (created 0700) are taken.
+# 4. --catchup not of the form SRC@ENDPOINT: both sinks exit 64 naming --catchup
+#    (before: accepted at --check, refused only once running).
 . tests/integration/lib.sh
 expect64() { # expect64 OPTION LOG CMD...: CMD exits 64 and LOG names --OPTION
     opt=$1; log=$2; shift 2
@@ -70,4 +72,7 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
     mkdir "$T/theirs" && chmod 700 "$T/theirs" && chown nobody "$T/theirs"
     expect64 bus "$T/bus_theirs.log" "$BIN/sink-jsonl" --check --dir "$T/data" --bus "$T/theirs"
 fi
+# 4. a --catchup without SRC@: both sinks refuse it before anything starts
+expect64 catchup "$T/catchup.log" "$BIN/sink-jsonl" --check --dir "$T/data" --catchup tcp://127.0.0.1:1
+expect64 catchup "$T/catchup_pg.log" "$BIN/sink-postgres" --check --catchup "@ipc:///x.hist"
 echo ok
