@@ -9,6 +9,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ static const mx_venue_ops_t *const s_ops[MX_NVENUES] = {
     &mx_coinbase_ops, &mx_kraken_ops, &mx_bitstamp_ops, &mx_kalshi_ops};
 
 #define QMAX_BYTES (1u << 20) /* world generation pauses above this */
+#define MX_MAXFAULTS 1024      /* --fault occurrences, the repeating form counted out */
 
 typedef struct {
     mx_conn_t *c;
@@ -222,20 +224,81 @@ static void s_world_gen(mx_conn_t *c, uint64_t n)
     }
 }
 
-static void s_sul_world(lws_sorted_usec_list_t *sul)
+/* --activity steady: exactly --rate messages a second, evenly (a timer every 10 ms, or twice
+ * per message interval at low rates). */
+static lws_usec_t s_world_steady(mx_conn_t *c)
 {
-    mx_conn_t *c = lws_container_of(sul, mx_conn_t, sul_world);
-    if (c->sstate == MX_S_STALL || c->closing) return;
     double el = (double)(clock_mono_ns() - c->w_start_ns) / 1e9;
     double due = el * mx.rate - (double)c->w_sent;
     if (due > mx.rate) { /* never catch up more than a second's worth */
         c->w_sent += (uint64_t)(due - mx.rate);
         due = mx.rate;
     }
-    if (due >= 1) s_world_gen(c, (uint64_t)due);
+    if (due >= 1) {
+        if (c->muted) c->w_sent += (uint64_t)due; /* kept in step: no burst when it ends */
+        else s_world_gen(c, (uint64_t)due);
+    }
     lws_usec_t us = mx.rate >= 100 ? 10000 : (lws_usec_t)(1e6 / mx.rate / 2);
-    if (us < 1000) us = 1000;
+    return us < 1000 ? 1000 : us;
+}
+
+/* live/night: clusters of messages arrive as a Poisson process whose rate follows the
+ * world's activity level (mx_activity_after: exact for a piecewise constant level); one
+ * cluster in five is a burst of 2 or more (5 on average) 0.2-3 ms apart, the rest single
+ * messages. 1.8 messages per cluster on average, so the mean is --rate at level 1. */
+#define BURST_P 0.2
+#define BURST_MORE 4.0 /* mean messages after a burst's first */
+static void s_next_arrival(mx_conn_t *c)
+{
+    if (c->w_burst > 0) {
+        c->w_burst--;
+        c->w_next_s += (0.2 + 2.8 * mx_urand(&c->arr_rng)) / 1000.0;
+        return;
+    }
+    double per = 1.0 + BURST_P * BURST_MORE;
+    double work = -log(1.0 - mx_urand(&c->arr_rng)) * per / mx.rate;
+    c->w_next_s = mx_activity_after(c->w_next_s, work);
+    if (mx_urand(&c->arr_rng) < BURST_P) {
+        /* 1 + geometric with mean BURST_MORE - 1 */
+        c->w_burst = 1;
+        double q = (BURST_MORE - 1) / BURST_MORE;
+        while (c->w_burst < 100 && mx_urand(&c->arr_rng) < q) c->w_burst++;
+    }
+}
+
+static lws_usec_t s_world_live(mx_conn_t *c)
+{
+    double now = mx_since_start();
+    if (now - c->w_next_s > 1.0) c->w_next_s = now - 1.0; /* never more than a second behind */
+    uint64_t n = 0;
+    while (c->w_next_s <= now) {
+        n++;
+        s_next_arrival(c);
+    }
+    if (n) {
+        if (c->muted) c->w_sent += n;
+        else s_world_gen(c, n);
+    }
+    double wait = c->w_next_s - now;
+    if (wait > 1.0) wait = 1.0; /* look again at least once a second */
+    return wait < 0.001 ? 1000 : (lws_usec_t)(wait * 1e6);
+}
+
+static void s_sul_world(lws_sorted_usec_list_t *sul)
+{
+    mx_conn_t *c = lws_container_of(sul, mx_conn_t, sul_world);
+    if (c->sstate == MX_S_STALL || c->closing) return;
+    lws_usec_t us = mx.activity == MX_ACT_STEADY ? s_world_steady(c) : s_world_live(c);
     lws_sul_schedule(mx.ctx, 0, &c->sul_world, s_sul_world, us);
+}
+
+/* The world mute fault (c->muted): market data stops, everything else goes on (heartbeats,
+ * pings and pongs, replies to requests) until the client subscribes again or reconnects. */
+static void s_unmute(mx_conn_t *c)
+{
+    if (!c->muted) return;
+    c->muted = 0;
+    mx_log_event(c->venue, c->num, "unmute");
 }
 
 /* ---- faults ---- */
@@ -245,13 +308,13 @@ typedef struct {
     double at;
     lws_sorted_usec_list_t sul;
 } fault_t;
-static fault_t s_faults[16];
+static fault_t s_faults[MX_MAXFAULTS];
 static int s_nfaults;
 
 static void s_sul_fault(lws_sorted_usec_list_t *sul)
 {
     fault_t *f = lws_container_of(sul, fault_t, sul);
-    static const char *const names[] = {"", "stall", "close", "gap", "badsum", "garbage"};
+    static const char *const names[] = {"", "stall", "close", "gap", "badsum", "garbage", "mute"};
     log_notice("fault venue=%s kind=%s at=%gs", mx_venue_names[f->venue], names[f->kind], f->at);
     for (mx_conn_t *c = mx_conns, *next; c; c = next) {
         next = c->next;
@@ -259,6 +322,7 @@ static void s_sul_fault(lws_sorted_usec_list_t *sul)
         mx_log_event(c->venue, c->num, names[f->kind]);
         if (f->kind == MX_F_STALL) mx_stall(c);
         else if (f->kind == MX_F_CLOSE) mx_drop(c);
+        else if (f->kind == MX_F_MUTE) c->muted = 1;
         else c->fault = f->kind;
     }
 }
@@ -339,6 +403,9 @@ static void s_conn_open(struct lws *wsi, pss_t *pss, int venue)
         lws_sul_schedule(mx.ctx, 0, &c->sul_ping, s_sul_ping, (lws_usec_t)(mx.ping_s * 1e6));
     if (mx.world) {
         c->w_start_ns = clock_mono_ns();
+        c->arr_rng = (uint64_t)mx.seed * 0xD6E8FEB86659FD93ull + (uint64_t)venue * 104729u +
+                     (uint64_t)c->num * 15485863u;
+        c->w_next_s = mx_since_start();
         if (mx.rate > 0 && venue != MX_KALSHI)
             lws_sul_schedule(mx.ctx, 0, &c->sul_world, s_sul_world, 1000);
     } else {
@@ -369,7 +436,8 @@ static void s_conn_close(pss_t *pss)
 static int s_writeable(mx_conn_t *c)
 {
     if (c->closing) return -1;
-    if (!c->qh && mx.world && mx.rate <= 0 && c->venue != MX_KALSHI && c->sstate != MX_S_STALL) {
+    if (!c->qh && mx.world && mx.rate <= 0 && c->venue != MX_KALSHI && c->sstate != MX_S_STALL &&
+        !c->muted) {
         /* --rate max: make the next message only when the client took the last */
         if (s_ops[c->venue]->world_msg && s_ops[c->venue]->world_msg(c)) c->w_sent++;
     }
@@ -388,7 +456,8 @@ static int s_writeable(mx_conn_t *c)
     int n = lws_write(c->wsi, f->buf + LWS_PRE, f->len, (enum lws_write_protocol)f->wp);
     free(f);
     if (n < 0) return -1;
-    if (c->qh || (mx.world && mx.rate <= 0) || c->fault == -1) lws_callback_on_writable(c->wsi);
+    if (c->qh || (mx.world && mx.rate <= 0 && !c->muted) || c->fault == -1)
+        lws_callback_on_writable(c->wsi);
     return 0;
 }
 
@@ -408,6 +477,7 @@ static void s_rx(mx_conn_t *c, const char *in, size_t len, struct lws *wsi)
     if (c->sstate == MX_S_STALL || c->closing) return;
     const mx_venue_ops_t *ops = s_ops[c->venue];
     int sub = ops->is_subscribe && ops->is_subscribe(c->rx, n);
+    if (sub) s_unmute(c); /* before the reply, so its snapshot is the fresh start */
     if (ops->text) ops->text(c, c->rx, n); /* the ack goes out before what the script releases */
     if (sub) mx_note_subscribe(c);
 }

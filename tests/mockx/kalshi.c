@@ -674,6 +674,7 @@ static void s_each(int ch, const char *ticker, each_fn fn, void *arg)
 {
     for (mx_conn_t *c = mx_conns; c; c = c->next) {
         if (c->venue != MX_KALSHI || !c->k || c->closing || c->sstate == MX_S_STALL) continue;
+        if (c->muted && ch != K_LIFE) continue; /* mute: market data and the index stop */
         for (int i = 0; i < c->k->nsubs; i++) {
             ksub_t *s = &c->k->subs[i];
             if (s_chan[s->ci].ch == ch && s_sub_wants(s, ticker)) fn(c, s, arg);
@@ -1073,7 +1074,9 @@ static void s_tick(int64_t now, int new_second)
     }
     kmkt_t *m = s_active();
     if (!m) return;
-    s_step_acc += s_steps_per_s() / 10.0;
+    double step = s_steps_per_s() / 10.0;
+    if (mx.activity != MX_ACT_STEADY) step *= mx_activity_level(mx_since_start());
+    s_step_acc += step;
     while (s_step_acc >= 1) {
         s_step_acc -= 1;
         int64_t yb0, ybs0, ya0, yas0, yb, ybs, ya, yas;

@@ -10,6 +10,7 @@
 #include "opts.h"
 #include "util.h"
 
+#include <math.h>
 #include <openssl/pem.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,10 +45,15 @@ static const opt_t s_opts[] = {
     {"seed", OPT_INT, &o_seed, "1", 0, 1e15, NULL, "world: random seed", 0},
     {"rate", OPT_STR, &o_rate, "50", 1, 0, NULL,
      "world: market messages per second per venue connection, or 'max'", 0},
+    {"activity", OPT_ENUM, &mx.activity, "steady|live|night", 1, 0, NULL,
+     "world: how market messages arrive: steady (exactly --rate a second, evenly), live (bursty, "
+     "mean --rate, with world-wide quiet spells of 30-180 s at 2-10 % every few minutes), "
+     "night (mostly 2-10 % of --rate, gaps of seconds, short busier bursts); from --seed", 0},
     {"window-s", OPT_INT, &o_window, "900", 2, 86400, NULL,
      "world: length of a Kalshi market window in seconds", 0},
     {"fault", OPT_LIST, &o_fault, NULL, 1, 0, NULL,
-     "world: VENUE:KIND@SECONDS, KIND stall|close|gap|badsum|garbage (repeatable)", 0},
+     "world: VENUE:KIND@SECONDS or VENUE:KIND@START+EVERYxCOUNT (COUNT times, EVERY s apart), "
+     "KIND stall|close|gap|badsum|garbage|mute (repeatable, up to 1024 in all)", 0},
     {"log", OPT_STR, &o_log, NULL, 1, 0, NULL,
      "append one JSON line per client frame / HTTP request to FILE", 0},
     {"kalshi-pubkey", OPT_STR, &o_pubkey, NULL, 1, 0, NULL,
@@ -77,6 +83,36 @@ static int s_venue(const char *s, size_t n)
     return -1;
 }
 
+/* One --fault value: VENUE:KIND@SECONDS or VENUE:KIND@START+EVERYxCOUNT; exits 64 naming it. */
+static void s_fault(const char *a)
+{
+    static const char *const kinds[] = {"", "stall", "close", "gap", "badsum", "garbage", "mute"};
+    const char *colon = strchr(a, ':'), *at = strchr(a, '@');
+    int v = colon ? s_venue(a, (size_t)(colon - a)) : -1, kind = -1;
+    if (v < 0 || !at || at < colon)
+        opts_die("fault", a, "expected VENUE:KIND@SECONDS or VENUE:KIND@START+EVERYxCOUNT");
+    for (int k = 1; k < (int)ARRAY_LEN(kinds); k++)
+        if (strlen(kinds[k]) == (size_t)(at - colon - 1) &&
+            !strncmp(colon + 1, kinds[k], (size_t)(at - colon - 1)))
+            kind = k;
+    if (kind < 0) opts_die("fault", a, "KIND is stall|close|gap|badsum|garbage|mute");
+    char *end;
+    double secs = strtod(at + 1, &end), every = 0;
+    long count = 1;
+    if (*end == '+') {
+        every = strtod(end + 1, &end);
+        if (*end != 'x' || !isfinite(every) || every <= 0)
+            opts_die("fault", a, "expected START+EVERYxCOUNT with EVERY > 0");
+        count = strtol(end + 1, &end, 10);
+        if (count < 1 || count > 100000) opts_die("fault", a, "COUNT is 1..100000");
+    }
+    if (*end || !isfinite(secs) || secs < 0 || secs > 1e7)
+        opts_die("fault", a, "SECONDS (or START) is a number >= 0");
+    for (long k = 0; k < count; k++)
+        if (mx_fault_add(v, kind, secs + (double)k * every) < 0)
+            opts_die("fault", a, "too many faults (1024 in all)");
+}
+
 static void s_lws_log(int level, const char *line)
 {
     size_t n = strlen(line);
@@ -102,7 +138,7 @@ int main(int argc, char **argv)
 {
     opts_parse("mockx",
                "The local exchange world: mockx --tls-dir DIR --serve VENUE=HOST:PORT... "
-               "[--script VENUE=FILE...] [--world ...] [--log FILE]",
+               "[--script VENUE=FILE...] [--world [--activity steady|live|night] ...] [--log FILE]",
                s_opts, argc, argv, NULL);
     mx.world = o_world;
     /* the test suites run every Kalshi test under both behaviours through this */
@@ -119,12 +155,16 @@ int main(int argc, char **argv)
     mx.ping_s = o_ping;
     mx.rest_429_every = o_429;
     mx.start_ns = clock_real_ns();
+    mx.start_mono_ns = clock_mono_ns();
     if (!strcmp(o_rate, "max")) mx.rate = 0;
     else {
         char *end;
         mx.rate = strtod(o_rate, &end);
         if (*end || mx.rate <= 0 || mx.rate > 1e6) opts_die("rate", o_rate, "expected N > 0 or 'max'");
     }
+    if (mx.activity != MX_ACT_STEADY && mx.rate <= 0)
+        opts_die("activity", mx.activity == MX_ACT_LIVE ? "live" : "night",
+                 "needs a number for --rate, not 'max'");
 
     static struct {
         int venue, port;
@@ -155,19 +195,7 @@ int main(int argc, char **argv)
         mx.scripts[v] = xrealloc(mx.scripts[v], (size_t)(mx.nscripts[v] + 1) * sizeof(void *));
         mx.scripts[v][mx.nscripts[v]++] = mx_script_load(v, eq + 1);
     }
-    for (int i = 0; i < o_fault.n; i++) {
-        static const char *const kinds[] = {"", "stall", "close", "gap", "badsum", "garbage"};
-        const char *a = o_fault.v[i], *colon = strchr(a, ':'), *at = strchr(a, '@');
-        int v = colon ? s_venue(a, (size_t)(colon - a)) : -1, kind = -1;
-        if (v < 0 || !at || at < colon) opts_die("fault", a, "expected VENUE:KIND@SECONDS");
-        for (int k = 1; k < (int)ARRAY_LEN(kinds); k++)
-            if (strlen(kinds[k]) == (size_t)(at - colon - 1) && !strncmp(colon + 1, kinds[k], (size_t)(at - colon - 1)))
-                kind = k;
-        char *end;
-        double secs = strtod(at + 1, &end);
-        if (kind < 0 || *end || secs < 0) opts_die("fault", a, "KIND is stall|close|gap|badsum|garbage, SECONDS >= 0");
-        if (mx_fault_add(v, kind, secs) < 0) opts_die("fault", a, "too many faults");
-    }
+    for (int i = 0; i < o_fault.n; i++) s_fault(o_fault.v[i]);
     if (o_pubkey) {
         FILE *f = fopen(o_pubkey, "r");
         if (f) {

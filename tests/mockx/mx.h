@@ -86,12 +86,21 @@ typedef struct mx_conn {
     int64_t w_start_ns;
     uint64_t w_sent, w_skipped;
     uint64_t rng;
+    /* --activity live|night: the next arrival (seconds since start, monotonic) and the
+     * messages left in the current burst; a generator of its own, so the books' draws
+     * (rng) do not depend on the arrival times */
+    double w_next_s;
+    int w_burst;
+    uint64_t arr_rng;
     int fault; /* pending fault kind, MX_F_* */
+    int muted; /* world mute fault: no market data until the next subscribe */
     mx_kalshi_conn_t *k;
 } mx_conn_t;
 
 enum { MX_S_RUN, MX_S_WAIT_SUB, MX_S_SLEEP, MX_S_STALL, MX_S_MUTE, MX_S_DONE };
-enum { MX_F_NONE, MX_F_STALL, MX_F_CLOSE, MX_F_GAP, MX_F_BADSUM, MX_F_GARBAGE };
+enum { MX_F_NONE, MX_F_STALL, MX_F_CLOSE, MX_F_GAP, MX_F_BADSUM, MX_F_GARBAGE, MX_F_MUTE };
+/* --activity: how the world's market messages arrive (mx_world.h, "activity") */
+enum { MX_ACT_STEADY, MX_ACT_LIVE, MX_ACT_NIGHT };
 
 /* Queue a text frame (copied). Never blocks; WRITEABLE drains the queue. */
 void mx_send(mx_conn_t *c, const char *s, size_t n);
@@ -110,6 +119,7 @@ typedef struct {
     int world;
     long seed;
     double rate; /* msgs/s per venue connection; 0 = max */
+    int activity; /* MX_ACT_* */
     long window_s;
     double ping_s;
     long rest_429_every;
@@ -117,6 +127,7 @@ typedef struct {
     int kalshi_shared; /* a subscribe on a channel already subscribed: `ok` on its sid */
     struct lws_context *ctx;
     int64_t start_ns; /* CLOCK_REALTIME at start */
+    int64_t start_mono_ns; /* CLOCK_MONOTONIC at the same moment */
     EVP_PKEY *kalshi_pub;
     mx_script_t **scripts[MX_NVENUES];
     int nscripts[MX_NVENUES];

@@ -47,6 +47,16 @@ double mx_latent(void);
 double mx_brti(int64_t s);
 /* Mean of the BRTI values of seconds [end-n, end); returns how many there were. */
 int mx_brti_avg(int64_t end, int n, double *avg);
+/* Activity (--activity live|night; steady: always 1). The world's level at T seconds since
+ * start: the fraction of --rate the venues trade at (live: 1, with quiet spells of 30-180 s
+ * at 0.02-0.10 every few minutes; night: 0.02-0.10 with short busier bursts). The same
+ * schedule for every venue, made from --seed. */
+double mx_activity_level(double t_s);
+/* The time T' >= T (seconds since start) by which the level, integrated from T, reaches
+ * WORK_S (seconds at full activity): Poisson arrivals at a varying rate, exactly. */
+double mx_activity_after(double t_s, double work_s);
+/* Seconds since start on the monotonic clock. */
+double mx_since_start(void);
 /* Called by the 100 ms world tick (kalshi.c hooks in here). */
 extern void (*mx_world_tick_hook)(int64_t now_ns, int new_second);
 

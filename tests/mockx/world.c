@@ -6,6 +6,7 @@
 #include "mx_world.h"
 
 #include "clock.h"
+#include "log.h"
 #include "util.h"
 
 #include <math.h>
@@ -103,13 +104,90 @@ static void s_record_second(int64_t sec)
     W.last_sec = sec;
 }
 
+/* ---- activity: the world's level over time (--activity) ---- */
+
+typedef struct {
+    double from, to, level; /* seconds since start */
+} act_seg_t;
+static struct {
+    act_seg_t *v;
+    int n, cap, busy; /* busy: the last segment was a busy one */
+    uint64_t rng;
+} A;
+
+static double s_uniform(double lo, double hi) { return lo + (hi - lo) * mx_urand(&A.rng); }
+
+/* Make segments until the schedule covers T. Each is logged once (info), so a run's quiet
+ * spells can be read back from mockx's stderr. */
+static void s_act_cover(double t)
+{
+    while (!A.n || A.v[A.n - 1].to <= t) {
+        if (A.n == A.cap) {
+            A.cap = A.cap ? 2 * A.cap : 64;
+            A.v = xrealloc(A.v, (size_t)A.cap * sizeof *A.v);
+        }
+        double from = A.n ? A.v[A.n - 1].to : 0, len, level;
+        if (mx.activity == MX_ACT_LIVE) {
+            /* normal trading for a few minutes, then a quiet spell */
+            int quiet = A.n % 2 == 1;
+            len = quiet ? s_uniform(30, 180) : A.n == 0 ? s_uniform(60, 180) : s_uniform(90, 300);
+            level = quiet ? s_uniform(0.02, 0.10) : 1.0;
+        } else {
+            /* night: thin trading, now and then a short busier burst */
+            int busy = !A.busy && A.n > 0 && mx_urand(&A.rng) < 0.35;
+            A.busy = busy;
+            len = busy ? s_uniform(3, 15) : s_uniform(20, 120);
+            level = busy ? s_uniform(0.3, 1.0) : s_uniform(0.02, 0.10);
+        }
+        A.v[A.n++] = (act_seg_t){from, from + len, level};
+        log_info("activity segment from=%.1fs to=%.1fs level=%.3f", from, from + len, level);
+    }
+}
+
+static const act_seg_t *s_act_seg(double t)
+{
+    s_act_cover(t);
+    int lo = 0, hi = A.n - 1; /* the last segment with from <= t */
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (A.v[mid].from <= t) lo = mid;
+        else hi = mid - 1;
+    }
+    return &A.v[lo];
+}
+
+double mx_activity_level(double t_s)
+{
+    if (mx.activity == MX_ACT_STEADY || t_s < 0) return 1.0;
+    return s_act_seg(t_s)->level;
+}
+
+double mx_activity_after(double t_s, double work_s)
+{
+    if (t_s < 0) t_s = 0;
+    if (mx.activity == MX_ACT_STEADY) return t_s + work_s;
+    for (;;) {
+        const act_seg_t *g = s_act_seg(t_s);
+        double room = (g->to - t_s) * g->level;
+        if (room >= work_s) return t_s + work_s / g->level;
+        work_s -= room;
+        t_s = g->to;
+    }
+}
+
+double mx_since_start(void) { return (double)(clock_mono_ns() - mx.start_mono_ns) / 1e9; }
+
 /* Advance the walk to NOW, recording every second boundary passed. */
 static int s_advance(int64_t now)
 {
     int new_second = 0;
     while (W.step_ns + STEP_NS <= now) {
         W.step_ns += STEP_NS;
-        W.latent += SIGMA_STEP * mx_grand(&W.rng);
+        double sigma = SIGMA_STEP;
+        /* a quiet market moves less too (steady: exactly as before) */
+        if (mx.activity != MX_ACT_STEADY)
+            sigma *= sqrt(mx_activity_level((double)(W.step_ns - mx.start_ns) / 1e9));
+        W.latent += sigma * mx_grand(&W.rng);
         /* a weak pull back toward the start keeps hour-long runs in a sane range */
         W.latent += (97000.0 - W.latent) * 1e-5;
         if (W.step_ns % NS_PER_S == 0) {
@@ -123,6 +201,9 @@ static int s_advance(int64_t now)
 void mx_world_init(long seed, long window_s)
 {
     memset(&W, 0, sizeof W);
+    free(A.v);
+    memset(&A, 0, sizeof A);
+    A.rng = (uint64_t)seed * 0x9E3779B97F4A7C15ull + 0xAC7;
     W.seed = (uint64_t)seed * 0x2545F4914F6CDD1Dull + 1;
     W.rng = W.seed;
     W.latent = 97000.0 + 500.0 * (mx_urand(&W.rng) - 0.5);
@@ -185,6 +266,8 @@ void mx_world_stop(void)
 {
     W.running = 0;
     lws_sul_cancel(&W.sul);
+    free(A.v);
+    memset(&A, 0, sizeof A);
 }
 
 /* ---- venue books ---- */
