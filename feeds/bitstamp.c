@@ -37,6 +37,17 @@ static void s_tick(feed_t *f, int64_t now)
     feed_send(f, "{\"event\":\"bts:heartbeat\"}");
 }
 
+/* A probe: the client heartbeat, answered by bts:heartbeat (no id: any
+ * answer counts; it also restarts the 10 s heartbeat clock). */
+static int s_probe(feed_t *f, unsigned id)
+{
+    (void)id;
+    s_state_t *st = f->venue_state;
+    st->ping_mono = clock_mono_ns();
+    feed_send(f, "{\"event\":\"bts:heartbeat\"}");
+    return 1;
+}
+
 static int64_t s_usec(const jtok_t *d, int i)
 {
     int64_t us, ns;
@@ -133,7 +144,11 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
         log_warnx_rl("venue=bitstamp error frame: %s", m);
         return WSCONN_MSG_CTRL;
     }
-    if (jtok_eq(d, ev, "bts:heartbeat") || jtok_eq(d, ev, "bts:subscription_succeeded") ||
+    if (jtok_eq(d, ev, "bts:heartbeat")) {
+        feed_probe_answered(f, 0);
+        return WSCONN_MSG_CTRL;
+    }
+    if (jtok_eq(d, ev, "bts:subscription_succeeded") ||
         jtok_eq(d, ev, "bts:unsubscription_succeeded"))
         return WSCONN_MSG_CTRL;
     return WSCONN_MSG_IGNORED;
@@ -149,4 +164,5 @@ const feed_venue_t feed_bitstamp = {
     .resync = s_resync,
     .parse = s_parse,
     .tick = s_tick,
+    .probe = s_probe,
 };

@@ -3,6 +3,7 @@
  * and the replay mode behind the golden tests and the fuzz targets. */
 #include "prog.h"
 #include "feed.h"
+#include "peers.h"
 #include "bus.h"
 #include "clock.h"
 #include "hb.h"
@@ -42,6 +43,11 @@ void feed_free(feed_t *f)
     jw_free(&f->w);
     free(f->venue_state);
     f->venue_state = NULL;
+}
+
+void feed_probe_answered(feed_t *f, unsigned id)
+{
+    if (f->c) wsconn_probe_answered(f->c, id);
 }
 
 void feed_send(feed_t *f, const char *msg)
@@ -362,7 +368,7 @@ int feed_replay(const feed_venue_t *v, FILE *in, FILE *out, int depth)
 
 /* --- the program --- */
 
-static char *o_url, *o_ca, *o_record;
+static char *o_url, *o_ca, *o_record, *o_peers;
 static long o_depth, o_max_msg;
 static double o_stale, o_resync;
 static wsconn_opts_t s_wo; /* the connection-layer options (WSCONN_OPT_ENTRIES) */
@@ -381,6 +387,9 @@ static opt_t s_opts[] = {
     {"max-msg", OPT_INT, &o_max_msg, "1048576", 1024, 1 << 30, NULL,
      "larger websocket messages are dropped and counted (bytes)", 0},
     FRAMEREC_OPT_ENTRY(o_record),
+    {"peers", OPT_STR, &o_peers, "auto", 1, 0, NULL,
+     "feeds whose quotes tell a quiet market from a muted venue: auto (the other BTC feeds), "
+     "none, or venue names (kraken,bitstamp)", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
 
@@ -393,6 +402,8 @@ typedef struct {
     bus_pub_t *pub;
     hb_t *hb;
     feed_t f;
+    bus_sub_t *peer_sub; /* the other feeds' quote.* (--peers), or NULL */
+    peers_t peers;
 } app_t;
 
 static app_t A;
@@ -412,7 +423,30 @@ static int s_cb_msg(wsconn_t *c, void *arg, const char *msg, size_t len, int64_t
 {
     (void)c;
     feed_t *f = arg;
-    return f->v->parse(f, msg, len, ts_rx);
+    int r = f->v->parse(f, msg, len, ts_rx);
+    if (r == WSCONN_MSG_DATA && A.peer_sub) peers_mark(&A.peers, clock_mono_ns());
+    return r;
+}
+static int s_cb_probe(wsconn_t *c, void *arg, unsigned id)
+{
+    (void)c;
+    feed_t *f = arg;
+    return f->v->probe ? f->v->probe(f, id) : 0;
+}
+static int s_cb_evidence(wsconn_t *c, void *arg, int64_t since)
+{
+    (void)c;
+    (void)arg;
+    (void)since; /* peers_mark was called on the same data message */
+    return A.peer_sub && peers_moved(&A.peers, clock_mono_ns());
+}
+/* The other feeds' quotes that arrived since the last tick (never blocks). */
+static void s_peers_drain(app_t *a, int64_t now)
+{
+    bus_msg_t m;
+    for (int i = 0; a->peer_sub && i < 10000 && bus_sub_recv(a->peer_sub, &m, 0) > 0; i++)
+        if (peers_quote_msg(&a->peers, m.topic, m.body, m.body_len, now) < 0)
+            log_warnx_rl("venue=%s a peer's %s is not a quote: ignored", a->v->venue, m.topic);
 }
 static void s_cb_resub(wsconn_t *c, void *arg)
 {
@@ -428,12 +462,17 @@ static void s_cb_close(wsconn_t *c, void *arg, const char *reason)
 static void s_cb_tick(wsconn_t *c, void *arg, int64_t now)
 {
     (void)c;
+    s_peers_drain(&A, now);
     feed_on_tick(arg, now);
 }
 static void s_cb_hb(wsconn_t *c, void *arg, jw_t *w)
 {
     (void)c;
     s_hb_counters(arg, w);
+    if (A.peer_sub) {
+        jw_kint(w, "peers_fresh", peers_fresh(&A.peers, clock_mono_ns()));
+        jw_kuint(w, "peer_quotes", A.peers.quotes);
+    }
 }
 static void s_hb_detail(jw_t *w, void *arg)
 {
@@ -456,6 +495,31 @@ static void s_parse(app_t *a, int argc, char **argv)
     wsconn_opts_check(&s_wo);
 }
 
+/* --peers as venue names into WANT; exits 64 naming a bad one. */
+static void s_peers_names(const app_t *a, strlist_t *want)
+{
+    static const char *const btc[] = {"coinbase", "kraken", "bitstamp", NULL};
+    if (!strcmp(o_peers, "none")) return;
+    if (!strcmp(o_peers, "auto")) {
+        for (int i = 0; btc[i]; i++)
+            if (strcmp(btc[i], a->v->venue)) strlist_add(want, btc[i]);
+        return;
+    }
+    char name[32];
+    for (const char *p = o_peers; *p;) {
+        size_t n = strcspn(p, ",");
+        int ok = n > 0 && n < sizeof name && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-") >= n;
+        if (ok) {
+            memcpy(name, p, n);
+            name[n] = 0;
+            ok = strcmp(name, a->v->venue) != 0;
+        }
+        if (!ok) opts_die("peers", o_peers, "expected auto, none or other venues' names (a,b)");
+        strlist_add(want, name);
+        p += n + (p[n] == ',');
+    }
+}
+
 /* Check what parsing cannot (the URL's shape, the CA file, --record) and fill
  * the connection options; exits 64 naming the option. Logs the effective config. */
 static void s_check(app_t *a)
@@ -475,7 +539,34 @@ static void s_check(app_t *a)
     if (wo->ca_file && wsconn_ca_check(wo->ca_file, err, sizeof err) < 0)
         opts_die("ca-file", wo->ca_file, err);
     a->rec = framerec_open_opt(o_record);
+    strlist_t peers = {0};
+    s_peers_names(a, &peers); /* exits 64 naming a bad --peers */
+    strlist_clear(&peers);
     opts_log_effective(a->prog, s_opts);
+}
+
+/* --peers: subscribe to the other feeds' quote.* (the evidence of a moving
+ * market). 0, or the exit code. */
+static int s_peers_open(app_t *a)
+{
+    peers_init(&a->peers);
+    strlist_t want = {0};
+    s_peers_names(a, &want);
+    if (!want.n) return 0;
+    char dir[400], ep[BUS_EP_MAX], name[48];
+    if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) {
+        strlist_clear(&want);
+        return EX_UNAVAILABLE;
+    }
+    a->peer_sub = bus_sub_new();
+    bus_sub_prefix(a->peer_sub, "quote.");
+    for (int i = 0; i < want.n; i++) {
+        snprintf(name, sizeof name, "feed-%s", want.v[i]);
+        if (bus_endpoint(dir, name, ep, sizeof ep) < 0 || bus_sub_connect(a->peer_sub, ep) < 0)
+            log_warnx("venue=%s --peers: cannot subscribe to %s", a->v->venue, name);
+    }
+    strlist_clear(&want);
+    return 0;
 }
 
 /* The bus PUB, the feed, its hb and its connection (not connected yet).
@@ -498,10 +589,15 @@ static int s_bind(app_t *a)
     wo->on_close = s_cb_close;
     wo->on_tick = s_cb_tick;
     wo->on_hb = s_cb_hb;
+    wo->on_probe = s_cb_probe;
+    wo->on_evidence = s_cb_evidence;
+    int rc = s_peers_open(a);
+    if (rc) return rc;
     char err[256];
     a->f.c = wsconn_new(wo, err, sizeof err);
     if (!a->f.c) {
         hb_destroy(&a->hb);
+        bus_sub_destroy(&a->peer_sub);
         bus_pub_destroy(&a->pub);
         bus_ctx_term();
         opts_die("url", o_url, err);
@@ -525,6 +621,7 @@ static void s_cleanup(app_t *a)
     framerec_close(&a->rec);
     feed_free(&a->f);
     hb_destroy(&a->hb);
+    bus_sub_destroy(&a->peer_sub);
     bus_pub_destroy(&a->pub);
     bus_ctx_term();
 }

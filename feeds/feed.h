@@ -34,6 +34,11 @@ typedef struct {
     int (*parse)(feed_t *f, const char *msg, size_t len, int64_t ts_rx);
     /* Optional, every ~100 ms while connected (client heartbeats). */
     void (*tick)(feed_t *f, int64_t now_mono);
+    /* Optional: send an application-level request the venue must answer
+     * (its parser then calls feed_probe_answered with the echoed ID, or 0 if
+     * the answer carries none). 1 if sent; NULL or 0: a websocket ping is the
+     * probe (lib/wsconn, 'Telling quiet from dead'). */
+    int (*probe)(feed_t *f, unsigned id);
 } feed_venue_t;
 
 extern const feed_venue_t feed_coinbase, feed_kraken, feed_bitstamp;
@@ -99,6 +104,8 @@ void feed_invalid(feed_t *f, const char *reason, int64_t from, int64_t to, int64
  * in bad_trade_ids, logged) and returns -1. Else 0. */
 int feed_trade(feed_t *f, const jtok_t *d, int id, int numeric_ok, int64_t px, int64_t sz,
                const char *side, int64_t ts_rx, int64_t ts_ex);
+/* The venue answered probe ID (0: any). A no-op in replay mode. */
+void feed_probe_answered(feed_t *f, unsigned id);
 /* Publish book.* now if it changed (replay mode calls this after every message). */
 void feed_flush(feed_t *f);
 

@@ -180,6 +180,17 @@ static int s_trades(feed_t *f, const jtok_t *d, int64_t ts_rx)
     return 0;
 }
 
+/* A probe: {"method":"ping","req_id":N}, answered by a pong echoing N (the
+ * subscriptions use req_id 1..3: probes are numbered above KRAKEN_PROBE_BASE). */
+#define KRAKEN_PROBE_BASE 1000000LL
+static int s_probe(feed_t *f, unsigned id)
+{
+    char m[80];
+    snprintf(m, sizeof m, "{\"method\":\"ping\",\"req_id\":%lld}", KRAKEN_PROBE_BASE + id);
+    feed_send(f, m);
+    return 1;
+}
+
 static int s_method(feed_t *f, const jtok_t *d)
 {
     s_state_t *st = f->venue_state;
@@ -189,6 +200,13 @@ static int s_method(feed_t *f, const jtok_t *d)
         char e[200] = "";
         jtok_str(d, jtok_get(d, 0, "error"), e, sizeof e);
         log_warnx_rl("venue=kraken request refused: %s", e);
+        return WSCONN_MSG_CTRL;
+    }
+    if (jtok_eq(d, m, "pong")) { /* the answer to a probe (s_probe): req_id echoed */
+        int64_t id;
+        if (jtok_int(d, jtok_get(d, 0, "req_id"), &id) == 0 && id > KRAKEN_PROBE_BASE &&
+            id <= KRAKEN_PROBE_BASE + 0xffffffffLL)
+            feed_probe_answered(f, (unsigned)(id - KRAKEN_PROBE_BASE));
         return WSCONN_MSG_CTRL;
     }
     if (jtok_eq(d, m, "subscribe")) {
@@ -238,4 +256,5 @@ const feed_venue_t feed_kraken = {
     .subscribe = s_subscribe,
     .resync = s_resync,
     .parse = s_parse,
+    .probe = s_probe,
 };

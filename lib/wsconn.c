@@ -4,6 +4,7 @@
  * the lws loop thread. */
 #include "prog.h"
 #include "wsconn.h"
+#include "silence.h"
 #include "clock.h"
 #include "log.h"
 #include "util.h"
@@ -44,6 +45,11 @@ struct wsconn {
     int64_t kill_mono, connect_mono, up_mono, next_connect_mono, last_frame_mono,
         last_data_mono, last_progress_mono, stale_mono, start_mono, down_mono;
     int stale_stage;
+    /* telling quiet from dead (s_probe_tick) */
+    silence_t sil;
+    int probing, ping_pending, mute_stage;
+    unsigned probe_id;
+    int64_t probe_mono, answer_mono, next_probe_mono, probe_backoff, mute_mono, probe_rtt;
     unsigned attempt;
     int64_t min_backoff; /* from on_connect_error: the next backoff is at least this (ns) */
     /* reassembly */
@@ -77,6 +83,9 @@ void wsconn_opts_default(wsconn_opts_t *o)
     o->healthy_s = 60;
     o->progress_s = 60;
     o->max_msg = 1 << 20;
+    o->suspect_factor = 3;
+    o->suspect_min_s = 0.5;
+    o->probe_s = 1;
 }
 
 void wsconn_opts_check(const wsconn_opts_t *o)
@@ -96,6 +105,9 @@ void wsconn_opts_timers(wsconn_opts_t *dst, const wsconn_opts_t *src)
     dst->backoff_max_s = src->backoff_max_s;
     dst->healthy_s = src->healthy_s;
     dst->progress_s = src->progress_s;
+    dst->suspect_factor = src->suspect_factor;
+    dst->suspect_min_s = src->suspect_min_s;
+    dst->probe_s = src->probe_s;
 }
 
 int wsconn_parse_url(const char *url, char *host, size_t hostlen, int *port, char *path,
@@ -267,6 +279,11 @@ static void s_mark_data(wsconn_t *c)
     int64_t now = clock_mono_ns();
     c->last_data_mono = c->last_progress_mono = now;
     c->stale_stage = 0;
+    silence_data(&c->sil, now);
+    /* data proves the path: a pending probe's answer no longer matters */
+    c->probing = c->mute_stage = 0;
+    c->next_probe_mono = 0;
+    c->probe_backoff = NS_PER_S;
     if (c->o.hb) hb_progress(c->o.hb, 1);
 }
 
@@ -356,6 +373,10 @@ static void s_established(wsconn_t *c, struct lws *wsi)
     c->state = ST_UP;
     c->up_mono = c->last_frame_mono = c->last_data_mono = clock_mono_ns();
     c->stale_stage = 0;
+    silence_restart(&c->sil);
+    c->probing = c->ping_pending = c->mute_stage = 0;
+    c->next_probe_mono = c->answer_mono = 0;
+    c->probe_backoff = NS_PER_S;
     c->healthy_app = 1;
     log_info("venue=%s connected to %s:%d%s after %.2f s", c->o.venue, c->host, c->port, c->path,
              (double)(c->up_mono - c->connect_mono) / 1e9);
@@ -365,6 +386,14 @@ static void s_established(wsconn_t *c, struct lws *wsi)
 /* Write the oldest queued message (one per WRITEABLE). -1 on a failed write. */
 static int s_writeable(wsconn_t *c, struct lws *wsi)
 {
+    if (c->ping_pending) { /* a probe by websocket ping (venues without a request of their own) */
+        unsigned char buf[LWS_PRE + 32];
+        int n = snprintf((char *)buf + LWS_PRE, 32, "tbprobe%u", c->probe_id);
+        c->ping_pending = 0;
+        if (lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_PING) < n) return -1;
+        if (c->q_n) lws_callback_on_writable(wsi);
+        return 0;
+    }
     s_msg_t *m = &c->q[c->q_head];
     int n = lws_write(wsi, (unsigned char *)m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
     free(m->buf);
@@ -418,10 +447,16 @@ static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         s_receive(c, wsi, in, len);
         return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-        if (s_mine(c, wsi)) c->last_frame_mono = clock_mono_ns();
+        if (s_mine(c, wsi)) {
+            c->last_frame_mono = clock_mono_ns();
+            char want[32];
+            int n = snprintf(want, sizeof want, "tbprobe%u", c->probe_id);
+            if (in && len == (size_t)n && !memcmp(in, want, len))
+                wsconn_probe_answered(c, c->probe_id);
+        }
         return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
-        if (!s_mine(c, wsi) || c->state != ST_UP || !c->q_n) return 0;
+        if (!s_mine(c, wsi) || c->state != ST_UP || (!c->q_n && !c->ping_pending)) return 0;
         return s_writeable(c, wsi);
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (s_mine(c, wsi)) s_connect_error(c, wsi, in);
@@ -441,11 +476,100 @@ static const struct lws_protocols s_protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* ---- telling quiet from dead ---- */
+
+static int64_t s_mute_wait(const wsconn_t *c)
+{
+    int64_t w = 2 * s_ns(c->o.probe_s);
+    return w < 2 * NS_PER_S ? 2 * NS_PER_S : w;
+}
+
+static void s_probe_send(wsconn_t *c, int64_t now, int64_t quiet, int64_t thr)
+{
+    c->probe_id++;
+    if (!c->probe_id) c->probe_id = 1;
+    c->probing = 1;
+    c->probe_mono = now;
+    c->st.probes++;
+    log_debug("venue=%s no data for %.2f s (threshold %.2f s): probe %u", c->o.venue,
+              (double)quiet / 1e9, (double)thr / 1e9, c->probe_id);
+    if (!(c->o.on_probe && c->o.on_probe(c, c->o.arg, c->probe_id))) {
+        c->ping_pending = 1;
+        if (c->wsi) lws_callback_on_writable(c->wsi);
+    }
+}
+
+/* The path answers but the data stopped while the other venues moved: the
+ * venue muted this connection. Resubscribe (or reconnect without a way to). */
+static void s_mute(wsconn_t *c, int64_t now, int64_t quiet)
+{
+    c->st.mutes++;
+    c->mute_stage = 1;
+    c->mute_mono = now;
+    silence_restart(&c->sil); /* the silence that ends with our resubscribe is not the venue's flow */
+    log_warnx_rl("venue=%s no data for %.1f s while the path answers and the other venues moved: "
+                 "muted, resubscribing", c->o.venue, (double)quiet / 1e9);
+    if (c->o.on_resubscribe) {
+        c->st.resubscribes++;
+        wsconn_event(c, "resync", "mute", NULL, 0, 0);
+        c->o.on_resubscribe(c, c->o.arg);
+    } else {
+        s_kill(c, "mute");
+    }
+}
+
+void wsconn_probe_answered(wsconn_t *c, unsigned id)
+{
+    if (!c || !c->probing || (id && id != c->probe_id)) return;
+    int64_t now = clock_mono_ns();
+    c->probing = 0;
+    c->st.probe_answers++;
+    c->probe_rtt = now - c->probe_mono;
+    c->answer_mono = now;
+    /* a quiet market: ask again later, less often the longer it stays quiet */
+    c->next_probe_mono = now + c->probe_backoff;
+    c->probe_backoff = c->probe_backoff * 2 > 4 * NS_PER_S ? 4 * NS_PER_S : c->probe_backoff * 2;
+}
+
+/* Every tick while up: probe a suspicious silence, judge the answer. 1 when
+ * the connection was killed. */
+static int s_probe_tick(wsconn_t *c, int64_t now)
+{
+    if (c->o.probe_s <= 0) return 0;
+    int64_t quiet = now - c->last_data_mono;
+    if (c->mute_stage) {
+        if (now - c->mute_mono <= s_mute_wait(c)) return 0;
+        log_warnx_rl("venue=%s no data %.1f s after resubscribing: reconnecting", c->o.venue,
+                     (double)(now - c->mute_mono) / 1e9);
+        s_kill(c, "mute");
+        return 1;
+    }
+    if (c->probing) {
+        if (now - c->probe_mono <= s_ns(c->o.probe_s)) return 0;
+        c->st.probe_timeouts++;
+        c->probing = 0;
+        log_warnx_rl("venue=%s probe unanswered after %.1f s (no data for %.1f s): stalled",
+                     c->o.venue, c->o.probe_s, (double)quiet / 1e9);
+        s_kill(c, "probe_timeout");
+        return 1;
+    }
+    int64_t thr = silence_threshold(&c->sil);
+    if (quiet < thr) return 0;
+    /* answered since the silence began, and the others moved meanwhile */
+    if (c->answer_mono > c->last_data_mono && c->o.on_evidence &&
+        c->o.on_evidence(c, c->o.arg, c->last_data_mono)) {
+        s_mute(c, now, quiet);
+        return 0;
+    }
+    if (now >= c->next_probe_mono) s_probe_send(c, now, quiet, thr);
+    return 0;
+}
+
 static void s_state(wsconn_t *c)
 {
     if (!c->o.hb) return;
     if (c->state != ST_UP) hb_state(c->o.hb, "down");
-    else if (!c->healthy_app || c->stale_stage) hb_state(c->o.hb, "degraded");
+    else if (!c->healthy_app || c->stale_stage || c->mute_stage) hb_state(c->o.hb, "degraded");
     else hb_state(c->o.hb, "ok");
 }
 
@@ -479,10 +603,13 @@ static void s_tick(lws_sorted_usec_list_t *sul)
         } else if (c->q_n && c->q_since && now - c->q_since > s_ns(c->o.write_s)) {
             c->st.write_timeouts++;
             s_kill(c, "write_timeout");
+        } else if (s_probe_tick(c, now)) {
+            /* killed: a stall or a mute that resubscribing did not mend */
         } else if (!c->stale_stage && now - c->last_data_mono > s_ns(c->o.stale_s)) {
             c->st.stale++;
             c->stale_stage = 1;
             c->stale_mono = now;
+            silence_restart(&c->sil);
             if (c->o.on_resubscribe) {
                 c->st.resubscribes++;
                 wsconn_event(c, "resync", "stale", NULL, 0, 0);
@@ -589,6 +716,8 @@ wsconn_t *wsconn_new(const wsconn_opts_t *o, char *err, size_t errlen)
     }
     c->vh = lws_get_vhost_by_name(c->ctx, "default");
     jw_init(&c->ew, 256);
+    silence_init(&c->sil, o->suspect_factor > 0 ? o->suspect_factor : 3,
+                 o->suspect_min_s > 0 ? o->suspect_min_s : 0.5, o->stale_s, 2);
     c->start_mono = c->last_progress_mono = clock_mono_ns();
     c->healthy_app = 1;
     return c;
@@ -676,6 +805,12 @@ void wsconn_hb_detail(wsconn_t *c, jw_t *w)
     jw_kuint(w, "dead", c->st.stalls);
     jw_kuint(w, "stale", c->st.stale);
     jw_kuint(w, "write_timeouts", c->st.write_timeouts);
+    jw_kuint(w, "probes", c->st.probes);
+    jw_kuint(w, "probe_timeouts", c->st.probe_timeouts);
+    jw_kuint(w, "mutes", c->st.mutes);
+    jw_kint(w, "suspect_ms", silence_threshold(&c->sil) / NS_PER_MS);
+    jw_kint(w, "gap_p999_ms", silence_quantile(&c->sil, 0.999) / NS_PER_MS);
+    jw_kint(w, "probe_rtt_ms", c->probe_rtt / NS_PER_MS);
     framerec_hb(c->o.record, w);
     if (c->o.on_hb) c->o.on_hb(c, c->o.arg, w);
     jw_obj_end(w);

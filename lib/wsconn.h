@@ -43,6 +43,16 @@ typedef struct {
     double backoff_max_s;  /* backoff cap ceiling (30) */
     double healthy_s;      /* connected with data this long resets the backoff (60) */
     double progress_s;     /* no market data for this long despite everything: exit 75 (60) */
+    /* Telling quiet from dead (docs/FEEDS.md): a data silence longer than
+     * suspect_factor x the 99.9th percentile of the gaps learned on this
+     * venue (lib/silence; never under suspect_min_s, 2 s until 50 gaps are
+     * known, at most stale_s) is probed: a probe unanswered for probe_s is a
+     * stall (reconnect, reason probe_timeout); an answered one while the
+     * other venues moved (on_evidence) is a mute (resubscribe, reason mute;
+     * reconnect if no data follows within max(2 s, 2 x probe_s)). */
+    double suspect_factor; /* 3 */
+    double suspect_min_s;  /* 0.5 */
+    double probe_s;        /* 1; 0: no probes, the dead/stale timers alone */
     size_t max_msg;        /* larger messages are dropped and counted (1 MiB) */
     bus_pub_t *pub;        /* events are published here (borrowed, may be NULL) */
     hb_t *hb;              /* ticked, fed progress and state (borrowed, may be NULL) */
@@ -78,6 +88,15 @@ typedef struct {
      * up); neither is this during wsconn_destroy. May be NULL. (feed-kalshi:
      * a 401/403 means credentials or clock, and waits --auth-backoff.) */
     double (*on_connect_error)(wsconn_t *c, void *arg, int http_status, const char *reason);
+    /* Send an application-level request the venue must answer, tagged ID
+     * where the venue echoes one (its answer calls wsconn_probe_answered);
+     * returns 1 if sent, 0 if the venue has none (a websocket ping is sent
+     * instead and its pong is the answer). May be NULL (= 0). */
+    int (*on_probe)(wsconn_t *c, void *arg, unsigned id);
+    /* 1 when the other venues' books moved while this one sent nothing
+     * since SINCE_MONO (CLOCK_MONOTONIC ns of its last data message). May be
+     * NULL: no evidence, a mute is then left to the stale timer. */
+    int (*on_evidence)(wsconn_t *c, void *arg, int64_t since_mono);
 } wsconn_opts_t;
 
 /* Fill O with the defaults above (venue, url and callbacks left NULL). */
@@ -105,7 +124,13 @@ void wsconn_opts_default(wsconn_opts_t *o);
     {"healthy-after", OPT_DBL, &(o).healthy_s, "60", 0.1, 3600, NULL,                         \
      "healthy this long (s) resets the backoff", 0},                                           \
     {"progress-deadline", OPT_DBL, &(o).progress_s, "60", 1, 86400, NULL,                     \
-     "no market data this long (s) despite reconnects: exit 75", 0}
+     "no market data this long (s) despite reconnects: exit 75", 0},                          \
+    {"suspect-factor", OPT_DBL, &(o).suspect_factor, "3", 1, 1000, NULL,                      \
+     "probe a data silence this many times the learned 99.9th percentile gap", 0},             \
+    {"suspect-min", OPT_DBL, &(o).suspect_min_s, "0.5", 0.05, 3600, NULL,                     \
+     "never probe a data silence shorter than this (s)", 0},                                   \
+    {"probe-timeout", OPT_DBL, &(o).probe_s, "1", 0, 600, NULL,                               \
+     "a probe unanswered this long (s) is a stall: reconnect; 0: no probes", 0}
 /* Exit 64 naming the option when the timers are inconsistent. */
 void wsconn_opts_check(const wsconn_opts_t *o);
 /* Copy the fields WSCONN_OPT_ENTRIES fills from SRC into DST. */
@@ -136,6 +161,10 @@ void wsconn_reconnect(wsconn_t *c, const char *reason);
  * fragment ("\"from\":5,\"to\":7") or NULL. TS_RX ns or 0 for now. */
 void wsconn_event(wsconn_t *c, const char *kind, const char *reason, const char *extra,
                   size_t extra_len, int64_t ts_rx);
+/* The venue answered probe ID (0: an answer that carries no id, matches
+ * any). Called by the parser that recognises the answer. */
+void wsconn_probe_answered(wsconn_t *c, unsigned id);
+
 /* The application's view of its data: 0 marks the hb state "degraded" while
  * connected (e.g. book invalid), 1 restores it. */
 void wsconn_set_healthy(wsconn_t *c, int healthy);
@@ -146,6 +175,7 @@ typedef struct {
     uint64_t msgs, data_msgs, ctrl_msgs, ignored, bad_frames, oversize;
     uint64_t connects, reconnects, handshake_timeouts, stalls, stale, resubscribes;
     uint64_t gaps, resyncs, write_timeouts;
+    uint64_t probes, probe_answers, probe_timeouts, mutes;
 } wsconn_stats_t;
 const wsconn_stats_t *wsconn_stats(const wsconn_t *c);
 /* Write this connection's hb detail object ("connected", "last_data_age_ms",

@@ -30,9 +30,11 @@
 #include "log.h"
 #include "mstate.h"
 #include "opts.h"
+#include "peers.h"
 #include "prog.h"
 #include "record.h"
 #include "rti.h"
+#include "silence.h"
 #include "tick.h"
 #include "util.h"
 #include "wdfresh.h"
@@ -63,6 +65,8 @@ static const struct {
     {"catchup", catchup_test},
     {"hb", hb_test},
     {"book", book_test},
+    {"silence", silence_test},
+    {"peers", peers_test},
     {"wsconn", wsconn_test},
     {"framerec", framerec_test},
     {"feed", feed_test},

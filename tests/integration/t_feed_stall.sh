@@ -1,3 +1,4 @@
+# (the last line of defence, probes off: t_feed_probe tests the probes)
 # stall: the server stops sending and answering pings: the feed sees no frame
 # for --dead-after, drops the connection and reconnects; quotes resume.
 # mute: pongs and Kraken heartbeats continue but market data stops: only the
@@ -11,7 +12,8 @@ cp "$S" "$T/ok.jsonl"
 mockx_start --serve kraken=127.0.0.1:0 --script kraken="$T/stall.jsonl" \
     --script kraken="$T/mute.jsonl" --script kraken="$T/ok.jsonl"
 tap_start
-feed_start kraken --ping-interval 1 --dead-after 3 --stale-after 2 --backoff-min 0.2 --backoff-max 1
+feed_start kraken --ping-interval 1 --dead-after 3 --stale-after 2 --backoff-min 0.2 --backoff-max 1 \
+    --probe-timeout 0
 wait_for 10 seen '^quote\.kraken\.' || fail "no quote from the first connection"
 wait_for 20 seen '^event\.reconnect .*"reason":"dead"' || fail "stall not detected"
 wait_for 20 after '"reason":"dead"' '^quote\.kraken\.' || fail "no quote within 20 s after the stall"

@@ -1,0 +1,47 @@
+/* peers: what the other venues' quotes say while this feed's venue is silent
+ * (docs/FEEDS.md, 'Telling quiet from dead'). BTC trades on every venue at
+ * once: when this venue sends nothing while another venue's mid moved by
+ * PEERS_MOVE_BP basis points or its touch changed PEERS_MOVES times, the
+ * silence is not the market's. The feed program subscribes to the other
+ * feeds' quote.* topics on the bus and feeds them in here; nothing else. */
+#ifndef TB_PEERS_H
+#define TB_PEERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PEERS_MAX 8
+#define PEERS_MOVE_BP 2.0 /* a mid move this large (basis points) ... */
+#define PEERS_MOVES 3     /* ... or this many touch changes of one peer */
+#define PEERS_FRESH_NS (5 * 1000000000LL) /* a peer heard from within this counts */
+
+typedef struct {
+    char venue[24];
+    double mid, ref_mid; /* now, and when this venue last sent data */
+    unsigned moves;      /* touch changes since then */
+    int64_t heard_mono;
+} peer_t;
+
+typedef struct {
+    peer_t p[PEERS_MAX];
+    int n;
+    int64_t mark_mono; /* this venue's last data message */
+    uint64_t quotes, bad;
+} peers_t;
+
+void peers_init(peers_t *ps);
+/* A quote of VENUE (bid/ask as doubles; <= 0 when the side is empty) at NOW. */
+void peers_quote(peers_t *ps, const char *venue, double bid, double ask, int64_t now);
+/* This venue sent data at NOW: movement is measured from here. */
+void peers_mark(peers_t *ps, int64_t now);
+/* 1 when a peer heard from lately moved since the last peers_mark. */
+int peers_moved(const peers_t *ps, int64_t now);
+/* Peers heard from within PEERS_FRESH_NS of NOW. */
+int peers_fresh(const peers_t *ps, int64_t now);
+/* A quote.* body from the bus ({"bid":..,"ask":..}) by TOPIC "quote.VENUE.SYM";
+ * 0, or -1 (counted in bad) when it is not one. */
+int peers_quote_msg(peers_t *ps, const char *topic, const char *body, size_t len, int64_t now);
+
+int peers_test(void);
+
+#endif
