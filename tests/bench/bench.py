@@ -674,8 +674,13 @@ def main():
     sinks = sink_bench(missing)
     catchup = catchup_bench(missing)
     stop_all()
+    stalls = None
+    if os.environ.get("BENCH_STALL", "1") != "0":  # the longest section (30 min), so the last
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import stall  # tests/bench/stall.py
+        stalls = stall.run(BIN, WORK, QUICK, say=say)
     write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_missing, prof, sinks,
-              catchup)
+              catchup, stalls)
     say("wrote %s" % OUT)
     if QUICK:  # the full run's doc says how long the last QUICK run took
         with open(QUICK_LAST, "w") as f:
@@ -683,7 +688,7 @@ def main():
 
 
 def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_missing, prof=None,
-              sinks=None, catchup=None):
+              sinks=None, catchup=None, stalls=None):
     floor = dict(floor or {})
     shapes = floor.pop("_shapes", [])
     L = []
@@ -693,8 +698,9 @@ def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_m
     w("Written by `make bench%s` (tests/bench/run.sh → tests/bench/bench.py) on %s; the run took "
       "%.0f s. Every figure below comes from that run, except where a sentence says it was measured "
       "by hand (with the date): the section \"Tried by hand\" and one note on the ZeroMQ thread "
-      "policy. Regenerate with `make bench` (full, < 10 min) or `make bench QUICK=1` (< 1 min, "
-      "one repetition, shorter windows: indicative only)." % (
+      "policy. Regenerate with `make bench` (full: ~10 min, then ~31 min for the stall/mute section; "
+      "`BENCH_STALL=0` skips it) or `make bench QUICK=1` (~1 min, then ~3 min for the stall/mute "
+      "section; one repetition, shorter windows: indicative only)." % (
           " QUICK=1" if QUICK else "", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
           time.time() - T0))
     if not QUICK:
@@ -1146,6 +1152,25 @@ def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_m
                                                       "yes" if r["complete"] else "**no**"))
     else:
         w("not measured: tests/bench/catchup.c not built")
+    w("")
+    w("## A dead venue or a quiet one: stall and mute detection (issue 18)")
+    w("")
+    if stalls is None:
+        w("not measured: skipped (BENCH_STALL=0)")
+    else:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import stall
+        w("tests/bench/stall.py (its header says exactly how each figure is taken): mockx "
+          "`--world --activity live` at %s msgs/s per venue, the three exchange feeds at their "
+          "defaults, one stall or mute every %d s on one venue at a time; the fault time is when "
+          "mockx applied it (its request log), detection and recovery are the `ts_pub` of the feed's "
+          "first event and first quote after it. All runs go at once (%s s each%s)." % (
+              "/".join(map(str, stall.RATES)), stall.SLOT, stalls.get("length", "?"),
+              "; QUICK: 3 minutes, one or two faults per venue and kind" if QUICK else
+              "; `STALL_S=N` shortens them, `BENCH_STALL=0` skips the section"))
+        w("")
+        for line in stall.table(stalls):
+            w(line)
     w("")
     w("## Recovery (from the chaos suite)")
     w("")

@@ -1,5 +1,6 @@
 #!/bin/sh
-# run.sh: `make bench` (QUICK=1: the < 1 minute variant). Builds the bench
+# run.sh: `make bench` (QUICK=1: the short variant; the stall/mute section,
+# tests/bench/stall.py, takes ~31 min of a full run and ~3 min of a QUICK one). Builds the bench
 # helpers (tests/bench/*.c against build/rel/libtickbus.a, the Go peer and the
 # replay server offline from Debian's Go sources), then runs bench.py, which
 # measures and writes docs/PERFORMANCE.md. Go is needed only here: as root the
