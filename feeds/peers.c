@@ -20,14 +20,25 @@ static peer_t *s_find(peers_t *ps, const char *venue, size_t n)
     return p;
 }
 
+/* The decayed count of touch changes up to NOW. */
+static double s_pace_n(const peer_t *p, int64_t now)
+{
+    return p->pace_n * exp(-(double)(now - p->pace_mono) / 1e9 / PEERS_TAU_S);
+}
+
 static void s_quote(peers_t *ps, peer_t *p, double bid, double ask, int64_t now)
 {
     double mid = bid > 0 && ask > 0 ? (bid + ask) / 2 : 0;
     ps->quotes++;
+    if (!p->first_mono) p->first_mono = now;
     p->heard_mono = now;
     if (mid <= 0) return;
     if (p->ref_mid <= 0) p->ref_mid = mid; /* first sight: nothing moved yet */
-    if (mid != p->mid) p->moves++;
+    if (mid != p->mid) {
+        p->moves++;
+        p->pace_n = s_pace_n(p, now) + 1;
+        p->pace_mono = now;
+    }
     p->mid = mid;
 }
 
@@ -52,7 +63,12 @@ int peers_moved(const peers_t *ps, int64_t now)
         const peer_t *p = &ps->p[i];
         if (now - p->heard_mono > PEERS_FRESH_NS || p->mid <= 0 || p->ref_mid <= 0) continue;
         if (fabs(p->mid - p->ref_mid) / p->ref_mid * 1e4 >= PEERS_MOVE_BP) return 1;
-        if (p->moves >= PEERS_MOVES) return 1;
+        /* its usual pace (changes a second) against its pace since our last data */
+        if (p->moves < PEERS_MOVES || now - p->first_mono < PEERS_LEARN_NS) continue;
+        double seen = (double)(now - p->first_mono) / 1e9; /* the decayed window actually watched */
+        double usual = s_pace_n(p, now) / (PEERS_TAU_S * (1 - exp(-seen / PEERS_TAU_S)));
+        double w = (double)(now - ps->mark_mono) / 1e9;
+        if (w > 0 && p->moves >= 0.5 * usual * w) return 1;
     }
     return 0;
 }
@@ -101,33 +117,47 @@ int peers_test(void)
 {
     peers_t ps;
     peers_init(&ps);
-    const int64_t S = 1000000000LL;
+    const int64_t S = 1000000000LL, MS = S / 1000;
     T_CHECK(!peers_moved(&ps, 0)); /* no peers: no evidence */
-    T_CHECK(peers_quote_msg(&ps, "quote.kraken.BTC-USD", "{\"bid\":97000.1,\"ask\":97000.2}", strlen("{\"bid\":97000.1,\"ask\":97000.2}"), S) == 0);
-    T_CHECK(peers_quote_msg(&ps, "quote.coinbase.BTC-USD", "{\"bid\":\"97000.00\",\"ask\":\"97000.01\",\"bid_size\":1}", strlen("{\"bid\":\"97000.00\",\"ask\":\"97000.01\",\"bid_size\":1}"), S) == 0);
-    T_CHECK(peers_quote_msg(&ps, "quote.x.BTC-USD", "{\"bid\":true}", strlen("{\"bid\":true}"), S) < 0);
-    T_CHECK(peers_quote_msg(&ps, "quote.x.BTC-USD", "[1]", strlen("[1]"), S) < 0);
-    T_CHECK(peers_quote_msg(&ps, "quotex", "{}", strlen("{}"), S) < 0);
+    const char *q1 = "{\"bid\":97000.1,\"ask\":97000.2}";
+    const char *q2 = "{\"bid\":\"97000.00\",\"ask\":\"97000.01\",\"bid_size\":1}";
+    T_CHECK(peers_quote_msg(&ps, "quote.kraken.BTC-USD", q1, strlen(q1), S) == 0);
+    T_CHECK(peers_quote_msg(&ps, "quote.coinbase.BTC-USD", q2, strlen(q2), S) == 0);
+    T_CHECK(peers_quote_msg(&ps, "quote.x.BTC-USD", "{\"bid\":true}", 12, S) < 0);
+    T_CHECK(peers_quote_msg(&ps, "quote.x.BTC-USD", "[1]", 3, S) < 0);
+    T_CHECK(peers_quote_msg(&ps, "quotex", "{}", 2, S) < 0);
     T_CHECK(ps.n == 2 && ps.bad == 3);
-    peers_mark(&ps, 2 * S);
-    /* a small move, twice: not enough */
-    peers_quote(&ps, "kraken", 97000.2, 97000.3, 3 * S);
-    peers_quote(&ps, "kraken", 97000.1, 97000.2, 3 * S);
-    T_CHECK(!peers_moved(&ps, 3 * S));
-    /* a third touch change: the market is moving */
-    peers_quote(&ps, "kraken", 97000.3, 97000.4, 3 * S);
-    T_CHECK(peers_moved(&ps, 3 * S));
-    /* ... but not from a peer last heard long ago */
-    T_CHECK(!peers_moved(&ps, 9 * S));
-    /* our data: start over; one jump of 2.5 bp is enough */
-    peers_mark(&ps, 10 * S);
-    T_CHECK(!peers_moved(&ps, 10 * S));
-    peers_quote(&ps, "coinbase", 97024.0, 97024.5, 11 * S);
-    T_CHECK(peers_moved(&ps, 11 * S));
-    T_CHECK(peers_fresh(&ps, 11 * S) == 1);
+    /* a minute of kraken changing its touch 10 times a second (+-0.05 USD) */
+    int64_t t = S;
+    for (int i = 0; i < 600; i++) {
+        t += 100 * MS;
+        peers_quote(&ps, "kraken", 97000.1 + (i & 1) * 0.05, 97000.2 + (i & 1) * 0.05, t);
+    }
+    peers_mark(&ps, t);
+    /* our venue silent 1 s while kraken keeps its pace: evidence */
+    for (int i = 0; i < 10; i++) peers_quote(&ps, "kraken", 97000.1 + (i & 1) * 0.05, 97000.2, t + (i + 1) * 100 * MS);
+    T_CHECK(peers_moved(&ps, t + S));
+    /* a burst of 4 changes, then nothing for 3 s: a tenth of its pace, no evidence */
+    t += 2 * S;
+    peers_mark(&ps, t);
+    for (int i = 0; i < 4; i++) peers_quote(&ps, "kraken", 97000.1 + (i & 1) * 0.05, 97000.2, t + i * MS);
+    T_CHECK(!peers_moved(&ps, t + 3 * S));
+    /* ... unless the mid moved 2.5 bp meanwhile */
+    peers_quote(&ps, "kraken", 97024.0, 97024.5, t + 3 * S);
+    T_CHECK(peers_moved(&ps, t + 3 * S));
+    /* a peer not heard from for over 5 s does not count */
+    T_CHECK(!peers_moved(&ps, t + 9 * S));
+    /* a peer watched too shortly: only a price move counts */
+    int64_t u = t + 10 * S;
+    peers_mark(&ps, u);
+    for (int i = 0; i < 5; i++) peers_quote(&ps, "bitstamp", 97000.00 + i * 0.01, 97000.50, u + i * MS);
+    T_CHECK(!peers_moved(&ps, u + S));
+    peers_quote(&ps, "bitstamp", 97024.0, 97024.5, u + S);
+    T_CHECK(peers_moved(&ps, u + S));
+    T_CHECK(peers_fresh(&ps, u + S) == 1); /* kraken and coinbase: not heard for 5 s */
     /* an empty side is heard but moves nothing */
-    peers_mark(&ps, 12 * S);
-    peers_quote(&ps, "coinbase", 0, 97024.5, 12 * S);
-    T_CHECK(!peers_moved(&ps, 12 * S));
+    peers_mark(&ps, u + 2 * S);
+    peers_quote(&ps, "bitstamp", 0, 97024.5, u + 2 * S);
+    T_CHECK(!peers_moved(&ps, u + 2 * S));
     return 0;
 }

@@ -65,6 +65,8 @@ int64_t silence_quantile(const silence_t *s, double q)
     return s_edge(SILENCE_NB - 1);
 }
 
+int silence_warm(const silence_t *s) { return s->n >= SILENCE_WARM; }
+
 int64_t silence_threshold(const silence_t *s)
 {
     int64_t t = s->n < SILENCE_WARM ? s->cold_ns

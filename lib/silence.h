@@ -38,6 +38,8 @@ void silence_learn(silence_t *s, int64_t g);
 /* The gap (ns) below which a fraction Q of the learned gaps lie (the upper
  * edge of its bucket); 0 when nothing was learned. */
 int64_t silence_quantile(const silence_t *s, double q);
+/* 1 once SILENCE_WARM gaps were learned (before, nothing is judged unlikely). */
+int silence_warm(const silence_t *s);
 /* How long a silence must last (ns) before it is suspected. */
 int64_t silence_threshold(const silence_t *s);
 

@@ -478,6 +478,8 @@ static const struct lws_protocols s_protocols[] = {
 
 /* ---- telling quiet from dead ---- */
 
+#define PROBE_QUIET_NS (2 * NS_PER_S) /* the longest data silence left unprobed */
+
 static int64_t s_mute_wait(const wsconn_t *c)
 {
     int64_t w = 2 * s_ns(c->o.probe_s);
@@ -554,14 +556,22 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
         return 1;
     }
     int64_t thr = silence_threshold(&c->sil);
-    if (quiet < thr) return 0;
-    /* answered since the silence began, and the others moved meanwhile */
-    if (c->answer_mono > c->last_data_mono && c->o.on_evidence &&
+    /* a mute: the silence is unlikely under the venue's own (learned) flow, the path
+     * answered since it began, and the others moved meanwhile (a threshold at the
+     * stale timer's value is the stale timer's business: it resubscribes anyway) */
+    if (quiet >= thr && thr < s_ns(c->o.stale_s) && silence_warm(&c->sil) &&
+        c->answer_mono > c->last_data_mono &&
+        c->o.on_evidence &&
         c->o.on_evidence(c, c->o.arg, c->last_data_mono)) {
         s_mute(c, now, quiet);
         return 0;
     }
-    if (now >= c->next_probe_mono) s_probe_send(c, now, quiet, thr);
+    /* probe at the threshold, and in a quiet market (a high threshold) after
+     * PROBE_QUIET_NS anyway: a dead path is then found as fast as in a busy one */
+    int64_t probe_at = thr;
+    int64_t cap = PROBE_QUIET_NS > s_ns(c->o.suspect_min_s) ? PROBE_QUIET_NS : s_ns(c->o.suspect_min_s);
+    if (probe_at > cap) probe_at = cap;
+    if (quiet >= probe_at && now >= c->next_probe_mono) s_probe_send(c, now, quiet, thr);
     return 0;
 }
 

@@ -51,10 +51,11 @@ mkdir -p "$LOG"
 ( umask 077; openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$RT/keys/kalshi.pem" 2>/dev/null ) \
     || fail "openssl genpkey"
 openssl pkey -in "$RT/keys/kalshi.pem" -pubout -out "$RT/keys/kalshi.pub.pem" 2>/dev/null || fail "openssl pkey"
-# one scheduled per-venue stall (the mockx fault), at a fixed time after mockx starts
-STALL_VENUE=kraken STALL_AT=${CHAOS_STALL_AT:-45}
+# one scheduled per-venue stall and one mute (mockx faults), at fixed times after mockx starts
+STALL_VENUE=kraken STALL_AT=${CHAOS_STALL_AT:-45} MUTE_AT=${CHAOS_MUTE_AT:-70}
 bg mockx "$BIN/mockx" --tls-dir "$RT/tls" --world --seed 7 --rate "${CHAOS_RATE:-20}" --window-s 30 \
     --kalshi-pubkey "$RT/keys/kalshi.pub.pem" --fault "$STALL_VENUE:stall@$STALL_AT" \
+    --fault "$STALL_VENUE:mute@$MUTE_AT" \
     --serve coinbase=127.0.0.1:0 --serve kraken=127.0.0.1:0 --serve bitstamp=127.0.0.1:0 \
     --serve kalshi=127.0.0.1:0 --bus "$T/bus"
 MOCKX=$LAST
@@ -111,7 +112,7 @@ sc start tickbus.target || fail "tickbus.target did not start"
 
 export CHAOS_T="$T" CHAOS_LOG="$LOG" CHAOS_BIN="$BIN" CHAOS_BUS="$RT/tickbus" CHAOS_DATA="$RT/data" \
     CHAOS_MOCKX_PID="$MOCKX" CHAOS_MOCKX_T0="$MOCKX_T0" CHAOS_STALL_VENUE="$STALL_VENUE" \
-    CHAOS_STALL_AT="$STALL_AT"
+    CHAOS_STALL_AT="$STALL_AT" CHAOS_MUTE_AT="$MUTE_AT"
 if [ "$mode" = hold ]; then
     echo "chaos: holding; T=$T bus=$RT/tickbus data=$RT/data (enter the namespace: nsenter -m -t $$)"
     while :; do sleep 5; done
