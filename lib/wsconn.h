@@ -46,10 +46,12 @@ typedef struct {
     /* Telling quiet from dead (docs/FEEDS.md): a data silence longer than
      * suspect_factor x the 99.9th percentile of the gaps learned on this
      * venue (lib/silence; never under suspect_min_s, 2 s until 50 gaps are
-     * known, at most stale_s) is probed: a probe unanswered for probe_s is a
-     * stall (reconnect, reason probe_timeout); an answered one while the
-     * other venues moved (on_evidence) is a mute (resubscribe, reason mute;
-     * reconnect if no data follows within max(2 s, 2 x probe_s)). */
+     * known, at most stale_s) is suspected, and probed (so is any silence
+     * over 2 s, or suspect_min_s if longer): a probe unanswered for probe_s
+     * is a stall (reconnect, reason probe_timeout); a suspected silence the
+     * path answered through while the other venues moved (on_evidence) is a
+     * mute (resubscribe, reason mute; reconnect if no data follows within
+     * max(2 s, 2 x probe_s)). */
     double suspect_factor; /* 3 */
     double suspect_min_s;  /* 0.5 */
     double probe_s;        /* 1; 0: no probes, the dead/stale timers alone */
