@@ -438,7 +438,9 @@ static int s_cb_evidence(wsconn_t *c, void *arg, int64_t since)
     (void)c;
     (void)arg;
     (void)since; /* peers_mark was called on the same data message */
-    return A.peer_sub && peers_moved(&A.peers, clock_mono_ns());
+    int64_t now = clock_mono_ns();
+    if (!A.peer_sub || !peers_fresh(&A.peers, now)) return -1;
+    return peers_moved(&A.peers, now);
 }
 /* The other feeds' quotes that arrived since the last tick (never blocks). */
 static void s_peers_drain(app_t *a, int64_t now)

@@ -67,10 +67,15 @@ int64_t silence_quantile(const silence_t *s, double q)
 
 int silence_warm(const silence_t *s) { return s->n >= SILENCE_WARM; }
 
+int64_t silence_plausible(const silence_t *s)
+{
+    return s->n < SILENCE_WARM ? s->cold_ns
+                               : (int64_t)(s->factor * (double)silence_quantile(s, 0.999));
+}
+
 int64_t silence_threshold(const silence_t *s)
 {
-    int64_t t = s->n < SILENCE_WARM ? s->cold_ns
-                                    : (int64_t)(s->factor * (double)silence_quantile(s, 0.999));
+    int64_t t = silence_plausible(s);
     if (t < s->min_ns) t = s->min_ns;
     if (t > s->max_ns) t = s->max_ns;
     return t;
@@ -121,5 +126,6 @@ int silence_test(void)
     silence_init(&s, 2, 0.5, 15, 2);
     for (int i = 0; i < 100; i++) silence_learn(&s, 60 * NS_PER_S);
     T_CHECK(silence_threshold(&s) == 15 * NS_PER_S);
+    T_CHECK(silence_plausible(&s) > 100 * NS_PER_S); /* 2 x the 60 s bucket's edge */
     return 0;
 }

@@ -40,7 +40,11 @@ void silence_learn(silence_t *s, int64_t g);
 int64_t silence_quantile(const silence_t *s, double q);
 /* 1 once SILENCE_WARM gaps were learned (before, nothing is judged unlikely). */
 int silence_warm(const silence_t *s);
-/* How long a silence must last (ns) before it is suspected. */
+/* FACTOR x the learned p99.9 gap (ns), unbounded: a silence shorter than
+ * this is plausible under the venue's own flow (cold: COLD). */
+int64_t silence_plausible(const silence_t *s);
+/* How long a silence must last (ns) before it is suspected (silence_plausible
+ * bounded by MIN and MAX). */
 int64_t silence_threshold(const silence_t *s);
 
 int silence_test(void);

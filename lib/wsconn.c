@@ -49,7 +49,8 @@ struct wsconn {
     silence_t sil;
     int probing, ping_pending, mute_stage;
     unsigned probe_id;
-    int64_t probe_mono, answer_mono, next_probe_mono, probe_backoff, mute_mono, probe_rtt;
+    int64_t probe_mono, answer_mono, next_probe_mono, mute_mono, probe_rtt,
+        quiet_hold_mono;
     unsigned attempt;
     int64_t min_backoff; /* from on_connect_error: the next backoff is at least this (ns) */
     /* reassembly */
@@ -283,7 +284,6 @@ static void s_mark_data(wsconn_t *c)
     /* data proves the path: a pending probe's answer no longer matters */
     c->probing = c->mute_stage = 0;
     c->next_probe_mono = 0;
-    c->probe_backoff = NS_PER_S;
     if (c->o.hb) hb_progress(c->o.hb, 1);
 }
 
@@ -376,7 +376,6 @@ static void s_established(wsconn_t *c, struct lws *wsi)
     silence_restart(&c->sil);
     c->probing = c->ping_pending = c->mute_stage = 0;
     c->next_probe_mono = c->answer_mono = 0;
-    c->probe_backoff = NS_PER_S;
     c->healthy_app = 1;
     log_info("venue=%s connected to %s:%d%s after %.2f s", c->o.venue, c->host, c->port, c->path,
              (double)(c->up_mono - c->connect_mono) / 1e9);
@@ -478,7 +477,7 @@ static const struct lws_protocols s_protocols[] = {
 
 /* ---- telling quiet from dead ---- */
 
-#define PROBE_QUIET_NS (2 * NS_PER_S) /* the longest data silence left unprobed */
+#define PROBE_QUIET_NS NS_PER_S /* the longest data silence left unprobed */
 
 static int64_t s_mute_wait(const wsconn_t *c)
 {
@@ -528,9 +527,37 @@ void wsconn_probe_answered(wsconn_t *c, unsigned id)
     c->st.probe_answers++;
     c->probe_rtt = now - c->probe_mono;
     c->answer_mono = now;
-    /* a quiet market: ask again later, less often the longer it stays quiet */
-    c->next_probe_mono = now + c->probe_backoff;
-    c->probe_backoff = c->probe_backoff * 2 > 4 * NS_PER_S ? 4 * NS_PER_S : c->probe_backoff * 2;
+    /* a quiet market: ask again in a second (one small request a second of
+     * silence at most; none while data flows) */
+    c->next_probe_mono = now + NS_PER_S;
+}
+
+static int s_evidence(wsconn_t *c)
+{
+    return c->o.on_evidence ? c->o.on_evidence(c, c->o.arg, c->last_data_mono) : -1;
+}
+
+/* A quiet market, not a dead venue: the path answered a probe within the
+ * last 5 s of this silence, and the other venues are quiet too or the
+ * silence is still plausible under this venue's own flow (a thin venue's
+ * usual pauses; the threshold capped at the stale timer's value does not
+ * say so). The stale timer then holds back (counted once per silence in
+ * quiet_holds). Nobody to ask (no other venue heard from): the timer acts. */
+static int s_quiet_market(wsconn_t *c, int64_t now)
+{
+    if (c->o.probe_s <= 0 || c->answer_mono <= c->last_data_mono ||
+        now - c->answer_mono > 5 * NS_PER_S)
+        return 0;
+    int ev = s_evidence(c);
+    if (ev < 0 || (ev > 0 && now - c->last_data_mono >= silence_plausible(&c->sil))) return 0;
+    if (c->quiet_hold_mono != c->last_data_mono) {
+        c->quiet_hold_mono = c->last_data_mono;
+        c->st.quiet_holds++;
+        log_info("venue=%s no data for %.0f s, but the path answers and %s: a quiet market, "
+                 "not resubscribing", c->o.venue, (double)(now - c->last_data_mono) / 1e9,
+                 ev ? "such pauses are usual here" : "the other venues are quiet too");
+    }
+    return 1;
 }
 
 /* Every tick while up: probe a suspicious silence, judge the answer. 1 when
@@ -560,9 +587,7 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
      * answered since it began, and the others moved meanwhile (a threshold at the
      * stale timer's value is the stale timer's business: it resubscribes anyway) */
     if (quiet >= thr && thr < s_ns(c->o.stale_s) && silence_warm(&c->sil) &&
-        c->answer_mono > c->last_data_mono &&
-        c->o.on_evidence &&
-        c->o.on_evidence(c, c->o.arg, c->last_data_mono)) {
+        c->answer_mono > c->last_data_mono && s_evidence(c) == 1) {
         s_mute(c, now, quiet);
         return 0;
     }
@@ -615,7 +640,8 @@ static void s_tick(lws_sorted_usec_list_t *sul)
             s_kill(c, "write_timeout");
         } else if (s_probe_tick(c, now)) {
             /* killed: a stall or a mute that resubscribing did not mend */
-        } else if (!c->stale_stage && now - c->last_data_mono > s_ns(c->o.stale_s)) {
+        } else if (!c->stale_stage && now - c->last_data_mono > s_ns(c->o.stale_s) &&
+                   !s_quiet_market(c, now)) {
             c->st.stale++;
             c->stale_stage = 1;
             c->stale_mono = now;
@@ -627,7 +653,8 @@ static void s_tick(lws_sorted_usec_list_t *sul)
             } else {
                 s_kill(c, "stale");
             }
-        } else if (c->stale_stage && now - c->stale_mono > s_ns(c->o.stale_s)) {
+        } else if (c->stale_stage && now - c->stale_mono > s_ns(c->o.stale_s) &&
+                   !s_quiet_market(c, now)) {
             s_kill(c, "stale");
         } else if (c->attempt && now - c->up_mono > s_ns(c->o.healthy_s) &&
                    now - c->last_data_mono < s_ns(c->o.stale_s)) {
@@ -818,6 +845,7 @@ void wsconn_hb_detail(wsconn_t *c, jw_t *w)
     jw_kuint(w, "probes", c->st.probes);
     jw_kuint(w, "probe_timeouts", c->st.probe_timeouts);
     jw_kuint(w, "mutes", c->st.mutes);
+    jw_kuint(w, "quiet_holds", c->st.quiet_holds);
     jw_kint(w, "suspect_ms", silence_threshold(&c->sil) / NS_PER_MS);
     jw_kint(w, "gap_p999_ms", silence_quantile(&c->sil, 0.999) / NS_PER_MS);
     jw_kint(w, "probe_rtt_ms", c->probe_rtt / NS_PER_MS);

@@ -47,11 +47,12 @@ typedef struct {
      * suspect_factor x the 99.9th percentile of the gaps learned on this
      * venue (lib/silence; never under suspect_min_s, 2 s until 50 gaps are
      * known, at most stale_s) is suspected, and probed (so is any silence
-     * over 2 s, or suspect_min_s if longer): a probe unanswered for probe_s
+     * over 1 s, or suspect_min_s if longer; again every second it lasts): a probe unanswered for probe_s
      * is a stall (reconnect, reason probe_timeout); a suspected silence the
      * path answered through while the other venues moved (on_evidence) is a
      * mute (resubscribe, reason mute; reconnect if no data follows within
-     * max(2 s, 2 x probe_s)). */
+     * max(2 s, 2 x probe_s)). The stale timer holds back while the path
+     * answers and the other venues are quiet too (a quiet market). */
     double suspect_factor; /* 3 */
     double suspect_min_s;  /* 0.5 */
     double probe_s;        /* 1; 0: no probes, the dead/stale timers alone */
@@ -95,9 +96,11 @@ typedef struct {
      * returns 1 if sent, 0 if the venue has none (a websocket ping is sent
      * instead and its pong is the answer). May be NULL (= 0). */
     int (*on_probe)(wsconn_t *c, void *arg, unsigned id);
-    /* 1 when the other venues' books moved while this one sent nothing
-     * since SINCE_MONO (CLOCK_MONOTONIC ns of its last data message). May be
-     * NULL: no evidence, a mute is then left to the stale timer. */
+    /* What the other venues say about this one's silence since SINCE_MONO
+     * (CLOCK_MONOTONIC ns of its last data message): 1 they moved (the
+     * silence is not the market's), 0 they are quiet too, -1 nobody to ask
+     * (no other venue heard from lately). May be NULL (= -1): a mute is then
+     * left to the stale timer. */
     int (*on_evidence)(wsconn_t *c, void *arg, int64_t since_mono);
 } wsconn_opts_t;
 
@@ -177,7 +180,7 @@ typedef struct {
     uint64_t msgs, data_msgs, ctrl_msgs, ignored, bad_frames, oversize;
     uint64_t connects, reconnects, handshake_timeouts, stalls, stale, resubscribes;
     uint64_t gaps, resyncs, write_timeouts;
-    uint64_t probes, probe_answers, probe_timeouts, mutes;
+    uint64_t probes, probe_answers, probe_timeouts, mutes, quiet_holds;
 } wsconn_stats_t;
 const wsconn_stats_t *wsconn_stats(const wsconn_t *c);
 /* Write this connection's hb detail object ("connected", "last_data_age_ms",

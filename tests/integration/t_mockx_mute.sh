@@ -4,6 +4,7 @@
 # Bitstamp answers bts:heartbeat; a new subscribe brings the data back (Kraken and
 # Coinbase with a fresh snapshot); the request log has the mute and the unmute.
 # --activity night: long gaps and a mean well below --rate; live: about --rate, in bursts.
+# san: skip: checks mockx (the test world) with a Python client and runs no program of the pipeline; mockx itself runs under the sanitizers in every feed test (t_feed_probe: world mode, mute and stall)
 . tests/integration/lib.sh
 . tests/integration/mockxlib.sh
 mx_start --serve kraken=127.0.0.1:0 --serve coinbase=127.0.0.1:0 --serve bitstamp=127.0.0.1:0 \

@@ -3,6 +3,7 @@
 # depths 10/100/1000, Coinbase sequence_num contiguous, Bitstamp top-100 books,
 # all uncrossed, at a fixed rate and as fast as the client reads; then each
 # fault kind is seen by the client when injected.
+# san: skip: checks mockx (the test world) with a Python client and runs no program of the pipeline; mockx itself runs under the sanitizers in every feed test (t_feed_probe: world mode, mute and stall)
 . tests/integration/lib.sh
 . tests/integration/mockxlib.sh
 W="$MX/check_world.py"
