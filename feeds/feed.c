@@ -180,6 +180,7 @@ void feed_invalid(feed_t *f, const char *reason, int64_t from, int64_t to, int64
     s_await_snapshot(f);
     s_event(f, "gap", reason, from, to, ts_rx);
     s_event(f, "resync", reason, -1, -1, ts_rx);
+    if (f->c) wsconn_data_restart(f->c); /* the wait for the snapshot is not a pause of the venue */
     if (f->c) wsconn_set_healthy(f->c, 0);
     if (was_valid) s_publish_book(f, clock_mono_ns()); /* say "invalid" at once */
     f->v->resync(f);
@@ -417,6 +418,8 @@ static int s_pub_out(void *arg, const char *topic, const char *body, size_t len,
 static void s_cb_open(wsconn_t *c, void *arg)
 {
     (void)c;
+    /* the other venues' movement counts from now, not from before the reconnect */
+    if (A.peer_sub) peers_mark(&A.peers, clock_mono_ns());
     feed_on_open(arg);
 }
 static int s_cb_msg(wsconn_t *c, void *arg, const char *msg, size_t len, int64_t ts_rx)

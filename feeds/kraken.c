@@ -196,19 +196,21 @@ static int s_method(feed_t *f, const jtok_t *d)
     s_state_t *st = f->venue_state;
     int m = jtok_get(d, 0, "method");
     int ok = jtok_get(d, 0, "success");
+    int64_t rid;
+    if (jtok_int(d, jtok_get(d, 0, "req_id"), &rid) == 0 && rid > KRAKEN_PROBE_BASE &&
+        rid <= KRAKEN_PROBE_BASE + 0xffffffffLL) {
+        /* the answer to a probe (s_probe), a pong or even a refusal: the path works */
+        feed_probe_answered(f, (unsigned)(rid - KRAKEN_PROBE_BASE));
+        if (jtok_eq(d, ok, "false")) log_warnx_rl("venue=kraken ping refused (answered all the same)");
+        return WSCONN_MSG_CTRL;
+    }
     if (jtok_eq(d, ok, "false")) {
         char e[200] = "";
         jtok_str(d, jtok_get(d, 0, "error"), e, sizeof e);
         log_warnx_rl("venue=kraken request refused: %s", e);
         return WSCONN_MSG_CTRL;
     }
-    if (jtok_eq(d, m, "pong")) { /* the answer to a probe (s_probe): req_id echoed */
-        int64_t id;
-        if (jtok_int(d, jtok_get(d, 0, "req_id"), &id) == 0 && id > KRAKEN_PROBE_BASE &&
-            id <= KRAKEN_PROBE_BASE + 0xffffffffLL)
-            feed_probe_answered(f, (unsigned)(id - KRAKEN_PROBE_BASE));
-        return WSCONN_MSG_CTRL;
-    }
+    if (jtok_eq(d, m, "pong")) return WSCONN_MSG_CTRL; /* a pong without our req_id */
     if (jtok_eq(d, m, "subscribe")) {
         int r = jtok_get(d, 0, "result");
         int64_t depth;

@@ -53,6 +53,7 @@ void silence_data(silence_t *s, int64_t now)
 }
 
 void silence_restart(silence_t *s) { s->last_ns = 0; }
+int silence_running(const silence_t *s) { return s->last_ns != 0; }
 
 int64_t silence_quantile(const silence_t *s, double q)
 {

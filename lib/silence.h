@@ -33,6 +33,8 @@ void silence_data(silence_t *s, int64_t now);
  * run (the gap across a reconnect or a resubscribe is not a pause of the
  * venue's). The learned histogram stays. */
 void silence_restart(silence_t *s);
+/* 1 when a data message came since the last silence_restart. */
+int silence_running(const silence_t *s);
 /* Learn one gap of G ns (silence_data's arithmetic, exposed for tests). */
 void silence_learn(silence_t *s, int64_t g);
 /* The gap (ns) below which a fraction Q of the learned gaps lie (the upper

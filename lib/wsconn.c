@@ -477,7 +477,7 @@ static const struct lws_protocols s_protocols[] = {
 
 /* ---- telling quiet from dead ---- */
 
-#define PROBE_QUIET_NS NS_PER_S /* the longest data silence left unprobed */
+#define PROBE_QUIET_NS NS_PER_S /* a silence this long is probed if 4 x the median gap is shorter */
 
 static int64_t s_mute_wait(const wsconn_t *c)
 {
@@ -519,6 +519,11 @@ static void s_mute(wsconn_t *c, int64_t now, int64_t quiet)
     }
 }
 
+void wsconn_data_restart(wsconn_t *c)
+{
+    if (c) silence_restart(&c->sil);
+}
+
 void wsconn_probe_answered(wsconn_t *c, unsigned id)
 {
     if (!c || !c->probing || (id && id != c->probe_id)) return;
@@ -542,11 +547,15 @@ static int s_evidence(wsconn_t *c)
  * silence is still plausible under this venue's own flow (a thin venue's
  * usual pauses; the threshold capped at the stale timer's value does not
  * say so). The stale timer then holds back (counted once per silence in
- * quiet_holds). Nobody to ask (no other venue heard from): the timer acts. */
+ * quiet_holds), for one more stale time at most and never in its second
+ * stage. Nobody to ask (no other venue heard from): the timer acts. */
 static int s_quiet_market(wsconn_t *c, int64_t now)
 {
+    /* bounded: after twice the stale time the timer acts whatever the market
+     * (a muted thin venue is resubscribed at 2 x --stale-after, well before
+     * --progress-deadline ends the process) */
     if (c->o.probe_s <= 0 || c->answer_mono <= c->last_data_mono ||
-        now - c->answer_mono > 5 * NS_PER_S)
+        now - c->answer_mono > 5 * NS_PER_S || now - c->last_data_mono >= 2 * s_ns(c->o.stale_s))
         return 0;
     int ev = s_evidence(c);
     if (ev < 0 || (ev > 0 && now - c->last_data_mono >= silence_plausible(&c->sil))) return 0;
@@ -583,18 +592,22 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
         return 1;
     }
     int64_t thr = silence_threshold(&c->sil);
-    /* a mute: the silence is unlikely under the venue's own (learned) flow, the path
-     * answered since it began, and the others moved meanwhile (a threshold at the
-     * stale timer's value is the stale timer's business: it resubscribes anyway) */
+    /* a mute: data flowed on this connection (not while subscribing), then a
+     * silence unlikely under the venue's own (learned) flow, the path answered
+     * since it began, and the others moved meanwhile (a threshold at the stale
+     * timer's value is the stale timer's business) */
     if (quiet >= thr && thr < s_ns(c->o.stale_s) && silence_warm(&c->sil) &&
-        c->answer_mono > c->last_data_mono && s_evidence(c) == 1) {
+        silence_running(&c->sil) && c->answer_mono > c->last_data_mono && s_evidence(c) == 1) {
         s_mute(c, now, quiet);
         return 0;
     }
-    /* probe at the threshold, and in a quiet market (a high threshold) after
-     * PROBE_QUIET_NS anyway: a dead path is then found as fast as in a busy one */
-    int64_t probe_at = thr;
-    int64_t cap = PROBE_QUIET_NS > s_ns(c->o.suspect_min_s) ? PROBE_QUIET_NS : s_ns(c->o.suspect_min_s);
+    /* probe at the threshold, and in a quiet market (a high threshold) earlier:
+     * after 1 s (or --suspect-min) or 4 x the median gap, whichever is longer,
+     * so a dead path is found about as fast as in a busy one while a venue's
+     * ordinary pauses (Kalshi's 1 s index ticks) are not probed */
+    int64_t probe_at = thr, cap = 4 * silence_quantile(&c->sil, 0.5);
+    if (cap < PROBE_QUIET_NS) cap = PROBE_QUIET_NS;
+    if (cap < s_ns(c->o.suspect_min_s)) cap = s_ns(c->o.suspect_min_s);
     if (probe_at > cap) probe_at = cap;
     if (quiet >= probe_at && now >= c->next_probe_mono) s_probe_send(c, now, quiet, thr);
     return 0;
@@ -653,8 +666,7 @@ static void s_tick(lws_sorted_usec_list_t *sul)
             } else {
                 s_kill(c, "stale");
             }
-        } else if (c->stale_stage && now - c->stale_mono > s_ns(c->o.stale_s) &&
-                   !s_quiet_market(c, now)) {
+        } else if (c->stale_stage && now - c->stale_mono > s_ns(c->o.stale_s)) {
             s_kill(c, "stale");
         } else if (c->attempt && now - c->up_mono > s_ns(c->o.healthy_s) &&
                    now - c->last_data_mono < s_ns(c->o.stale_s)) {
@@ -847,6 +859,7 @@ void wsconn_hb_detail(wsconn_t *c, jw_t *w)
     jw_kuint(w, "mutes", c->st.mutes);
     jw_kuint(w, "quiet_holds", c->st.quiet_holds);
     jw_kint(w, "suspect_ms", silence_threshold(&c->sil) / NS_PER_MS);
+    jw_kuint(w, "gaps_learned", c->sil.n);
     jw_kint(w, "gap_p999_ms", silence_quantile(&c->sil, 0.999) / NS_PER_MS);
     jw_kint(w, "probe_rtt_ms", c->probe_rtt / NS_PER_MS);
     framerec_hb(c->o.record, w);

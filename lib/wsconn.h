@@ -46,13 +46,15 @@ typedef struct {
     /* Telling quiet from dead (docs/FEEDS.md): a data silence longer than
      * suspect_factor x the 99.9th percentile of the gaps learned on this
      * venue (lib/silence; never under suspect_min_s, 2 s until 50 gaps are
-     * known, at most stale_s) is suspected, and probed (so is any silence
-     * over 1 s, or suspect_min_s if longer; again every second it lasts): a probe unanswered for probe_s
+     * known, at most stale_s) is suspected, and probed (so is a silence over
+     * 1 s, suspect_min_s or 4 x the median gap, whichever is longest; again
+     * every second it lasts): a probe unanswered for probe_s
      * is a stall (reconnect, reason probe_timeout); a suspected silence the
      * path answered through while the other venues moved (on_evidence) is a
      * mute (resubscribe, reason mute; reconnect if no data follows within
-     * max(2 s, 2 x probe_s)). The stale timer holds back while the path
-     * answers and the other venues are quiet too (a quiet market). */
+     * max(2 s, 2 x probe_s)). The stale timer holds back (up to one more
+     * stale_s) while the path answers and the other venues are quiet too or
+     * the pause is usual for the venue (a quiet market). */
     double suspect_factor; /* 3 */
     double suspect_min_s;  /* 0.5 */
     double probe_s;        /* 1; 0: no probes, the dead/stale timers alone */
@@ -169,6 +171,10 @@ void wsconn_event(wsconn_t *c, const char *kind, const char *reason, const char 
 /* The venue answered probe ID (0: an answer that carries no id, matches
  * any). Called by the parser that recognises the answer. */
 void wsconn_probe_answered(wsconn_t *c, unsigned id);
+
+/* The application asked for its data again (a resync after a gap): the
+ * silence until it comes is not the venue's flow (not learned). */
+void wsconn_data_restart(wsconn_t *c);
 
 /* The application's view of its data: 0 marks the hb state "degraded" while
  * connected (e.g. book invalid), 1 restores it. */

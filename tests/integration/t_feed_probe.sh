@@ -6,9 +6,13 @@
 # data stops) answers its probe while Coinbase and Bitstamp keep moving: a
 # mute, resubscribed on the same connection (event.resync reason=mute), and
 # the data comes back without a reconnect. The healthy venues never reconnect.
-# Meanwhile a second world (its own bus) trades thinly (--activity night,
-# gaps of seconds): its feeds probe the silences, get answers, and neither
-# reconnect nor resubscribe.
+# Meanwhile a second world (its own bus) trades thinly (--activity night at
+# --rate 100: a few messages a second, pauses of seconds): its feeds learn
+# (>= 50 gaps, so a mute could be declared), probe their longer silences,
+# and the healthy ones never reconnect nor resubscribe; its Kraken
+# is muted at 12 s and must still be resubscribed (mute, or the stale timer,
+# here --stale-after 4: held back at most one more stale time in a quiet
+# market) within 12 s.
 . tests/integration/lib.sh
 . tests/integration/feedlib.sh
 mockx_start --world --rate 50 --serve coinbase=127.0.0.1:0 --serve kraken=127.0.0.1:0 \
@@ -17,14 +21,15 @@ tap_start
 for v in coinbase kraken bitstamp; do feed_start "$v" --backoff-min 0.2 --backoff-max 1; done
 # the quiet world
 mkdir -m 700 "$T/qbus"
-bg qmockx "$BIN/mockx" --tls-dir "$T/tls" --world --rate 10 --activity night --seed 5 \
-    --serve coinbase=127.0.0.1:0 --serve kraken=127.0.0.1:0 --serve bitstamp=127.0.0.1:0
+bg qmockx "$BIN/mockx" --tls-dir "$T/tls" --world --rate 100 --activity night --seed 5 \
+    --serve coinbase=127.0.0.1:0 --serve kraken=127.0.0.1:0 --serve bitstamp=127.0.0.1:0 \
+    --fault kraken:mute@12
 wait_for 15 sh -c "[ \$(grep -c = '$T/qmockx.out') -ge 3 ]" || fail "the quiet mockx did not start"
 bg qtap "$BIN/tap" --bus "$T/qbus"
 for v in coinbase kraken bitstamp; do
     u="wss://127.0.0.1:$(sed -n "s/^$v=//p" "$T/qmockx.out")"
     [ "$v" = kraken ] && u="$u/v2"
-    bg "q$v" "$BIN/feed-$v" --bus "$T/qbus" --url "$u" --ca-file "$T/tls/ca.pem"
+    bg "q$v" "$BIN/feed-$v" --bus "$T/qbus" --url "$u" --ca-file "$T/tls/ca.pem" --stale-after 4
 done
 wait_for 12 seen '^event\.resync .*"venue":"kraken".*"reason":"mute"' || fail "mute not detected"
 wait_for 5 after '"reason":"mute"' '^quote\.kraken\.' || fail "no quote after the mute"
@@ -40,12 +45,19 @@ wait_for 5 hb_ge kraken probe_timeouts 1 || fail "hb does not count probe_timeou
 # the healthy venues: no reconnect
 seen '^event\.reconnect .*"venue":"(coinbase|bitstamp)".*"was_connected":true' &&
     fail "a healthy venue reconnected"
-# the quiet world: probes answered, no reconnect, no resubscribe
-qprobes=$(grep '^hb\.feed-' "$T/qtap.out" | tail -n 3 | grep -o '"probes":[0-9]*' | cut -d: -f2 |
-    awk '{s += $1} END {print s + 0}')
-[ "$qprobes" -ge 1 ] || fail "the quiet world's feeds sent no probe"
-grep -Eq '^event\.(reconnect|resync) .*"was_connected":true|^event\.resync ' "$T/qtap.out" &&
+# the quiet world: its muted Kraken resubscribed; the others learned, probed, no alarm
+wait_for 15 grep -q 'kind=mute' "$T/qmockx.log" || fail "the quiet world's mute did not happen"
+wait_for 14 grep -Eq '^event\.resync .*"venue":"kraken"' "$T/qtap.out" ||
+    fail "the quiet world's muted kraken was never resubscribed"
+qsum() { grep "^hb\.feed-$1 " "$T/qtap.out" | tail -n 1 | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
+qprobes=0
+for v in coinbase bitstamp; do
+    [ "$(qsum $v gaps_learned)" -ge 50 ] 2>/dev/null || fail "quiet $v learned $(qsum $v gaps_learned) gaps (< 50)"
+    qprobes=$((qprobes + $(qsum $v probes)))
+done
+grep -Eq '^event\.(reconnect|resync) .*"venue":"(coinbase|bitstamp)"' "$T/qtap.out" &&
     fail "a false alarm in the quiet world: $(grep '^event\.' "$T/qtap.out" | head -n 3)"
-echo "quiet world: $qprobes probes answered, 0 reconnects, 0 resyncs"
+echo "quiet world: coinbase+bitstamp $qprobes probes (answered), 0 reconnects, 0 resyncs;" \
+    "kraken's mute: $(grep -E '^event\.resync .*"venue":"kraken"' "$T/qtap.out" | head -n 1 | grep -o '"reason":"[a-z]*"')"
 grep -E "muted|stalled|fault" "$T/feed-kraken.log" "$T/mockx.log" | cut -c1-200
 echo ok
