@@ -188,6 +188,7 @@ void feed_invalid(feed_t *f, const char *reason, int64_t from, int64_t to, int64
 
 void feed_book_done(feed_t *f, int snapshot, int64_t ts_rx, int64_t ts_ex)
 {
+    f->n_book_msgs++;
     if (snapshot) {
         f->book.valid = 1;
         if (f->resyncing) log_info("venue=%s resynced", f->v->venue);
@@ -426,7 +427,11 @@ static int s_cb_msg(wsconn_t *c, void *arg, const char *msg, size_t len, int64_t
 {
     (void)c;
     feed_t *f = arg;
+    uint64_t books = f->n_book_msgs;
     int r = f->v->parse(f, msg, len, ts_rx);
+    /* a trade or a ticker proves the path, not the book's freshness: a book
+     * channel muted while trades flow is still a silence of the book */
+    if (r == WSCONN_MSG_DATA && f->n_book_msgs == books) return WSCONN_MSG_AUX;
     if (r == WSCONN_MSG_DATA && A.peer_sub) peers_mark(&A.peers, clock_mono_ns());
     return r;
 }

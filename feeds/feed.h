@@ -70,6 +70,7 @@ struct feed {
     void *venue_state;    /* the venue's own (v->state_size bytes; NULL if 0) */
     /* counters (hb) */
     uint64_t n_quotes, n_books, n_trades, n_skipped, n_checksum_ok;
+    uint64_t n_book_msgs; /* snapshots and updates applied (feed_book_done) */
     uint64_t n_bad_trade_ids, n_trades_no_id;
 };
 

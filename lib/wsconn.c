@@ -297,6 +297,15 @@ static void s_message(wsconn_t *c, int64_t ts_rx)
         c->st.data_msgs++;
         s_mark_data(c);
         break;
+    case WSCONN_MSG_AUX: {
+        int64_t now = clock_mono_ns();
+        c->st.data_msgs++;
+        c->last_progress_mono = now;
+        if (c->o.hb) hb_progress(c->o.hb, 1);
+        if (c->probing) wsconn_probe_answered(c, c->probe_id); /* the path works */
+        else c->answer_mono = now;
+        break;
+    }
     case WSCONN_MSG_CTRL: c->st.ctrl_msgs++; break;
     case WSCONN_MSG_BAD: c->st.bad_frames++; break;
     default: c->st.ignored++; break;
@@ -592,15 +601,6 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
         return 1;
     }
     int64_t thr = silence_threshold(&c->sil);
-    /* a mute: data flowed on this connection (not while subscribing), then a
-     * silence unlikely under the venue's own (learned) flow, the path answered
-     * since it began, and the others moved meanwhile (a threshold at the stale
-     * timer's value is the stale timer's business) */
-    if (quiet >= thr && thr < s_ns(c->o.stale_s) && silence_warm(&c->sil) &&
-        silence_running(&c->sil) && c->answer_mono > c->last_data_mono && s_evidence(c) == 1) {
-        s_mute(c, now, quiet);
-        return 0;
-    }
     /* probe at the threshold, and in a quiet market (a high threshold) earlier:
      * after 1 s (or --suspect-min) or 4 x the median gap, whichever is longer,
      * so a dead path is found about as fast as in a busy one while a venue's
@@ -609,6 +609,18 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
     if (cap < PROBE_QUIET_NS) cap = PROBE_QUIET_NS;
     if (cap < s_ns(c->o.suspect_min_s)) cap = s_ns(c->o.suspect_min_s);
     if (probe_at > cap) probe_at = cap;
+    /* a mute: data flowed on this connection (not while subscribing), then a
+     * silence unlikely under the venue's own (learned) flow, the path proved
+     * alive after the silence became suspect (a probe's answer, or a trade
+     * while the book is silent: not a frame that was on its way before a
+     * stall), and the others moved meanwhile (a threshold at the stale
+     * timer's value is the stale timer's business) */
+    if (quiet >= thr && thr < s_ns(c->o.stale_s) && silence_warm(&c->sil) &&
+        silence_running(&c->sil) && c->answer_mono >= c->last_data_mono + probe_at &&
+        s_evidence(c) == 1) {
+        s_mute(c, now, quiet);
+        return 0;
+    }
     if (quiet >= probe_at && now >= c->next_probe_mono) s_probe_send(c, now, quiet, thr);
     return 0;
 }

@@ -26,7 +26,10 @@ enum {
     WSCONN_MSG_DATA = 0,   /* market data: progress, re-arms the data timer */
     WSCONN_MSG_CTRL = 1,   /* venue heartbeat, ack, pong: proves only that the peer is alive */
     WSCONN_MSG_IGNORED = 2,/* unknown type or channel: counted, ignored */
-    WSCONN_MSG_BAD = 3     /* unparseable or invalid: counted (bad_frames), ignored */
+    WSCONN_MSG_BAD = 3,    /* unparseable or invalid: counted (bad_frames), ignored */
+    WSCONN_MSG_AUX = 4     /* market data that is not the book (a trade, a ticker): counted
+                            * as data and as progress, and proves the path like a probe's
+                            * answer, but the book's data timer and silence go on */
 };
 
 typedef struct {
