@@ -41,7 +41,7 @@ LDLIBS   += $(PKG_LIBS) -lm
 
 # Programs and the file holding each one's main(). Every other .c in these
 # directories is a module, archived in libtickbus.a; the linker takes what it needs.
-PROGRAMS := tap feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator \
+PROGRAMS := tap feed-coinbase feed-kraken feed-bitstamp feed-kalshi feed-gemini feed-cryptocom aggregator \
             sink-jsonl sink-postgres watchdog tickbus-freshness mockx tickbus tickbus-metrics \
             replay
 main_tap           := sink/tap.c
@@ -49,6 +49,8 @@ main_feed-coinbase := feeds/coinbase_main.c
 main_feed-kraken   := feeds/kraken_main.c
 main_feed-bitstamp := feeds/bitstamp_main.c
 main_feed-kalshi   := feeds/kalshi_main.c
+main_feed-gemini   := feeds/gemini_main.c
+main_feed-cryptocom := feeds/cryptocom_main.c
 main_aggregator    := aggregator/aggregator.c
 main_sink-jsonl    := sink/jsonl_main.c
 main_sink-postgres := sink/postgres_main.c

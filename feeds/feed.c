@@ -53,6 +53,7 @@ void feed_probe_answered(feed_t *f, unsigned id)
 void feed_send(feed_t *f, const char *msg)
 {
     if (f->c) wsconn_send(f->c, msg, strlen(msg));
+    else if (f->sent) f->sent(f->sent_arg, msg);
 }
 
 int feed_tokenize(feed_t *f, const char *msg, size_t len)
@@ -169,6 +170,14 @@ static void s_await_snapshot(feed_t *f)
 }
 
 void feed_snapshot_begin(feed_t *f) { book_clear(&f->book); }
+
+int feed_error_frame(feed_t *f, const jtok_t *d, int msg)
+{
+    char m[200] = "";
+    jtok_str(d, msg, m, sizeof m);
+    log_warnx_rl("venue=%s error frame: %s", f->v->venue, m);
+    return WSCONN_MSG_CTRL;
+}
 
 void feed_invalid(feed_t *f, const char *reason, int64_t from, int64_t to, int64_t ts_rx)
 {
@@ -808,6 +817,110 @@ static int s_test_ids(const char *dir)
     return rc;
 }
 
+/* --- self-test: Gemini and Crypto.com, hostile input and the heartbeat reply (issue 20) --- */
+
+static void s_sent_cap(void *arg, const char *msg)
+{
+    s_cap_t *c = arg;
+    int k = snprintf(c->buf + c->len, sizeof c->buf - c->len, "sent %s\n", msg);
+    if (k > 0 && (size_t)k < sizeof c->buf - c->len) c->len += (size_t)k;
+}
+
+static int s_test_issue20(void)
+{
+    int rc = 0;
+    s_cap_t cap;
+    feed_t f;
+
+    /* Gemini: an update before the book is a gap; a bad side, a negative
+     * size, a short level or a number id where none fits invalidate or drop */
+    feed_init(&f, &feed_gemini, 10, s_cap_out, &cap);
+#define GM_L2(CH, EXTRA) "{\"type\":\"l2_updates\",\"symbol\":\"BTCUSD\",\"changes\":[" CH "]" EXTRA "}"
+    /* a fresh feed in replay mode was never subscribed: the first frame needs "trades" */
+    s_feed1(&f, &cap, GM_L2("[\"buy\",\"97000.00\",\"1\"]", ""));
+    if (!strstr(cap.buf, "\"reason\":\"no_snapshot\"")) T_FAIL("gemini update before a book: %s", cap.buf);
+    f.resyncing = 0;
+    s_feed1(&f, &cap, GM_L2("[\"buy\",\"97000.00\",\"1\"],[\"sell\",\"97000.01\",\"2\"]", ",\"trades\":[]"));
+    if (!feed_book_ready(&f) || !strstr(cap.buf, "\"bid\":97000.00,")) T_FAIL("gemini book: %s", cap.buf);
+    const char *gm_bad[] = {GM_L2("[\"bid\",\"1.00\",\"1\"]", ""), GM_L2("[\"buy\",\"1.00\",\"-1\"]", ""),
+                            GM_L2("[\"buy\",\"1.00\"]", ""), GM_L2("[\"buy\",[\"1.00\"],\"1\"]", ""),
+                            GM_L2("{\"buy\":1}", ""), "{\"type\":\"l2_updates\",\"symbol\":\"BTCUSD\",\"changes\":7}"};
+    for (size_t k = 0; k < ARRAY_LEN(gm_bad); k++) {
+        f.resyncing = 0;
+        f.book.valid = 1;
+        if (s_feed1(&f, &cap, gm_bad[k]) != WSCONN_MSG_BAD || feed_book_ready(&f) ||
+            !strstr(cap.buf, "\"reason\":\"bad_level\""))
+            T_FAIL("gemini accepted %s: %s", gm_bad[k], cap.buf);
+    }
+    /* a crossing update: the core flags it */
+    s_feed1(&f, &cap, GM_L2("[\"buy\",\"97000.00\",\"1\"],[\"sell\",\"97000.01\",\"2\"]", ",\"trades\":[]"));
+    s_feed1(&f, &cap, GM_L2("[\"buy\",\"97000.01\",\"1\"]", ""));
+    if (feed_book_ready(&f) || !strstr(cap.buf, "\"reason\":\"crossed\"")) T_FAIL("gemini crossed: %s", cap.buf);
+#define GM_TRADE(ID) "{\"type\":\"trade\",\"symbol\":\"BTCUSD\"" ID ",\"timestamp\":1624493681030,\"price\":\"97000.00\",\"quantity\":\"0.1\",\"side\":\"sell\"}"
+    s_feed1(&f, &cap, GM_TRADE(",\"event_id\":45465842999"));
+    if (!strstr(cap.buf, "\"side\":\"sell\",\"id\":\"45465842999\"}")) T_FAIL("gemini trade: %s", cap.buf);
+    const char *gm_tbad[] = {GM_TRADE(",\"event_id\":true"), GM_TRADE(",\"event_id\":-1"),
+                             "{\"type\":\"trade\",\"symbol\":\"BTCUSD\",\"price\":\"1\",\"quantity\":\"1\",\"side\":\"taker\"}",
+                             "{\"type\":\"trade\",\"symbol\":\"BTCUSD\",\"price\":\"0\",\"quantity\":\"1\",\"side\":\"buy\"}"};
+    for (size_t k = 0; k < ARRAY_LEN(gm_tbad); k++)
+        if (s_feed1(&f, &cap, gm_tbad[k]) != WSCONN_MSG_BAD || cap.n) T_FAIL("gemini accepted %s", gm_tbad[k]);
+    /* another symbol's trade and book are not ours */
+    if (s_feed1(&f, &cap, "{\"type\":\"trade\",\"symbol\":\"ETHUSD\",\"price\":\"1\",\"quantity\":\"1\",\"side\":\"buy\"}") !=
+            WSCONN_MSG_IGNORED || cap.n)
+        T_FAIL("gemini published another symbol");
+    feed_free(&f);
+
+    /* Crypto.com: the heartbeat is answered with its id; a delta needs a
+     * book and the previous u; hostile levels and ids */
+    feed_init(&f, &feed_cryptocom, 10, s_cap_out, &cap);
+    f.sent = s_sent_cap;
+    f.sent_arg = &cap;
+    if (s_feed1(&f, &cap, "{\"id\":1782032467342,\"method\":\"public/heartbeat\",\"code\":0}") != WSCONN_MSG_CTRL ||
+        strcmp(cap.buf, "sent {\"id\":1782032467342,\"method\":\"public/respond-heartbeat\"}\n"))
+        T_FAIL("cryptocom heartbeat reply: %s", cap.buf);
+    if (s_feed1(&f, &cap, "{\"id\":\"x\",\"method\":\"public/heartbeat\",\"code\":0}") != WSCONN_MSG_BAD ||
+        strstr(cap.buf, "sent"))
+        T_FAIL("cryptocom answered a heartbeat without an id: %s", cap.buf);
+#define CD_MSG(CH, DATA) "{\"id\":-1,\"method\":\"subscribe\",\"code\":0,\"result\":{\"instrument_name\":\"BTC_USD\",\"channel\":\"" CH "\",\"data\":[" DATA "]}}"
+#define CD_SNAP CD_MSG("book", "{\"asks\":[[\"63962.65\",\"0.23532\",\"4\"]],\"bids\":[[\"63962.64\",\"0.27217\",\"8\"]],\"t\":1782032455315,\"u\":100}")
+#define CD_UPD(PU, LV) CD_MSG("book.update", "{\"update\":{\"asks\":[],\"bids\":[" LV "]},\"t\":1782032455316,\"u\":200,\"pu\":" PU "}")
+    s_feed1(&f, &cap, CD_UPD("100", ""));
+    if (!strstr(cap.buf, "\"reason\":\"no_snapshot\"")) T_FAIL("cryptocom update before a book: %s", cap.buf);
+    f.resyncing = 0;
+    s_feed1(&f, &cap, CD_SNAP);
+    if (!feed_book_ready(&f)) T_FAIL("cryptocom snapshot: %s", cap.buf);
+    s_feed1(&f, &cap, CD_UPD("99", ""));
+    if (feed_book_ready(&f) || !strstr(cap.buf, "event.gap {\"venue\":\"cryptocom\",\"reason\":\"sequence\"}") ||
+        !strstr(cap.buf, "event.resync"))
+        T_FAIL("cryptocom pu mismatch: %s", cap.buf);
+    const char *cd_bad[] = {CD_UPD("100", "[\"1.00\",\"-1\",\"1\"]"), CD_UPD("100", "[\"1.00\"]"),
+                            CD_UPD("100", "\"1.00\""), CD_UPD("100", "[[\"1\"],\"1\",\"1\"]"),
+                            CD_UPD("100", "[\"1e400\",\"1\",\"1\"]"),
+                            CD_MSG("book.update", "{\"update\":{\"bids\":[]},\"u\":200}"),
+                            CD_MSG("book.update", "{\"update\":7,\"u\":200,\"pu\":100}")};
+    for (size_t k = 0; k < ARRAY_LEN(cd_bad); k++) {
+        f.resyncing = 0;
+        s_feed1(&f, &cap, CD_SNAP);
+        if (s_feed1(&f, &cap, cd_bad[k]) != WSCONN_MSG_BAD || feed_book_ready(&f))
+            T_FAIL("cryptocom accepted %s: %s", cd_bad[k], cap.buf);
+    }
+#define CD_TRADE(ID) CD_MSG("trade", "{" ID "\"t\":1782032437671,\"p\":\"63958.47\",\"q\":\"0.04333\",\"s\":\"SELL\",\"i\":\"BTC_USD\"}")
+    s_feed1(&f, &cap, CD_TRADE("\"d\":2006341810221954784,"));
+    if (!strstr(cap.buf, "\"side\":\"sell\",\"id\":\"2006341810221954784\"}")) T_FAIL("cryptocom numeric id: %s", cap.buf);
+    uint64_t bad0 = f.n_bad_trade_ids;
+    const char *cd_tbad[] = {CD_TRADE("\"d\":true,"), CD_TRADE("\"d\":\"\","), CD_TRADE("\"d\":-3,")};
+    for (size_t k = 0; k < ARRAY_LEN(cd_tbad); k++)
+        if (s_feed1(&f, &cap, cd_tbad[k]), cap.n) T_FAIL("cryptocom accepted %s", cd_tbad[k]);
+    if (f.n_bad_trade_ids != bad0 + ARRAY_LEN(cd_tbad)) T_FAIL("cryptocom bad ids");
+    /* the reply to our trade subscribe (id 2) may be history: not published */
+    if (s_feed1(&f, &cap, "{\"id\":2,\"method\":\"subscribe\",\"code\":0,\"result\":{\"instrument_name\":\"BTC_USD\","
+                          "\"channel\":\"trade\",\"data\":[{\"d\":\"1\",\"t\":1,\"p\":\"1\",\"q\":\"1\",\"s\":\"BUY\"}]}}") !=
+            WSCONN_MSG_CTRL || cap.n)
+        T_FAIL("cryptocom published the trade subscribe reply: %s", cap.buf);
+    feed_free(&f);
+    return rc;
+}
+
 int feed_test(void)
 {
     const char *dir = getenv("TICKBUS_FIXTURES");
@@ -820,5 +933,9 @@ int feed_test(void)
     /* Kraken's docs example sends price/qty as strings: same book, same checksums */
     rc |= s_golden(&feed_kraken, dir, "kraken_v2/string_numbers.jsonl", "kraken.golden");
     rc |= s_golden(&feed_coinbase, dir, "coinbase_advanced/seq_gap.jsonl", "coinbase_seq_gap.golden");
+    rc |= s_golden(&feed_gemini, dir, "gemini_v2/btcusd_session.jsonl", "gemini.golden");
+    rc |= s_golden(&feed_cryptocom, dir, "cryptocom/btcusd_session.jsonl", "cryptocom.golden");
+    rc |= s_golden(&feed_cryptocom, dir, "cryptocom/gap.jsonl", "cryptocom_gap.golden");
+    rc |= s_test_issue20();
     return rc;
 }

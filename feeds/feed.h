@@ -42,6 +42,8 @@ typedef struct {
 } feed_venue_t;
 
 extern const feed_venue_t feed_coinbase, feed_kraken, feed_bitstamp;
+/* issue 20: BRTI constituents not yet in --peers auto, mockx or the aggregator */
+extern const feed_venue_t feed_gemini, feed_cryptocom;
 
 /* Publishes one bus message (bus_pub_send's signature minus the socket). */
 typedef int(feed_out_fn)(void *arg, const char *topic, const char *body, size_t len,
@@ -68,6 +70,10 @@ struct feed {
     int64_t want_since;   /* mono ns since when a snapshot is awaited (0: not waiting) */
     double resync_s;
     void *venue_state;    /* the venue's own (v->state_size bytes; NULL if 0) */
+    /* replay mode (C NULL): what feed_send would have sent goes here if set
+     * (the self-test checks replies such as Crypto.com's heartbeat answer) */
+    void (*sent)(void *arg, const char *msg);
+    void *sent_arg;
     /* counters (hb) */
     uint64_t n_quotes, n_books, n_trades, n_skipped, n_checksum_ok;
     uint64_t n_book_msgs; /* snapshots and updates applied (feed_book_done) */
@@ -86,6 +92,9 @@ int feed_tokenize(feed_t *f, const char *msg, size_t len);
 /* The time of an ISO-8601 string token in ns since the epoch (ts_ex), or -1
  * when TOK is absent or not such a string. */
 int64_t feed_time_iso(const jtok_t *d, int tok);
+/* A venue's error reply: logs its message (string token MSG, may be -1)
+ * rate-limited and returns WSCONN_MSG_CTRL. */
+int feed_error_frame(feed_t *f, const jtok_t *d, int msg);
 /* Begin a snapshot: the book is emptied. */
 void feed_snapshot_begin(feed_t *f);
 /* After a snapshot (SNAPSHOT=1) or an update was applied: checks the book,

@@ -39,6 +39,29 @@ check kraken kraken_docs_checksum_v2.jsonl 'data=2 ctrl=0 ignored=0 bad=0 valid=
 sed 's/3310070434/3310070435/' "$L/kraken_docs_checksum_v2.jsonl" >"$T/kbad.jsonl"
 "$BIN/feedreplay" kraken "$T/kbad.jsonl" 10 2>/dev/null | grep -q '^event.gap .*"reason":"checksum"' ||
     fail "kraken: a wrong checksum was not a gap"
+# Gemini market data v2 (cryptofeed's 2021 capture): BTCGBP, the BTC book in that capture (no
+# BTCUSD there), replayed with its symbol renamed BTCUSD (feed-gemini takes BTCUSD only): the
+# full book, 39 updates, 3 heartbeats, other symbols ignored; the touch after the last update,
+# computed independently from the frames: 24123.11 (0.04) / 24155.20 (0.04)
+sed 's/"symbol":"BTCGBP"/"symbol":"BTCUSD"/' "$L/gemini_v2_btcgbp_cryptofeed.jsonl" >"$T/gemini_btcusd.jsonl"
+"$BIN/feedreplay" gemini "$T/gemini_btcusd.jsonl" 10 >"$T/gemini.out" 2>/dev/null || fail "gemini: feedreplay failed"
+grep -q '^stats data=40 ctrl=3 ignored=4 bad=0 valid=1$' "$T/gemini.out" || fail "gemini: $(tail -1 "$T/gemini.out")"
+[ "$(grep '^quote' "$T/gemini.out" | tail -1)" = 'quote.gemini.BTC-USD -1 {"bid":24123.11,"bid_size":0.04000000,"ask":24155.20,"ask_size":0.04000000}' ] ||
+    fail "gemini: last quote $(grep '^quote' "$T/gemini.out" | tail -1)"
+! grep -q '^event\.gap' "$T/gemini.out" || fail "gemini: a gap"
+# Crypto.com Exchange v1, BTC_USD (2026-06): book snapshot (depth 10) with the captured touch,
+# a SELL trade published as sell with its string id, the heartbeat and the ticker left alone
+check cryptocom cryptocom_btcusd_cryptocogs.jsonl 'data=2 ctrl=2 ignored=2 bad=0 valid=1' \
+    '{"bid":63962.64,"bid_size":0.27217,"ask":63962.65,"ask_size":0.23532}' \
+    '{"px":63958.47,"sz":0.04333,"side":"sell","id":"1782032437671850129"}'
+# Crypto.com perpetual frames (2026-09-22), instrument renamed BTC_USD: the snapshot is read
+# (touch 2749.61 / 2749.62), and the delta the source quoted next is not the one after it (its
+# pu is not the snapshot's u): a gap and a resync, as the live rule says; error frames logged
+f=cryptocom_perp_arbitrage_observatory.jsonl
+sed 's/ETHUSD-PERP/BTC_USD/g' "$L/$f" | "$BIN/feedreplay" cryptocom - 10 >"$T/$f.out" 2>/dev/null
+grep -q '^stats data=2 ctrl=4 ignored=1 bad=0 valid=0$' "$T/$f.out" || fail "$f: $(tail -1 "$T/$f.out")"
+grep -qF '{"bid":2749.61,"bid_size":0.07860,"ask":2749.62,"ask_size":0.20080}' "$T/$f.out" || fail "$f: no snapshot touch"
+grep -q '^event.gap .*"reason":"sequence"' "$T/$f.out" || fail "$f: the pu mismatch was not a gap"
 # Kalshi demo 2026-08-27 through kalshireplay: 0 bad frames; the book after the
 # snapshot and the delta is not crossed, and its derived YES ask (1 - best NO
 # bid) is what Kalshi's own ticker frame says: 0.98 for 2500

@@ -1,6 +1,6 @@
 /* feedreplay: run a venue's parser over a JSONL session without a network
  * (feed_replay) and print the normalized messages: golden files and debugging.
- * Usage: feedreplay coinbase|kraken|bitstamp FILE [DEPTH] */
+ * Usage: feedreplay coinbase|kraken|bitstamp|gemini|cryptocom FILE [DEPTH] */
 #include "feed.h"
 #include "log.h"
 
@@ -11,13 +11,15 @@
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: feedreplay coinbase|kraken|bitstamp FILE [DEPTH]\n");
+        fprintf(stderr, "usage: feedreplay coinbase|kraken|bitstamp|gemini|cryptocom FILE [DEPTH]\n");
         return 64;
     }
     log_init("feedreplay", LOG_LVL_WARN);
     const feed_venue_t *v = !strcmp(argv[1], "coinbase")   ? &feed_coinbase
                             : !strcmp(argv[1], "kraken")   ? &feed_kraken
                             : !strcmp(argv[1], "bitstamp") ? &feed_bitstamp
+                            : !strcmp(argv[1], "gemini")   ? &feed_gemini
+                            : !strcmp(argv[1], "cryptocom") ? &feed_cryptocom
                                                            : NULL;
     if (!v) {
         fprintf(stderr, "feedreplay: unknown venue %s\n", argv[1]);
