@@ -3,7 +3,7 @@
  * once: when this venue sends nothing while another venue's mid moved by
  * PEERS_MOVE_BP basis points, or its touch kept changing at no less than half
  * its usual pace (PEERS_MOVES changes at least; the pace is its own, learned
- * over the last minute or so, after 5 s of watching), the silence is not the market's. A quiet spell
+ * over the last 15 s or so, after 5 s of watching), the silence is not the market's. A quiet spell
  * is market-wide: the other venues slow down too, and a burst of a few
  * changes on one of them is not the pace it keeps. The feed program
  * subscribes to the other feeds' quote.* topics on the bus and feeds them in
@@ -18,7 +18,7 @@
 #define PEERS_MOVE_BP 2.0 /* a mid move this large (basis points) ... */
 #define PEERS_MOVES 3     /* ... or this many touch changes of one peer */
 #define PEERS_FRESH_NS (5 * 1000000000LL) /* a peer heard from within this counts */
-#define PEERS_TAU_S 60.0   /* the usual pace: changes a second, decayed over this */
+#define PEERS_TAU_S 15.0   /* the usual pace: changes a second, decayed over this */
 #define PEERS_LEARN_NS (5 * 1000000000LL) /* pace known after watching this long */
 
 typedef struct {

@@ -243,6 +243,71 @@ def run(bindir, work, quick, say=print, length=None):
     return out
 
 
+def _iso(ts):
+    import datetime
+    return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def activity_split(d):
+    """Detection by the market's activity at the fault, from the files a run leaves in D (so a
+    kept run can be looked at again): mockx's `activity segment from= to= level=` lines (its
+    stderr, seconds since its start), the faults it applied (its request log) and the feeds'
+    `event=reconnect|resync venue=V` log lines (their stderr; the first after the fault and
+    before the venue's next fault). Returns {"busy"|"quiet": {kind: [seconds]}} where busy is
+    a level of 0.5 or more (mockx's full activity) and quiet a quiet spell (0.02-0.10)."""
+    segs, t0 = [], None
+    rx = re.compile(r"^(\S+) .*activity segment from=([\d.]+)s to=([\d.]+)s level=([\d.]+)")
+    for line in open(os.path.join(d, "mockx.err")):
+        m = rx.match(line)
+        if m:
+            if t0 is None:
+                t0 = _iso(m.group(1)) - float(m.group(2))
+            segs.append((float(m.group(2)), float(m.group(3)), float(m.group(4))))
+    w = World.__new__(World)
+    w.mxlog = os.path.join(d, "mx.jsonl")
+    faults = sorted(w.faults(), key=lambda f: f[2])
+    ev = {v: [] for v in VENUES}
+    rxe = re.compile(r"^(\S+) .*event=(reconnect|resync) venue=(\w+)")
+    for v in VENUES:
+        try:
+            for line in open(os.path.join(d, "feed-%s.log" % v)):
+                m = rxe.match(line)
+                if m and m.group(3) == v:
+                    ev[v].append(_iso(m.group(1)))
+        except OSError:
+            pass
+    out = {"busy": {k: [] for k in KINDS}, "quiet": {k: [] for k in KINDS}}
+    for v, kind, t in faults:
+        rel = t - (t0 or t)
+        lvl = next((s[2] for s in segs if s[0] <= rel < s[1]), None)
+        if lvl is None:
+            continue
+        nxt = min([f[2] for f in faults if f[0] == v and f[2] > t + 1] + [t + SLOT * 3])
+        after = [e for e in ev[v] if t <= e < nxt]
+        if after:
+            out["busy" if lvl >= 0.5 else "quiet"][kind].append(min(after) - t)
+    return out
+
+
+def split_table(work):
+    """markdown lines: activity_split of each rate's run kept in WORK"""
+    L = ["| rate msgs/s | market at the fault | stall detection p50 / p95 / max (n) | "
+         "mute detection p50 / p95 / max (n) |", "|---|---|---|---|"]
+    for rate in RATES:
+        try:
+            sp = activity_split(os.path.join(work, "stall-%s" % rate))
+        except OSError:
+            continue
+        for a in ("busy", "quiet"):
+            cell = lambda xs: "%s / %s / %s (%d)" % (fmt(pctl(xs, 0.5)), fmt(pctl(xs, 0.95)),
+                                                     fmt(max(xs) if xs else None), len(xs))
+            L.append("| %s | %s | %s | %s |" % (rate, "busy (level 1)" if a == "busy" else
+                                                "quiet spell (level 0.02-0.10)",
+                                                cell(sp[a]["stall"]), cell(sp[a]["mute"])))
+    return L
+
+
 def fmt(x):
     return "—" if x is None else "%.1f" % x
 
@@ -298,10 +363,17 @@ def main():
     ap.add_argument("--bin", default=os.environ.get("BIN", "bin"))
     ap.add_argument("--work", default="build/bench/run-stall")
     ap.add_argument("--seconds", type=int, default=None, help="run length (default 180 / 1800)")
+    ap.add_argument("--split-only", action="store_true",
+                    help="only the busy/quiet split of a run kept in --work")
     a = ap.parse_args()
+    if a.split_only:
+        print("\n".join(split_table(os.path.abspath(a.work))))
+        return
     os.makedirs(a.work, exist_ok=True)
     res = run(os.path.abspath(a.bin), os.path.abspath(a.work), a.quick, length=a.seconds)
     print("\n".join(table(res)))
+    print()
+    print("\n".join(split_table(os.path.abspath(a.work))))
 
 
 if __name__ == "__main__":
