@@ -35,8 +35,12 @@ static int64_t s_edge(int b) { return (int64_t)(1e6 * exp2((double)b / 8.0)); }
 void silence_learn(silence_t *s, int64_t g)
 {
     if (g < 0) return;
-    s->w[s_bucket(g)] += s->inc;
+    int b = s_bucket(g);
+    s->w[b] += s->inc;
     s->total += s->inc;
+    s->win[s->win_i] = g;
+    s->win_i = (s->win_i + 1) % SILENCE_WIN;
+    if (s->win_n < SILENCE_WIN) s->win_n++;
     s->n++;
     s->inc /= 1.0 - 1.0 / SILENCE_HALF;
     if (s->inc > RESCALE) { /* keep the weights finite: only ratios matter */
@@ -44,6 +48,7 @@ void silence_learn(silence_t *s, int64_t g)
         s->total /= s->inc;
         s->inc = 1;
     }
+
 }
 
 void silence_data(silence_t *s, int64_t now)
@@ -55,15 +60,36 @@ void silence_data(silence_t *s, int64_t now)
 void silence_restart(silence_t *s) { s->last_ns = 0; }
 int silence_running(const silence_t *s) { return s->last_ns != 0; }
 
-int64_t silence_quantile(const silence_t *s, double q)
+static int64_t s_quantile(const double *w, double total, double q)
 {
-    if (s->total <= 0) return 0;
-    double want = q * s->total, cum = 0;
+    if (total <= 0) return 0;
+    double want = q * total, cum = 0;
     for (int b = 0; b < SILENCE_NB; b++) {
-        cum += s->w[b];
+        cum += w[b];
         if (cum >= want) return s_edge(b);
     }
     return s_edge(SILENCE_NB - 1);
+}
+
+int64_t silence_quantile(const silence_t *s, double q) { return s_quantile(s->w, s->total, q); }
+
+int64_t silence_threshold_now(const silence_t *s)
+{
+    int64_t thr = silence_threshold(s);
+    if (!silence_warm(s)) return thr;
+    if (s->win_n < SILENCE_WIN) return thr;
+    int64_t a = 0, b = 0; /* the longest and the second longest */
+    for (int i = 0; i < SILENCE_WIN; i++) {
+        if (s->win[i] > a) {
+            b = a;
+            a = s->win[i];
+        } else if (s->win[i] > b) {
+            b = s->win[i];
+        }
+    }
+    int64_t t = (int64_t)(s->factor * (double)b);
+    if (t < s->min_ns) t = s->min_ns;
+    return t < thr ? t : thr;
 }
 
 int silence_warm(const silence_t *s) { return s->n >= SILENCE_WARM; }
@@ -110,6 +136,21 @@ int silence_test(void)
         silence_data(&s, t);
     }
     T_CHECK(silence_threshold(&s) >= 6 * NS_PER_S);
+    /* a quiet spell of a few minutes (300 gaps of 0.5-1.5 s), then a busy one:
+     * the learned threshold still holds the long gaps, the threshold for now
+     * follows the recent pace (5x shorter at most) */
+    for (int i = 0; i < 300; i++) {
+        t += (500 + (i * 37) % 1000) * NS_PER_MS;
+        silence_data(&s, t);
+    }
+    int64_t th = silence_threshold(&s);
+    for (int i = 0; i < 1000; i++) {
+        t += 20 * NS_PER_MS;
+        silence_data(&s, t);
+    }
+    T_CHECK(silence_threshold(&s) >= th / 2);
+    T_CHECK(silence_threshold_now(&s) < th / 5);
+    T_CHECK(silence_threshold_now(&s) == 500 * NS_PER_MS); /* 3 x 20 ms: under the floor */
     /* a reconnect: the gap across it is not learned */
     uint64_t n = s.n;
     silence_restart(&s);

@@ -24,7 +24,12 @@ typedef struct {
     int64_t last_ns;    /* time of the last data message, 0: none on this connection */
     double factor;      /* threshold = factor x p99.9 ... */
     int64_t min_ns, max_ns, cold_ns; /* ... within [min, max]; cold before SILENCE_WARM gaps */
+    /* the last SILENCE_WIN gaps exactly: the current regime */
+    int64_t win[256];
+    int win_n, win_i;
 } silence_t;
+
+#define SILENCE_WIN 256
 
 void silence_init(silence_t *s, double factor, double min_s, double max_s, double cold_s);
 /* A data message at NOW (ns, monotonic): the gap since the previous one is learned. */
@@ -45,6 +50,12 @@ int silence_warm(const silence_t *s);
 /* FACTOR x the learned p99.9 gap (ns), unbounded: a silence shorter than
  * this is plausible under the venue's own flow (cold: COLD). */
 int64_t silence_plausible(const silence_t *s);
+/* The threshold for the venue's current regime: FACTOR x the second longest
+ * of the last SILENCE_WIN gaps (about their 99.5th percentile), when that is
+ * shorter than silence_threshold (a busy spell after a quiet one: the
+ * histogram's fading memory holds the quiet gaps' tail for many minutes, an
+ * exact window forgets them after SILENCE_WIN gaps); never under MIN. */
+int64_t silence_threshold_now(const silence_t *s);
 /* How long a silence must last (ns) before it is suspected (silence_plausible
  * bounded by MIN and MAX). */
 int64_t silence_threshold(const silence_t *s);

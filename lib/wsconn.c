@@ -615,7 +615,8 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
      * while the book is silent: not a frame that was on its way before a
      * stall), and the others moved meanwhile (a threshold at the stale
      * timer's value is the stale timer's business) */
-    if (quiet >= thr && thr < s_ns(c->o.stale_s) && silence_warm(&c->sil) &&
+    int64_t thr_now = silence_threshold_now(&c->sil);
+    if (quiet >= thr_now && thr < s_ns(c->o.stale_s) && silence_warm(&c->sil) &&
         silence_running(&c->sil) && c->answer_mono >= c->last_data_mono + probe_at &&
         s_evidence(c) == 1) {
         s_mute(c, now, quiet);
@@ -871,6 +872,7 @@ void wsconn_hb_detail(wsconn_t *c, jw_t *w)
     jw_kuint(w, "mutes", c->st.mutes);
     jw_kuint(w, "quiet_holds", c->st.quiet_holds);
     jw_kint(w, "suspect_ms", silence_threshold(&c->sil) / NS_PER_MS);
+    jw_kint(w, "suspect_now_ms", silence_threshold_now(&c->sil) / NS_PER_MS);
     jw_kuint(w, "gaps_learned", c->sil.n);
     jw_kint(w, "gap_p999_ms", silence_quantile(&c->sil, 0.999) / NS_PER_MS);
     jw_kint(w, "probe_rtt_ms", c->probe_rtt / NS_PER_MS);
