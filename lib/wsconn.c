@@ -509,6 +509,21 @@ static void s_probe_send(wsconn_t *c, int64_t now, int64_t quiet, int64_t thr)
     }
 }
 
+/* Ask for the data again on this connection (event.resync REASON), or
+ * reconnect without a way to; the silence that ends with it is not the
+ * venue's flow (not learned). */
+static void s_resubscribe(wsconn_t *c, const char *reason)
+{
+    silence_restart(&c->sil);
+    if (c->o.on_resubscribe) {
+        c->st.resubscribes++;
+        wsconn_event(c, "resync", reason, NULL, 0, 0);
+        c->o.on_resubscribe(c, c->o.arg);
+    } else {
+        s_kill(c, reason);
+    }
+}
+
 /* The path answers but the data stopped while the other venues moved: the
  * venue muted this connection. Resubscribe (or reconnect without a way to). */
 static void s_mute(wsconn_t *c, int64_t now, int64_t quiet)
@@ -516,16 +531,9 @@ static void s_mute(wsconn_t *c, int64_t now, int64_t quiet)
     c->st.mutes++;
     c->mute_stage = 1;
     c->mute_mono = now;
-    silence_restart(&c->sil); /* the silence that ends with our resubscribe is not the venue's flow */
     log_warnx_rl("venue=%s no data for %.1f s while the path answers and the other venues moved: "
                  "muted, resubscribing", c->o.venue, (double)quiet / 1e9);
-    if (c->o.on_resubscribe) {
-        c->st.resubscribes++;
-        wsconn_event(c, "resync", "mute", NULL, 0, 0);
-        c->o.on_resubscribe(c, c->o.arg);
-    } else {
-        s_kill(c, "mute");
-    }
+    s_resubscribe(c, "mute");
 }
 
 void wsconn_data_restart(wsconn_t *c)
@@ -671,14 +679,7 @@ static void s_tick(lws_sorted_usec_list_t *sul)
             c->st.stale++;
             c->stale_stage = 1;
             c->stale_mono = now;
-            silence_restart(&c->sil);
-            if (c->o.on_resubscribe) {
-                c->st.resubscribes++;
-                wsconn_event(c, "resync", "stale", NULL, 0, 0);
-                c->o.on_resubscribe(c, c->o.arg);
-            } else {
-                s_kill(c, "stale");
-            }
+            s_resubscribe(c, "stale");
         } else if (c->stale_stage && now - c->stale_mono > s_ns(c->o.stale_s)) {
             s_kill(c, "stale");
         } else if (c->attempt && now - c->up_mono > s_ns(c->o.healthy_s) &&

@@ -1,6 +1,6 @@
 /* fuzz_peers: libFuzzer target for the reading of the other feeds' quote.*
  * messages (feeds/peers.c), which every exchange feed runs on every quote of
- * the others. The first line of the input is the topic, the rest the body;
+ * the others. The first line of the input is the topic, each further line a body;
  * the evidence is then asked for, so the arithmetic on what was read runs too. */
 #include "peers.h"
 
@@ -12,26 +12,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static peers_t ps;
-    static int64_t now;
-    if (!now) peers_init(&ps);
-    char *copy = malloc(size + 1); /* exact-size copy so ASan sees overreads */
-    memcpy(copy, data, size);
-    copy[size] = '\0';
-    char *nl = memchr(copy, '\n', size);
-    const char *topic = "quote.kraken.BTC-USD", *body = copy;
-    size_t len = size;
-    if (nl) {
-        *nl = '\0';
-        topic = copy;
-        body = nl + 1;
-        len = size - (size_t)(nl + 1 - copy);
+    /* each input starts from nothing, so a finding reproduces from its file alone;
+     * the input's lines after the first are several quotes in a row */
+    peers_t ps;
+    peers_init(&ps);
+    const uint8_t *nl = memchr(data, '\n', size);
+    size_t tlen = nl ? (size_t)(nl - data) : 0;
+    char *topic = malloc(tlen + 1); /* the topic is a C string on the bus too */
+    memcpy(topic, data, tlen);
+    topic[tlen] = '\0';
+    int64_t now = 1000000000;
+    for (const uint8_t *p = nl ? nl + 1 : data, *end = data + size; p <= end;) {
+        const uint8_t *e = memchr(p, '\n', (size_t)(end - p));
+        size_t len = e ? (size_t)(e - p) : (size_t)(end - p);
+        char *body = malloc(len ? len : 1); /* exact size, no NUL: ASan sees any overread */
+        memcpy(body, p, len);
+        now += 100000000; /* 100 ms a quote */
+        if (len && body[0] == '#') peers_mark(&ps, now);
+        peers_quote_msg(&ps, tlen ? topic : "quote.kraken.BTC-USD", body, len, now);
+        (void)peers_moved(&ps, now);
+        (void)peers_fresh(&ps, now);
+        free(body);
+        if (!e) break;
+        p = e + 1;
     }
-    now += 100000000; /* 100 ms a message */
-    if (size && data[0] == '#') peers_mark(&ps, now);
-    peers_quote_msg(&ps, topic, body, len, now);
-    (void)peers_moved(&ps, now);
-    (void)peers_fresh(&ps, now);
-    free(copy);
+    free(topic);
     return 0;
 }
