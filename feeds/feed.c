@@ -491,6 +491,7 @@ static void s_cb_hb(wsconn_t *c, void *arg, jw_t *w)
     if (A.peer_sub) {
         jw_kint(w, "peers_fresh", peers_fresh(&A.peers, clock_mono_ns()));
         jw_kuint(w, "peer_quotes", A.peers.quotes);
+        jw_kuint(w, "peer_bad", A.peers.bad); /* quote.* bodies that were not quotes */
     }
 }
 static void s_hb_detail(jw_t *w, void *arg)
