@@ -21,6 +21,8 @@ for t in tests/integration/t_*${1:-}*.sh; do
         pass=$((pass + 1)); r=ok
     else
         failn=$((failn + 1)); r=FAIL; failed="$failed $t"
+        # the reason first: the logs' tails below can push it out of the last 40 lines
+        grep -m 1 '^FAIL:' "/tmp/tickbus-$(basename "$t").out" | sed 's/^/    /'
         sed 's/^/    /' "/tmp/tickbus-$(basename "$t").out" | tail -n 40
     fi
     printf '%-40s %s (%ss)\n' "$(basename "$t")" "$r" "$(( $(date +%s) - start ))"
