@@ -13,6 +13,7 @@ S="$FX/coinbase_advanced/btcusd_session.jsonl"
 mockx_start --serve coinbase=127.0.0.1:0 --script coinbase="$T/close.jsonl" --script coinbase="$T/garbage.jsonl"
 tap_start
 feed_start coinbase --max-msg 1048576 --backoff-min 0.5 --backoff-max 2 --stale-after 30
+FEED=$LAST
 wait_for 10 seen '^quote\.coinbase\.' || fail "no quote"
 wait_for 10 seen '^event\.reconnect .*"reason":"closed","was_connected":true,"attempt":1,"backoff_ms":[0-9]+' ||
     fail "close not followed by event.reconnect with backoff"
@@ -24,5 +25,5 @@ wait_for 10 hb_ge coinbase bad_frames 2 || fail "garbage not counted"
 wait_for 10 after '"reason":"closed"' '^trade\.coinbase\..*"id":"710203041"' || fail "no trade after the garbage"
 [ "$(hb coinbase connects)" = 2 ] || fail "garbage or big frame caused a reconnect"
 [ "$(hb coinbase connected)" = true ] || fail "not connected after garbage"
-kill -0 "$(pgrep -f "feed-coinbase --url" | head -n 1)" 2>/dev/null || fail "feed died"
+kill -0 "$FEED" 2>/dev/null || fail "feed died"
 echo ok

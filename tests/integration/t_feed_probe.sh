@@ -13,6 +13,7 @@
 # is muted at 12 s and must still be resubscribed (mute, or the stale timer,
 # here --stale-after 4: held back at most one more stale time in a quiet
 # market) within 12 s.
+# serial: measures detection times of a stall and a mute against second-scale bounds
 . tests/integration/lib.sh
 . tests/integration/feedlib.sh
 mockx_start --world --rate 50 --serve coinbase=127.0.0.1:0 --serve kraken=127.0.0.1:0 \

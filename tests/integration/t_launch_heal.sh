@@ -9,6 +9,7 @@
 # sink catches up from the aggregators' history, so afterwards no second is missing
 # and none is written twice; the faults show as gap records with 0 seconds (the
 # sink's restarts, the aggregator's new epochs).
+# serial: runs the whole demo pipeline (feeds, both aggregators, sink, watchdog) with restart bounds
 . tests/integration/lib.sh
 H=$T/home
 D=$T/data

@@ -17,6 +17,7 @@ if [ -z "${TB_IN_NS:-}" ]; then
     $U true 2>/dev/null || { echo "SKIP: '$U' not permitted here"; exit 0; }
     TB_IN_NS=1 exec $U sh "$0"
 fi
+# serial: a private systemd in its own mount namespace, with WatchdogSec bounds
 . tests/integration/lib.sh
 unset TICKBUS_BUS # units use their RuntimeDirectory
 now() { date +%s.%N; }
