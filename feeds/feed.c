@@ -12,6 +12,7 @@
 #include "util.h"
 
 #include <assert.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,7 +430,7 @@ static void s_cb_open(wsconn_t *c, void *arg)
 {
     (void)c;
     /* the other venues' movement counts from now, not from before the reconnect */
-    if (A.peer_sub) peers_mark(&A.peers, clock_mono_ns());
+    if (A.peer_sub) peers_restart(&A.peers, clock_mono_ns());
     feed_on_open(arg);
 }
 static int s_cb_msg(wsconn_t *c, void *arg, const char *msg, size_t len, int64_t ts_rx)
@@ -492,6 +493,9 @@ static void s_cb_hb(wsconn_t *c, void *arg, jw_t *w)
         jw_kint(w, "peers_fresh", peers_fresh(&A.peers, clock_mono_ns()));
         jw_kuint(w, "peer_quotes", A.peers.quotes);
         jw_kuint(w, "peer_bad", A.peers.bad); /* quote.* bodies that were not quotes */
+        /* the relative test now: this venue's messages the others' changes
+         * since its last one stand for (-1: not learned yet) */
+        jw_kint(w, "peers_expect", (int64_t)floor(peers_expected(&A.peers, clock_mono_ns())));
     }
 }
 static void s_hb_detail(jw_t *w, void *arg)

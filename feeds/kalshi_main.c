@@ -343,6 +343,21 @@ static void s_cb_headers(wsconn_t *c, void *arg)
     memset(h.sig, 0, sizeof h.sig);
 }
 
+/* Probes of a silent connection: a command with an id (list_subscriptions)
+ * rather than a websocket ping: its reply proves the command path, which
+ * Kalshi serves in order with the data. */
+static int s_cb_probe(wsconn_t *c, void *arg, unsigned id)
+{
+    (void)c;
+    app_t *a = arg;
+    return kalshi_ws_probe(a->ws, id, clock_mono_ns());
+}
+static void s_ws_probe_answered(void *arg, unsigned id)
+{
+    app_t *a = arg;
+    if (a->c) wsconn_probe_answered(a->c, id);
+}
+
 static void s_cb_open(wsconn_t *c, void *arg)
 {
     (void)c;
@@ -580,7 +595,7 @@ static int s_bind(app_t *a)
 /* With a key: the websocket session until a signal (0) or no progress (75). */
 static int s_run_ws(app_t *a)
 {
-    kalshi_ws_cb_t wcb = {s_emit, s_ws_send, s_ws_lifecycle, a, s_ws_event};
+    kalshi_ws_cb_t wcb = {s_emit, s_ws_send, s_ws_lifecycle, a, s_ws_event, s_ws_probe_answered};
     a->ws = kalshi_ws_new(&wcb, o_series, o_yes_price, o_stale);
     wsconn_opts_t wo;
     wsconn_opts_default(&wo);
@@ -601,6 +616,7 @@ static int s_run_ws(app_t *a)
     wo.on_tick = s_cb_tick;
     wo.on_hb = s_cb_hb;
     wo.on_connect_error = s_cb_connect_error;
+    wo.on_probe = s_cb_probe;
     char err[256];
     a->c = wsconn_new(&wo, err, sizeof err);
     if (!a->c) opts_die("ws-url", o_ws_url, err);

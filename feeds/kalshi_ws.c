@@ -68,6 +68,8 @@ struct kalshi_ws {
     s_mkt_t **mkt;
     int nmkt, capmkt;
     int sid_lifecycle, sid_brti, life_pending, brti_pending, list_pending;
+    unsigned probe_id; /* a probe waiting for the reply to command probe_cmd */
+    int probe_cmd;
     int64_t life_retry_mono, brti_retry_mono, last_data_mono;
     jtok_t tok, tok2;
     jw_t w, cw;
@@ -362,6 +364,25 @@ static void s_list_subs(kalshi_ws_t *s, int64_t now)
     s->st.list_requests++;
 }
 
+int kalshi_ws_probe(kalshi_ws_t *s, unsigned probe_id, int64_t now)
+{
+    if (!s->connected) return 0;
+    s_list_subs(s, now); /* none if one is in flight: its reply answers */
+    s->probe_id = probe_id;
+    s->probe_cmd = s->list_pending;
+    return 1;
+}
+
+/* A reply to command ID: the probe waiting for it is answered. */
+static void s_probe_reply(kalshi_ws_t *s, int64_t id)
+{
+    if (!s->probe_id || id != s->probe_cmd) return;
+    unsigned p = s->probe_id;
+    s->probe_id = 0;
+    s->probe_cmd = 0;
+    if (s->cb.probe_answered) s->cb.probe_answered(s->cb.arg, p);
+}
+
 static void s_unsub(kalshi_ws_t *s, const int *sids, int n, int64_t now);
 static void s_sid_forget(kalshi_ws_t *s, int sid);
 
@@ -502,6 +523,8 @@ static void s_session_reset(kalshi_ws_t *s, int connected)
     s->ncmd = 0;
     s->nsid = 0;
     s->sid_lifecycle = s->sid_brti = s->life_pending = s->brti_pending = s->list_pending = 0;
+    s->probe_id = 0;
+    s->probe_cmd = 0;
 }
 
 void kalshi_ws_connected(kalshi_ws_t *s, int64_t now)
@@ -1163,9 +1186,11 @@ int kalshi_ws_on_frame(kalshi_ws_t *s, const char *text, size_t len, int64_t ts_
     } else if (jtok_eq(d, ty, "ok")) {
         s_seq(s, sid, seq, 2, NULL);
         s_on_ok(s, id, sid, msg, now);
+        s_probe_reply(s, id);
     } else if (jtok_eq(d, ty, "error")) {
         s_seq(s, sid, seq, 2, NULL);
         s_on_error(s, id, sid, is_obj ? msg : -1, ts_rx, now);
+        s_probe_reply(s, id);
     } else {
         size_t tl;
         const char *tt = jtok_text(d, ty, &tl);
@@ -1266,6 +1291,7 @@ typedef struct {
     int nbook, ngap, nresync, nbrti, nticker, ntrade;
     char last_brti[1024];
     char last_trade[1024];
+    unsigned probe_answered;
 } s_cap_t;
 
 static void s_t_emit(void *arg, const char *topic, const char *body, size_t len, int64_t ts_rx,
@@ -1293,6 +1319,8 @@ static void s_t_send(void *arg, const char *text, size_t len)
     s_cap_t *c = arg;
     if (c->nsent < 16) snprintf(c->sent[c->nsent++], 512, "%.*s", (int)len, text);
 }
+
+static void s_t_probe(void *arg, unsigned id) { ((s_cap_t *)arg)->probe_answered = id; }
 
 static int s_replay(kalshi_ws_t *s, const char *path)
 {
@@ -1342,7 +1370,7 @@ static int s_t_shared(s_cap_t *cap)
     const char *chans[] = {"orderbook_delta", "ticker", "trade"};
     int ok = -1, ndel = 0, nunsub = 0;
     memset(cap, 0, sizeof *cap);
-    kalshi_ws_cb_t cb = {s_t_emit, s_t_send, NULL, cap, NULL};
+    kalshi_ws_cb_t cb = {s_t_emit, s_t_send, NULL, cap, NULL, s_t_probe};
     kalshi_ws_t *s = kalshi_ws_new(&cb, "KXBTC15M", 0, 1);
     int64_t t0 = clock_mono_ns();
     kalshi_ws_follow(s, A, 1);
@@ -1392,6 +1420,22 @@ static int s_t_shared(s_cap_t *cap)
     kalshi_ws_follow(s, C, 1);
     T_CHECK(kalshi_ws_tick(s, clock_mono_ns() + 2 * NS_PER_S, clock_real_ns()) == 0);
     T_CHECK(cap->ngap > ngap && kalshi_ws_stats(s)->stale >= 1);
+    /* a probe is a list_subscriptions command: another command's reply does
+     * not answer it, its own does (an error reply too: the path answered) */
+    int n0 = cap->nsent;
+    T_CHECK(kalshi_ws_probe(s, 7, t0) == 1 && cap->nsent == n0 + 1 &&
+            strstr(cap->sent[n0], "\"cmd\":\"list_subscriptions\""));
+    int pid = atoi(strstr(cap->sent[n0], "\"id\":") + 5);
+    T_FRAME("{\"type\":\"ok\",\"id\":%d,\"msg\":{}}", pid - 1);
+    T_CHECK(cap->probe_answered == 0);
+    T_FRAME("{\"type\":\"ok\",\"id\":%d,\"msg\":[{\"channel\":\"ticker\",\"sid\":2}]}", pid);
+    T_CHECK(cap->probe_answered == 7);
+    T_CHECK(kalshi_ws_probe(s, 8, t0) == 1);
+    pid = atoi(strstr(cap->sent[cap->nsent - 1], "\"id\":") + 5);
+    T_FRAME("{\"type\":\"error\",\"id\":%d,\"msg\":{\"code\":8,\"msg\":\"Unknown command\"}}", pid);
+    T_CHECK(cap->probe_answered == 8);
+    kalshi_ws_disconnected(s, clock_real_ns());
+    T_CHECK(kalshi_ws_probe(s, 9, t0) == 0);
     ok = 0;
 done:
     kalshi_ws_destroy(&s);
@@ -1406,7 +1450,7 @@ int kalshi_ws_test(void)
     int ok = -1;
     const char *T1 = "KXBTC15M-26NOV280715-15";
     s_cap_t *cap = xcalloc(1, sizeof *cap);
-    kalshi_ws_cb_t cb = {s_t_emit, s_t_send, NULL, cap, NULL};
+    kalshi_ws_cb_t cb = {s_t_emit, s_t_send, NULL, cap, NULL, NULL};
     kalshi_ws_t *s = kalshi_ws_new(&cb, "KXBTC15M", 0, 0);
     json_t *exp = NULL;
     const kalshi_book_t *b;

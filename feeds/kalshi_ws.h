@@ -30,12 +30,16 @@ typedef void(kalshi_lifecycle_fn)(void *arg, const char *ticker, const char *eve
 typedef void(kalshi_event_fn)(void *arg, const char *kind, const char *reason, const char *extra,
                               size_t len, int64_t ts_rx);
 
+/* The reply to the probe PROBE_ID (kalshi_ws_probe) arrived. */
+typedef void(kalshi_probe_fn)(void *arg, unsigned probe_id);
+
 typedef struct {
     kalshi_emit_fn *emit;
     kalshi_send_fn *send;
     kalshi_lifecycle_fn *lifecycle; /* may be NULL */
     void *arg;
     kalshi_event_fn *event; /* may be NULL: then emitted as event.KIND {venue,ticker,reason,..} */
+    kalshi_probe_fn *probe_answered; /* may be NULL */
 } kalshi_ws_cb_t;
 
 typedef struct {
@@ -68,6 +72,12 @@ int kalshi_ws_markets(const kalshi_ws_t *s);
 void kalshi_ws_connected(kalshi_ws_t *s, int64_t now_mono);
 /* The connection is gone: books invalid until their next snapshot. */
 void kalshi_ws_disconnected(kalshi_ws_t *s, int64_t ts_rx);
+
+/* An application-level probe of a silent connection (docs/FEEDS.md, 'Telling
+ * quiet from dead'): a list_subscriptions command, whose reply (ok or error,
+ * matched by its command id) calls probe_answered with PROBE_ID; a list
+ * already in flight answers it too. 1 sent, 0 not connected. */
+int kalshi_ws_probe(kalshi_ws_t *s, unsigned probe_id, int64_t now_mono);
 
 /* Handle one complete text frame. Returns 1 for market data, 0 for control
  * frames, -1 for a frame that could not be used (counted, logged rate-limited). */

@@ -20,10 +20,16 @@ static peer_t *s_find(peers_t *ps, const char *venue, size_t n)
     return p;
 }
 
+/* N counted up to FROM, decayed to NOW with time constant TAU seconds. */
+static double s_decay(double n, int64_t from, int64_t now, double tau)
+{
+    return now > from ? n * exp(-(double)(now - from) / 1e9 / tau) : n;
+}
+
 /* The decayed count of touch changes up to NOW. */
 static double s_pace_n(const peer_t *p, int64_t now)
 {
-    return p->pace_n * exp(-(double)(now - p->pace_mono) / 1e9 / PEERS_TAU_S);
+    return s_decay(p->pace_n, p->pace_mono, now, PEERS_TAU_S);
 }
 
 static void s_quote(peers_t *ps, peer_t *p, double bid, double ask, int64_t now)
@@ -38,6 +44,8 @@ static void s_quote(peers_t *ps, peer_t *p, double bid, double ask, int64_t now)
         p->moves++;
         p->pace_n = s_pace_n(p, now) + 1;
         p->pace_mono = now;
+        p->long_n = s_decay(p->long_n, p->long_mono, now, PEERS_LONG_TAU_S) + 1;
+        p->long_mono = now;
     }
     p->mid = mid;
 }
@@ -50,6 +58,14 @@ void peers_quote(peers_t *ps, const char *venue, double bid, double ask, int64_t
 
 void peers_mark(peers_t *ps, int64_t now)
 {
+    if (!ps->own_first) ps->own_first = now;
+    ps->own_n = s_decay(ps->own_n, ps->own_mono, now, PEERS_LONG_TAU_S) + 1;
+    ps->own_mono = now;
+    peers_restart(ps, now);
+}
+
+void peers_restart(peers_t *ps, int64_t now)
+{
     ps->mark_mono = now;
     for (int i = 0; i < ps->n; i++) {
         ps->p[i].ref_mid = ps->p[i].mid;
@@ -57,8 +73,29 @@ void peers_mark(peers_t *ps, int64_t now)
     }
 }
 
+double peers_expected(const peers_t *ps, int64_t now)
+{
+    if (!ps->own_first || now - ps->own_first < PEERS_LONG_LEARN_NS) return -1;
+    /* both counts decayed to NOW (the same factor for both: the ratio holds) */
+    double own = s_decay(ps->own_n, ps->own_mono, now, PEERS_LONG_TAU_S), least = -1;
+    if (own < PEERS_LONG_MIN) return -1;
+    for (int i = 0; i < ps->n; i++) {
+        const peer_t *p = &ps->p[i];
+        if (now - p->heard_mono > PEERS_FRESH_NS || now - p->first_mono < PEERS_LONG_LEARN_NS)
+            continue;
+        /* its changes since the mark are left out of its rate (this venue's
+         * silence is not in its count either: the same window) */
+        double n = s_decay(p->long_n, p->long_mono, now, PEERS_LONG_TAU_S) - p->moves;
+        if (n < PEERS_LONG_MIN) continue;
+        double e = p->moves * own / n;
+        if (least < 0 || e < least) least = e;
+    }
+    return least;
+}
+
 int peers_moved(const peers_t *ps, int64_t now)
 {
+    if (peers_expected(ps, now) >= PEERS_EXPECT) return 2;
     for (int i = 0; i < ps->n; i++) {
         const peer_t *p = &ps->p[i];
         if (now - p->heard_mono > PEERS_FRESH_NS || p->mid <= 0 || p->ref_mid <= 0) continue;
@@ -113,6 +150,62 @@ int peers_quote_msg(peers_t *ps, const char *topic, const char *body, size_t len
     do { if (!(c)) { fprintf(stderr, "peers_test: %s:%d: %s\n", __FILE__, __LINE__, #c); \
                      return -1; } } while (0)
 
+/* From T for SECS seconds: this venue sends OWN messages a second, kraken
+ * and bitstamp change their touch KR and BS times a second (evenly; each
+ * change alternates the mid by a cent, so no move of 2 bp). Returns the end. */
+static unsigned fk, fb; /* each peer's mid flips by a cent on each change */
+static int64_t s_flow(peers_t *ps, int64_t t, double secs, double own, double kr, double bs)
+{
+    const int64_t MS = 1000000;
+    double next_o = own > 0 ? 1 / own : 1e18, next_k = kr > 0 ? 1 / kr : 1e18,
+           next_b = bs > 0 ? 1 / bs : 1e18;
+    for (int64_t ms = 1; ms <= (int64_t)(secs * 1000); ms++) {
+        double x = (double)ms / 1000;
+        int64_t now = t + ms * MS;
+        if (x >= next_o) { peers_mark(ps, now); next_o += 1 / own; }
+        if (x >= next_k) { fk++; peers_quote(ps, "kraken", 97000 + (fk & 1) * .01, 97000.5, now); next_k += 1 / kr; }
+        if (x >= next_b) { fb++; peers_quote(ps, "bitstamp", 97000 + (fb & 1) * .01, 97000.5, now); next_b += 1 / bs; }
+    }
+    return t + (int64_t)(secs * 1000) * MS;
+}
+
+/* The relative test (peers_expected): the ratio holds across a quiet spell. */
+static int s_test_relative(void)
+{
+    peers_t ps;
+    peers_init(&ps);
+    const int64_t S = 1000000000LL;
+    int64_t t = s_flow(&ps, S, 30, 5, 10, 2);
+    T_CHECK(peers_expected(&ps, t) < 0); /* 30 s watched: not learned */
+    t = s_flow(&ps, t, 570, 5, 10, 2);   /* ten minutes: 5 : 10 : 2 */
+    T_CHECK(peers_expected(&ps, t) >= 0 && peers_expected(&ps, t) < 1);
+    /* this venue silent for 1 s while both keep their pace: 5 expected, not enough */
+    int64_t m = s_flow(&ps, t, 1, 0, 10, 2);
+    T_CHECK(fabs(peers_expected(&ps, m) - 5) < 0.6);
+    T_CHECK(peers_moved(&ps, m) != 2);
+    /* 4 s: 20 of its messages expected from each: the relative test says so */
+    m = s_flow(&ps, m, 3, 0, 10, 2);
+    T_CHECK(peers_expected(&ps, m) >= PEERS_EXPECT && peers_moved(&ps, m) == 2);
+    /* a quiet spell at 5 %: 4 s of silence is usual for everyone (the old
+     * pace rule might still fire until the 15 s pace adapts; not this one) */
+    t = s_flow(&ps, m, 120, 0.25, 0.5, 0.1);
+    m = s_flow(&ps, t, 4, 0, 0.5, 0.1);
+    T_CHECK(peers_expected(&ps, m) < 2 && peers_moved(&ps, m) != 2);
+    /* ... and 80 s of it (20 expected): the others' changes add up to the venue's share */
+    m = s_flow(&ps, m, 76, 0, 0.5, 0.1);
+    T_CHECK(peers_moved(&ps, m) == 2);
+    /* one fresh peer that disagrees (bitstamp changes nothing but is heard) vetoes */
+    t = s_flow(&ps, m, 300, 5, 10, 2);
+    m = s_flow(&ps, t, 4, 0, 10, 0);
+    peers_quote(&ps, "bitstamp", 97000 + (fb & 1) * .01, 97000.5, m); /* heard: its last quote again */
+    T_CHECK(peers_expected(&ps, m) < PEERS_EXPECT / 4 && peers_moved(&ps, m) != 2);
+    /* a reconnect restarts the window without counting as this venue's message */
+    double own = ps.own_n;
+    peers_restart(&ps, m);
+    T_CHECK(ps.own_n == own && peers_expected(&ps, m) < 1);
+    return 0;
+}
+
 int peers_test(void)
 {
     peers_t ps;
@@ -159,5 +252,5 @@ int peers_test(void)
     peers_mark(&ps, u + 2 * S);
     peers_quote(&ps, "bitstamp", 0, 97024.5, u + 2 * S);
     T_CHECK(!peers_moved(&ps, u + 2 * S));
-    return 0;
+    return s_test_relative();
 }

@@ -526,13 +526,14 @@ static void s_resubscribe(wsconn_t *c, const char *reason)
 
 /* The path answers but the data stopped while the other venues moved: the
  * venue muted this connection. Resubscribe (or reconnect without a way to). */
-static void s_mute(wsconn_t *c, int64_t now, int64_t quiet)
+static void s_mute(wsconn_t *c, int64_t now, int64_t quiet, int ev)
 {
     c->st.mutes++;
     c->mute_stage = 1;
     c->mute_mono = now;
-    log_warnx_rl("venue=%s no data for %.1f s while the path answers and the other venues moved: "
-                 "muted, resubscribing", c->o.venue, (double)quiet / 1e9);
+    log_warnx_rl("venue=%s no data for %.1f s while the path answers and the other venues %s: "
+                 "muted, resubscribing", c->o.venue, (double)quiet / 1e9,
+                 ev == 2 ? "sent many times this venue's usual share" : "moved");
     s_resubscribe(c, "mute");
 }
 
@@ -575,7 +576,8 @@ static int s_quiet_market(wsconn_t *c, int64_t now)
         now - c->answer_mono > 5 * NS_PER_S || now - c->last_data_mono >= 2 * s_ns(c->o.stale_s))
         return 0;
     int ev = s_evidence(c);
-    if (ev < 0 || (ev > 0 && now - c->last_data_mono >= silence_plausible(&c->sil))) return 0;
+    if (ev < 0 || ev > 1 || (ev > 0 && now - c->last_data_mono >= silence_plausible(&c->sil)))
+        return 0;
     if (c->quiet_hold_mono != c->last_data_mono) {
         c->quiet_hold_mono = c->last_data_mono;
         c->st.quiet_holds++;
@@ -622,13 +624,18 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
      * alive after the silence became suspect (a probe's answer, or a trade
      * while the book is silent: not a frame that was on its way before a
      * stall), and the others moved meanwhile (a threshold at the stale
-     * timer's value is the stale timer's business) */
+     * timer's value is the stale timer's business); or, whatever this
+     * venue's own flow says, the others sent far more than this venue's
+     * usual share (evidence 2: the relative test, which a quiet spell does not
+     * fool: it slows every venue at once) */
     int64_t thr_now = silence_threshold_now(&c->sil);
-    if (quiet >= thr_now && thr < s_ns(c->o.stale_s) && silence_warm(&c->sil) &&
-        silence_running(&c->sil) && c->answer_mono >= c->last_data_mono + probe_at &&
-        s_evidence(c) == 1) {
-        s_mute(c, now, quiet);
-        return 0;
+    if (silence_running(&c->sil) && c->answer_mono >= c->last_data_mono + probe_at) {
+        int ev = s_evidence(c);
+        if (ev == 2 || (ev == 1 && quiet >= thr_now && thr < s_ns(c->o.stale_s) &&
+                        silence_warm(&c->sil))) {
+            s_mute(c, now, quiet, ev);
+            return 0;
+        }
     }
     if (quiet >= probe_at && now >= c->next_probe_mono) s_probe_send(c, now, quiet, thr);
     return 0;
@@ -869,6 +876,7 @@ void wsconn_hb_detail(wsconn_t *c, jw_t *w)
     jw_kuint(w, "stale", c->st.stale);
     jw_kuint(w, "write_timeouts", c->st.write_timeouts);
     jw_kuint(w, "probes", c->st.probes);
+    jw_kuint(w, "probe_answers", c->st.probe_answers);
     jw_kuint(w, "probe_timeouts", c->st.probe_timeouts);
     jw_kuint(w, "mutes", c->st.mutes);
     jw_kuint(w, "quiet_holds", c->st.quiet_holds);

@@ -102,10 +102,12 @@ typedef struct {
      * instead and its pong is the answer). May be NULL (= 0). */
     int (*on_probe)(wsconn_t *c, void *arg, unsigned id);
     /* What the other venues say about this one's silence since SINCE_MONO
-     * (CLOCK_MONOTONIC ns of its last data message): 1 they moved (the
-     * silence is not the market's), 0 they are quiet too, -1 nobody to ask
-     * (no other venue heard from lately). May be NULL (= -1): a mute is then
-     * left to the stale timer. */
+     * (CLOCK_MONOTONIC ns of its last data message): 2 they sent far more
+     * than this venue's usual share (a mute once the path answers, whatever
+     * the venue's own flow says), 1 they moved (the silence is not the
+     * market's if it is also unlikely under the venue's own flow), 0 they are
+     * quiet too, -1 nobody to ask (no other venue heard from lately). May be
+     * NULL (= -1): a mute is then left to the stale timer. */
     int (*on_evidence)(wsconn_t *c, void *arg, int64_t since_mono);
 } wsconn_opts_t;
 

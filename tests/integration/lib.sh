@@ -29,6 +29,9 @@ bg() {
 
 fail() {
     echo "FAIL: $*" >&2
+    # keep the test's directory (logs, data, bus) for a post-mortem of a failure that does
+    # not repeat; cleanup names it
+    KEEP=1
     for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f (tail)" >&2; tail -n 15 "$f" >&2; }; done
     exit 1
 }

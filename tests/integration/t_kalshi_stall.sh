@@ -3,25 +3,15 @@
 # stays open, so the commands leave our socket but get no reply). The 10 s
 # command deadline fires before the dead timer (--dead-after 40), the feed
 # reconnects (reason command_timeout) and subscribes again on connection 2.
-# Probes are off (--probe-timeout 0): with them, the unanswered websocket ping
-# finds the stall within ~3 s, before the command deadline (t_feed_probe).
+# Probes are off (--probe-timeout 0): with them, the unanswered probe (a
+# list_subscriptions command) finds the stall first (t_kalshi_probe).
 # The REST market files are the fixtures with times moved around now.
 . tests/integration/lib.sh
-cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
-mkdir "$T/rest"
-/usr/bin/python3 tests/integration/kalshi_rest_now.py tests/fixtures/kalshi "$T/rest" || fail "rest dir"
+. tests/integration/kalshilib.sh
 printf '%s\n' '{"mockx":"stall"}' >"$T/c1.jsonl"
 printf '%s\n' '{"mockx":"await_subscribe"}' '{"mockx":"mute"}' >"$T/c2.jsonl"
-bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --kalshi-rest "$T/rest" \
-    --script kalshi="$T/c1.jsonl" --script kalshi="$T/c2.jsonl" \
-    --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem --log "$T/mx.jsonl"
-wait_for 10 grep -q '^kalshi=' "$T/mockx.out" || fail "mockx did not start"
-P=$(sed -n 's/^kalshi=//p' "$T/mockx.out")
-bg tap "$BIN/tap" event.reconnect hb.feed-kalshi
-sleep 0.3
-bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
-    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
-    --key-id test-key --key-file "$T/key.pem" --dead-after 40 --backoff-max 1 --probe-timeout 0
+kalshi_scripted "$T/c1.jsonl" "$T/c2.jsonl"
+kalshi_feed --dead-after 40 --backoff-max 1 --probe-timeout 0
 wait_for 10 grep -q '"kind":"stall"' "$T/mx.jsonl" || fail "mockx did not stall"
 wait_for 25 grep -q '"reason":"command_timeout"' "$T/tap.out" ||
     fail "no reconnect for the unanswered command"

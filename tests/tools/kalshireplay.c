@@ -242,7 +242,7 @@ int main(int argc, char **argv)
     jtok_init(&R.stok);
     s_prescan(in);
     rewind(in);
-    kalshi_ws_cb_t cb = {s_emit, s_send, s_lifecycle, NULL, NULL};
+    kalshi_ws_cb_t cb = {s_emit, s_send, s_lifecycle, NULL, NULL, NULL};
     R.ws = kalshi_ws_new(&cb, argc > 2 ? argv[2] : "KXBTC15M", 0, 0);
     R.now = NS_PER_S;
     R.connections = 1;
