@@ -42,6 +42,8 @@ wait_for 10 grep -q '^kraken=' "$T/mockx2.out" || fail "second mockx did not sta
 grep -q "serve" "$T/err" || fail "bad venue not named"
 "$BIN/mockx" --tls-dir "$T/tls" --serve kraken=127.0.0.1:0 --fault kraken:melt@1 2>/dev/null
 [ $? -eq 64 ] || fail "bad fault not 64"
+"$BIN/mockx" --tls-dir "$T/tls" --serve gemini=127.0.0.1:0 --fault gemini:gap@1 2>"$T/err"
+[ $? -eq 64 ] && grep -q "gemini:gap@1.*no sequence number" "$T/err" || fail "gemini gap (no sequence) not refused"
 echo '{"mockx":"dance"}' >"$T/bad.jsonl"
 "$BIN/mockx" --tls-dir "$T/tls" --serve kraken=127.0.0.1:0 --script kraken="$T/bad.jsonl" 2>"$T/err"
 [ $? -eq 64 ] && grep -q 'line 1: unknown directive' "$T/err" || fail "bad directive not refused"

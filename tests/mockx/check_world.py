@@ -5,6 +5,12 @@ streams and verifies them, message by message:
              number text (json parse_float=str), with depth truncation
   coinbase - sequence_num contiguous; l2 book from snapshot + updates uncrossed
   bitstamp - every order_book message 100 levels a side, sorted, uncrossed
+  gemini   - the first l2_updates (with "trades") is the whole book, later ones
+             absolute levels; uncrossed; trade event_ids increasing; heartbeats
+  cryptocom - acks; book snapshot then book.update deltas whose pu is the last u
+             (a mismatch: a gap, resynced by unsubscribe+subscribe), top-D full
+             after every message; trade ids contiguous; every public/heartbeat
+             answered with its id
   kalshi   - see check_kalshi.py
 Usage: check_world.py VENUE PORT CA SECONDS [--depth N] [--expect-fault KIND]
 Prints one JSON summary line; exits 1 on any violation (or, with
@@ -58,6 +64,14 @@ def run(venue, port, ca, seconds, depth=10, expect=None):
     elif venue == "bitstamp":
         for ch in ("order_book_btcusd", "live_trades_btcusd"):
             ws.send(json.dumps({"event": "bts:subscribe", "data": {"channel": ch}}))
+    elif venue == "gemini":
+        ws.send(json.dumps({"type": "subscribe", "subscriptions": [{"name": "l2", "symbols": ["BTCUSD"]}]}))
+    elif venue == "cryptocom":
+        cc_book = {"id": 1, "method": "subscribe", "params": {"channels": [f"book.BTC_USD.{depth}"],
+                   "book_subscription_type": "SNAPSHOT_AND_UPDATE", "book_update_frequency": 10}}
+        ws.send(json.dumps(cc_book))
+        ws.send(json.dumps({"id": 2, "method": "subscribe", "params": {"channels": ["trade.BTC_USD"]}}))
+        st["acks"], st["heartbeats"] = 0, 0
     bids, asks, seq, have_book, resyncing = {}, {}, None, False, False
     trade_ids = []
     end = time.time() + seconds
@@ -142,6 +156,62 @@ def run(venue, port, ca, seconds, depth=10, expect=None):
                 have_book = True
             elif m.get("channel") == "live_trades_btcusd" and m.get("event") == "trade":
                 trade_ids.append(int(m["data"]["id"]))
+        elif venue == "gemini":
+            if m.get("type") == "l2_updates":
+                if "trades" in m:
+                    bids, asks, have_book = {}, {}, True
+                elif not have_book:
+                    err.append("l2_updates before the book")
+                for sd, p, q in m["changes"]:
+                    side = bids if sd == "buy" else asks
+                    (side.pop(p, None) if float(q) == 0 else side.__setitem__(p, q))
+                st["book_msgs"] += 1
+            elif m.get("type") == "trade":
+                if trade_ids and int(m["event_id"]) <= trade_ids[-1]:
+                    err.append(f"event_id {trade_ids[-1]} -> {m['event_id']}")
+                trade_ids.append(int(m["event_id"]))
+            elif m.get("type") == "heartbeat":
+                st["heartbeats"] = st.get("heartbeats", 0) + 1
+        elif venue == "cryptocom":
+            if m.get("method") == "public/heartbeat":
+                st["heartbeats"] += 1
+                ws.send(json.dumps({"id": int(m["id"]), "method": "public/respond-heartbeat"}))
+                continue
+            r = m.get("result")
+            if r is None:
+                if int(m.get("code", -1)) != 0:
+                    err.append(f"error reply {m}")
+                st["acks"] += 1
+                continue
+            ch, d = r["channel"], r["data"][0]
+            if ch == "trade":
+                trade_ids.append(int(d["d"]))
+                continue
+            if ch == "book":
+                bids, asks, have_book, resyncing = {}, {}, True, False
+                lv = d
+            elif not have_book:
+                if not resyncing:
+                    err.append("book.update before the snapshot")
+                continue
+            elif int(d["pu"]) != seq:
+                st["faults_seen"].append("gap")
+                if expect != "gap":
+                    err.append(f"pu {d['pu']} != last u {seq}")
+                ws.send(json.dumps({"id": 3, "method": "unsubscribe",
+                                    "params": {"channels": [f"book.BTC_USD.{depth}"]}}))
+                ws.send(json.dumps(cc_book))
+                have_book, resyncing = False, True
+                continue
+            else:
+                lv = d["update"]
+            seq = int(d["u"])
+            for key, side in (("bids", bids), ("asks", asks)):
+                for p, q, _n in lv[key]:
+                    (side.pop(p, None) if float(q) == 0 else side.__setitem__(p, q))
+            st["book_msgs"] += 1
+            if len(bids) != depth or len(asks) != depth:
+                err.append(f"book not {depth} levels a side: {len(bids)}/{len(asks)}")
         if have_book and bids and asks:
             bb, ba = max(map(float, bids)), min(map(float, asks))
             if bb >= ba:
@@ -151,7 +221,7 @@ def run(venue, port, ca, seconds, depth=10, expect=None):
                 err.append("non-positive size in book")
         if len(err) > 5:
             break
-    for a, b in zip(trade_ids, trade_ids[1:]):
+    for a, b in zip(trade_ids, trade_ids[1:]) if venue != "gemini" else ():  # event ids: not a count
         if b != a + 1:
             st["faults_seen"].append("trade_gap")
             if expect != "gap":

@@ -18,10 +18,12 @@
 
 mx_conn_t *mx_conns;
 mx_cfg_t mx;
-const char *const mx_venue_names[MX_NVENUES] = {"coinbase", "kraken", "bitstamp", "kalshi"};
+const char *const mx_venue_names[MX_NVENUES] = {"coinbase", "kraken",  "bitstamp",
+                                                "kalshi",   "gemini", "cryptocom"};
 
 static const mx_venue_ops_t *const s_ops[MX_NVENUES] = {
-    &mx_coinbase_ops, &mx_kraken_ops, &mx_bitstamp_ops, &mx_kalshi_ops};
+    &mx_coinbase_ops, &mx_kraken_ops, &mx_bitstamp_ops,
+    &mx_kalshi_ops,   &mx_gemini_ops, &mx_cryptocom_ops};
 
 #define QMAX_BYTES (1u << 20) /* world generation pauses above this */
 #define MX_MAXFAULTS 1024      /* --fault occurrences, the repeating form counted out */
@@ -37,7 +39,7 @@ typedef struct {
 
 static void s_enqueue(mx_conn_t *c, const void *s, size_t n, int wp)
 {
-    if (c->closing || c->sstate == MX_S_STALL) return;
+    if (c->closing || c->close_code || c->sstate == MX_S_STALL) return;
     mx_frame_t *f = xmalloc(sizeof *f + LWS_PRE + n);
     f->next = NULL;
     f->len = n;
@@ -82,6 +84,15 @@ void mx_drop(mx_conn_t *c)
     mx_log_event(c->venue, c->num, "drop");
     /* no close frame, no TLS close_notify: the peer just sees TCP end */
     shutdown(lws_get_socket_fd(c->wsi), SHUT_RDWR);
+    lws_callback_on_writable(c->wsi);
+}
+
+void mx_close(mx_conn_t *c, int status, const char *reason)
+{
+    if (c->closing || c->close_code) return;
+    s_free_queue(c);
+    c->close_code = status;
+    c->close_reason = reason;
     lws_callback_on_writable(c->wsi);
 }
 
@@ -203,9 +214,10 @@ static void s_sul_hb(lws_sorted_usec_list_t *sul)
 static void s_sul_ping(lws_sorted_usec_list_t *sul)
 {
     mx_conn_t *c = lws_container_of(sul, mx_conn_t, sul_ping);
-    if (c->sstate == MX_S_STALL || c->closing) return;
-    mx_send_ping(c, "heartbeat");
-    lws_sul_schedule(mx.ctx, 0, &c->sul_ping, s_sul_ping, (lws_usec_t)(mx.ping_s * 1e6));
+    if (c->sstate == MX_S_STALL || c->closing || c->close_code) return;
+    const mx_venue_ops_t *ops = s_ops[c->venue];
+    ops->keepalive(c);
+    lws_sul_schedule(mx.ctx, 0, &c->sul_ping, s_sul_ping, (lws_usec_t)(*ops->keepalive_s * 1e6));
 }
 
 static void s_world_gen(mx_conn_t *c, uint64_t n)
@@ -399,8 +411,9 @@ static void s_conn_open(struct lws *wsi, pss_t *pss, int venue)
              c->script ? c->script->path : "-");
     if (s_ops[venue]->open) s_ops[venue]->open(c);
     lws_sul_schedule(mx.ctx, 0, &c->sul_hb, s_sul_hb, LWS_US_PER_SEC);
-    if (venue == MX_KALSHI)
-        lws_sul_schedule(mx.ctx, 0, &c->sul_ping, s_sul_ping, (lws_usec_t)(mx.ping_s * 1e6));
+    if (s_ops[venue]->keepalive)
+        lws_sul_schedule(mx.ctx, 0, &c->sul_ping, s_sul_ping,
+                         (lws_usec_t)(*s_ops[venue]->keepalive_s * 1e6));
     if (mx.world) {
         c->w_start_ns = clock_mono_ns();
         c->arr_rng = (uint64_t)mx.seed * 0xD6E8FEB86659FD93ull + (uint64_t)venue * 104729u +
@@ -436,6 +449,14 @@ static void s_conn_close(pss_t *pss)
 static int s_writeable(mx_conn_t *c)
 {
     if (c->closing) return -1;
+    if (c->close_code) {
+        /* mx_close: the close frame with its status and reason, then the end */
+        mx_log_event(c->venue, c->num, "close_frame");
+        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+                         (unsigned char *)(uintptr_t)c->close_reason, strlen(c->close_reason));
+        c->closing = 1;
+        return -1;
+    }
     if (!c->qh && mx.world && mx.rate <= 0 && c->venue != MX_KALSHI && c->sstate != MX_S_STALL &&
         !c->muted) {
         /* --rate max: make the next message only when the client took the last */

@@ -659,11 +659,16 @@ static int k_is_subscribe(const char *s, size_t n)
     return strstr(s, "\"subscribe\"") != NULL;
 }
 
+/* Kalshi's own keep-alive: a websocket ping with payload "heartbeat" every --ping-s */
+static void k_ping(mx_conn_t *c) { mx_send_ping(c, "heartbeat"); }
+
 const mx_venue_ops_t mx_kalshi_ops = {
     .open = k_open,
     .text = k_text,
     .close = k_close,
     .is_subscribe = k_is_subscribe,
+    .keepalive = k_ping,
+    .keepalive_s = &mx.ping_s,
 };
 
 /* ---- world: markets, books, lifecycle, index ---- */

@@ -97,7 +97,7 @@ static void s_snapshot(mx_conn_t *c)
 {
     s_ensure_book(c);
     mx_vbook_t *b = c->book;
-    mx_vbook_view_reset(b, c->kr_depth);
+    mx_vbook_view_reset(b, c->depth);
     static mx_chg_t all[2000];
     int n = 0;
     for (int s = 0; s < 2; s++)
@@ -260,7 +260,7 @@ static void kr_text(mx_conn_t *c, const char *s, size_t n)
         }
         if (sub) {
             c->subs |= bit;
-            if (bit == KR_BOOK) c->kr_depth = (int)depth;
+            if (bit == KR_BOOK) c->depth = (int)depth;
         } else {
             c->subs &= ~bit;
         }
@@ -329,14 +329,9 @@ static int kr_world_msg(mx_conn_t *c)
         s_ticker(c, "update");
         return 1;
     }
-    if (b->view_depth == 0) mx_vbook_view_reset(b, c->kr_depth);
+    if (b->view_depth == 0) mx_vbook_view_reset(b, c->depth);
     static mx_chg_t chg[2048];
-    int n = 0;
-    for (int tries = 0; n == 0 && tries < 16; tries++) {
-        b->bbo_moved = 0;
-        mx_vbook_step(b, &c->rng);
-        n = mx_vbook_view_diff(b, chg, (int)ARRAY_LEN(chg));
-    }
+    int n = mx_vbook_view_step(b, &c->rng, chg, (int)ARRAY_LEN(chg));
     if (c->fault == MX_F_GAP && n) {
         /* the change is applied but never sent: the next checksum exposes it (a step
          * without any visible change would hide the fault, so wait for one that has) */

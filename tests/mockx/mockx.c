@@ -1,7 +1,7 @@
 /* mockx: the local exchange world every feed test, benchmark and `make demo`
  * talks to (docs/CONTRACT.md, 'mockx'; docs/MOCKX.md). Serves Coinbase Advanced Trade, Kraken
- * v2, Bitstamp v2 and Kalshi (WS + REST) over TLS on loopback, from scripts or
- * from a simulated market. One process, one lws loop, lws_sul timers. */
+ * v2, Bitstamp v2, Gemini market data v2, Crypto.com Exchange v1 and Kalshi (WS + REST)
+ * over TLS on loopback, from scripts or from a simulated market. One process, one lws loop, lws_sul timers. */
 #include "mx.h"
 #include "mx_world.h"
 
@@ -29,7 +29,7 @@ static char *o_tls_dir, *o_rate, *o_log, *o_pubkey;
 static strlist_t o_serve, o_script, o_fault;
 static int o_world;
 static long o_seed, o_window, o_429;
-static double o_ping;
+static double o_ping, o_cdc_hb;
 static char *o_ksubs;
 static volatile sig_atomic_t s_stop;
 
@@ -37,7 +37,8 @@ static const opt_t s_opts[] = {
     {"tls-dir", OPT_STR, &o_tls_dir, NULL, 1, 0, NULL,
      "directory with ca.pem, server.pem, server.key (created if missing)", OPT_REQUIRED},
     {"serve", OPT_LIST, &o_serve, NULL, 1, 0, NULL,
-     "VENUE=HOST:PORT (coinbase, kraken, bitstamp, kalshi; port 0 = any), repeatable",
+     "VENUE=HOST:PORT (coinbase, kraken, bitstamp, kalshi, gemini, cryptocom; port 0 = any), "
+     "repeatable",
      OPT_REQUIRED},
     {"script", OPT_LIST, &o_script, NULL, 1, 0, NULL,
      "VENUE=FILE: script for the next connection of VENUE (repeatable; the last repeats)", 0},
@@ -66,6 +67,9 @@ static const opt_t s_opts[] = {
      "Kalshi: a subscribe on a market channel already subscribed gets a new sid ('new') or "
      "'ok' on the existing sid listing all its markets ('shared')", 0},
     {"ping-s", OPT_DBL, &o_ping, "10", 0.05, 3600, NULL, "Kalshi: WS ping interval", 0},
+    {"cryptocom-heartbeat-s", OPT_DBL, &o_cdc_hb, "30", 0.05, 3600, NULL,
+     "Crypto.com: public/heartbeat interval (30 as the venue); the connection is closed at the "
+     "third heartbeat while two are unanswered", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
 
@@ -96,6 +100,8 @@ static void s_fault(const char *a)
             !strncmp(colon + 1, kinds[k], (size_t)(at - colon - 1)))
             kind = k;
     if (kind < 0) opts_die("fault", a, "KIND is stall|close|gap|badsum|garbage|mute");
+    if (v == MX_GEMINI && kind == MX_F_GAP)
+        opts_die("fault", a, "gemini (market data v2) has no sequence number: no gap to make");
     char *end;
     double secs = strtod(at + 1, &end), every = 0;
     long count = 1;
@@ -153,6 +159,7 @@ int main(int argc, char **argv)
     mx.seed = o_seed;
     mx.window_s = o_window;
     mx.ping_s = o_ping;
+    mx.cryptocom_hb_s = o_cdc_hb;
     mx.rest_429_every = o_429;
     mx.start_ns = clock_real_ns();
     mx.start_mono_ns = clock_mono_ns();
@@ -175,7 +182,9 @@ int main(int argc, char **argv)
         const char *a = o_serve.v[i], *eq = strchr(a, '='), *colon = eq ? strrchr(eq, ':') : NULL;
         int v = eq ? s_venue(a, (size_t)(eq - a)) : -1;
         if (v < 0 || !colon || nsrv == (int)ARRAY_LEN(srv))
-            opts_die("serve", a, "expected VENUE=HOST:PORT with VENUE coinbase|kraken|bitstamp|kalshi");
+            opts_die("serve", a,
+                     "expected VENUE=HOST:PORT with VENUE "
+                     "coinbase|kraken|bitstamp|kalshi|gemini|cryptocom");
         char *end;
         long port = strtol(colon + 1, &end, 10);
         if (*end || port < 0 || port > 65535) opts_die("serve", a, "bad port");

@@ -11,7 +11,7 @@
 
 #include "jw.h"
 
-enum { MX_COINBASE, MX_KRAKEN, MX_BITSTAMP, MX_KALSHI, MX_NVENUES };
+enum { MX_COINBASE, MX_KRAKEN, MX_BITSTAMP, MX_KALSHI, MX_GEMINI, MX_CRYPTOCOM, MX_NVENUES };
 
 /* ---- script (script.c) ---- */
 enum {
@@ -76,7 +76,7 @@ typedef struct mx_conn {
     unsigned subs; /* bit per channel, venue specific */
     int64_t cb_seq;  /* Coinbase sequence_num: the next to send */
     long hb_counter;
-    int kr_depth;
+    int depth;       /* book depth subscribed (Kraken, Crypto.com) */
     int64_t trade_id;
     int scan_line;   /* script lines scanned for sequence numbers */
     int tk_pending;  /* a ticker is due (after a trade / bbo change) */
@@ -92,6 +92,12 @@ typedef struct mx_conn {
     double w_next_s;
     int w_burst;
     uint64_t arr_rng;
+    int64_t book_u;     /* Crypto.com: u of the last book message (sent, or lost to a gap fault) */
+    int64_t last_book_ns; /* Crypto.com: mono time of the last book message (idle deltas) */
+    int64_t hb_id;      /* Crypto.com: id of the last public/heartbeat sent */
+    int hb_unanswered;  /* Crypto.com: heartbeats sent since the last matching answer */
+    int close_code;     /* close with this status (a close frame) once WRITEABLE; 0: no */
+    const char *close_reason; /* static text */
     int fault; /* pending fault kind, MX_F_* */
     int muted; /* world mute fault: no market data until the next subscribe */
     mx_kalshi_conn_t *k;
@@ -108,6 +114,9 @@ void mx_send_jw(mx_conn_t *c, const jw_t *w);
 void mx_send_ping(mx_conn_t *c, const char *payload);
 /* Drop TCP now, without a close frame. */
 void mx_drop(mx_conn_t *c);
+/* Close with a websocket close frame (STATUS, REASON), as a venue that hangs up does;
+ * what is still queued is dropped. */
+void mx_close(mx_conn_t *c, int status, const char *reason);
 /* Stop reading and sending: the connection stays open, silent. */
 void mx_stall(mx_conn_t *c);
 /* Call when the client sent a subscribe (releases await_subscribe). */
@@ -122,6 +131,7 @@ typedef struct {
     int activity; /* MX_ACT_* */
     long window_s;
     double ping_s;
+    double cryptocom_hb_s; /* Crypto.com public/heartbeat interval */
     long rest_429_every;
     char *kalshi_rest_dir;
     int kalshi_shared; /* a subscribe on a channel already subscribed: `ok` on its sid */
@@ -148,7 +158,7 @@ void mx_log_event(int venue, int conn, const char *what);
 /* Ensure DIR holds ca.pem, server.pem, server.key (creating them); 0 or -1. */
 int mx_tls_ensure(const char *dir);
 
-/* ---- venues (coinbase.c kraken.c bitstamp.c kalshi.c) ---- */
+/* ---- venues (coinbase.c kraken.c bitstamp.c kalshi.c gemini.c cryptocom.c) ---- */
 typedef struct {
     void (*open)(mx_conn_t *c);
     void (*text)(mx_conn_t *c, const char *s, size_t n);
@@ -157,8 +167,13 @@ typedef struct {
     void (*heartbeat)(mx_conn_t *c); /* once a second while not stalled */
     void (*close)(mx_conn_t *c);
     int (*is_subscribe)(const char *s, size_t n);
+    /* the venue's own keep-alive, every *keepalive_s seconds from the open while not
+     * stalled, in script mode too (Kalshi: a websocket ping; Crypto.com: public/heartbeat) */
+    void (*keepalive)(mx_conn_t *c);
+    const double *keepalive_s;
 } mx_venue_ops_t;
-extern const mx_venue_ops_t mx_coinbase_ops, mx_kraken_ops, mx_bitstamp_ops, mx_kalshi_ops;
+extern const mx_venue_ops_t mx_coinbase_ops, mx_kraken_ops, mx_bitstamp_ops, mx_kalshi_ops,
+    mx_gemini_ops, mx_cryptocom_ops;
 
 /* Kalshi HTTP side (kalshi.c). */
 int mx_kalshi_upgrade_ok(struct lws *wsi, int conn); /* 1 ok, 0 = answered 401 */
@@ -172,6 +187,10 @@ void mx_kalshi_world_stop(void);
 void mx_send_garbage(mx_conn_t *c, const char *prefix);
 
 char *mx_fix(char *buf, int64_t v, int scale); /* "97000.10" at scale 2: exact */
+char *mx_fix_trim(char *buf, int64_t v, int scale); /* without trailing zeros: "0.04", "3" */
+/* The frame being built, emptied: one buffer for every venue (single-threaded, and each
+ * frame is queued, copied, before the next one is begun). */
+jw_t *mx_jw(void);
 void mx_iso_us(int64_t ns, char *buf, size_t n);  /* 2025-01-20T14:30:00.031000Z */
 void mx_iso_ns(int64_t ns, char *buf, size_t n);  /* ... .031000512Z */
 uint64_t mx_rand(uint64_t *s);

@@ -32,6 +32,7 @@ struct mx_vbook {
     /* what the client was last shown (Kraken: top `view_depth`) */
     mx_lvl_t view[2][1000];
     int nview[2], view_depth;
+    int view_evict; /* the view diff also deletes levels pushed out of the top D (Crypto.com) */
     int bbo_moved;
     int64_t last_px, last_qty;
     int last_side; /* 0 = taker sold, 1 = taker bought */
@@ -71,6 +72,10 @@ int mx_vbook_trade(mx_vbook_t *b, uint64_t *rng, int64_t *px, int64_t *qty);
  * current top D; fills out[] and returns the count. Updates the view. */
 int mx_vbook_view_diff(mx_vbook_t *b, mx_chg_t *out, int max);
 void mx_vbook_view_reset(mx_vbook_t *b, int depth);
+/* Step the book until the client's view changes (at most 16 steps); the changes as
+ * mx_vbook_view_diff gives them, and their count (0: none came). bbo_moved tells whether
+ * the last step touched the top 3 levels. */
+int mx_vbook_view_step(mx_vbook_t *b, uint64_t *rng, mx_chg_t *out, int max);
 /* Kraken v2 CRC32 over the top 10 of the view (price/qty at the book's precision). */
 uint32_t mx_vbook_kraken_crc(const mx_vbook_t *b);
 

@@ -16,6 +16,8 @@ static const char *const s_ack_marks[MX_NVENUES] = {
     [MX_KRAKEN] = "\"method\":\"subscribe\"",
     [MX_BITSTAMP] = "\"bts:subscription_succeeded\"",
     [MX_KALSHI] = "\"type\":\"subscribed\"",
+    [MX_GEMINI] = NULL, /* v2 acknowledges nothing: mockx never answers a subscribe */
+    [MX_CRYPTOCOM] = "\"code\":0,\"channel\":\"", /* the bare ack, not data (id -1, "result") */
 };
 
 static void s_bad(const char *path, int lineno, const char *why)
@@ -86,7 +88,7 @@ mx_script_t *mx_script_load(int venue, const char *path)
         } else {
             l->text = xstrndup(line, (size_t)len);
             l->len = (size_t)len;
-            if (strstr(line, s_ack_marks[venue])) sc->owns_acks = 1;
+            if (s_ack_marks[venue] && strstr(line, s_ack_marks[venue])) sc->owns_acks = 1;
         }
         json_decref(j);
         sc->n++;

@@ -38,6 +38,24 @@ char *mx_fix(char *buf, int64_t v, int scale)
     return buf;
 }
 
+char *mx_fix_trim(char *buf, int64_t v, int scale)
+{
+    mx_fix(buf, v, scale);
+    if (scale <= 0) return buf;
+    size_t n = strlen(buf);
+    while (buf[n - 1] == '0') buf[--n] = '\0';
+    if (buf[n - 1] == '.') buf[n - 1] = '\0';
+    return buf;
+}
+
+jw_t *mx_jw(void)
+{
+    static jw_t w;
+    if (!w.buf) jw_init(&w, 1 << 16);
+    jw_reset(&w);
+    return &w;
+}
+
 static void s_iso(int64_t ns, char *buf, size_t n, int digits)
 {
     time_t s = (time_t)(ns / NS_PER_S);
@@ -282,6 +300,8 @@ static const struct {
     [MX_KRAKEN] = {1, 8, 1, 8, 0.6, 1.8, 1100},
     [MX_BITSTAMP] = {0, 8, 1, 3, 0.5, -2.5, 400},
     [MX_KALSHI] = {2, 8, 1, 10, 0.5, 0.0, 100},
+    [MX_GEMINI] = {2, 8, 1, 40, 0.3, 0.9, 300},
+    [MX_CRYPTOCOM] = {2, 5, 1, 20, 0.2, -0.7, 150},
 };
 
 static int64_t s_pow10(int n)
@@ -506,10 +526,11 @@ int mx_vbook_view_diff(mx_vbook_t *b, mx_chg_t *out, int max)
     for (int s = 0; s < 2; s++) {
         int nn = b->n[s] < d ? b->n[s] : d;
         const mx_lvl_t *nv = b->side[s];
-        /* deletions of levels the client holds (not ones merely pushed out) */
+        /* deletions of levels the client holds (not ones merely pushed out, unless
+         * view_evict) */
         for (int i = 0; i < b->nview[s] && k < max; i++)
             if (s_find(nv, nn, b->view[s][i].px) < 0 &&
-                s_find(b->side[s], b->n[s], b->view[s][i].px) < 0)
+                (b->view_evict || s_find(b->side[s], b->n[s], b->view[s][i].px) < 0))
                 out[k++] = (mx_chg_t){s, b->view[s][i].px, 0};
         for (int i = 0; i < nn && k < max; i++) {
             int j = s_find(b->view[s], b->nview[s], nv[i].px);
@@ -519,6 +540,17 @@ int mx_vbook_view_diff(mx_vbook_t *b, mx_chg_t *out, int max)
         b->nview[s] = nn;
     }
     return k;
+}
+
+int mx_vbook_view_step(mx_vbook_t *b, uint64_t *rng, mx_chg_t *out, int max)
+{
+    int n = 0;
+    for (int tries = 0; n == 0 && tries < 16; tries++) {
+        b->bbo_moved = 0;
+        mx_vbook_step(b, rng);
+        n = mx_vbook_view_diff(b, out, max);
+    }
+    return n;
 }
 
 static size_t s_crc_part(char *dst, int64_t v, int scale)
