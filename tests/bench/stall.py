@@ -82,10 +82,11 @@ class World:
         self.feeds, self.exits = {}, {v: [] for v in VENUES}
         self.events = []  # (ts_pub ns, topic, src, reason)
         self.quotes = {v: [] for v in VENUES}  # ts_pub ns of quote.VENUE.*
+        self.expect = {v: [] for v in VENUES}  # the hb's peers_expect, once a second
         self.tap = subprocess.Popen(
             [os.path.join(bindir, "tap")] +
             sum([["--sub", "ipc://%s/bus/feed-%s.pub" % (d, v)] for v in VENUES], []) +
-            ["event.", "quote."], stdout=subprocess.PIPE, stderr=open(os.path.join(d, "tap.err"), "w"),
+            ["event.", "quote.", "hb."], stdout=subprocess.PIPE, stderr=open(os.path.join(d, "tap.err"), "w"),
             env=self.env, start_new_session=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -102,8 +103,14 @@ class World:
     def _read(self):
         rx_ts = re.compile(rb'"ts_pub":(\d+)')
         rx_reason = re.compile(rb'"reason":"([^"]*)"')
+        rx_expect = re.compile(rb'"peers_expect":(-?\d+)')
         for line in self.tap.stdout:
             topic, _, body = line.partition(b" ")
+            if topic.startswith(b"hb.feed-"):
+                v, m = topic[8:].decode(), rx_expect.search(body)
+                if m and v in self.expect:
+                    self.expect[v].append(int(m.group(1)))
+                continue
             m = rx_ts.search(body)
             if not m:
                 continue
@@ -238,7 +245,10 @@ def run(bindir, work, quick, say=print, length=None):
         out["night"][v] = {"reconnect": sum(e[1] == "event.reconnect" for e in ev),
                            "resync": sum(e[1] == "event.resync" for e in ev),
                            "exits": len(w.exits[v]),
-                           "reasons": sorted(set(e[3] for e in ev))}
+                           "reasons": sorted(set(e[3] for e in ev)),
+                           # the relative test's margin: its figure at each hb (a mute needs 16)
+                           "expect_max": max(w.expect[v]) if w.expect[v] else -1,
+                           "expect_p999": pctl(sorted(w.expect[v]), 0.999) if w.expect[v] else -1}
         say("stall/mute night %s: %s" % (v, out["night"][v]))
     return out
 
@@ -343,16 +353,18 @@ def table(res):
                 res["rates"][rate]["_exits"][v]))
     L.append("")
     L.append("False alarms: `mockx --activity night --rate %d`, no faults, %d s; every "
-             "`event.reconnect` and `event.resync` counted, per hour (count in brackets)." % (
+             "`event.reconnect` and `event.resync` counted, per hour (count in brackets); the relative "
+             "test's figure (`peers_expect` in each feed's hb, sampled once a second: the messages the "
+             "other venues' changes since this venue's last one stand for) shows its margin." % (
                  NIGHT_RATE, res["length"]))
     L.append("")
-    L.append("| venue | reconnects / h | resyncs / h | feed exits | reasons |")
-    L.append("|---|---|---|---|---|")
+    L.append("| venue | reconnects / h | resyncs / h | feed exits | reasons | peers_expect p99.9 / max (mute at 16) |")
+    L.append("|---|---|---|---|---|---|")
     for v in VENUES:
         n = res["night"][v]
-        L.append("| %s | %.1f (%d) | %.1f (%d) | %d | %s |" % (
+        L.append("| %s | %.1f (%d) | %.1f (%d) | %d | %s | %s / %s |" % (
             v, n["reconnect"] * h, n["reconnect"], n["resync"] * h, n["resync"], n["exits"],
-            ", ".join(n["reasons"]) or "—"))
+            ", ".join(n["reasons"]) or "—", fmt(n.get("expect_p999", -1)), n.get("expect_max", -1)))
     return L
 
 
