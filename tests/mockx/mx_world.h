@@ -24,6 +24,8 @@ struct mx_vbook {
     int64_t qty_mean; /* in qty units */
     double bias;      /* USD offset from the latent price */
     int depth;        /* levels kept per side */
+    int delay;        /* steps (100 ms) behind the latent price */
+    double noise, noise_sd; /* its own slow deviation (USD) now, and its sd */
     mx_lvl_t side[2][MX_MAXL]; /* bids descending, asks ascending */
     int n[2];
     /* changes since the last book message (Coinbase), de-duplicated */

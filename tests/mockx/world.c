@@ -97,6 +97,7 @@ static struct {
     int64_t step_ns; /* time of the current latent value (100 ms grid) */
     double brti[HIST];
     int64_t brti_sec[HIST];
+    double ago[64]; /* the latent price of the last 64 steps (6.4 s), by step number */
     int64_t last_sec;
     lws_sorted_usec_list_t sul;
     int running;
@@ -208,6 +209,7 @@ static int s_advance(int64_t now)
         W.latent += sigma * mx_grand(&W.rng);
         /* a weak pull back toward the start keeps hour-long runs in a sane range */
         W.latent += (97000.0 - W.latent) * 1e-5;
+        W.ago[(W.step_ns / STEP_NS) % 64] = W.latent;
         if (W.step_ns % NS_PER_S == 0) {
             s_record_second(W.step_ns / NS_PER_S);
             new_second = 1;
@@ -238,6 +240,14 @@ void mx_world_init(long seed, long window_s)
 }
 
 double mx_latent(void) { return W.latent; }
+
+/* The latent price STEPS steps (100 ms each, < 64) ago; the current one if not known yet. */
+static double s_latent_ago(int steps)
+{
+    if (steps <= 0 || steps >= 64) return W.latent;
+    double v = W.ago[((W.step_ns / STEP_NS) - steps) % 64];
+    return v > 0 ? v : W.latent;
+}
 
 double mx_brti(int64_t s)
 {
@@ -290,18 +300,22 @@ void mx_world_stop(void)
 
 /* ---- venue books ---- */
 
+/* Each venue's book follows the latent price with its own offset (bias, USD), delay (steps of
+ * 100 ms: its traders see the price a little late) and noise (a slow random deviation, its
+ * standard deviation in USD), all mockx's choices, not measured on the venues. */
 static const struct {
     int ps, qs;
     int64_t tick, gap_max;
     double qty_mean, bias;
-    int depth;
+    int depth, delay;
+    double noise_sd;
 } s_vb[MX_NVENUES] = {
-    [MX_COINBASE] = {2, 8, 1, 80, 0.35, 0.0, 1000},
-    [MX_KRAKEN] = {1, 8, 1, 8, 0.6, 1.8, 1100},
-    [MX_BITSTAMP] = {0, 8, 1, 3, 0.5, -2.5, 400},
-    [MX_KALSHI] = {2, 8, 1, 10, 0.5, 0.0, 100},
-    [MX_GEMINI] = {2, 8, 1, 40, 0.3, 0.9, 300},
-    [MX_CRYPTOCOM] = {2, 5, 1, 20, 0.2, -0.7, 150},
+    [MX_COINBASE] = {2, 8, 1, 80, 0.35, 0.0, 1000, 0, 1.0},
+    [MX_KRAKEN] = {1, 8, 1, 8, 0.6, 1.8, 1100, 3, 1.5},
+    [MX_BITSTAMP] = {0, 8, 1, 3, 0.5, -2.5, 400, 5, 2.0},
+    [MX_KALSHI] = {2, 8, 1, 10, 0.5, 0.0, 100, 0, 0.0},
+    [MX_GEMINI] = {2, 8, 1, 40, 0.3, 0.9, 300, 2, 1.5},
+    [MX_CRYPTOCOM] = {2, 5, 1, 20, 0.2, -0.7, 150, 1, 1.5},
 };
 
 static int64_t s_pow10(int n)
@@ -324,7 +338,8 @@ static int64_t s_rand_qty(mx_vbook_t *b, uint64_t *rng, int idx)
 /* target mid in price units */
 static int64_t s_target(const mx_vbook_t *b)
 {
-    return (int64_t)llround((mx_latent() + b->bias) * (double)s_pow10(b->ps));
+    return (int64_t)llround((s_latent_ago(b->delay) + b->bias + b->noise) *
+                            (double)s_pow10(b->ps));
 }
 
 static void s_track(mx_vbook_t *b, int side, int64_t px, int64_t qty)
@@ -374,6 +389,8 @@ mx_vbook_t *mx_vbook_new(int venue, uint64_t *rng)
     b->qty_mean = (int64_t)(s_vb[venue].qty_mean * (double)s_pow10(b->qs));
     b->bias = s_vb[venue].bias;
     b->depth = s_vb[venue].depth;
+    b->delay = s_vb[venue].delay;
+    b->noise_sd = s_vb[venue].noise_sd;
     int64_t mid = s_target(b);
     int64_t half = b->tick * (1 + (int64_t)(mx_urand(rng) * 3));
     int64_t px = mid - half;
@@ -408,8 +425,32 @@ static int s_geo(uint64_t *rng, int n, double p)
     return i;
 }
 
+/* The side O's touch moves toward NP (the price moved away from it): the levels a book keeps
+ * between its old touch and NP are placed too, at its usual spacing (up to 50 in one message),
+ * so the depth near the touch stays what it was: a book whose only new level is its touch has
+ * a hole where the volume-weighted depth the index reads should be. */
+static void s_fill_toward(mx_vbook_t *b, uint64_t *rng, int o, int64_t np)
+{
+    int64_t dir = o ? -1 : 1; /* bids fill upward, asks downward */
+    int64_t px = b->n[o] ? b->side[o][0].px : np - dir * b->tick;
+    int64_t lv[50];
+    int k = 0;
+    for (;;) {
+        px += dir * b->tick * (1 + (int64_t)(mx_urand(rng) * (double)b->gap_max));
+        if (k == 50 || (o ? px <= np : px >= np)) break;
+        lv[k++] = px;
+    }
+    /* room for them: the far end gives way (a full side refuses new levels) */
+    while (b->n[o] > 0 && b->n[o] + k + 1 > MX_MAXL) s_set(b, o, b->side[o][b->n[o] - 1].px, 0);
+    /* the nearest ones first, so a full batch reaches NP */
+    for (int i = 0; i < k; i++) s_set(b, o, lv[i], s_rand_qty(b, rng, k - i));
+    s_set(b, o, np, s_rand_qty(b, rng, 0));
+}
+
 void mx_vbook_step(mx_vbook_t *b, uint64_t *rng)
 {
+    /* the venue's own slow deviation (AR(1), stationary sd noise_sd) */
+    b->noise = 0.995 * b->noise + b->noise_sd * 0.1 * mx_grand(rng);
     int64_t m = s_target(b);
     mx_lvl_t *bid = b->side[0], *ask = b->side[1];
     /* follow the latent price: the side that crossed it gives way (several
@@ -426,7 +467,7 @@ void mx_vbook_step(mx_vbook_t *b, uint64_t *rng)
         int o = !s;
         int64_t np = m + (s ? -1 : 1) * b->tick * (int64_t)(mx_urand(rng) * 2);
         if (s ? np >= l[0].px : np <= l[0].px) np = l[0].px + (s ? -1 : 1) * b->tick;
-        if (s_better(o, np, b->side[o][0].px)) s_set(b, o, np, s_rand_qty(b, rng, 0));
+        if (s_better(o, np, b->side[o][0].px)) s_fill_toward(b, rng, o, np);
         (void)bid;
         (void)ask;
         return;
@@ -449,14 +490,19 @@ void mx_vbook_step(mx_vbook_t *b, uint64_t *rng)
     int n = b->n[side];
     double r = mx_urand(rng);
     if (n < b->depth - 20 || r < 0.02) {
-        /* refill the far end */
-        int64_t px = l[n - 1].px + (side ? 1 : -1) * b->tick *
-                                        (1 + (int64_t)(mx_urand(rng) * (double)b->gap_max));
-        s_set(b, side, px, s_rand_qty(b, rng, n));
+        /* refill the far end: one level, or as many as the price's moves ate (up to 50 in one
+         * message: a fill toward the price makes the next reversal eat that many) */
+        int add = n < b->depth - 20 ? b->depth - 20 - n : 1;
+        for (int k = 0; k < (add < 50 ? add : 50) && b->n[side] > 0; k++) {
+            int64_t px = l[b->n[side] - 1].px + (side ? 1 : -1) * b->tick *
+                                         (1 + (int64_t)(mx_urand(rng) * (double)b->gap_max));
+            s_set(b, side, px, s_rand_qty(b, rng, b->n[side]));
+        }
         return;
     }
-    if (n > b->depth + 20) {
-        s_set(b, side, l[n - 1].px, 0);
+    if (n > b->depth + 20) { /* trim the far end: as many as a fill toward the price added */
+        for (int k = 0; k < 50 && b->n[side] > b->depth; k++)
+            s_set(b, side, l[b->n[side] - 1].px, 0);
         return;
     }
     int i = s_geo(rng, n, 0.12);
