@@ -24,6 +24,10 @@ static void s_table(aggcfg_t *c)
          "ts_pub of messages republished by `replay` (re-running a recorded day)", 0},
         {"method", OPT_ENUM, &t->method, "rti|median", 1, 0, NULL,
          "proxy behind the official BRTI: rti (then median) or median", 0},
+        {"venues", OPT_STR, &c->venues, BUS_BTC_VENUES, 1, 0, NULL,
+         "the venues expected (a,b,..): listed in every tick; health.state is ok only when every "
+         "one of them is ok and the official value is fresh (any other venue seen is used too)",
+         0},
         {"stale-s", OPT_DBL, &t->stale_s, "5", 0.1, 3600, NULL,
          "a venue whose last book/quote was received this long ago is stale (null + reason)", 0},
         {"official-max-age-s", OPT_DBL, &t->official_max_age_s, "2", 0.1, 3600, NULL,
@@ -99,12 +103,15 @@ aggcfg_t *aggcfg_new(void)
     aggcfg_t *c = xcalloc(1, sizeof *c);
     s_table(c);
     opts_defaults(c->opts);
+    if (tick_cfg_venues(&c->tick, c->venues) < 0) abort(); /* the default is a good list */
     return c;
 }
 
 void aggcfg_destroy(aggcfg_t **p)
 {
     if (!p || !*p) return;
+    free((*p)->venues);
+    free((*p)->history_ep);
     free(*p);
     *p = NULL;
 }
@@ -113,6 +120,8 @@ void aggcfg_parse(aggcfg_t *c, int argc, char **argv)
 {
     opts_parse("aggregator", "Write the 1 s tick record and the event records.", c->opts, argc,
                argv, NULL);
+    if (tick_cfg_venues(&c->tick, c->venues) < 0)
+        opts_die("venues", c->venues, "expected 1 to 8 distinct names of [a-z0-9-] as a,b,..");
 }
 
 void aggcfg_log(const aggcfg_t *c) { opts_log_effective("aggregator", c->opts); }
@@ -132,7 +141,7 @@ int aggcfg_test(void)
     }
     if (c->clock != AGGCFG_CLOCK_REAL || c->tick.method != TICK_METHOD_RTI ||
         c->tick.rti.ped_ref != RTI_PED_MEDIAN_ALL || c->tick.rti.fallback != RTI_FALLBACK_NONE ||
-        c->tick.rti.cap_enable != 1 || c->tick.rti.pv_strict != 0) {
+        c->tick.rti.cap_enable != 1 || c->tick.rti.pv_strict != 0 || c->tick.n_expected != 5) {
         fprintf(stderr, "aggcfg_test: enum/bool defaults wrong\n");
         rc = -1;
     }
@@ -147,13 +156,15 @@ int aggcfg_test(void)
     }
     char *argv[] = {"t", "--clock", "replay", "--method=median", "--rti-ped-ref", "others",
                     "--rti-fallback", "top-mid", "--rti-decimals", "4", "--settle-window-s",
-                    "30", "--rti-cap=false", "--stall-s", "7.5", "--hwm", "9", NULL};
+                    "30", "--rti-cap=false", "--stall-s", "7.5", "--hwm", "9", "--venues",
+                    "kraken,gemini", NULL};
     aggcfg_parse(c, (int)ARRAY_LEN(argv) - 1, argv);
     if (c->clock != AGGCFG_CLOCK_REPLAY || c->tick.method != TICK_METHOD_MEDIAN ||
         c->tick.rti.ped_ref != RTI_PED_MEDIAN_OTHERS ||
         c->tick.rti.fallback != RTI_FALLBACK_TOP_MID || c->tick.rti.decimals != 4 ||
         c->tick.settle_window_s != 30 || c->tick.rti.cap_enable != 0 || c->stall_s != 7.5 ||
-        c->hwm != 9 || c->tick.stale_s != 5) {
+        c->hwm != 9 || c->tick.stale_s != 5 || c->tick.n_expected != 2 ||
+        strcmp(c->tick.expected[1], "gemini")) {
         fprintf(stderr, "aggcfg_test: parsed values wrong\n");
         rc = -1;
     }

@@ -11,7 +11,7 @@
 /* --clock, in the order of its words (OPT_ENUM writes the position) */
 typedef enum { AGGCFG_CLOCK_REAL, AGGCFG_CLOCK_REPLAY } aggcfg_clock_t;
 
-#define AGGCFG_OPTS 35 /* options in the table, its terminator included */
+#define AGGCFG_OPTS 36 /* options in the table, its terminator included */
 
 typedef struct {
     tick_cfg_t tick;      /* the record assembly, the RTI parameters among them */
@@ -21,6 +21,7 @@ typedef struct {
     long history_s;       /* keep this many seconds of output for catch-up (aggregator/history) */
     long history_mb;      /* ... within this many MiB */
     char *history_ep;     /* the catch-up ROUTER's endpoint; NULL: ipc://$BUS/NAME.hist */
+    char *venues;         /* --venues as given; parsed into tick.expected */
     opt_t opts[AGGCFG_OPTS]; /* the option table, pointing into this struct */
 } aggcfg_t;
 
@@ -29,7 +30,7 @@ aggcfg_t *aggcfg_new(void);
 void aggcfg_destroy(aggcfg_t **p);
 
 /* The environment, then ARGV, into C (opts_parse: --help and --version exit 0, a bad value
- * exits 64 naming the option). */
+ * exits 64 naming the option; so does a bad --venues list). */
 void aggcfg_parse(aggcfg_t *c, int argc, char **argv);
 
 /* The "effective config" log line. */

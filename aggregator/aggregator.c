@@ -13,21 +13,38 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <zmq.h>
 
 
-/* The publish endpoint into EP and the default upstreams (the feeds, or `replay` under --clock
- * replay) into opts_common.sub. Returns 0 or the exit code. */
+/* The publish endpoint into EP and the default upstreams into opts_common.sub: `replay` under
+ * --clock replay, else feed-V of every venue of BUS_BTC_VENUES and of --venues, and feed-kalshi
+ * (an upstream that is not running costs nothing). Returns 0 or the exit code. */
 static int s_endpoints(const aggcfg_t *cfg, char *ep, size_t n)
 {
-    static const char *const feeds[] = {"feed-coinbase", "feed-kraken", "feed-bitstamp",
-                                        "feed-kalshi", NULL};
-    static const char *const replayer[] = {"replay", NULL};
     char dir[400];
     if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, ep, n) < 0) return EX_USAGE;
-    int replay = cfg->clock == AGGCFG_CLOCK_REPLAY;
-    return bus_default_subs(&opts_common.sub, dir, replay ? replayer : feeds) < 0 ? 64 : 0;
+    strlist_t feeds = {0};
+    char name[TICK_VENUE_NAME + 8];
+    if (cfg->clock == AGGCFG_CLOCK_REPLAY) strlist_add(&feeds, "replay");
+    else {
+        tick_cfg_t all;
+        if (tick_cfg_venues(&all, BUS_BTC_VENUES) < 0) abort();
+        for (int k = 0; k < 2; k++) {
+            const tick_cfg_t *c = k ? &cfg->tick : &all;
+            for (int i = 0; i < c->n_expected; i++) {
+                snprintf(name, sizeof name, "feed-%s", c->expected[i]);
+                if (!strlist_has(&feeds, name)) strlist_add(&feeds, name);
+            }
+        }
+        strlist_add(&feeds, "feed-kalshi");
+    }
+    const char *names[2 * TICK_VENUES_MAX + 2] = {NULL}; /* NULL-terminated */
+    for (int i = 0; i < feeds.n; i++) names[i] = feeds.v[i];
+    int rc = bus_default_subs(&opts_common.sub, dir, names) < 0 ? 64 : 0;
+    strlist_clear(&feeds);
+    return rc;
 }
 
 /* The catch-up side (aggregator/history): keep what the PUB sends, answer on a ROUTER. */

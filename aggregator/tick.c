@@ -17,7 +17,7 @@
 #define PX8 100000000LL /* BTC prices, sizes, strikes, the index: 1e-8 */
 #define KPX 10000LL     /* Kalshi prices: 1e-4 $ */
 #define IDX 10          /* index values (official BRTI and averages): 1e-10, as feed-kalshi */
-#define VENUES_MAX 8
+#define VENUES_MAX TICK_VENUES_MAX
 #define LEVELS_MAX 1000 /* per side of a venue book; deeper levels are dropped (counted) */
 #define MARKETS_MAX 32
 #define KLEVELS_MAX 1000 /* per side of a Kalshi book: every 0.1-cent price from 0.1 to 99.9 */
@@ -34,7 +34,8 @@ typedef struct {
 } lvl_t;
 
 typedef struct {
-    char name[32];
+    char name[TICK_VENUE_NAME];
+    int expected; /* one of --venues: listed from the start, needed for state "ok" */
     int has_quote, q_has_bid, q_has_ask;
     int64_t q_bid, q_ask, q_rx, q_ex;
     int has_book, book_valid, nb, na;
@@ -82,6 +83,7 @@ typedef struct {
     int64_t ts_s, now;
     vview_t vv[VENUES_MAX];
     int nok;                                      /* venues ok */
+    int expected_ok;                              /* every expected venue is ok */
     rti_venue_t rv[VENUES_MAX], mv[VENUES_MAX];   /* RTI input (books), median input (touches) */
     rti_level_t top[VENUES_MAX][2];               /* the touches mv points to */
     int nrv, nmv;
@@ -119,7 +121,35 @@ struct tick {
     view_t view; /* the last second's */
 };
 
-static const char *s_known_venues[] = {"coinbase", "kraken", "bitstamp"};
+/* The venues of the Go collector's top-level mid fields, in its order: these fields stay as they
+ * are whatever --venues says (docs/RECORD.md, 'The Go collector's fields'); other venues are
+ * only in `venues`. */
+static const char *const s_legacy_venues[] = {"coinbase", "kraken", "bitstamp"};
+
+/* A venue name: 1 to TICK_VENUE_NAME - 1 of [a-z0-9-]. */
+static int s_venue_name_ok(const char *p, size_t n)
+{
+    return n > 0 && n < TICK_VENUE_NAME && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-") >= n;
+}
+
+int tick_cfg_venues(tick_cfg_t *c, const char *list)
+{
+    char v[TICK_VENUES_MAX][TICK_VENUE_NAME];
+    int n = 0;
+    for (const char *p = list ? list : ""; n == 0 || *p; n++) {
+        size_t k = strcspn(p, ",");
+        if (n == TICK_VENUES_MAX || !s_venue_name_ok(p, k)) return -1;
+        memcpy(v[n], p, k);
+        v[n][k] = '\0';
+        for (int j = 0; j < n; j++)
+            if (!strcmp(v[j], v[n])) return -1;
+        p += k;
+        if (*p == ',' && !*++p) return -1; /* a trailing ',' */
+    }
+    memcpy(c->expected, v, sizeof v);
+    c->n_expected = n;
+    return 0;
+}
 
 void tick_cfg_default(tick_cfg_t *c)
 {
@@ -148,8 +178,10 @@ tick_t *tick_new(const tick_cfg_t *cfg, tick_event_fn *emit, void *arg)
     t->cfg = *cfg;
     t->emit = emit;
     t->arg = arg;
-    for (size_t i = 0; i < ARRAY_LEN(s_known_venues); i++)
-        s_venue(t, s_known_venues[i], strlen(s_known_venues[i]));
+    for (int i = 0; i < cfg->n_expected; i++) {
+        venue_t *v = s_venue(t, cfg->expected[i], strlen(cfg->expected[i]));
+        if (v) v->expected = 1;
+    }
     t->rti = rti_state_new();
     t->lv = xcalloc(2 * LEVELS_MAX, sizeof *t->lv);
     jtok_init(&t->d);
@@ -867,7 +899,7 @@ static void s_rti_input(tick_t *t, view_t *v)
     v->nrv = v->nmv = 0;
     for (int i = 0; i < t->nvenue; i++) {
         venue_t *ve = &t->venue[i];
-        if (v->nrv < RTI_VENUES_MAX && (ve->has_book || i < (int)ARRAY_LEN(s_known_venues))) {
+        if (v->nrv < RTI_VENUES_MAX && (ve->has_book || ve->expected)) {
             rti_venue_t *r = &v->rv[v->nrv++];
             memset(r, 0, sizeof *r);
             r->name = ve->name;
@@ -906,9 +938,11 @@ static void s_view(tick_t *t, int64_t ts_s, int64_t now, view_t *v)
     v->ts_s = ts_s;
     v->now = now;
     v->nok = 0;
+    v->expected_ok = 1;
     for (int i = 0; i < t->nvenue; i++) {
         s_venue_view(t, &t->venue[i], now, &v->vv[i]);
         v->nok += v->vv[i].ok;
+        if (t->venue[i].expected && !v->vv[i].ok) v->expected_ok = 0;
     }
     s_rti_input(t, v);
     v->rti_ok = v->nrv > 0 && rti_compute(&c->rti, t->rti, v->rv, v->nrv, now_s, &v->res) == 0;
@@ -924,7 +958,7 @@ static void s_view(tick_t *t, int64_t ts_s, int64_t now, view_t *v)
     v->proxy = use_rti ? v->rti_v : v->med;
     v->src = v->off_fresh ? "official" : isfinite(v->proxy) ? (use_rti ? "rti" : "median") : NULL;
     v->brti = v->off_fresh ? v->off_v : v->proxy;
-    v->state = v->off_fresh && v->nok == (int)ARRAY_LEN(s_known_venues) ? "ok"
+    v->state = v->off_fresh && v->expected_ok ? "ok"
                : isfinite(v->brti) ? "degraded" : "down";
 }
 
@@ -985,9 +1019,12 @@ static void s_write_prices(tick_t *t, const view_t *v, jw_t *w)
     s_kdbl_or_null(w, "rti_err_bps", (v->rti_v - v->off_v) / v->off_v * 1e4, 3);
     s_kdbl_or_null(w, "median_err_bps", (v->med - v->off_v) / v->off_v * 1e4, 3);
     if (t->has_official && t->has_avg60) jw_kfixed(w, "brti_official_avg_60s", t->avg60, IDX, 2);
-    for (size_t i = 0; i < ARRAY_LEN(s_known_venues); i++) {
-        if (v->vv[i].ok) jw_kfixed(w, s_known_venues[i], s_mid9(&v->vv[i]), 9, 2);
-        else jw_kint(w, s_known_venues[i], 0); /* not ok: 0, as the Go collector before data */
+    for (size_t k = 0; k < ARRAY_LEN(s_legacy_venues); k++) {
+        const char *name = s_legacy_venues[k];
+        int i = 0;
+        while (i < t->nvenue && strcmp(t->venue[i].name, name)) i++;
+        if (i < t->nvenue && v->vv[i].ok) jw_kfixed(w, name, s_mid9(&v->vv[i]), 9, 2);
+        else jw_kint(w, name, 0); /* not ok or never seen: 0, as the Go collector before data */
     }
 }
 
@@ -1228,13 +1265,15 @@ static int s_expect(const char *what, const char *hay, const char *needle, int w
     return -1;
 }
 
-/* Three venue books around BASE (whole dollars) received at RX. */
-static void s_test_books(tick_t *t, int64_t rx, int base)
+/* The books of the first N venues of coinbase, kraken, bitstamp, gemini, cryptocom, received at
+ * RX: the I-th's touch BASE + I -+ 1 (whole dollars), its mid BASE + I. */
+static void s_test_books(tick_t *t, int64_t rx, int base, int n)
 {
     static const char *const topics[] = {"book.coinbase.BTC-USD", "book.kraken.BTC-USD",
-                                         "book.bitstamp.BTC-USD"};
+                                         "book.bitstamp.BTC-USD", "book.gemini.BTC-USD",
+                                         "book.cryptocom.BTC-USD"};
     char f[300];
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < n && i < (int)ARRAY_LEN(topics); i++) {
         snprintf(f, sizeof f, "\"bids\":[[%d,2],[%d,3]],\"asks\":[[%d,2],[%d,3]]", base - 1 + i,
                  base - 2 + i, base + 1 + i, base + 2 + i);
         s_test_msg(t, topics[i], rx, f);
@@ -1248,12 +1287,12 @@ static int s_test_steps(const tick_cfg_t *cfg, int64_t t0)
     int rc = 0;
     tick_t *t = tick_new(cfg, s_test_emit, NULL);
     int64_t now = t0 * NS_PER_S;
-    s_test_books(t, now, 97000);
+    s_test_books(t, now, 97000, 5);
     s_test_msg(t, "index.brti", now, "\"value\":97001.5,\"time\":1795867500000");
     s_test_ev[0] = '\0';
     view_t *v = &t->view;
     s_view(t, t0, now + 500 * NS_PER_MS, v);
-    if (!v->off_fresh || strcmp(v->src, "official") || v->nok != 3 || !v->rti_ok ||
+    if (!v->off_fresh || strcmp(v->src, "official") || v->nok != 5 || !v->rti_ok ||
         !isfinite(v->med) || strcmp(v->state, "ok") || t->st.ticks || s_test_ev[0]) {
         fprintf(stderr, "tick_test: view: fresh %d src %s ok %d rti %d med %g state %s\n",
                 v->off_fresh, v->src, v->nok, v->rti_ok, v->med, v->state);
@@ -1358,7 +1397,8 @@ static int s_test_prices(tick_t *t, jw_t *w, int64_t T0)
      * book (its own L, here 8 s), then nothing */
     tick_write(t, T0 + 7, (T0 + 7) * NS_PER_S, w);
     rc |= s_expect("stale", w->buf, "\"coinbase\":\"stale\"", 1);
-    rc |= s_expect("stale", w->buf, "\"stale\":[\"coinbase\",\"kraken\",\"bitstamp\",\"official\"]", 1);
+    rc |= s_expect("stale", w->buf, "\"stale\":[\"coinbase\",\"kraken\",\"bitstamp\",\"gemini\","
+                   "\"cryptocom\",\"official\"]", 1);
     rc |= s_expect("stale", w->buf, "\"brti_src\":\"rti\"", 1);
     rc |= s_expect("stale", w->buf, "\"brti_median\":null", 1);
     tick_write(t, T0 + 9, (T0 + 9) * NS_PER_S, w);
@@ -1490,9 +1530,9 @@ static int s_test_two_states(const tick_cfg_t *cfg, int64_t t0)
     int rc = 0;
     int64_t now = t0 * NS_PER_S;
     tick_t *t = tick_new(cfg, NULL, NULL);
-    s_test_books(t, now, 97000);
+    s_test_books(t, now, 97000, 3);
     tick_t *u = tick_new(cfg, NULL, NULL);
-    s_test_books(u, now, 50000);
+    s_test_books(u, now, 50000, 3);
     s_view(t, t0 + 3, (t0 + 3) * NS_PER_S, &t->view);
     double tv = t->view.res.value;
     s_view(u, t0 + 3, (t0 + 3) * NS_PER_S, &u->view);
@@ -1504,7 +1544,7 @@ static int s_test_two_states(const tick_cfg_t *cfg, int64_t t0)
     }
     /* and the same record as a state alone in the process */
     tick_t *alone = tick_new(cfg, NULL, NULL);
-    s_test_books(alone, now, 97000);
+    s_test_books(alone, now, 97000, 3);
     jw_t a, b;
     jw_init(&a, 4096);
     jw_init(&b, 4096);
@@ -1521,6 +1561,70 @@ static int s_test_two_states(const tick_cfg_t *cfg, int64_t t0)
     tick_destroy(&u);
     tick_destroy(&t);
     return rc;
+}
+
+/* Books of coinbase, kraken and bitstamp and a fresh official value at T0, the tick of T0 half a
+ * second later into W: three venues ok, and STATE. */
+static int s_test_three(tick_t *t, int64_t t0, jw_t *w, const char *state)
+{
+    s_test_books(t, t0 * NS_PER_S, 97000, 3);
+    s_test_msg(t, "index.brti", t0 * NS_PER_S, "\"value\":97001.5,\"time\":1795867500000");
+    tick_write(t, t0, t0 * NS_PER_S + 500 * NS_PER_MS, w);
+    return s_expect("three ok", w->buf, "\"venues_ok\":3,", 1) | s_expect("state", w->buf, state, 1);
+}
+
+/* --venues: the expected venues are listed from the first tick on and state "ok" waits for
+ * every one of them; a venue not expected is used once seen, never waited for; the Go
+ * collector's top-level fields are coinbase, kraken and bitstamp whatever the list says. */
+static int s_test_expected(const tick_cfg_t *cfg, int64_t t0)
+{
+    int rc = 0;
+    int64_t now = t0 * NS_PER_S, at = now + 500 * NS_PER_MS;
+    jw_t w;
+    jw_init(&w, 8192);
+    tick_t *t = tick_new(cfg, NULL, NULL); /* the default: the five */
+    tick_write(t, t0 - 1, now, &w);
+    rc |= s_expect("five listed", w.buf, "\"bitstamp\":0,\"venues\":{\"coinbase\":{", 1);
+    rc |= s_expect("five listed", w.buf, "\"gemini\":{\"bid\":null,", 1);
+    rc |= s_expect("five listed", w.buf, "\"cryptocom\":\"no data\"", 1);
+    rc |= s_test_three(t, t0, &w, "\"state\":\"degraded\"");
+    s_test_books(t, now, 97000, 5);
+    tick_write(t, t0 + 1, at, &w);
+    rc |= s_expect("five", w.buf, "\"venues_used\":5,\"venues_ok\":5,", 1);
+    rc |= s_expect("five", w.buf, "\"state\":\"ok\"", 1);
+    rc |= s_expect("five", w.buf, "\"kraken\":97001.00,\"bitstamp\":97002.00,\"venues\":{", 1);
+    rc |= s_expect("five", w.buf, "\"cryptocom\":{\"bid\":97003.0,\"ask\":97005.0,", 1);
+    tick_destroy(&t);
+
+    tick_cfg_t c = *cfg; /* a user running three feeds */
+    rc |= tick_cfg_venues(&c, "coinbase,kraken,bitstamp");
+    t = tick_new(&c, NULL, NULL);
+    tick_write(t, t0 - 1, now, &w);
+    rc |= s_expect("three listed", w.buf, "\"gemini\"", 0);
+    rc |= s_test_three(t, t0, &w, "\"state\":\"ok\"");
+    s_test_books(t, now, 97000, 4); /* gemini seen: used, not needed */
+    tick_write(t, t0 + 1, at, &w);
+    rc |= s_expect("one more", w.buf, "\"venues_used\":4,\"venues_ok\":4,", 1);
+    rc |= s_expect("one more", w.buf, "\"gemini\":{\"bid\":97002.0,", 1);
+    tick_destroy(&t);
+
+    rc |= tick_cfg_venues(&c, "kraken,gemini"); /* the legacy fields without their venues */
+    t = tick_new(&c, NULL, NULL);
+    tick_write(t, t0, now, &w);
+    rc |= s_expect("legacy", w.buf, "\"coinbase\":0,\"kraken\":0,\"bitstamp\":0,\"venues\":"
+                   "{\"kraken\":{", 1);
+    rc |= s_expect("legacy", w.buf, "\"coinbase\":{", 0);
+    tick_destroy(&t);
+    jw_free(&w);
+
+    static const char *const bad[] = {"", ",", "a,", ",a", "a,,b", "a,a", "Kraken", "a b",
+                                      "a,b,c,d,e,f,g,h,i", "a234567890123456789012345678901b"};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+        if (tick_cfg_venues(&c, bad[i]) == 0 || c.n_expected != 2) {
+            fprintf(stderr, "tick_test: --venues '%s' taken\n", bad[i]);
+            rc = -1;
+        }
+    return rc ? -1 : 0;
 }
 
 int tick_test(void)
@@ -1544,5 +1648,6 @@ int tick_test(void)
     rc |= s_test_replay(&cfg, 1795867400LL);
     rc |= s_test_steps(&cfg, 1795867500LL);
     rc |= s_test_two_states(&cfg, 1795867500LL);
+    rc |= s_test_expected(&cfg, 1795867500LL);
     return rc ? -1 : 0;
 }

@@ -13,6 +13,9 @@
 
 typedef enum { TICK_METHOD_RTI, TICK_METHOD_MEDIAN } tick_method_t; /* --method's word order */
 
+#define TICK_VENUES_MAX 8 /* venues one state follows, the expected ones and any other seen */
+#define TICK_VENUE_NAME 32 /* a venue name's size, its terminator included */
+
 /* The settings (aggregator/aggcfg.c's option table fills them and holds their defaults; the
  * integers are long because lib/opts writes OPT_INT as long). */
 typedef struct {
@@ -25,6 +28,8 @@ typedef struct {
     long settle_timeout_s;    /* close + timeout without Kalshi's result: settle with nulls */
     long market_keep_s;       /* a settled market stays in markets[] this long */
     long book_levels;         /* Kalshi book levels written per side in *_book_dollars */
+    int n_expected;           /* --venues: listed in every tick from the start; state "ok" */
+    char expected[TICK_VENUES_MAX][TICK_VENUE_NAME]; /* ... needs every one of them ok */
     rti_params_t rti;
 } tick_cfg_t;
 
@@ -35,6 +40,10 @@ typedef struct tick tick_t;
 
 /* Defaults of every tick_cfg_t field: the aggregator's option table's (aggcfg). */
 void tick_cfg_default(tick_cfg_t *c);
+
+/* The expected venues of C from LIST, names of [a-z0-9-] separated by ',' (1 to
+ * TICK_VENUES_MAX, distinct). Returns 0, or -1 leaving C unchanged. */
+int tick_cfg_venues(tick_cfg_t *c, const char *list);
 
 /* A new state with config CFG (copied). EMIT receives events (may be NULL). Never NULL. */
 tick_t *tick_new(const tick_cfg_t *cfg, tick_event_fn *emit, void *arg);

@@ -50,7 +50,7 @@ case "$DATADIR/" in
 esac
 
 missing=""
-for p in feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl \
+for p in feed-coinbase feed-kraken feed-bitstamp feed-gemini feed-cryptocom feed-kalshi aggregator sink-jsonl \
          sink-postgres watchdog tickbus-freshness; do
     [ -x "$BINDIR/$p" ] || missing="$missing $p"
 done

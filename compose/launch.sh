@@ -19,6 +19,8 @@ mkdir -p "$TICKBUS_BUS" && chmod 700 "$TICKBUS_BUS"
 LOGS=$HOME_DIR/logs
 PIDS=$HOME_DIR/pids
 children=""
+# the exchange venues of the index, each with its feed-VENUE (lib/bus.h BUS_BTC_VENUES)
+VENUES="coinbase kraken bitstamp gemini cryptocom"
 
 say() { printf 'tickbus %s: %s\n' "$mode" "$*"; }
 
@@ -50,7 +52,7 @@ stop_all() {
 }
 trap 'stop_all; exit 0' INT TERM
 
-for p in mockx feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl watchdog tap \
+for p in mockx $(for v in $VENUES kalshi; do echo "feed-$v"; done) aggregator sink-jsonl watchdog tap \
     tickbus-metrics; do
     [ -x "$BIN/$p" ] || { say "$BIN/$p is not built (run make)"; exit 1; }
 done
@@ -67,28 +69,28 @@ if [ "$mode" = demo ]; then
     fi
     "$BIN/mockx" --tls-dir "$HOME_DIR/tls" --world --seed "${DEMO_SEED:-1}" --rate "${DEMO_RATE:-50}" \
         --window-s "${DEMO_WINDOW_S:-120}" --kalshi-pubkey "$HOME_DIR/keys/kalshi-demo.pub.pem" \
-        --serve coinbase=127.0.0.1:0 --serve kraken=127.0.0.1:0 --serve bitstamp=127.0.0.1:0 \
-        --serve kalshi=127.0.0.1:0 --log "$LOGS/mockx-frames.jsonl" \
+        $(for v in $VENUES kalshi; do echo "--serve $v=127.0.0.1:0"; done) --log "$LOGS/mockx-frames.jsonl" \
         >"$HOME_DIR/mockx.ports" 2>"$LOGS/mockx.log" &
     children="$children $!"
     # mockx writes one NAME=PORT line per venue once it listens; the file may
     # not exist yet on the first turns (count 0 then, never an empty string)
     i=0
-    while [ "$(cat "$HOME_DIR/mockx.ports" 2>/dev/null | grep -c '=')" -lt 4 ] && [ $i -lt 100 ]; do
+    while [ "$(cat "$HOME_DIR/mockx.ports" 2>/dev/null | grep -c '=')" -lt 6 ] && [ $i -lt 100 ]; do
         sleep 0.1; i=$((i+1))
     done
     port() { sed -n "s/^$1=//p" "$HOME_DIR/mockx.ports"; }
     [ -n "$(port kalshi)" ] || { say "mockx did not start (see $LOGS/mockx.log)"; stop_all; exit 1; }
     CA="--ca-file $HOME_DIR/tls/ca.pem"
-    supervise feed-coinbase "$BIN/feed-coinbase" --url "wss://127.0.0.1:$(port coinbase)/" $CA
-    supervise feed-kraken "$BIN/feed-kraken" --url "wss://127.0.0.1:$(port kraken)/v2" $CA
-    supervise feed-bitstamp "$BIN/feed-bitstamp" --url "wss://127.0.0.1:$(port bitstamp)/" $CA
+    for v in $VENUES; do
+        path=/; [ "$v" = kraken ] && path=/v2
+        supervise "feed-$v" "$BIN/feed-$v" --url "wss://127.0.0.1:$(port "$v")$path" $CA
+    done
     export KALSHI_API_KEY_ID=demo-key KALSHI_PRIV_KEY_PATH="$key"
     supervise feed-kalshi "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$(port kalshi)/trade-api/ws/v2" \
         --rest-url "https://127.0.0.1:$(port kalshi)/trade-api/v2" $CA
 else
     [ -n "${KALSHI_API_KEY_ID:-}" ] || say "KALSHI_API_KEY_ID not set: feed-kalshi polls the public REST API only"
-    for v in coinbase kraken bitstamp kalshi; do supervise "feed-$v" "$BIN/feed-$v"; done
+    for v in $VENUES kalshi; do supervise "feed-$v" "$BIN/feed-$v"; done # their defaults: the live URLs
 fi
 supervise aggregator "$BIN/aggregator"
 # the standby (STANDBY=0: none): the same inputs, its own ticks; the sink takes each second
@@ -103,8 +105,7 @@ supervise tickbus-metrics "$BIN/tickbus-metrics" --listen "${METRICS_LISTEN:-127
 # the restart command stops a program as systemd would (SIGTERM + SIGCONT,
 # SIGKILL after 5 s), so a hung or stopped (SIGSTOP) program is replaced too
 supervise watchdog "$BIN/watchdog" --restart cmd --restart-cmd "sh $ROOT/compose/stop-pid.sh $PIDS/%u.pid 5" \
-    --unit feed-coinbase=feed-coinbase --unit feed-kraken=feed-kraken \
-    --unit feed-bitstamp=feed-bitstamp --unit feed-kalshi=feed-kalshi \
+    $(for v in $VENUES kalshi; do echo "--unit feed-$v=feed-$v"; done) \
     --unit aggregator=aggregator --unit sink-jsonl=sink-jsonl --unit tickbus-metrics=tickbus-metrics \
     $standby
 

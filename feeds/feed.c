@@ -1,5 +1,5 @@
-/* feed: the shared part of feed-coinbase, feed-kraken and feed-bitstamp (see
- * feed.h): publishing, integrity and resync, the option table and main loop,
+/* feed: the shared part of feed-coinbase, feed-kraken, feed-bitstamp, feed-gemini and
+ * feed-cryptocom (see feed.h): publishing, integrity and resync, the option table and main loop,
  * and the replay mode behind the golden tests and the fuzz targets. */
 #include "prog.h"
 #include "feed.h"
@@ -522,15 +522,10 @@ static void s_parse(app_t *a, int argc, char **argv)
 /* --peers as venue names into WANT; exits 64 naming a bad one. */
 static void s_peers_names(const app_t *a, strlist_t *want)
 {
-    static const char *const btc[] = {"coinbase", "kraken", "bitstamp", NULL};
     if (!strcmp(o_peers, "none")) return;
-    if (!strcmp(o_peers, "auto")) {
-        for (int i = 0; btc[i]; i++)
-            if (strcmp(btc[i], a->v->venue)) strlist_add(want, btc[i]);
-        return;
-    }
+    int autom = !strcmp(o_peers, "auto"); /* the other venues of the index */
     char name[32];
-    for (const char *p = o_peers; *p;) {
+    for (const char *p = autom ? BUS_BTC_VENUES : o_peers; *p;) {
         size_t n = strcspn(p, ",");
         int ok = n > 0 && n < sizeof name && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-") >= n;
         if (ok) {
@@ -538,9 +533,10 @@ static void s_peers_names(const app_t *a, strlist_t *want)
             name[n] = 0;
             ok = strcmp(name, a->v->venue) != 0;
         }
+        p += n + (p[n] == ',');
+        if (!ok && autom) continue; /* this venue itself */
         if (!ok) opts_die("peers", o_peers, "expected auto, none or other venues' names (a,b)");
         strlist_add(want, name);
-        p += n + (p[n] == ',');
     }
 }
 
@@ -926,6 +922,28 @@ static int s_test_issue20(void)
     return rc;
 }
 
+/* --peers auto: the other four venues of the index, in BUS_BTC_VENUES' order; a list as given. */
+static int s_test_peers(void)
+{
+    int rc = 0;
+    app_t a = {.v = &feed_gemini};
+    strlist_t want = {0};
+    char *keep = o_peers;
+    o_peers = "auto";
+    s_peers_names(&a, &want);
+    if (want.n != 4 || strcmp(want.v[0], "coinbase") || strcmp(want.v[2], "bitstamp") ||
+        strcmp(want.v[3], "cryptocom"))
+        T_FAIL("peers auto for gemini: %d names", want.n);
+    strlist_clear(&want);
+    a.v = &feed_cryptocom;
+    o_peers = "kraken,gemini";
+    s_peers_names(&a, &want);
+    if (want.n != 2 || strcmp(want.v[1], "gemini")) T_FAIL("peers list: %d names", want.n);
+    strlist_clear(&want);
+    o_peers = keep;
+    return rc;
+}
+
 int feed_test(void)
 {
     const char *dir = getenv("TICKBUS_FIXTURES");
@@ -942,5 +960,6 @@ int feed_test(void)
     rc |= s_golden(&feed_cryptocom, dir, "cryptocom/btcusd_session.jsonl", "cryptocom.golden");
     rc |= s_golden(&feed_cryptocom, dir, "cryptocom/gap.jsonl", "cryptocom_gap.golden");
     rc |= s_test_issue20();
+    rc |= s_test_peers();
     return rc;
 }

@@ -13,6 +13,9 @@
 
 #define BUS_EP_MAX 512
 #define BUS_DEFAULT_SNDHWM 100000
+/* The exchange venues of the index, each published by its program feed-VENUE: the aggregator's
+ * default --venues and upstreams, the venues a feed's --peers auto watches (docs/FEEDS.md). */
+#define BUS_BTC_VENUES "coinbase,kraken,bitstamp,gemini,cryptocom"
 
 /* Resolve the bus directory: OPT (--bus), else $TICKBUS_BUS, else
  * $RUNTIME_DIRECTORY (already tickbus's own under systemd), else

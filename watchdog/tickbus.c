@@ -184,7 +184,8 @@ static const opt_t s_opts[] = {
     {"dir", OPT_STR, &o_dir, "data", 1, 0, "OUTPUT_DIR", "status: data directory", 0},
     {"prefix", OPT_STR, &o_prefix, "kxbtc15m", 1, 0, NULL, "status: data file prefix", 0},
     {"expect", OPT_STR, &o_expect,
-     "feed-coinbase,feed-kraken,feed-bitstamp,feed-kalshi,aggregator,sink-jsonl,watchdog", 1, 0,
+     "feed-coinbase,feed-kraken,feed-bitstamp,feed-gemini,feed-cryptocom,feed-kalshi,aggregator,"
+     "sink-jsonl,watchdog", 1, 0,
      NULL, "status: programs reported down when silent", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };

@@ -39,12 +39,9 @@ BUS, DATA = E["CHAOS_BUS"], E["CHAOS_DATA"]
 MOCKX_PID, MOCKX_T0 = int(E["CHAOS_MOCKX_PID"]), float(E["CHAOS_MOCKX_T0"])
 STALL_VENUE, STALL_AT = E["CHAOS_STALL_VENUE"], float(E["CHAOS_STALL_AT"])
 MUTE_AT = float(E["CHAOS_MUTE_AT"])
-VENUES = ("coinbase", "kraken", "bitstamp")
+VENUES = ("coinbase", "kraken", "bitstamp", "gemini", "cryptocom")  # chaos.sh's VENUES
 UNITS = {
-    "feed-coinbase": "tickbus-feed@coinbase.service",
-    "feed-kraken": "tickbus-feed@kraken.service",
-    "feed-bitstamp": "tickbus-feed@bitstamp.service",
-    "feed-kalshi": "tickbus-feed@kalshi.service",
+    **{f"feed-{v}": f"tickbus-feed@{v}.service" for v in VENUES + ("kalshi",)},
     "aggregator": "tickbus-aggregator.service",
     "aggregator-b": "tickbus-aggregator-b.service",
     "sink-jsonl": "tickbus-sink-jsonl.service",
@@ -640,8 +637,7 @@ def main():
     if MUTE_AT > 0:
         plan.append(("mute", f_exchange_stall, ("mute", MUTE_AT)))
     if MODE == "full":
-        for n in ("feed-coinbase", "feed-kraken", "feed-bitstamp", "feed-kalshi", "aggregator",
-                  "aggregator-b", "sink-jsonl", "watchdog"):
+        for n in UNITS:
             plan.append(("kill", f_kill9, (n,)))
         for n in ("aggregator", "sink-jsonl", "feed-bitstamp"):
             plan.append(("stop", f_sigstop, (n,)))

@@ -29,7 +29,8 @@ if [ -z "${TB_IN_NS:-}" ]; then
 fi
 . tests/integration/lib.sh
 unset TICKBUS_BUS # the units use their RuntimeDirectory
-for p in mockx feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl watchdog \
+VENUES="coinbase kraken bitstamp gemini cryptocom" # the exchange feeds (lib/bus.h BUS_BTC_VENUES)
+for p in mockx $(for v in $VENUES kalshi; do echo "feed-$v"; done) aggregator sink-jsonl watchdog \
     tickbus-freshness tap; do
     [ -x "$BIN/$p" ] || fail "$BIN/$p is not built (make)"
 done
@@ -56,11 +57,10 @@ STALL_VENUE=kraken STALL_AT=${CHAOS_STALL_AT:-45} MUTE_AT=${CHAOS_MUTE_AT:-70}
 bg mockx "$BIN/mockx" --tls-dir "$RT/tls" --world --seed 7 --rate "${CHAOS_RATE:-20}" --window-s 30 \
     --kalshi-pubkey "$RT/keys/kalshi.pub.pem" --fault "$STALL_VENUE:stall@$STALL_AT" \
     --fault "$STALL_VENUE:mute@$MUTE_AT" \
-    --serve coinbase=127.0.0.1:0 --serve kraken=127.0.0.1:0 --serve bitstamp=127.0.0.1:0 \
-    --serve kalshi=127.0.0.1:0 --bus "$T/bus"
+    $(for v in $VENUES kalshi; do echo "--serve $v=127.0.0.1:0"; done) --bus "$T/bus"
 MOCKX=$LAST
 MOCKX_T0=$(date +%s.%N)
-wait_for 15 sh -c "[ \$(grep -c = '$T/mockx.out') -ge 4 ]" || fail "mockx did not print its ports"
+wait_for 15 sh -c "[ \$(grep -c = '$T/mockx.out') -ge 6 ]" || fail "mockx did not print its ports"
 port() { sed -n "s/^$1=//p" "$T/mockx.out"; }
 
 # the units, as `make install-units` installs them, plus drop-ins of this suite
@@ -75,9 +75,8 @@ KALSHI_PRIV_KEY_PATH=$RT/keys/kalshi.pem
 TICKBUS_CA_FILE=$RT/tls/ca.pem
 TICKBUS_FEED_KALSHI_WS_URL=wss://127.0.0.1:$(port kalshi)/trade-api/ws/v2
 TICKBUS_FEED_KALSHI_REST_URL=https://127.0.0.1:$(port kalshi)/trade-api/v2
-TICKBUS_FEED_COINBASE_URL=wss://127.0.0.1:$(port coinbase)/
-TICKBUS_FEED_KRAKEN_URL=wss://127.0.0.1:$(port kraken)/v2
-TICKBUS_FEED_BITSTAMP_URL=wss://127.0.0.1:$(port bitstamp)/
+$(for v in $VENUES; do path=/; [ $v = kraken ] && path=/v2
+  echo "TICKBUS_FEED_$(echo $v | tr a-z A-Z)_URL=wss://127.0.0.1:$(port $v)$path"; done)
 EOT
 chmod 600 "$CONF/tickbus.env"
 dropin() { # UNIT NAME TEXT: a drop-in file

@@ -1,7 +1,9 @@
 # t_agg_fields: the aggregator's tick from known feed messages (feedsim): one tick per second
 # with consecutive ts and tick_seq, exact venue mids, a crossed book excluded, the official
-# value preferred, Kalshi fields in cents and dollars; then a feed stopped -> stale + reason,
-# and the official feed stopped -> brti falls back to the proxy.
+# value preferred, Kalshi fields in cents and dollars, the five venues listed and state degraded
+# while one of them (kraken, crossed) is not ok, state ok from a second aggregator expecting only
+# the venues that are ok (--venues); then a feed stopped -> stale + reason, and the official feed
+# stopped -> brti falls back to the proxy.
 . tests/integration/lib.sh
 
 cat >"$T/coinbase.txt" <<'S'
@@ -21,6 +23,16 @@ book.bitstamp.BTC-USD {"bids":[[97032,2],[97031,5]],"asks":[[97034.2,2],[97035,5
 quote.bitstamp.BTC-USD {"bid":97032,"bid_size":2,"ask":97034.2,"ask_size":2}
 #sleep 300
 S
+cat >"$T/gemini.txt" <<'S'
+#loop
+book.gemini.BTC-USD {"bids":[[97034,1]],"asks":[[97035,1]]}
+#sleep 300
+S
+cat >"$T/cryptocom.txt" <<'S'
+#loop
+book.cryptocom.BTC-USD {"bids":[[97032,1]],"asks":[[97034.2,1]]}
+#sleep 300
+S
 cat >"$T/kalshi.txt" <<'S'
 kalshi.market.KXBTC15M-TEST-15 {"ticker":"KXBTC15M-TEST-15","status":"active","open_time":"@T-100@","close_time":"@T+800@","expected_expiration_time":"@T+1100@","floor_strike":97012.47,"result":"","some_new_field":[1,{"a":2}]}
 #loop
@@ -30,15 +42,21 @@ index.brti {"index":"BRTI","value":97033.80,"src":"kalshi","time_ms":@NOWMS@,"av
 kalshi.market.KXBTC15M-TEST-15 {"ticker":"KXBTC15M-TEST-15","status":"active","open_time":"@T-100@","close_time":"@T+800@","expected_expiration_time":"@T+1100@","floor_strike":97012.47,"result":""}
 #sleep 300
 S
-for v in coinbase kraken bitstamp kalshi; do
+for v in coinbase kraken bitstamp gemini cryptocom kalshi; do
     bg "sim-$v" "$BIN/feedsim" --name "feed-$v" --script "$T/$v.txt" --loop
     eval "SIM_$v=\$LAST"
 done
 bg agg "$BIN/aggregator"
 AGG=$LAST
-"$BIN/tap" --json --count 4 --timeout 20 tick >"$T/ticks1.jsonl" 2>"$T/tap1.log" || fail "no ticks"
+bg agg2 "$BIN/aggregator" --name aggregator-2 --venues coinbase,bitstamp,gemini,cryptocom
+AGG2=$LAST
+"$BIN/tap" --json --count 4 --timeout 20 --sub "ipc://$TICKBUS_BUS/aggregator.pub" tick \
+    >"$T/ticks1.jsonl" 2>"$T/tap1.log" || fail "no ticks"
+"$BIN/tap" --json --count 2 --timeout 20 --sub "ipc://$TICKBUS_BUS/aggregator-2.pub" tick \
+    >"$T/agg2.jsonl" 2>"$T/tap2.log" || fail "no ticks from aggregator-2"
+kill "$AGG2" # tap reads every aggregator of the bus: the taps below read the first one
 
-/usr/bin/python3 - "$T/ticks1.jsonl" <<'PY' || fail "tick fields"
+/usr/bin/python3 - "$T/ticks1.jsonl" "$T/agg2.jsonl" <<'PY' || fail "tick fields"
 import json, sys
 ticks = [json.loads(l) for l in open(sys.argv[1])]
 def check(c, msg):
@@ -62,7 +80,16 @@ check(t["venues"]["coinbase"]["bid"] == 97034.0 and t["venues"]["coinbase"]["ok"
 check(0 <= t["venues"]["coinbase"]["age_ms"] < 3000, "age")
 check(t["brti_median"] == 97033.8, "median")
 check(t["brti_rti"] is not None and abs(t["brti_rti"] - 97033.8) < 3, "rti")
-check(t["health"]["venues_used"] == 2, "venues_used")
+check(t["health"]["venues_used"] == 4 and t["health"]["venues_ok"] == 4, "venues_used, venues_ok")
+check(list(t["venues"]) == ["coinbase", "kraken", "bitstamp", "gemini", "cryptocom"], "five venues")
+check(t["venues"]["gemini"]["ok"] and t["venues"]["cryptocom"]["rti"] == "ok", "the two new venues")
+keys = list(t)
+check(keys[keys.index("coinbase"):keys.index("venues") + 1] == ["coinbase", "kraken", "bitstamp", "venues"]
+      and "gemini" not in t and "cryptocom" not in t, "the Go collector's venue fields, no new ones")
+check(t["health"]["state"] == "degraded", "state degraded: kraken (expected) not ok")
+u = [json.loads(l) for l in open(sys.argv[2])][-1]
+check(u["health"]["state"] == "ok" and u["health"]["venues_ok"] == 4 and len(u["venues"]) == 5,
+      "aggregator-2 (--venues without kraken): state ok " + json.dumps(u["health"]))
 m = t["markets"][0]
 check(m["ticker"] == "KXBTC15M-TEST-15" and m["status"] == "active", "market")
 check((m["yes_bid"], m["yes_ask"], m["no_bid"], m["no_ask"]) == (52, 54, 46, 48), "cents")

@@ -1,13 +1,15 @@
-# t_agg_world: end to end, mockx world -> the four feeds -> aggregator. One tick per second
-# with consecutive ts and tick_seq, loader fields present and typed, every venue ok, the
-# official value preferred and the RTI within the world's noise of it, markets listed,
-# a settlement event with finite errors; then feed-kraken stopped -> kraken stale + reason.
+# t_agg_world: end to end, mockx world -> the six feeds (five exchanges and Kalshi) ->
+# aggregator. One tick per second with consecutive ts and tick_seq, loader fields present and
+# typed, every one of the five venues ok (venues_ok 5, state ok, each in the RTI), the official
+# value preferred and the RTI within the world's noise of it, markets listed, a settlement event
+# with finite errors; then feed-kraken stopped -> kraken stale + reason, state degraded.
 . tests/integration/lib.sh
 cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
 bg mockx "$BIN/mockx" --tls-dir "$T/tls" --world --window-s 20 --rate 20 \
     --serve coinbase=127.0.0.1:0 --serve kraken=127.0.0.1:0 --serve bitstamp=127.0.0.1:0 \
+    --serve gemini=127.0.0.1:0 --serve cryptocom=127.0.0.1:0 \
     --serve kalshi=127.0.0.1:0 --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem
-wait_for 15 sh -c "[ \$(grep -c = '$T/mockx.out') -ge 4 ]" || fail "mockx did not start"
+wait_for 15 sh -c "[ \$(grep -c = '$T/mockx.out') -ge 6 ]" || fail "mockx did not start"
 port() { sed -n "s/^$1=//p" "$T/mockx.out"; }
 CA="$T/tls/ca.pem"
 bg agg "$BIN/aggregator"
@@ -16,7 +18,9 @@ wait_for 20 grep -q '"type":"tick"' "$T/tap.out" || fail "no tick"
 bg feed-coinbase "$BIN/feed-coinbase" --url "wss://127.0.0.1:$(port coinbase)" --ca-file "$CA"
 bg feed-kraken "$BIN/feed-kraken" --url "wss://127.0.0.1:$(port kraken)/v2" --ca-file "$CA"
 KRAKEN=$LAST
-bg feed-bitstamp "$BIN/feed-bitstamp" --url "wss://127.0.0.1:$(port bitstamp)" --ca-file "$CA"
+for v in bitstamp gemini cryptocom; do
+    bg "feed-$v" "$BIN/feed-$v" --url "wss://127.0.0.1:$(port $v)" --ca-file "$CA"
+done
 P=$(port kalshi)
 bg feed-kalshi "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
     --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$CA" \
@@ -24,7 +28,7 @@ bg feed-kalshi "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" 
 
 wait_for 45 grep -q '"type":"settlement"' "$T/tap.out" || fail "no settlement from the aggregator"
 # a market that closed just before the feeds started may settle at once: also wait for ticks
-wait_for 30 sh -c "[ \$(grep -c '\"venues_ok\":3' '$T/tap.out') -ge 8 ]" ||
+wait_for 30 sh -c "[ \$(grep -c '\"venues_ok\":5' '$T/tap.out') -ge 8 ]" ||
     fail "fewer than 8 ticks with every venue ok"
 /usr/bin/python3 - "$T/tap.out" <<'PY' || fail "world records"
 import json, sys
@@ -37,10 +41,16 @@ ts = [sec(t["ts"]) for t in ticks]
 if ts != list(range(ts[0], ts[0] + len(ts))): die("ts not consecutive %s" % ts)
 seqs = [t["tick_seq"] for t in ticks]
 if seqs != list(range(seqs[0], seqs[0] + len(seqs))): die("tick_seq %s" % seqs)
-full = [t for t in ticks if t["health"]["venues_ok"] == 3 and t["brti_official"] is not None]
+full = [t for t in ticks if t["health"]["venues_ok"] == 5 and t["brti_official"] is not None]
 if len(full) < 5: die("fewer than 5 ticks with every venue ok and the official value", ticks[-1])
 num = (int, float)
+five = ["coinbase", "kraken", "bitstamp", "gemini", "cryptocom"]
+for t in ticks:
+    if list(t["venues"])[:5] != five: die("venues listed", t)
+    if "gemini" in t or "cryptocom" in t: die("a new venue as a top-level field", t)
 for t in full:
+    if t["health"]["state"] != "ok": die("state with the five venues ok and the official fresh", t)
+    if any(t["venues"][v].get("rti") not in ("ok", None) for v in five): die("venue rti", t)
     for k in ["brti", "coinbase", "kraken", "bitstamp", "brti_median", "brti_official"]:
         if not isinstance(t[k], num): die("type of " + k, t)
     if t["brti_src"] != "official": die("brti_src", t)
@@ -60,9 +70,12 @@ if s["window_to"] != s["close_time"]: die("settlement window does not end at the
 if s["kalshi_window_avg"] is not None and s["official_n"] == 60 and \
         abs(round(s["official_avg"], 2) - s["kalshi_window_avg"]) > 0.005:
     die("official_avg differs from kalshi_window_avg", s)
-print("ticks", len(ticks), "full", len(full)); print(json.dumps(s)); print(json.dumps(full[-1]))
+print("ticks", len(ticks), "with the five venues ok and state ok", len(full),
+      "venues_used", sorted(set(t["health"]["venues_used"] for t in full))); print(json.dumps(s)); print(json.dumps(full[-1]))
 PY
 kill "$KRAKEN"
 wait_for 20 sh -c "'$BIN/tap' --json --count 1 --timeout 3 tick | grep -q '\"kraken\":\"stale\"'" ||
     fail "kraken never stale after its feed stopped"
+"$BIN/tap" --json --count 1 --timeout 5 tick >"$T/t2.json" || fail "no tick after kraken stopped"
+grep -q '"venues_ok":4,.*"state":"degraded"' "$T/t2.json" || fail "kraken stopped: $(cut -c1-3000 "$T/t2.json")"
 echo ok

@@ -5,7 +5,8 @@
 make -s -n install DESTDIR="$T/inst" PREFIX=/usr >"$T/plan" 2>&1 || fail "make -n install: $(tail -n 3 "$T/plan")"
 line=$(grep -A2 'install -m 0755' "$T/plan" | tr '\n' ' ')
 [ -n "$line" ] || fail "no install line in make's plan"
-for p in feed-coinbase feed-kraken feed-bitstamp feed-kalshi aggregator sink-jsonl sink-postgres \
+for p in feed-coinbase feed-kraken feed-bitstamp feed-gemini feed-cryptocom feed-kalshi aggregator \
+    sink-jsonl sink-postgres \
     watchdog tickbus-freshness tickbus tickbus-metrics tap replay tickbus-plot; do
     echo "$line" | grep -q "/$p " || fail "$p not installed"
 done

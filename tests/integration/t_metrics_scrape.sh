@@ -23,6 +23,9 @@ for want in 'tickbus_reconnects_total{program="aggregator"} 7' \
             'tickbus_hb_field{program="aggregator",field="last_data_age_ms"} 25' \
             'tickbus_venue_data_age_seconds{venue="kraken"} 2.5' \
             'tickbus_venue_ok{venue="coinbase"} 1' \
+            'tickbus_venue_ok{venue="gemini"} 1' \
+            'tickbus_venue_data_age_seconds{venue="cryptocom"} 0.04' \
+            'tickbus_tick_venues_ok 5' \
             'tickbus_brti_src{src="official"} 1' \
             'tickbus_tick_markets 1' \
             'tickbus_events_total{kind="restart"} 2'; do

@@ -19,5 +19,11 @@ rate=$(awk '$1=="prog-b"{print $4}' "$T/st")
 grep -q "kxbtc15m-$day.jsonl: 2 lines" "$T/st" || fail "today's file not counted"
 "$BIN/tickbus" status --wait 1 --dir "$T/data" --expect prog-a,prog-c >"$T/st2" 2>/dev/null && fail "missing program not an error"
 grep -q '^prog-c  *down' "$T/st2" || fail "prog-c not reported down"
+# the default --expect: the pipeline, the five exchange feeds among it (none runs here: all down)
+"$BIN/tickbus" status --wait 0.5 --dir "$T/data" >"$T/st3" 2>/dev/null && fail "nothing of the pipeline up, exit 0"
+for p in feed-coinbase feed-kraken feed-bitstamp feed-gemini feed-cryptocom feed-kalshi aggregator \
+    sink-jsonl watchdog; do
+    grep -q "^$p  *down" "$T/st3" || fail "the default --expect lacks $p"
+done
 "$BIN/tickbus" frobnicate 2>/dev/null; [ $? = 64 ] || fail "unknown command not exit 64"
 echo ok

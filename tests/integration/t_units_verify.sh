@@ -29,7 +29,7 @@ verify() { # verify UNIT...: fail on exit status or any stderr
 }
 checked=0; skipped=""
 for u in tickbus-feed@coinbase.service tickbus-feed@kraken.service tickbus-feed@bitstamp.service \
-         tickbus-feed@kalshi.service tickbus-aggregator.service tickbus-aggregator-b.service \
+         tickbus-feed@gemini.service tickbus-feed@cryptocom.service tickbus-feed@kalshi.service tickbus-aggregator.service tickbus-aggregator-b.service \
          tickbus-sink-jsonl.service \
          tickbus-sink-postgres.service tickbus-watchdog.service tickbus-freshness.service \
          tickbus-freshness.timer tickbus.target; do
@@ -60,6 +60,12 @@ for f in "$U"/tickbus-feed@.service "$U"/tickbus-aggregator.service "$U"/tickbus
     done
 done
 grep -q "^ReadWritePaths=$D\$" "$U/tickbus-sink-jsonl.service" || fail "sink-jsonl: no ReadWritePaths"
+# the five exchange feeds and Kalshi's: wanted by the target, watched by the watchdog
+for v in coinbase kraken bitstamp gemini cryptocom kalshi; do
+    grep -q "^Wants=.*tickbus-feed@$v.service" "$U/tickbus.target" || fail "tickbus.target lacks feed@$v"
+    grep -q "feed-$v=tickbus-feed@$v.service" "$U/tickbus-watchdog.service" ||
+        fail "tickbus-watchdog.service does not watch feed-$v"
+done
 # WATCHDOG=1 only while progress moves: WatchdogSec must exceed the progress deadline
 ws() { sed -n 's/^WatchdogSec=\([0-9]*\)$/\1/p' "$U/$1"; }
 [ "$(ws tickbus-feed@.service)" -gt 60 ] && [ "$(ws tickbus-aggregator.service)" -gt 5 ] &&

@@ -3,7 +3,7 @@
  * publication times (ts_pub) cross (tick_replay_msg, shared with aggregator --clock replay),
  * and the events, as "TOPIC {json}" lines on stdout. The golden test (t_agg_golden.sh) compares
  * this output with a committed file exactly.
- * Usage: aggreplay FILE [--method rti|median] */
+ * Usage: aggreplay FILE [--method rti|median] [--venues A,B,..] */
 #include "bus.h"
 #include "clock.h"
 #include "jw.h"
@@ -29,15 +29,20 @@ static void s_emit(const char *topic, const char *body, size_t len, void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: aggreplay FILE [--method rti|median]\n");
-        return 64;
-    }
     log_init("aggreplay", LOG_LVL_WARN);
     tick_cfg_t cfg;
     tick_cfg_default(&cfg);
-    if (argc > 3 && !strcmp(argv[2], "--method") && !strcmp(argv[3], "median"))
-        cfg.method = TICK_METHOD_MEDIAN;
+    int ok = argc >= 2 && argc % 2 == 0;
+    for (int i = 2; ok && i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--method") && !strcmp(argv[i + 1], "median"))
+            cfg.method = TICK_METHOD_MEDIAN;
+        else if (!strcmp(argv[i], "--venues")) ok = tick_cfg_venues(&cfg, argv[i + 1]) == 0;
+        else ok = !strcmp(argv[i], "--method") && !strcmp(argv[i + 1], "rti");
+    }
+    if (!ok) {
+        fprintf(stderr, "usage: aggreplay FILE [--method rti|median] [--venues A,B,..]\n");
+        return 64;
+    }
     FILE *f = fopen(argv[1], "r");
     if (!f) {
         perror(argv[1]);

@@ -65,8 +65,8 @@ static void s_tick(bus_pub_t *p, jw_t *w, int64_t sec)
     jw_kdbl(w, "brti_median", off * (1 + o_median_bps / 1e4), 6);
     jw_key(w, "venues");
     jw_obj(w);
-    static const char *const v[] = {"coinbase", "kraken", "bitstamp"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const v[] = {"coinbase", "kraken", "bitstamp", "gemini", "cryptocom"};
+    for (int i = 0; i < (int)ARRAY_LEN(v); i++) {
         jw_key(w, v[i]);
         jw_obj(w);
         jw_kdbl(w, "bid", off - 1, 2);
@@ -88,7 +88,7 @@ static void s_tick(bus_pub_t *p, jw_t *w, int64_t sec)
     jw_arr(w);
     jw_arr_end(w);
     jw_kint(w, "gaps", 0);
-    jw_kint(w, "venues_ok", 3);
+    jw_kint(w, "venues_ok", (int)ARRAY_LEN(v));
     jw_kstr(w, "state", "ok");
     jw_obj_end(w);
     bus_pub_send(p, "tick", w->buf, w->len, sec * NS_PER_S, -1);
