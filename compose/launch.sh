@@ -19,8 +19,15 @@ mkdir -p "$TICKBUS_BUS" && chmod 700 "$TICKBUS_BUS"
 LOGS=$HOME_DIR/logs
 PIDS=$HOME_DIR/pids
 children=""
-# the exchange venues of the index, each with its feed-VENUE (lib/bus.h BUS_BTC_VENUES)
-VENUES="coinbase kraken bitstamp gemini cryptocom"
+# the exchange venues of the index, each with its feed-VENUE (lib/bus.h BUS_BTC_VENUES); VENUES
+# (space-separated) runs fewer, and the aggregators expect those (--venues)
+VENUES=${VENUES:-coinbase kraken bitstamp gemini cryptocom}
+for v in $VENUES; do
+    case " coinbase kraken bitstamp gemini cryptocom " in *" $v "*) ;;
+    *) echo "tickbus: VENUES: unknown venue '$v' (known: coinbase kraken bitstamp gemini cryptocom)" >&2; exit 64 ;;
+    esac
+done
+AGG_VENUES=$(echo $VENUES | tr ' ' ,)
 
 say() { printf 'tickbus %s: %s\n' "$mode" "$*"; }
 
@@ -92,12 +99,12 @@ else
     [ -n "${KALSHI_API_KEY_ID:-}" ] || say "KALSHI_API_KEY_ID not set: feed-kalshi polls the public REST API only"
     for v in $VENUES kalshi; do supervise "feed-$v" "$BIN/feed-$v"; done # their defaults: the live URLs
 fi
-supervise aggregator "$BIN/aggregator"
+supervise aggregator "$BIN/aggregator" --venues "$AGG_VENUES"
 # the standby (STANDBY=0: none): the same inputs, its own ticks; the sink takes each second
 # from whichever delivers it first (docs/SINKS.md, "Catch-up and two aggregators")
 standby=""
 if [ "${STANDBY:-1}" = 1 ]; then
-    supervise aggregator-b "$BIN/aggregator" --name aggregator-b
+    supervise aggregator-b "$BIN/aggregator" --name aggregator-b --venues "$AGG_VENUES"
     standby="--unit aggregator-b=aggregator-b"
 fi
 supervise sink-jsonl "$BIN/sink-jsonl" --dir "$OUT"
