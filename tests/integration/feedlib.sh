@@ -70,7 +70,7 @@ golden_script() {
     feed_start "$1" --depth 10
     phase_pids="$phase_pids $LAST"
     golden_check "$1" "$3"
-    seen "^book\.$1\..*\"valid\":true" || fail "$1: no valid book published from the script"
+    wait_for 5 seen "^book\.$1\..*\"valid\":true" || fail "$1: no valid book published from the script"
 }
 # phase_end NAME: stop what golden_script started and keep its tap output and mockx log as
 # $T/tap-NAME.out and $T/frames-NAME.jsonl, so that the next phase starts afresh.

@@ -32,7 +32,8 @@ fail() {
     # keep the test's directory (logs, data, bus) for a post-mortem of a failure that does
     # not repeat; cleanup names it
     KEEP=1
-    for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f (tail)" >&2; tail -n 15 "$f" >&2; }; done
+    # (a log a restarted program truncated while the old one still wrote has a hole of NULs)
+    for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f (tail)" >&2; tail -n 15 "$f" | tr -d '\000' >&2; }; done
     exit 1
 }
 

@@ -447,6 +447,18 @@ static void s_fill_toward(mx_vbook_t *b, uint64_t *rng, int o, int64_t np)
     s_set(b, o, np, s_rand_qty(b, rng, 0));
 }
 
+/* ADD levels placed beyond SIDE's far end at the book's usual spacing: one now and then, or
+ * as many as the price's moves ate. */
+static void s_refill(mx_vbook_t *b, uint64_t *rng, int side, int add)
+{
+    mx_lvl_t *l = b->side[side];
+    for (int k = 0; k < add && b->n[side] > 0; k++) {
+        int64_t px = l[b->n[side] - 1].px +
+                     (side ? 1 : -1) * b->tick * (1 + (int64_t)(mx_urand(rng) * (double)b->gap_max));
+        s_set(b, side, px, s_rand_qty(b, rng, b->n[side]));
+    }
+}
+
 void mx_vbook_step(mx_vbook_t *b, uint64_t *rng)
 {
     /* the venue's own slow deviation (AR(1), stationary sd noise_sd) */
@@ -468,6 +480,9 @@ void mx_vbook_step(mx_vbook_t *b, uint64_t *rng)
         int64_t np = m + (s ? -1 : 1) * b->tick * (int64_t)(mx_urand(rng) * 2);
         if (s ? np >= l[0].px : np <= l[0].px) np = l[0].px + (s ? -1 : 1) * b->tick;
         if (s_better(o, np, b->side[o][0].px)) s_fill_toward(b, rng, o, np);
+        /* new orders behind what the price ate: the side keeps its depth (a fast move through
+         * a dense side would leave fewer levels than a client's depth: Crypto.com's 50) */
+        if (b->n[s] < b->depth - 20) s_refill(b, rng, s, b->depth - 20 - b->n[s]);
         (void)bid;
         (void)ask;
         return;
@@ -490,14 +505,8 @@ void mx_vbook_step(mx_vbook_t *b, uint64_t *rng)
     int n = b->n[side];
     double r = mx_urand(rng);
     if (n < b->depth - 20 || r < 0.02) {
-        /* refill the far end: one level, or as many as the price's moves ate (up to 50 in one
-         * message: a fill toward the price makes the next reversal eat that many) */
-        int add = n < b->depth - 20 ? b->depth - 20 - n : 1;
-        for (int k = 0; k < (add < 50 ? add : 50) && b->n[side] > 0; k++) {
-            int64_t px = l[b->n[side] - 1].px + (side ? 1 : -1) * b->tick *
-                                         (1 + (int64_t)(mx_urand(rng) * (double)b->gap_max));
-            s_set(b, side, px, s_rand_qty(b, rng, b->n[side]));
-        }
+        /* up to 50 in one message: a fill toward the price makes the next reversal eat that many */
+        s_refill(b, rng, side, n < b->depth - 70 ? 50 : n < b->depth - 20 ? b->depth - 20 - n : 1);
         return;
     }
     if (n > b->depth + 20) { /* trim the far end: as many as a fill toward the price added */
