@@ -77,8 +77,10 @@ double peers_expected(const peers_t *ps, int64_t now)
 {
     if (!ps->own_first || now - ps->own_first < PEERS_LONG_LEARN_NS) return -1;
     /* both counts decayed to NOW (the same factor for both: the ratio holds) */
-    double own = s_decay(ps->own_n, ps->own_mono, now, PEERS_LONG_TAU_S), least = -1;
+    double own = s_decay(ps->own_n, ps->own_mono, now, PEERS_LONG_TAU_S);
     if (own < PEERS_LONG_MIN) return -1;
+    double lo[2] = {-1, -1}; /* the two smallest figures */
+    int k = 0;
     for (int i = 0; i < ps->n; i++) {
         const peer_t *p = &ps->p[i];
         if (now - p->heard_mono > PEERS_FRESH_NS || now - p->first_mono < PEERS_LONG_LEARN_NS)
@@ -88,9 +90,16 @@ double peers_expected(const peers_t *ps, int64_t now)
         double n = s_decay(p->long_n, p->long_mono, now, PEERS_LONG_TAU_S) - p->moves;
         if (n < PEERS_LONG_MIN) continue;
         double e = p->moves * own / n;
-        if (least < 0 || e < least) least = e;
+        k++;
+        if (lo[0] < 0 || e < lo[0]) {
+            lo[1] = lo[0];
+            lo[0] = e;
+        } else if (lo[1] < 0 || e < lo[1]) {
+            lo[1] = e;
+        }
     }
-    return least;
+    /* with three or more qualified peers one that changed little is outvoted */
+    return k >= PEERS_OUTVOTE ? lo[1] : lo[0];
 }
 
 int peers_moved(const peers_t *ps, int64_t now)
@@ -153,20 +162,32 @@ int peers_quote_msg(peers_t *ps, const char *topic, const char *body, size_t len
 /* From T for SECS seconds: this venue sends OWN messages a second, kraken
  * and bitstamp change their touch KR and BS times a second (evenly; each
  * change alternates the mid by a cent, so no move of 2 bp). Returns the end. */
-static unsigned fk, fb; /* each peer's mid flips by a cent on each change */
-static int64_t s_flow(peers_t *ps, int64_t t, double secs, double own, double kr, double bs)
+static unsigned fk, fb, fg; /* each peer's mid flips by a cent on each change */
+/* ... and gemini and cryptocom GC times a second each */
+static int64_t s_flow4(peers_t *ps, int64_t t, double secs, double own, double kr, double bs,
+                       double gc)
 {
     const int64_t MS = 1000000;
     double next_o = own > 0 ? 1 / own : 1e18, next_k = kr > 0 ? 1 / kr : 1e18,
-           next_b = bs > 0 ? 1 / bs : 1e18;
+           next_b = bs > 0 ? 1 / bs : 1e18, next_g = gc > 0 ? 1 / gc : 1e18;
     for (int64_t ms = 1; ms <= (int64_t)(secs * 1000); ms++) {
         double x = (double)ms / 1000;
         int64_t now = t + ms * MS;
         if (x >= next_o) { peers_mark(ps, now); next_o += 1 / own; }
         if (x >= next_k) { fk++; peers_quote(ps, "kraken", 97000 + (fk & 1) * .01, 97000.5, now); next_k += 1 / kr; }
         if (x >= next_b) { fb++; peers_quote(ps, "bitstamp", 97000 + (fb & 1) * .01, 97000.5, now); next_b += 1 / bs; }
+        if (x >= next_g) {
+            fg++;
+            peers_quote(ps, "gemini", 97000 + (fg & 1) * .01, 97000.5, now);
+            peers_quote(ps, "cryptocom", 97000 + (fg & 1) * .01, 97000.5, now);
+            next_g += 1 / gc;
+        }
     }
     return t + (int64_t)(secs * 1000) * MS;
+}
+static int64_t s_flow(peers_t *ps, int64_t t, double secs, double own, double kr, double bs)
+{
+    return s_flow4(ps, t, secs, own, kr, bs, 0);
 }
 
 /* The relative test (peers_expected): the ratio holds across a quiet spell. */
@@ -198,6 +219,18 @@ static int s_test_relative(void)
     t = s_flow(&ps, m, 300, 5, 10, 2);
     m = s_flow(&ps, t, 4, 0, 10, 0);
     peers_quote(&ps, "bitstamp", 97000 + (fb & 1) * .01, 97000.5, m); /* heard: its last quote again */
+    T_CHECK(peers_expected(&ps, m) < PEERS_EXPECT / 4 && peers_moved(&ps, m) != 2);
+    /* with three peers or more one that changed nothing is outvoted: gemini and cryptocom
+     * join at kraken's pace; after ten minutes bitstamp alone stands still */
+    t = s_flow4(&ps, m, 600, 5, 10, 2, 10);
+    m = s_flow4(&ps, t, 4, 0, 10, 0, 10);
+    peers_quote(&ps, "bitstamp", 97000 + (fb & 1) * .01, 97000.5, m); /* heard */
+    T_CHECK(peers_expected(&ps, m) >= PEERS_EXPECT && peers_moved(&ps, m) == 2);
+    /* two that stand still (kraken too) are not outvoted */
+    t = s_flow4(&ps, m, 300, 5, 10, 2, 10);
+    m = s_flow4(&ps, t, 4, 0, 0, 0, 10);
+    peers_quote(&ps, "bitstamp", 97000 + (fb & 1) * .01, 97000.5, m);
+    peers_quote(&ps, "kraken", 97000 + (fk & 1) * .01, 97000.5, m);
     T_CHECK(peers_expected(&ps, m) < PEERS_EXPECT / 4 && peers_moved(&ps, m) != 2);
     /* a reconnect restarts the window without counting as this venue's message */
     double own = ps.own_n;

@@ -22,7 +22,8 @@
 #define PEERS_LEARN_NS (5 * 1000000000LL) /* pace known after watching this long */
 /* The relative test: over the long run this venue sends R data messages per
  * touch change of a peer (both counted with exp(-age/PEERS_LONG_TAU_S)); a
- * silence during which every fresh peer changed its touch often enough that
+ * silence during which every fresh peer (all but one, of three or more)
+ * changed its touch often enough that
  * this venue would have sent PEERS_EXPECT messages at that ratio is not the
  * market's, whatever the market's pace (a quiet spell slows every venue at
  * once: the ratio holds). Known after PEERS_LONG_LEARN_NS of watching both and
@@ -31,6 +32,9 @@
 #define PEERS_LONG_LEARN_NS (60 * 1000000000LL)
 #define PEERS_LONG_MIN 100.0
 #define PEERS_EXPECT 16.0
+/* With this many peers qualified or more, the figure is the second smallest
+ * (one peer that changed little is outvoted); with fewer, the smallest. */
+#define PEERS_OUTVOTE 3
 
 typedef struct {
     char venue[24];
@@ -61,12 +65,13 @@ void peers_mark(peers_t *ps, int64_t now);
 void peers_restart(peers_t *ps, int64_t now);
 /* Since the last peers_mark: 2 when every fresh peer whose ratio is known
  * changed its touch as often as PEERS_EXPECT of this venue's messages (the
- * relative test), 1 when a peer heard from lately moved (its mid by
+ * relative test, see peers_expected), 1 when a peer heard from lately moved (its mid by
  * PEERS_MOVE_BP, or its touch at half its pace), 0 otherwise. */
 int peers_moved(const peers_t *ps, int64_t now);
-/* The relative test's figure: the least, over the fresh peers whose ratio is
- * known, of the messages this venue would have sent since the last mark at
- * its usual ratio to that peer; -1 when no peer qualifies. */
+/* The relative test's figure: over the fresh peers whose ratio is known, the
+ * messages this venue would have sent since the last mark at its usual ratio
+ * to that peer; the least of them, or the second least when PEERS_OUTVOTE or
+ * more qualify; -1 when no peer qualifies. */
 double peers_expected(const peers_t *ps, int64_t now);
 /* Peers heard from within PEERS_FRESH_NS of NOW. */
 int peers_fresh(const peers_t *ps, int64_t now);

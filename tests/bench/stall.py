@@ -3,12 +3,13 @@
 section of `make bench` (bench.py calls run() and writes its table into docs/PERFORMANCE.md);
 alone: `stall.py [--quick] [--bin DIR] [--work DIR]` prints the tables.
 
-For each of RATES, one mockx (`--world --activity live --rate R`) serves Coinbase, Kraken and
-Bitstamp to the three feeds (bin/feed-coinbase, feed-kraken, feed-bitstamp, `--url` at mockx,
-`--ca-file` its test CA, a bus directory of their own); `tap` subscribes to the three feeds.
+For each of RATES, one mockx (`--world --activity live --rate R`) serves the five exchange
+venues of the index (Coinbase, Kraken, Bitstamp, Gemini, Crypto.com) to their feeds
+(bin/feed-VENUE, `--url` at mockx, `--ca-file` its test CA, a bus directory of their own), each
+of which hears the other four's quotes (`--peers auto`); `tap` subscribes to the five feeds.
 mockx hits one venue at a time, every SLOT s from FIRST s, with a stall or a mute
-(`--fault VENUE:KIND@START+EVERYxCOUNT`: slot j is venue j mod 3, stall for j/3 even, mute for
-j/3 odd, so each venue has a fault every 3 slots and stall and mute alternate).
+(`--fault VENUE:KIND@START+EVERYxCOUNT`: slot j is venue j mod N (N = 5 venues), stall for j/N
+even, mute for j/N odd, so each venue has a fault every N slots and stall and mute alternate).
 
 The time of a fault is the time mockx applied it: the `stall`/`mute` event in its request log
 (`--log`, `ts_ms`, CLOCK_REALTIME) for the feed's open connection. A fault that found no open
@@ -16,7 +17,7 @@ connection of the venue (the feed was between connections) did nothing, is not i
 is not counted. Detection = `ts_pub` (CLOCK_REALTIME, same host) of the feed's first
 `event.reconnect` or `event.resync` after the fault, minus the fault time; recovery = `ts_pub`
 of its first `quote.VENUE.*` after that detection, minus the fault time (the whole outage).
-Nothing seen before the venue's next fault (3 slots later) counts as undetected.
+Nothing seen before the venue's next fault (N slots later) counts as undetected.
 
 False alarms: one more mockx with `--activity night --rate NIGHT_RATE` and no faults for the
 run's length; every event.reconnect and event.resync is a false alarm, reported per hour.
@@ -35,7 +36,8 @@ import sys
 import threading
 import time
 
-VENUES = ["coinbase", "kraken", "bitstamp"]
+VENUES = ["coinbase", "kraken", "bitstamp", "gemini", "cryptocom"]
+N = len(VENUES)
 KINDS = ["stall", "mute"]
 RATES = [5, 50, 500]
 NIGHT_RATE = 50
@@ -52,7 +54,7 @@ def pctl(xs, q):
 
 
 class World:
-    """one mockx, the three feeds and a tap, in DIR"""
+    """one mockx, the five feeds and a tap, in DIR"""
 
     def __init__(self, bindir, d, activity, rate, seed, faults):
         self.bin, self.d, self.rate, self.activity = bindir, d, rate, activity
@@ -171,15 +173,15 @@ class World:
 
 
 def schedule(length):
-    """--fault values for a run of LENGTH s: slot j at FIRST + j*SLOT, venue j%3, kind (j/3)%2"""
+    """--fault values for a run of LENGTH s: slot j at FIRST + j*SLOT, venue j%N, kind (j/N)%2"""
     last = length - TAIL
     out = []
     for q, kind in enumerate(KINDS):
         for i, v in enumerate(VENUES):
-            start = FIRST + SLOT * (i + 3 * q)
+            start = FIRST + SLOT * (i + N * q)
             if start > last:
                 continue
-            every = SLOT * 3 * len(KINDS)
+            every = SLOT * N * len(KINDS)
             count = int((last - start) // every) + 1
             out.append("%s:%s@%d+%dx%d" % (v, kind, start, every, count))
     return out
@@ -190,7 +192,7 @@ def measure(w):
     res = {v: {k: {"det": [], "rec": [], "missed": 0, "reasons": {}} for k in KINDS} for v in VENUES}
     faults = sorted(w.faults(), key=lambda f: f[2])
     for v, kind, t in faults:
-        nxt = min([f[2] for f in faults if f[0] == v and f[2] > t + 1] + [t + SLOT * 3])
+        nxt = min([f[2] for f in faults if f[0] == v and f[2] > t + 1] + [t + SLOT * N])
         ev = [e for e in w.events if e[2] == v and t * 1e9 <= e[0] < min(nxt * 1e9, w.t_end)]
         r = res[v][kind]
         if not ev:
@@ -293,7 +295,7 @@ def activity_split(d):
         lvl = next((s[2] for s in segs if s[0] <= rel < s[1]), None)
         if lvl is None:
             continue
-        nxt = min([f[2] for f in faults if f[0] == v and f[2] > t + 1] + [t + SLOT * 3])
+        nxt = min([f[2] for f in faults if f[0] == v and f[2] > t + 1] + [t + SLOT * N])
         after = [e for e in ev[v] if t <= e < nxt]
         if after:
             out["busy" if lvl >= 0.5 else "quiet"][kind].append(min(after) - t)
@@ -332,7 +334,7 @@ def table(res):
              "(detection) and to its first quote after that (recovery): p50 / p95 / max over the "
              "faults of a %d s run per rate (`mockx --activity live`), n = faults detected, "
              "missed = faults with no event before the venue's next one (%d s later)." % (
-                 res["length"], SLOT * 3))
+                 res["length"], SLOT * N))
     L.append("")
     L.append("| venue | rate msgs/s | stall detection | stall recovery | n (missed) | mute detection "
              "| mute recovery | n (missed) | detected as | feed exits |")
