@@ -34,6 +34,7 @@
 #include "prog.h"
 #include "record.h"
 #include "rti.h"
+#include "series.h"
 #include "silence.h"
 #include "tick.h"
 #include "util.h"
@@ -59,6 +60,7 @@ static const struct {
     {"prog", prog_test},
     {"clock", clock_test},
     {"opts", opts_test},
+    {"series", series_test},
     {"jw", jw_test},
     {"jtok", jtok_test},
     {"bus", bus_test},

@@ -18,6 +18,8 @@ typedef struct {
 } mx_chg_t;
 
 struct mx_vbook {
+    int asset;        /* MX_ASSET_* */
+    double scale;     /* its start price over BTC's: USD offsets (bias, noise) are scaled */
     int ps, qs;       /* decimals of price and qty */
     int64_t tick;     /* price step, in price units */
     int64_t gap_max;  /* max distance between levels, in ticks */
@@ -41,6 +43,19 @@ struct mx_vbook {
     double vol24;
 };
 typedef struct mx_vbook mx_vbook_t;
+
+/* The assets: BTC (0, the walk every venue had before) and others that follow BTC's
+ * return with their own noise, each with its own official index. */
+#define MX_ASSETS 4
+int mx_asset_find(const char *name); /* "ETH" -> its index, -1 if unknown */
+const char *mx_asset_name(int a);
+int mx_asset_decimals(int a); /* its index's decimals */
+double mx_latent_a(int a);
+/* Asset A's official index for unix second S; NAN if unknown (A = 0: mx_brti). */
+double mx_index(int a, int64_t s);
+int mx_index_avg(int a, int64_t end, int n, double *avg);
+/* A book of ASSET on VENUE: the BTC book's shape scaled to the asset's price. */
+mx_vbook_t *mx_vbook_new_asset(int venue, int asset, uint64_t *rng);
 
 void mx_world_init(long seed, long window_s);
 void mx_world_start(void);

@@ -101,7 +101,36 @@ static struct {
     int64_t last_sec;
     lws_sorted_usec_list_t sul;
     int running;
+    /* the other assets (index 1..): their own walks, drawn from their own generator so
+     * that BTC's path for a seed is what it always was */
+    uint64_t arng;
+    double alat[MX_ASSETS], aago[MX_ASSETS][64], aidx[MX_ASSETS][HIST];
+    int64_t aidx_sec[MX_ASSETS][HIST];
 } W;
+
+/* The assets of the world: BTC is the walk above; each other one follows BTC's return with
+ * BETA plus its own noise (IDIO, relative, per 100 ms step), from START (USD). Its index is
+ * printed with DEC decimals. mockx's choices, not measured. */
+static const struct {
+    const char *name;
+    double start, beta, idio;
+    int dec;
+} s_assets[MX_ASSETS] = {
+    {"BTC", 97000.0, 1.0, 0.0, 2},
+    {"ETH", 3500.0, 1.1, 1.5e-5, 2},
+    {"SOL", 200.0, 1.2, 2.5e-5, 3},
+    {"DOGE", 0.35, 1.3, 3.0e-5, 5},
+};
+
+int mx_asset_find(const char *name)
+{
+    for (int a = 0; a < MX_ASSETS; a++)
+        if (!strcmp(s_assets[a].name, name)) return a;
+    return -1;
+}
+
+const char *mx_asset_name(int a) { return a >= 0 && a < MX_ASSETS ? s_assets[a].name : "?"; }
+int mx_asset_decimals(int a) { return a >= 0 && a < MX_ASSETS ? s_assets[a].dec : 2; }
 
 void (*mx_world_tick_hook)(int64_t now_ns, int new_second);
 
@@ -121,6 +150,13 @@ static void s_record_second(int64_t sec)
     W.brti[i] = round((W.latent + s_noise(sec)) * 100.0) / 100.0;
     W.brti_sec[i] = sec;
     W.last_sec = sec;
+    for (int a = 1; a < MX_ASSETS; a++) {
+        /* the same relative noise as BTC's index, at the asset's own precision */
+        double p10 = pow(10, s_assets[a].dec);
+        double v = W.alat[a] * (1 + s_noise(sec ^ (int64_t)(a * 7919)) / 97000.0);
+        W.aidx[a][i] = round(v * p10) / p10;
+        W.aidx_sec[a][i] = sec;
+    }
 }
 
 /* ---- activity: the world's level over time (--activity) ---- */
@@ -206,10 +242,18 @@ static int s_advance(int64_t now)
         /* a quiet market moves less too (steady: exactly as before) */
         if (mx.activity != MX_ACT_STEADY)
             sigma *= sqrt(mx_activity_level((double)(W.step_ns - mx.start_ns) / 1e9));
+        double before = W.latent;
         W.latent += sigma * mx_grand(&W.rng);
         /* a weak pull back toward the start keeps hour-long runs in a sane range */
         W.latent += (97000.0 - W.latent) * 1e-5;
         W.ago[(W.step_ns / STEP_NS) % 64] = W.latent;
+        double ret = W.latent / before - 1;
+        for (int a = 1; a < MX_ASSETS; a++) {
+            double idio = s_assets[a].idio * sigma / SIGMA_STEP * mx_grand(&W.arng);
+            W.alat[a] *= 1 + s_assets[a].beta * ret + idio;
+            W.alat[a] += (s_assets[a].start - W.alat[a]) * 1e-5;
+            W.aago[a][(W.step_ns / STEP_NS) % 64] = W.alat[a];
+        }
         if (W.step_ns % NS_PER_S == 0) {
             s_record_second(W.step_ns / NS_PER_S);
             new_second = 1;
@@ -227,6 +271,9 @@ void mx_world_init(long seed, long window_s)
     W.seed = (uint64_t)seed * 0x2545F4914F6CDD1Dull + 1;
     W.rng = W.seed;
     W.latent = 97000.0 + 500.0 * (mx_urand(&W.rng) - 0.5);
+    W.arng = W.seed ^ 0xA55E75ull;
+    for (int a = 1; a < MX_ASSETS; a++)
+        W.alat[a] = s_assets[a].start * (1 + 0.005 * (mx_urand(&W.arng) - 0.5));
     int64_t now = mx_now_ns();
     int64_t s = now / NS_PER_S;
     /* history from two windows (or at least 3 minutes) back, so the current
@@ -240,28 +287,39 @@ void mx_world_init(long seed, long window_s)
 }
 
 double mx_latent(void) { return W.latent; }
+double mx_latent_a(int a) { return a <= 0 || a >= MX_ASSETS ? W.latent : W.alat[a]; }
 
-/* The latent price STEPS steps (100 ms each, < 64) ago; the current one if not known yet. */
-static double s_latent_ago(int steps)
+/* Asset A's latent price STEPS steps (100 ms each, < 64) ago; the current one if not known yet. */
+static double s_latent_ago(int a, int steps)
 {
-    if (steps <= 0 || steps >= 64) return W.latent;
-    double v = W.ago[((W.step_ns / STEP_NS) - steps) % 64];
-    return v > 0 ? v : W.latent;
+    double now = mx_latent_a(a);
+    if (steps <= 0 || steps >= 64) return now;
+    int64_t k = ((W.step_ns / STEP_NS) - steps) % 64;
+    double v = a <= 0 || a >= MX_ASSETS ? W.ago[k] : W.aago[a][k];
+    return v > 0 ? v : now;
 }
 
-double mx_brti(int64_t s)
+double mx_brti(int64_t s) { return mx_index(0, s); }
+
+double mx_index(int a, int64_t s)
 {
     int i = (int)(s % HIST);
-    if (s < 0 || W.brti_sec[i] != s) return NAN;
-    return W.brti[i];
+    if (a <= 0 || a >= MX_ASSETS) {
+        if (s < 0 || W.brti_sec[i] != s) return NAN;
+        return W.brti[i];
+    }
+    if (s < 0 || W.aidx_sec[a][i] != s) return NAN;
+    return W.aidx[a][i];
 }
 
-int mx_brti_avg(int64_t end, int n, double *avg)
+int mx_brti_avg(int64_t end, int n, double *avg) { return mx_index_avg(0, end, n, avg); }
+
+int mx_index_avg(int a, int64_t end, int n, double *avg)
 {
     double sum = 0;
     int k = 0;
     for (int64_t s = end - n + 1; s <= end; s++) { /* (end - n, end]: Kalshi's window */
-        double v = mx_brti(s);
+        double v = mx_index(a, s);
         if (!isnan(v)) {
             sum += v;
             k++;
@@ -338,7 +396,7 @@ static int64_t s_rand_qty(mx_vbook_t *b, uint64_t *rng, int idx)
 /* target mid in price units */
 static int64_t s_target(const mx_vbook_t *b)
 {
-    return (int64_t)llround((s_latent_ago(b->delay) + b->bias + b->noise) *
+    return (int64_t)llround((s_latent_ago(b->asset, b->delay) + (b->bias + b->noise) * b->scale) *
                             (double)s_pow10(b->ps));
 }
 
@@ -379,14 +437,27 @@ static void s_set(mx_vbook_t *b, int side, int64_t px, int64_t qty)
     s_track(b, side, px, qty);
 }
 
-mx_vbook_t *mx_vbook_new(int venue, uint64_t *rng)
+mx_vbook_t *mx_vbook_new(int venue, uint64_t *rng) { return mx_vbook_new_asset(venue, 0, rng); }
+
+mx_vbook_t *mx_vbook_new_asset(int venue, int asset, uint64_t *rng)
 {
     mx_vbook_t *b = xcalloc(1, sizeof *b);
-    b->ps = s_vb[venue].ps;
+    if (asset < 0 || asset >= MX_ASSETS) asset = 0;
+    b->asset = asset;
+    /* another asset: the BTC book's shape at its price (USD offsets times the price ratio,
+     * the same relative spacing, sizes worth about as much), at the asset's decimals */
+    b->scale = asset ? s_assets[asset].start / s_assets[0].start : 1.0;
+    b->ps = asset ? s_assets[asset].dec : s_vb[venue].ps;
     b->qs = s_vb[venue].qs;
     b->tick = s_vb[venue].tick;
     b->gap_max = s_vb[venue].gap_max;
-    b->qty_mean = (int64_t)(s_vb[venue].qty_mean * (double)s_pow10(b->qs));
+    if (asset) {
+        double usd = (double)(s_vb[venue].gap_max * s_vb[venue].tick) / (double)s_pow10(s_vb[venue].ps);
+        b->gap_max = (int64_t)llround(usd * b->scale * (double)s_pow10(b->ps));
+        if (b->gap_max < 1) b->gap_max = 1;
+        if (b->qs < 2) b->qs = 2;
+    }
+    b->qty_mean = (int64_t)(s_vb[venue].qty_mean / b->scale * (double)s_pow10(b->qs));
     b->bias = s_vb[venue].bias;
     b->depth = s_vb[venue].depth;
     b->delay = s_vb[venue].delay;
@@ -675,5 +746,25 @@ int mx_world_test(void)
         rc = -1;
     }
     free(b);
+    /* the other assets: their own walks and indices; a book of each near its price, uncrossed */
+    mx_world_init(5, 900);
+    for (int a = 0; a < MX_ASSETS && !rc; a++) {
+        int64_t sec = mx_now_ns() / NS_PER_S - 10;
+        double lat = mx_latent_a(a), ix = mx_index(a, sec);
+        uint64_t rng = 42;
+        mx_vbook_t *vb = mx_vbook_new_asset(MX_KRAKEN, a, &rng);
+        for (int i = 0; i < 2000; i++) mx_vbook_step(vb, &rng);
+        double p10 = pow(10, vb->ps), bid = (double)vb->side[0][0].px / p10,
+               ask = (double)vb->side[1][0].px / p10;
+        if (mx_asset_find(mx_asset_name(a)) != a || isnan(ix) || fabs(ix / lat - 1) > 0.01 ||
+            !(bid < ask) || fabs((bid + ask) / 2 / lat - 1) > 0.002 || vb->n[0] < 100 ||
+            vb->n[1] < 100) {
+            fprintf(stderr, "mx_world: asset %s: latent %g index %g book %g/%g levels %d/%d\n",
+                    mx_asset_name(a), lat, ix, bid, ask, vb->n[0], vb->n[1]);
+            rc = -1;
+        }
+        mx_vbook_destroy(&vb);
+    }
+    if (!rc && (mx_asset_find("XRP") != -1 || fabs(mx_latent_a(1) / 3500 - 1) > 0.2)) rc = -1;
     return rc;
 }
