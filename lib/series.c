@@ -304,6 +304,12 @@ void series_index_topic(const series_t *s, char *out, size_t n)
     snprintf(out, n, "index.%s", lo);
 }
 
+void series_program(const series_t *s, const char *prog, char *out, size_t n)
+{
+    if (!strcmp(s->ticker, "KXBTC15M")) snprintf(out, n, "%s", prog);
+    else snprintf(out, n, "%s-%s", prog, s->name);
+}
+
 void series_venue_assets(const series_set_t *set, const char *venue, char *out, size_t n)
 {
     size_t k = 0;
@@ -361,6 +367,10 @@ int series_test(void)
     T_CHECK(!strcmp(b, "BTC,XRP")); /* ETH redefined without it, SOL has none */
     series_venue_assets(&set, "gemini", b, sizeof b);
     T_CHECK(!strcmp(b, "BTC,SOL"));
+    series_program(&set.s[0], "aggregator", b, sizeof b);
+    T_CHECK(!strcmp(b, "aggregator"));
+    series_program(s, "aggregator", b, sizeof b);
+    T_CHECK(!strcmp(b, "aggregator-kxeth15m"));
     /* errors name what is wrong */
     T_CHECK(series_load(&set, "KXFOO15M", s_env_xrp, err, sizeof err) < 0 && strstr(err, "SERIES_KXFOO15M"));
     T_CHECK(series_load(&set, "KXBAD15M", s_env_xrp, err, sizeof err) < 0 && strstr(err, "'binance'"));

@@ -3,6 +3,7 @@
  *   tickbus up|down|restart [UNIT]                          systemctl --user on installed units
  *   tickbus logs [UNIT] [journalctl args]                   journalctl --user for tickbus units
  *   tickbus plot DATE [...]                                 renders a day to PNG (compose/tickbus-plot)
+ *   tickbus series [venues|list]                            the configured series (SERIES_TICKER)
  * status listens to hb.* for --wait seconds: state, hb age, progress rate,
  * reconnects/gaps/resyncs summed over upstreams, what sink-jsonl's hb says of
  * its file, and today's data file with its line count (read from --dir). */
@@ -12,6 +13,7 @@
 #include "jtok.h"
 #include "log.h"
 #include "opts.h"
+#include "series.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -179,6 +181,51 @@ static int s_exec(const char *prog, char **args)
     return EX_UNAVAILABLE;
 }
 
+/* tickbus series: the series SERIES_TICKER (and SERIES_<TICKER>) configure, as a table; "venues":
+ * the exchange venues any of them uses, one line, space-separated; "list": one line per series,
+ * "TICKER AGGREGATOR SINK PREFIX INDEX_TOPIC ASSET" (for compose/launch.sh). */
+static int s_series(const char *what)
+{
+    series_set_t set;
+    char err[512];
+    if (series_load(&set, getenv("SERIES_TICKER"), NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "tickbus: SERIES_TICKER: %s\n", err);
+        return EX_USAGE;
+    }
+    static const char *const venues[] = {"coinbase", "kraken", "bitstamp", "gemini", "cryptocom"};
+    if (what && !strcmp(what, "venues")) {
+        int k = 0;
+        for (size_t v = 0; v < sizeof venues / sizeof venues[0]; v++) {
+            char a[128];
+            series_venue_assets(&set, venues[v], a, sizeof a);
+            if (a[0]) printf("%s%s", k++ ? " " : "", venues[v]);
+        }
+        printf("\n");
+        return 0;
+    }
+    if (what && strcmp(what, "list") != 0) {
+        fprintf(stderr, "tickbus series: unknown '%s' (venues, list, or nothing for the table)\n", what);
+        return EX_USAGE;
+    }
+    for (int i = 0; i < set.n; i++) {
+        const series_t *r = &set.s[i];
+        char agg[64], sink[64], topic[64];
+        series_program(r, "aggregator", agg, sizeof agg);
+        series_program(r, "sink-jsonl", sink, sizeof sink);
+        series_index_topic(r, topic, sizeof topic);
+        if (what) {
+            printf("%s %s %s %s %s %s\n", r->ticker, agg, sink, r->prefix, topic, r->asset);
+            continue;
+        }
+        printf("%s: index %s (%s), asset %s, files %s-YYYY-MM-DD.jsonl, programs %s and %s\n  venues:",
+               r->ticker, r->index_id, topic, r->asset, r->prefix, agg, sink);
+        for (int j = 0; j < r->nvenues; j++) printf(" %s", r->venues[j]);
+        printf("\n  spacing %g %s, %d decimals; constituents: %s\n", r->spacing, r->asset,
+               r->decimals, r->source);
+    }
+    return 0;
+}
+
 static const opt_t s_opts[] = {
     {"wait", OPT_DBL, &o_wait, "2.5", 0.5, 60, NULL, "status: seconds to listen to hb.*", 0},
     {"dir", OPT_STR, &o_dir, "data", 1, 0, "OUTPUT_DIR", "status: data directory", 0},
@@ -219,8 +266,9 @@ int main(int argc, char **argv)
         argv[0] = script; /* the script takes "plot DATE ..." itself */
         return s_exec(script, argv);
     }
+    if (!strcmp(cmd, "series")) return s_series(argc > 2 ? argv[2] : NULL);
     if (strcmp(cmd, "status") != 0 && cmd[0] != '-') {
-        fprintf(stderr, "tickbus: unknown command '%s' (status, up, down, restart, logs, plot)\n",
+        fprintf(stderr, "tickbus: unknown command '%s' (status, up, down, restart, logs, plot, series)\n",
                 cmd);
         return EX_USAGE;
     }
