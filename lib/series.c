@@ -198,10 +198,10 @@ int series_parse(series_t *out, const char *ticker, const char *def, const serie
             errno = 0;
             double d = strtod(v, &end);
             int isdec = !strcmp(k, "decimals");
-            if (errno || *end || !isfinite(d) || d <= 0 || d > 1e9 ||
+            if (errno || *end || !isfinite(d) || d < 0 || (!isdec && (d == 0 || d > 1e6)) ||
                 (isdec && (d != floor(d) || d > 8))) {
                 snprintf(err, errlen, "SERIES_%s: %s=%s: expected %s", up, k, v,
-                         isdec ? "an integer 0-8" : "a number > 0");
+                         isdec ? "an integer 0-8" : "a number > 0 and <= 1e6");
                 return -1;
             }
             if (isdec) s.decimals = (int)d;
@@ -379,6 +379,9 @@ int series_test(void)
     series_t one;
     T_CHECK(series_parse(&one, "KXA15M", "index=A_RTI venues=kraken spacing=0", NULL, err, sizeof err) < 0 &&
             strstr(err, "spacing=0"));
+    T_CHECK(series_parse(&one, "KXA15M", "index=A_RTI venues=kraken spacing=2e6", NULL, err, sizeof err) < 0);
+    T_CHECK(series_parse(&one, "KXA15M", "index=A_RTI venues=kraken decimals=0", NULL, err, sizeof err) == 0 &&
+            one.decimals == 0);
     T_CHECK(series_parse(&one, "KXA15M", "index=A_RTI venues=kraken color=red", NULL, err, sizeof err) < 0 &&
             strstr(err, "'color'"));
     T_CHECK(series_parse(&one, "KXA15M", "venues=kraken", NULL, err, sizeof err) < 0 && strstr(err, "index="));
