@@ -32,17 +32,11 @@ int aggseries_load(series_t *out, const char *ticker, const char *option)
     return 0;
 }
 
-void aggseries_name(const series_t *s, const char *base, char *out, size_t n)
-{
-    if (!strcmp(s->ticker, SERIES_DEFAULT)) snprintf(out, n, "%s", base);
-    else snprintf(out, n, "%s-%s", base, s->name);
-}
-
 void aggseries_rename(const series_t *s, const char *base)
 {
     if (strcmp(opts_common.name, base)) return; /* --name given */
     char name[96];
-    aggseries_name(s, base, name, sizeof name);
+    series_program(s, base, name, sizeof name);
     free(opts_common.name);
     opts_common.name = xstrdup(name);
     log_init(name, log_level);
@@ -57,13 +51,13 @@ int aggseries_test(void)
         fprintf(stderr, "aggseries_test: KXETH15M not loaded\n");
         return -1;
     }
-    aggseries_name(&s, "aggregator", name, sizeof name);
+    series_program(&s, "aggregator", name, sizeof name);
     if (strcmp(name, "aggregator-kxeth15m")) {
         fprintf(stderr, "aggseries_test: name %s\n", name);
         return -1;
     }
     if (aggseries_load(&s, "KXBTC15M", "series") < 0) return -1;
-    aggseries_name(&s, "sink-jsonl", name, sizeof name);
+    series_program(&s, "sink-jsonl", name, sizeof name);
     if (strcmp(name, "sink-jsonl")) {
         fprintf(stderr, "aggseries_test: KXBTC15M's name %s\n", name);
         return -1;

@@ -1,7 +1,7 @@
 /* aggseries: one series per aggregator process (docs/SERIES.md). The --series value checked
- * into its definition (lib/series: built in, or SERIES_<TICKER> from the environment), and a
- * program's default name for a series (the aggregator's is what its sinks take as their default
- * upstreams; a sink's own keeps two series' sinks apart on the bus).
+ * into its definition (lib/series: built in, or SERIES_<TICKER> from the environment), and the
+ * program taking its series' default name (lib/series series_program: the aggregator's is what
+ * its sinks take as their default upstreams; a sink's own keeps two series' sinks apart).
  * lib/series knows the series; which process serves which one is the aggregator's and its
  * sinks' concern, so it is here. Used by aggregator/aggcfg.c and sink/jsonl_main.c. */
 #ifndef TB_AGGSERIES_H
@@ -15,10 +15,6 @@
  * "PROG: --OPTION: bad value 'TICKER': <lib/series' message>" (opts_die). 0, or -1 only where
  * opts_die returns (opts' own self-test mode). */
 int aggseries_load(series_t *out, const char *ticker, const char *option);
-
-/* Program BASE's default name for series S into OUT: BASE for KXBTC15M (the name it always
- * had), "BASE-<lowercase ticker>" for any other ("aggregator-kxeth15m"; its standby adds "-b"). */
-void aggseries_name(const series_t *s, const char *base, char *out, size_t n);
 
 /* After opts_parse: a program still under its own name BASE takes aggseries_name's (and the
  * log says so from then on). */

@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     if (!o_prefix) o_prefix = xstrdup(ser.prefix);
     aggseries_rename(&ser, "sink-jsonl");
     char agg[96];
-    aggseries_name(&ser, "aggregator", agg, sizeof agg);
+    series_program(&ser, "aggregator", agg, sizeof agg);
     int capture = o_topic.n > 0; /* lines name their topic */
     s_ctx_t c = {0};
     int rc = upstream_endpoints(&c.up, agg);
