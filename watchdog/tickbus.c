@@ -183,7 +183,7 @@ static int s_exec(const char *prog, char **args)
 
 /* tickbus series: the series SERIES_TICKER (and SERIES_<TICKER>) configure, as a table; "venues":
  * the exchange venues any of them uses, one line, space-separated; "list": one line per series,
- * "TICKER AGGREGATOR SINK PREFIX INDEX_TOPIC ASSET" (for compose/launch.sh). */
+ * "TICKER AGGREGATOR SINK PREFIX INDEX_TOPIC ASSET VENUE,.." (for compose/launch.sh). */
 static int s_series(const char *what)
 {
     series_set_t set;
@@ -214,7 +214,9 @@ static int s_series(const char *what)
         series_program(r, "sink-jsonl", sink, sizeof sink);
         series_index_topic(r, topic, sizeof topic);
         if (what) {
-            printf("%s %s %s %s %s %s\n", r->ticker, agg, sink, r->prefix, topic, r->asset);
+            printf("%s %s %s %s %s %s ", r->ticker, agg, sink, r->prefix, topic, r->asset);
+            for (int j = 0; j < r->nvenues; j++) printf("%s%s", j ? "," : "", r->venues[j]);
+            printf("\n");
             continue;
         }
         printf("%s: index %s (%s), asset %s, files %s-YYYY-MM-DD.jsonl, programs %s and %s\n  venues:",
