@@ -1178,6 +1178,79 @@ static int s_test_issue20(void)
     return rc;
 }
 
+/* --- self-test: several assets on one connection (issue 21) --- */
+
+static int s_test_assets(void)
+{
+    int rc = 0;
+    s_cap_t cap;
+    feed_t f;
+    char err[160];
+    feed_init(&f, &feed_cryptocom, 10, s_cap_out, &cap);
+    if (feed_set_assets(&f, "", err, sizeof err) == 0 || feed_set_assets(&f, "BTC,ETH,SOL,DOGE,A,B,C,D,E", err, sizeof err) == 0 ||
+        feed_set_assets(&f, "BTC,eth", err, sizeof err) == 0 || f.nb != 1 || strcmp(f.b[0].pair, "BTC-USD"))
+        T_FAIL("cryptocom: a bad asset list was taken");
+    if (feed_set_assets(&f, "ETH,BTC,DOGE", err, sizeof err) < 0 || f.nb != 3 || f.main_b != 1 ||
+        strcmp(f.b[2].sym, "DOGE_USD") || strcmp(f.b[0].t_quote, "quote.cryptocom.ETH-USD"))
+        T_FAIL("cryptocom: assets ETH,BTC,DOGE: %s", err);
+    /* the subscriptions name every instrument */
+    f.sent = s_sent_cap;
+    f.sent_arg = &cap;
+    cap.len = 0;
+    f.v->subscribe(&f);
+    f.v->tick(&f, clock_mono_ns() + 2 * NS_PER_S);
+    if (!strstr(cap.buf, "\"channels\":[\"book.ETH_USD.10\",\"book.BTC_USD.10\",\"book.DOGE_USD.10\"]") ||
+        !strstr(cap.buf, "\"channels\":[\"trade.ETH_USD\",\"trade.BTC_USD\",\"trade.DOGE_USD\"]"))
+        T_FAIL("cryptocom subscribe: %s", cap.buf);
+#define CA_MSG(I, CH, DATA) "{\"id\":-1,\"method\":\"subscribe\",\"code\":0,\"result\":{\"instrument_name\":\"" I "\",\"channel\":\"" CH "\",\"data\":[" DATA "]}}"
+#define CA_SNAP(I, B, A) CA_MSG(I, "book", "{\"asks\":[[\"" A "\",\"1\",\"1\"]],\"bids\":[[\"" B "\",\"2\",\"1\"]],\"t\":1,\"u\":100}")
+    s_feed1(&f, &cap, CA_SNAP("BTC_USD", "97000.00", "97000.01"));
+    s_feed1(&f, &cap, CA_SNAP("ETH_USD", "3500.10", "3500.20"));
+    /* DOGE printed with 5 decimals: published with them, read exactly */
+    s_feed1(&f, &cap, CA_SNAP("DOGE_USD", "0.35301", "0.35310"));
+    if (!strstr(cap.buf, "quote.cryptocom.DOGE-USD {\"bid\":0.35301,\"bid_size\":2.00000,\"ask\":0.35310,"))
+        T_FAIL("cryptocom DOGE decimals: %s", cap.buf);
+    if (!feed_book_ready(&f)) T_FAIL("cryptocom: three snapshots, not every book ready");
+    /* ETH's pu breaks: ETH alone invalid, the event names it, its channel alone resubscribed */
+    s_feed1(&f, &cap, CA_MSG("ETH_USD", "book.update", "{\"update\":{\"asks\":[],\"bids\":[]},\"t\":2,\"u\":300,\"pu\":99}"));
+    if (feed_bk_ready(&f.b[0]) || !feed_bk_ready(&f.b[1]) || !feed_bk_ready(&f.b[2]) ||
+        !strstr(cap.buf, "event.gap {\"venue\":\"cryptocom\",\"reason\":\"sequence\",\"symbol\":\"ETH-USD\"}") ||
+        !strstr(cap.buf, "\"channels\":[\"book.ETH_USD.10\"]") || strstr(cap.buf, "book.BTC_USD"))
+        T_FAIL("cryptocom: an ETH gap: %s", cap.buf);
+    /* BTC goes on: its chain is its own */
+    s_feed1(&f, &cap, CA_MSG("BTC_USD", "book.update", "{\"update\":{\"asks\":[],\"bids\":[[\"97000.00\",\"3\",\"1\"]]},\"t\":2,\"u\":200,\"pu\":100}"));
+    if (!strstr(cap.buf, "quote.cryptocom.BTC-USD {\"bid\":97000.00,\"bid_size\":3.00000,"))
+        T_FAIL("cryptocom: BTC after ETH's gap: %s", cap.buf);
+    /* another instrument: counted, dropped */
+    uint64_t unk = f.n_unknown_sym;
+    if (s_feed1(&f, &cap, CA_SNAP("SOL_USD", "200.000", "200.010")) != WSCONN_MSG_IGNORED || cap.n ||
+        f.n_unknown_sym != unk + 1)
+        T_FAIL("cryptocom: SOL_USD not carried but taken: %s", cap.buf);
+    feed_free(&f);
+
+    /* Coinbase: sequence_num is per connection: a jump resyncs every product, each alone */
+    feed_init(&f, &feed_coinbase, 10, s_cap_out, &cap);
+    f.sent = s_sent_cap;
+    f.sent_arg = &cap;
+    if (feed_set_assets(&f, "BTC,ETH", err, sizeof err) < 0) T_FAIL("coinbase: %s", err);
+    cap.len = 0;
+    f.v->subscribe(&f);
+    if (!strstr(cap.buf, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USD\"],\"channel\":\"level2\"}"))
+        T_FAIL("coinbase subscribe: %s", cap.buf);
+#define CB_SNAP(SEQ, P, B, A) "{\"channel\":\"l2_data\",\"timestamp\":\"2026-09-30T02:39:53.67Z\",\"sequence_num\":" SEQ ",\"events\":[{\"type\":\"snapshot\",\"product_id\":\"" P "\",\"updates\":[{\"side\":\"bid\",\"price_level\":\"" B "\",\"new_quantity\":\"1\"},{\"side\":\"offer\",\"price_level\":\"" A "\",\"new_quantity\":\"1\"}]}]}"
+    s_feed1(&f, &cap, CB_SNAP("0", "BTC-USD", "97000.00", "97000.01"));
+    s_feed1(&f, &cap, CB_SNAP("1", "ETH-USD", "3500.00", "3500.01"));
+    if (!feed_book_ready(&f)) T_FAIL("coinbase: two snapshots, not both books ready");
+    s_feed1(&f, &cap, CB_SNAP("3", "DOGE-USD", "0.35", "0.36"));
+    if (feed_bk_ready(&f.b[0]) || feed_bk_ready(&f.b[1]) ||
+        !strstr(cap.buf, "\"symbol\":\"BTC-USD\",\"from\":2,\"to\":2") ||
+        !strstr(cap.buf, "\"symbol\":\"ETH-USD\",\"from\":2,\"to\":2") ||
+        !strstr(cap.buf, "sent {\"type\":\"unsubscribe\",\"product_ids\":[\"ETH-USD\"],\"channel\":\"level2\"}"))
+        T_FAIL("coinbase: a per-connection gap: %s", cap.buf);
+    feed_free(&f);
+    return rc;
+}
+
 /* --peers auto: the other four venues of the index, in BUS_BTC_VENUES' order; a list as given. */
 static int s_test_peers(void)
 {
@@ -1217,5 +1290,6 @@ int feed_test(void)
     rc |= s_golden(&feed_cryptocom, dir, "cryptocom/gap.jsonl", "cryptocom_gap.golden");
     rc |= s_test_issue20();
     rc |= s_test_peers();
+    rc |= s_test_assets();
     return rc;
 }
