@@ -26,9 +26,9 @@ typedef struct feed_book feed_book_t;
 typedef struct {
     const char *venue;  /* "coinbase" */
     const char *url;    /* the real endpoint */
-    /* decimals the venue prints for BTC: the starting point of every book's
-     * (each book then takes the most its prices and sizes are printed with,
-     * feed_num); published numbers keep them */
+    /* decimals the venue prints for BTC: the BTC book's (it then takes more if
+     * its text shows more, feed_num); every other asset's book takes the most
+     * its own prices and sizes are printed with; published numbers keep them */
     int px_dec, sz_dec;
     /* Bytes of the venue's own state (feed_t.venue_state) and of its state per
      * book (feed_book_t.vs): allocated zeroed, freed by feed_free; only the

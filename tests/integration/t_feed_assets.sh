@@ -29,7 +29,8 @@ SERIES_TICKER=KXDOGE15M "$BIN/feed-bitstamp" --check >"$T/r2.out" 2>&1; rc=$?
 "$BIN/feed-kraken" --check --series KXBTC15M,KXDOGE15M -v >"$T/r3.out" 2>&1 || fail "--series: $(cat "$T/r3.out")"
 grep -q 'effective config:.*series=.*assets BTC,DOGE' "$T/r3.out" || fail "effective config: $(cat "$T/r3.out")"
 
-# 2. the live Coinbase capture with BTC-USD and ETH-USD on one connection
+# 2. live frames with more than one symbol. The Coinbase capture with BTC-USD and ETH-USD on
+# one connection
 # (tests/fixtures/live/README.md): carrying both, each product's book from its own snapshot and
 # updates; the touch after the last update, computed independently from the frames:
 # BTC 83277.25 (0.0073501) / 83277.26 (0.0105191), ETH 2666.08 (3.37668743) / 2666.13 (1.45536579);
@@ -48,6 +49,36 @@ grep -q '^stats data=21 ctrl=3 ignored=0 bad=0 valid=1$' "$T/cb2.out" || fail "r
 "$BIN/feedreplay" coinbase "$L" 10 >"$T/cb1.out" 2>/dev/null
 [ "$(grep -c ETH "$T/cb1.out")" = 0 ] || fail "replay: ETH published when not carried"
 [ "$(grep 'BTC-USD' "$T/cb1.out")" = "$(grep 'BTC-USD' "$T/cb2.out")" ] || fail "replay: BTC differs with ETH carried"
+
+# Kraken v2 BTC/USD and ETH/USD book frames (tests/fixtures/live/README.md, the ApiKraken
+# examples): both books from their snapshots, all 3 checksums matching, ETH/USD's checksum
+# printed at the 2 price decimals read from its text; one digit off in ETH's update: a gap of
+# ETH-USD alone
+L=tests/fixtures/live/kraken_v2_btcusd_ethusd_apikraken.jsonl
+"$BIN/feedreplay" kraken "$L" 10 BTC,ETH >"$T/kr2.out" 2>/dev/null || fail "kraken replay: feedreplay failed"
+grep -q '^stats data=3 ctrl=1 ignored=0 bad=0 valid=1 checksum_ok=3$' "$T/kr2.out" || fail "kraken replay: $(tail -1 "$T/kr2.out")"
+grep -qF 'quote.kraken.ETH-USD -1 {"bid":1797.24,"bid_size":0.43393711,"ask":1797.25,"ask_size":1.40355852}' "$T/kr2.out" ||
+    fail "kraken replay: no ETH quote"
+grep -qF '"asks":[[1797.25,1.40355852],[1797.28,10.82400000],[1797.30,139.09783403],' "$T/kr2.out" ||
+    fail "kraken replay: ETH's update (1797.29 deleted) not applied"
+sed 's/3329440863/3329440864/' "$L" >"$T/kr2bad.jsonl"
+"$BIN/feedreplay" kraken "$T/kr2bad.jsonl" 10 BTC,ETH >"$T/kr2bad.out" 2>/dev/null
+[ "$(grep '^event.gap' "$T/kr2bad.out")" = 'event.gap -1 {"venue":"kraken","reason":"checksum","symbol":"ETH-USD"}' ] ||
+    fail "kraken replay: a wrong ETH checksum: $(grep '^event' "$T/kr2bad.out" | head -2)"
+grep -q '^book.kraken.BTC-USD .*"valid":false' "$T/kr2bad.out" && fail "kraken replay: BTC invalid on ETH's gap"
+# Gemini v2 (cryptofeed's 2021 capture, BTCGBP renamed BTCUSD as in t_live_corpus) carrying BTC
+# and FIL: the capture holds FILUSD updates without FIL's book before them, so FIL-USD alone has
+# a no_snapshot gap; BTC's book ends valid with the touch t_live_corpus checks; FIL trades keep
+# the decimals the venue printed (58.4998, 15.4053)
+sed 's/"symbol":"BTCGBP"/"symbol":"BTCUSD"/' tests/fixtures/live/gemini_v2_btcgbp_cryptofeed.jsonl >"$T/gm.jsonl"
+"$BIN/feedreplay" gemini "$T/gm.jsonl" 10 BTC,FIL >"$T/gm2.out" 2>/dev/null || fail "gemini replay: feedreplay failed"
+[ "$(grep -c '^event.gap' "$T/gm2.out")" = 1 ] && grep -q '^event.gap -1 {"venue":"gemini","reason":"no_snapshot","symbol":"FIL-USD"}' "$T/gm2.out" ||
+    fail "gemini replay: gaps $(grep '^event.gap' "$T/gm2.out")"
+[ "$(grep '^quote.gemini.BTC-USD' "$T/gm2.out" | tail -1)" = 'quote.gemini.BTC-USD -1 {"bid":24123.11,"bid_size":0.04000000,"ask":24155.20,"ask_size":0.04000000}' ] ||
+    fail "gemini replay: last BTC quote $(grep '^quote.gemini.BTC-USD' "$T/gm2.out" | tail -1)"
+[ "$(grep '^book.gemini.BTC-USD' "$T/gm2.out" | tail -1 | grep -c '"valid":true')" = 1 ] || fail "gemini replay: BTC book not valid"
+grep -qF 'trade.gemini.FIL-USD 1624493681030000000 {"px":58.4998,"sz":15.4053,"side":"buy","id":"45465842999"}' "$T/gm2.out" ||
+    fail "gemini replay: FIL trade $(grep '^trade.gemini.FIL' "$T/gm2.out" | head -1)"
 
 # 3. the world: every venue, every asset
 serve=""
