@@ -87,10 +87,19 @@ faults=""
 case " $VENUES " in *" kraken "*) faults="$faults --fault kraken:badsum@8" ;; esac
 case " $VENUES " in *" cryptocom "*) faults="$faults --fault cryptocom:gap@8" ;; esac
 case " $VENUES " in *" coinbase "*) faults="$faults --fault coinbase:gap@8" ;; esac
+case " $VENUES " in *" gemini "*) faults="$faults --fault gemini:mute@9" ;; esac
+case " $VENUES " in *" bitstamp "*) faults="$faults --fault bitstamp:stall@9" ;; esac
 # shellcheck disable=SC2086
 mockx_start $serve --world --rate 200 $faults
 tap_start
-for v in $VENUES; do feed_start "$v" --depth 10 --peers none; done
+for v in $VENUES; do
+    case $v in # the mute seen by the data timer, the stall by the dead timer, both soon
+    gemini) feed_start "$v" --depth 10 --peers none --stale-after 2 ;;
+    bitstamp) feed_start "$v" --depth 10 --peers none --ping-interval 1 --dead-after 3 --probe-timeout 0 \
+        --backoff-min 0.2 --backoff-max 1 ;;
+    *) feed_start "$v" --depth 10 --peers none ;;
+    esac
+done
 for v in $VENUES; do
     for a in $(want_assets $v); do
         wait_for 15 seen "^book\.$v\.$a-USD .*\"valid\":true" || fail "$v: no valid $a-USD book"
@@ -169,6 +178,27 @@ case " $VENUES " in *" coinbase "*)
             fail "coinbase: $a-USD not valid again"
     done
     [ "$(hb coinbase connects)" = 1 ] || fail "coinbase: the gap needed a reconnect" ;;
+esac
+# the connection's faults with several assets: a Gemini mute (no market data at all) is seen
+# by the data timer and heals every book by its own unsubscribe + subscribe on the same
+# connection; a Bitstamp stall is seen by the dead timer and the new connection brings every
+# book back
+case " $VENUES " in *" gemini "*)
+    wait_for 15 seen '^event\.resync .*"venue":"gemini","reason":"stale"' || fail "gemini: mute not detected"
+    for a in $(want_assets gemini); do
+        wait_for 10 after '^event\.resync .*"venue":"gemini","reason":"stale"' "^book\.gemini\.$a-USD .*\"valid\":true" ||
+            fail "gemini: $a-USD not valid again after the mute"
+        grep -qF "\"json\":{\"type\":\"unsubscribe\",\"subscriptions\":[{\"name\":\"l2\",\"symbols\":[\"${a}USD\"]}]}" "$F" ||
+            fail "gemini: $a not resubscribed alone"
+    done
+    [ "$(hb gemini connects)" = 1 ] || fail "gemini: the mute needed a reconnect" ;;
+esac
+case " $VENUES " in *" bitstamp "*)
+    wait_for 15 seen '^event\.reconnect .*"venue":"bitstamp","reason":"dead"' || fail "bitstamp: stall not detected"
+    for a in $(want_assets bitstamp); do
+        wait_for 10 after '^event\.reconnect .*"venue":"bitstamp"' "^book\.bitstamp\.$a-USD .*\"valid\":true" ||
+            fail "bitstamp: $a-USD not valid after the reconnect"
+    done ;;
 esac
 for v in $VENUES; do
     [ "$(hb $v bad_frames)" = 0 ] || fail "$v: bad frames: $(hb $v bad_frames)"
