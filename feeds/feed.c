@@ -485,12 +485,21 @@ void feed_on_tick(feed_t *f, int64_t now)
 {
     for (int i = 0; i < f->nb; i++) {
         feed_book_t *b = &f->b[i];
-        if (!f->c || !wsconn_connected(f->c) || !b->want_since ||
-            now - b->want_since <= (int64_t)(f->resync_s * NS_PER_S))
+        /* another asset's book waits twice as long after each fruitless resync (at most 32 x) */
+        int twice = b->resync_tries > 6 ? 5 : b->resync_tries > 1 ? b->resync_tries - 1 : 0;
+        int64_t wait = (int64_t)(f->resync_s * NS_PER_S) << twice;
+        if (!f->c || !wsconn_connected(f->c) || !b->want_since || now - b->want_since <= wait)
             continue;
-        if (b->resync_tries == 0) {
+        if (b->resync_tries == 0 || i != f->main_b) {
+            /* the main book's first timeout, or any timeout of another asset's: ask again for
+             * it alone (a symbol the venue refuses or stopped never reconnects the others) */
+            if (b->resync_tries) {
+                b->n_resync_timeouts++;
+                log_warnx_rl("venue=%s %s: no snapshot %.0f s after asking: asking again",
+                             f->v->venue, b->pair, (double)(now - b->want_since) / NS_PER_S);
+            }
             b->resyncing = 1;
-            b->resync_tries = 1;
+            b->resync_tries++;
             b->want_since = now;
             b->n_resyncs++;
             s_event(f, b, "resync", "no_snapshot", -1, -1, 0);
@@ -540,6 +549,7 @@ static void s_hb_counters(feed_t *f, jw_t *w)
         jw_kuint(w, "book_msgs", b->n_book_msgs);
         jw_kuint(w, "gaps", b->n_gaps);
         jw_kuint(w, "resyncs", b->n_resyncs);
+        jw_kuint(w, "resync_timeouts", b->n_resync_timeouts);
         jw_kuint(w, "skipped_during_resync", b->n_skipped);
         jw_kint(w, "px_dec", b->px_dec);
         jw_kint(w, "sz_dec", b->sz_dec);

@@ -80,6 +80,7 @@ struct feed_book {
     void *vs;             /* the venue's state for this book (v->book_state_size bytes) */
     /* counters (hb "assets") */
     uint64_t n_quotes, n_books, n_trades, n_book_msgs, n_gaps, n_resyncs, n_skipped;
+    uint64_t n_resync_timeouts; /* asked again after --resync-timeout without a snapshot */
 };
 
 struct feed {

@@ -198,6 +198,27 @@ esac
 case " $VENUES " in *" bitstamp "*)
     all_back bitstamp stall '^event\.reconnect .*"venue":"bitstamp","reason":"dead"' ;;
 esac
+# a symbol the venue refuses (NOPE/USD: Kraken's "Currency pair not supported"), on a second
+# feed-kraken started now (the faults are over): asked for again and again, ever more slowly,
+# and never a reconnect of the other books
+case " $VENUES " in *" kraken "*)
+    SERIES_KXNOPE15M="index=NOPE_RTI venues=kraken" bg feed-kraken-nope "$BIN/feed-kraken" --name feed-kraken-nope \
+        --url "$(url_of kraken)" --ca-file "$T/tls/ca.pem" --series KXBTC15M,KXNOPE15M --depth 10 \
+        --peers none --resync-timeout 0.5
+    wait_for 10 sh -c "[ \$(grep -c '^event.resync .*\"src\":\"feed-kraken-nope\".*\"reason\":\"no_snapshot\",\"symbol\":\"NOPE-USD\"' '$T/tap.out') -ge 4 ]" ||
+        fail "kraken: NOPE/USD not asked for again: $(grep -c 'feed-kraken-nope.*NOPE-USD' "$T/tap.out") events"
+    nope_hb() {
+        grep "^hb.feed-kraken-nope " "$T/tap.out" | tail -n 1 | cut -d' ' -f2- | python3 -c "
+import json, sys
+k = json.loads(sys.stdin.read())['kraken']
+a = k['assets']
+assert k['connects'] == 1 and a['BTC-USD']['valid'] and not a['NOPE-USD']['valid'], k
+assert a['NOPE-USD']['resync_timeouts'] >= 3 and a['BTC-USD']['resync_timeouts'] == 0, a" 2>/dev/null
+    }
+    wait_for 5 nope_hb ||
+        fail "kraken: a refused symbol: $(grep "^hb.feed-kraken-nope " "$T/tap.out" | tail -n 1)"
+    ! seen '^event\.reconnect .*"src":"feed-kraken-nope"' || fail "kraken: a refused symbol reconnected the others" ;;
+esac
 for v in $VENUES; do
     [ "$(hb $v bad_frames)" = 0 ] || fail "$v: bad frames: $(hb $v bad_frames)"
     [ "$(hb $v unknown_symbols)" = 0 ] || fail "$v: unknown symbols: $(hb $v unknown_symbols)"
