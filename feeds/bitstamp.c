@@ -157,8 +157,8 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
             return WSCONN_MSG_BAD;
         }
         /* live_trades id is an integer (docs/FEEDS.md); a bad one drops the trade (counted) */
-        if (feed_trade(f, b, d, jtok_get(d, data, "id"), 1, px, sz, type == 0 ? "buy" : "sell", ts_rx,
-                       s_usec(d, jtok_get(d, data, "microtimestamp"))) < 0)
+        if (feed_trade(f, b, d, jtok_get(d, data, "id"), 1, px, sz, type == 0 ? "buy" : "sell",
+                       ts_rx, s_usec(d, jtok_get(d, data, "microtimestamp"))) < 0)
             return WSCONN_MSG_BAD;
         return WSCONN_MSG_DATA;
     }

@@ -15,7 +15,8 @@ static void s_send_sub(feed_t *f, const feed_book_t *b, const char *type, const 
 {
     char ids[FEED_BOOKS_MAX * 32], m[FEED_BOOKS_MAX * 32 + 128];
     feed_syms(f, b, "", "", ids, sizeof ids);
-    snprintf(m, sizeof m, "{\"type\":\"%s\",\"product_ids\":[%s],\"channel\":\"%s\"}", type, ids, ch);
+    snprintf(m, sizeof m, "{\"type\":\"%s\",\"product_ids\":[%s],\"channel\":\"%s\"}", type,
+             ids, ch);
     feed_send(f, m);
 }
 
@@ -55,7 +56,8 @@ static int s_l2_event(feed_t *f, const jtok_t *d, int ev, int64_t ts_rx, int64_t
     if (jtok_type(d, ups) != JSMN_ARRAY) return -1;
     if (snapshot) feed_snapshot_begin(f, bk);
     else if (!feed_bk_ready(bk)) {
-        feed_invalid(f, bk, "no_snapshot", -1, -1, ts_rx); /* counted as skipped when resyncing */
+        /* counted as skipped when resyncing */
+        feed_invalid(f, bk, "no_snapshot", -1, -1, ts_rx);
         return 0;
     }
     int n = jtok_size(d, ups);

@@ -3,8 +3,9 @@
  * book.<SYM>.{10|50} for every carried instrument (BTC_USD, ETH_USD, ..) as
  * SNAPSHOT_AND_UPDATE (a snapshot, then deltas whose pu must be the previous
  * message's u of the same instrument: a mismatch is a gap -> that instrument's
- * channel is resubscribed) and trade.<SYM> (the taker's side); the server's public/heartbeat is answered
- * with public/respond-heartbeat and the same id, or the server disconnects. */
+ * channel is resubscribed) and trade.<SYM> (the taker's side); the server's
+ * public/heartbeat is answered with public/respond-heartbeat and the same id,
+ * or the server disconnects. */
 #include "feed.h"
 #include "clock.h"
 #include "log.h"
@@ -46,8 +47,9 @@ static void s_book_req(feed_t *f, const feed_book_t *b, const char *method, int 
                  "\"book_update_frequency\":10},\"nonce\":%lld}",
                  id, ch, nonce);
     else
-        snprintf(m, sizeof m, "{\"id\":%d,\"method\":\"%s\",\"params\":{\"channels\":[%s]},\"nonce\":%lld}",
-                 id, method, ch, nonce);
+        snprintf(m, sizeof m,
+                 "{\"id\":%d,\"method\":\"%s\",\"params\":{\"channels\":[%s]},\"nonce\":%lld}", id,
+                 method, ch, nonce);
     feed_send(f, m);
 }
 
@@ -56,7 +58,8 @@ static void s_send_subs(feed_t *f)
     char m[CDC_CHANS + 200], ch[CDC_CHANS];
     s_book_req(f, NULL, "subscribe", 1);
     feed_syms(f, NULL, "trade.", "", ch, sizeof ch);
-    snprintf(m, sizeof m, "{\"id\":%d,\"method\":\"subscribe\",\"params\":{\"channels\":[%s]},\"nonce\":%lld}",
+    snprintf(m, sizeof m,
+             "{\"id\":%d,\"method\":\"subscribe\",\"params\":{\"channels\":[%s]},\"nonce\":%lld}",
              CDC_ID_TRADES, ch, (long long)(clock_real_ns() / NS_PER_MS));
     feed_send(f, m);
 }

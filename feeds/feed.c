@@ -88,7 +88,13 @@ int feed_set_assets(feed_t *f, const char *assets, char *err, size_t errlen)
                 return -1;
             }
             memcpy(names[n], p, k);
-            names[n++][k] = 0;
+            names[n][k] = 0;
+            for (int j = 0; j < n; j++)
+                if (!strcmp(names[j], names[n])) {
+                    snprintf(err, errlen, "asset '%s' twice in '%s'", names[n], assets);
+                    return -1;
+                }
+            n++;
         }
         p += k + (p[k] != 0);
     }
@@ -1201,7 +1207,7 @@ static int s_test_assets(void)
     char err[160];
     feed_init(&f, &feed_cryptocom, 10, s_cap_out, &cap);
     if (feed_set_assets(&f, "", err, sizeof err) == 0 || feed_set_assets(&f, "BTC,ETH,SOL,DOGE,A,B,C,D,E", err, sizeof err) == 0 ||
-        feed_set_assets(&f, "BTC,eth", err, sizeof err) == 0 || f.nb != 1 || strcmp(f.b[0].pair, "BTC-USD"))
+        feed_set_assets(&f, "BTC,eth", err, sizeof err) == 0 || feed_set_assets(&f, "ETH,BTC,ETH", err, sizeof err) == 0 || f.nb != 1 || strcmp(f.b[0].pair, "BTC-USD"))
         T_FAIL("cryptocom: a bad asset list was taken");
     if (feed_set_assets(&f, "ETH,BTC,DOGE", err, sizeof err) < 0 || f.nb != 3 || f.main_b != 1 ||
         strcmp(f.b[2].sym, "DOGE_USD") || strcmp(f.b[0].t_quote, "quote.cryptocom.ETH-USD"))

@@ -64,7 +64,7 @@ struct feed_book {
     int idx;              /* its place in feed_t.b */
     char asset[12];       /* "ETH" */
     char pair[16];        /* the bus's symbol "ETH-USD" (topics, events) */
-    char sym[24];         /* the venue's spelling: "ETH-USD", "ETH/USD", "ethusd", "ETHUSD", "ETH_USD" */
+    char sym[24];         /* the venue's: "ETH-USD", "ETH/USD", "ethusd", "ETHUSD", "ETH_USD" */
     book_t book;
     int px_dec, sz_dec;   /* the decimals the venue prints for this symbol (feed_num) */
     char t_quote[64], t_book[64], t_trade[64];

@@ -1,8 +1,8 @@
 /* gemini: Gemini market data v2 (wss://api.gemini.com/v2/marketdata) for
  * feed-gemini: one l2 subscription with every carried symbol (BTCUSD, ETHUSD, ..),
- * whose first l2_updates of each symbol is its whole book (with the recent trades: not re-published) and later ones
- * absolute levels ("0" deletes), trade messages with the taker's side, and a
- * server heartbeat every ~5 s. v2 carries no sequence number and no checksum:
+ * whose first l2_updates of each symbol is its whole book (with the recent
+ * trades: not re-published) and later ones absolute levels ("0" deletes),
+ * trade messages with the taker's side, and a server heartbeat every ~5 s. v2 carries no sequence number and no checksum:
  * the integrity checks are the feed core's (crossed book, bad level, an update
  * before the book) and a fresh book on every (re)subscribe (docs/FEEDS.md). */
 #include "feed.h"

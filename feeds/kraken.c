@@ -191,7 +191,8 @@ static int s_trades(feed_t *f, const jtok_t *d, int64_t ts_rx)
             return -1;
         /* v2 trade_id is an integer (Kraken's spot websocket reference, docs/FEEDS.md);
          * a bad one drops the trade (counted), the frame's other trades go out */
-        feed_trade(f, b, d, id, 1, px, sz, sd, ts_rx, feed_time_iso(d, jtok_get(d, t, "timestamp")));
+        feed_trade(f, b, d, id, 1, px, sz, sd, ts_rx,
+                   feed_time_iso(d, jtok_get(d, t, "timestamp")));
     }
     return 0;
 }

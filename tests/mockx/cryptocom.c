@@ -128,7 +128,10 @@ static void s_book_sub(const mx_conn_t *c, int a, char *b, size_t n)
 }
 
 /* The next u of asset A: live steps are 10^4 to 10^6 */
-static void s_next_u(mx_conn_t *c, int a) { *s_u(c, a) += 10000 + (int64_t)(mx_rand(&c->rng) % 990000); }
+static void s_next_u(mx_conn_t *c, int a)
+{
+    *s_u(c, a) += 10000 + (int64_t)(mx_rand(&c->rng) % 990000);
+}
 
 static void s_snapshot(mx_conn_t *c, int a)
 {

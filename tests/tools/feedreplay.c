@@ -12,7 +12,8 @@
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: feedreplay coinbase|kraken|bitstamp|gemini|cryptocom FILE [DEPTH [ASSETS]]\n");
+        fprintf(stderr,
+                "usage: feedreplay coinbase|kraken|bitstamp|gemini|cryptocom FILE [DEPTH [ASSETS]]\n");
         return 64;
     }
     log_init("feedreplay", LOG_LVL_WARN);
@@ -31,7 +32,8 @@ int main(int argc, char **argv)
         perror(argv[2]);
         return 66;
     }
-    int rc = feed_replay_assets(v, argc > 4 ? argv[4] : NULL, in, stdout, argc > 3 ? atoi(argv[3]) : 10);
+    int rc = feed_replay_assets(v, argc > 4 ? argv[4] : NULL, in, stdout,
+                                argc > 3 ? atoi(argv[3]) : 10);
     if (in != stdin) fclose(in);
     return rc ? 1 : 0;
 }
