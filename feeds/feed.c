@@ -553,6 +553,11 @@ static void s_hb_counters(feed_t *f, jw_t *w)
         jw_obj(w);
         s_hb_book(w, b, "valid");
         jw_kuint(w, "book_msgs", b->n_book_msgs);
+        /* the connection's silence timers see any book's data: this is the one book's */
+        if (b->book_ts_rx)
+            jw_kint(w, "last_book_age_ms", (clock_real_ns() - b->book_ts_rx) / NS_PER_MS);
+        else
+            jw_knull(w, "last_book_age_ms");
         jw_kuint(w, "gaps", b->n_gaps);
         jw_kuint(w, "resyncs", b->n_resyncs);
         jw_kuint(w, "resync_timeouts", b->n_resync_timeouts);

@@ -224,8 +224,10 @@ for v in $VENUES; do
     [ "$(hb $v unknown_symbols)" = 0 ] || fail "$v: unknown symbols: $(hb $v unknown_symbols)"
     grep "^hb.feed-$v " "$T/tap.out" | tail -n 1 | cut -d' ' -f2- | python3 -c "
 import json, sys
-got = sorted(json.loads(sys.stdin.read())['$v']['assets'])
+assets = json.loads(sys.stdin.read())['$v']['assets']
 want = sorted(a + '-USD' for a in '$(want_assets $v)'.split())
-assert got == want, (got, want)" || fail "$v: hb assets"
+assert sorted(assets) == want, (sorted(assets), want)
+# every book has had data lately (its own age, not the connection's)
+assert all(x['last_book_age_ms'] is not None and x['last_book_age_ms'] < 5000 for x in assets.values()), assets" || fail "$v: hb assets"
 done
 echo ok
