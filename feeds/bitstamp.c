@@ -1,7 +1,7 @@
 /* bitstamp: Bitstamp websocket v2 (wss://ws.bitstamp.net) for feed-bitstamp:
- * order_book_btcusd (every message a whole top-100 book) and
- * live_trades_btcusd; a client bts:heartbeat every 10 s, and
- * bts:request_reconnect honoured by reconnecting. */
+ * one order_book_<pair> (every message a whole top-100 book) and one
+ * live_trades_<pair> channel per carried pair (btcusd, ethusd, ..); a client
+ * bts:heartbeat every 10 s, and bts:request_reconnect honoured by reconnecting. */
 #include "feed.h"
 #include "clock.h"
 #include "log.h"
@@ -15,18 +15,44 @@ typedef struct {
     int64_t ping_mono; /* the last client heartbeat (mono ns) */
 } s_state_t;
 
+/* {"event":EV,"data":{"channel":"<PREFIX><pair>"}} */
+static void s_chan(feed_t *f, const char *ev, const char *prefix, const feed_book_t *b)
+{
+    char m[160];
+    snprintf(m, sizeof m, "{\"event\":\"%s\",\"data\":{\"channel\":\"%s%s\"}}", ev, prefix, b->sym);
+    feed_send(f, m);
+}
+
+/* The book of channel token CH if it is "<PREFIX><pair>": NULL when it is not such a
+ * channel (*OTHER 0) or its pair is not carried (*OTHER 1: counted, logged). */
+static feed_book_t *s_chan_book(feed_t *f, const jtok_t *d, int ch, const char *prefix, int *other)
+{
+    size_t n, k = strlen(prefix);
+    const char *s = jtok_type(d, ch) == JSMN_STRING ? jtok_text(d, ch, &n) : NULL;
+    *other = 0;
+    if (!s || n <= k || memcmp(s, prefix, k)) return NULL;
+    feed_book_t *b = feed_book_sym(f, s + k, n - k);
+    if (!b) {
+        *other = 1;
+        f->n_unknown_sym++;
+        log_warnx_rl("venue=bitstamp channel %.*s not carried: dropped", n < 60 ? (int)n : 60, s);
+    }
+    return b;
+}
+
 static void s_subscribe(feed_t *f)
 {
     s_state_t *st = f->venue_state;
     st->ping_mono = clock_mono_ns();
-    feed_send(f, "{\"event\":\"bts:subscribe\",\"data\":{\"channel\":\"order_book_btcusd\"}}");
-    feed_send(f, "{\"event\":\"bts:subscribe\",\"data\":{\"channel\":\"live_trades_btcusd\"}}");
+    for (int i = 0; i < f->nb; i++) s_chan(f, "bts:subscribe", "order_book_", &f->b[i]);
+    for (int i = 0; i < f->nb; i++) s_chan(f, "bts:subscribe", "live_trades_", &f->b[i]);
 }
 
-static void s_resync(feed_t *f)
+/* One pair's book again: its order_book channel unsubscribed and subscribed. */
+static void s_resync(feed_t *f, feed_book_t *b)
 {
-    feed_send(f, "{\"event\":\"bts:unsubscribe\",\"data\":{\"channel\":\"order_book_btcusd\"}}");
-    feed_send(f, "{\"event\":\"bts:subscribe\",\"data\":{\"channel\":\"order_book_btcusd\"}}");
+    s_chan(f, "bts:unsubscribe", "order_book_", b);
+    s_chan(f, "bts:subscribe", "order_book_", b);
 }
 
 static void s_tick(feed_t *f, int64_t now)
@@ -57,22 +83,22 @@ static int64_t s_usec(const jtok_t *d, int i)
 
 /* One side of a whole-book message: a snapshot, bulk-loaded (bids arrive
  * best-first, asks best-first: one O(n) pass, no per-level insert). */
-static int s_side(feed_t *f, const jtok_t *d, int arr, book_side_t side)
+static int s_side(feed_book_t *b, const jtok_t *d, int arr, book_side_t side)
 {
     if (jtok_type(d, arr) != JSMN_ARRAY) return -1;
     int n = jtok_size(d, arr);
-    book_level_t *lv = book_load_begin(&f->book, side, n);
+    book_level_t *lv = book_load_begin(&b->book, side, n);
     for (int k = 0, l = arr + 1; k < n; k++) {
         int m = jtok_size(d, l);
-        if (jtok_type(d, l) != JSMN_ARRAY || m < 2 || jtok_fixed(d, l + 1, BOOK_SCALE, &lv[k].px) < 0 ||
-            jtok_fixed(d, l + 2, BOOK_SCALE, &lv[k].sz) < 0) {
-            book_load_end(&f->book, side, 0);
+        if (jtok_type(d, l) != JSMN_ARRAY || m < 2 || feed_num(b, d, l + 1, 1, &lv[k].px) < 0 ||
+            feed_num(b, d, l + 2, 0, &lv[k].sz) < 0) {
+            book_load_end(&b->book, side, 0);
             return -1;
         }
         /* [px, sz] of two scalars (checked by jtok_fixed) is 3 tokens */
         l = m == 2 ? l + 3 : jtok_skip(d, l);
     }
-    return book_load_end(&f->book, side, n) < 0 ? -1 : 0;
+    return book_load_end(&b->book, side, n) < 0 ? -1 : 0;
 }
 
 /* The values of the N keys in the object at OBJ (-1 if absent; the first of a
@@ -101,35 +127,38 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
     static const char *const top[] = {"event", "channel", "data"};
     int tv[3];
     s_keys(d, 0, top, tv, 3);
-    int ev = tv[0], ch = tv[1], data = tv[2];
-    if (jtok_eq(d, ev, "data") && jtok_eq(d, ch, "order_book_btcusd")) {
+    int ev = tv[0], ch = tv[1], data = tv[2], other;
+    feed_book_t *b;
+    if (jtok_eq(d, ev, "data") && ((b = s_chan_book(f, d, ch, "order_book_", &other)) || other)) {
+        if (!b) return WSCONN_MSG_IGNORED;
         if (jtok_type(d, data) != JSMN_OBJECT) return WSCONN_MSG_BAD;
         static const char *const bk[] = {"microtimestamp", "bids", "asks"};
         int bv[3];
         s_keys(d, data, bk, bv, 3);
         int64_t ts_ex = s_usec(d, bv[0]);
-        feed_snapshot_begin(f);
-        if (s_side(f, d, bv[1], BOOK_BID) < 0 || s_side(f, d, bv[2], BOOK_ASK) < 0) {
+        feed_snapshot_begin(f, b);
+        if (s_side(b, d, bv[1], BOOK_BID) < 0 || s_side(b, d, bv[2], BOOK_ASK) < 0) {
             log_warnx_rl("venue=bitstamp bad order_book frame");
-            feed_invalid(f, "bad_level", -1, -1, ts_rx);
+            feed_invalid(f, b, "bad_level", -1, -1, ts_rx);
             return WSCONN_MSG_BAD;
         }
-        feed_book_done(f, 1, ts_rx, ts_ex);
+        feed_book_done(f, b, 1, ts_rx, ts_ex);
         return WSCONN_MSG_DATA;
     }
-    if (jtok_eq(d, ev, "trade") && jtok_eq(d, ch, "live_trades_btcusd")) {
+    if (jtok_eq(d, ev, "trade") && ((b = s_chan_book(f, d, ch, "live_trades_", &other)) || other)) {
+        if (!b) return WSCONN_MSG_IGNORED;
         int64_t px, sz, type;
         if (jtok_type(d, data) != JSMN_OBJECT ||
-            jtok_fixed(d, jtok_get(d, data, "price_str"), BOOK_SCALE, &px) < 0 ||
-            jtok_fixed(d, jtok_get(d, data, "amount_str"), BOOK_SCALE, &sz) < 0 ||
+            feed_num(b, d, jtok_get(d, data, "price_str"), 1, &px) < 0 ||
+            feed_num(b, d, jtok_get(d, data, "amount_str"), 0, &sz) < 0 ||
             jtok_int(d, jtok_get(d, data, "type"), &type) < 0 || (type != 0 && type != 1) ||
             px <= 0 || sz <= 0) {
             log_warnx_rl("venue=bitstamp bad trade frame");
             return WSCONN_MSG_BAD;
         }
         /* live_trades id is an integer (docs/FEEDS.md); a bad one drops the trade (counted) */
-        if (feed_trade(f, d, jtok_get(d, data, "id"), 1, px, sz, type == 0 ? "buy" : "sell", ts_rx,
-                       s_usec(d, jtok_get(d, data, "microtimestamp"))) < 0)
+        if (feed_trade(f, b, d, jtok_get(d, data, "id"), 1, px, sz, type == 0 ? "buy" : "sell",
+                       ts_rx, s_usec(d, jtok_get(d, data, "microtimestamp"))) < 0)
             return WSCONN_MSG_BAD;
         return WSCONN_MSG_DATA;
     }

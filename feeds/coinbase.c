@@ -1,18 +1,24 @@
 /* coinbase: Coinbase Advanced Trade (wss://advanced-trade-ws.coinbase.com)
  * for feed-coinbase: one subscribe per channel (level2, market_trades, ticker,
- * heartbeats), l2_data snapshot/update with bid/offer sides, and the
- * per-connection sequence_num, whose every jump is a gap -> resync. */
+ * heartbeats) with every carried product in product_ids, l2_data
+ * snapshot/update with bid/offer sides per product_id, and the per-connection
+ * sequence_num (one counter over every channel and product: the live capture
+ * counts 0..23 across BTC-USD and ETH-USD), whose every jump is a gap that no
+ * product can be told from: every book is resynced. */
 #include "feed.h"
 #include "log.h"
 
 #include <string.h>
 
-static const char *s_sub[] = {
-    "{\"type\":\"subscribe\",\"channel\":\"heartbeats\"}",
-    "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channel\":\"level2\"}",
-    "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channel\":\"market_trades\"}",
-    "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channel\":\"ticker\"}",
-};
+/* {"type":TYPE,"product_ids":[the products of B, or every book's],"channel":CH} */
+static void s_send_sub(feed_t *f, const feed_book_t *b, const char *type, const char *ch)
+{
+    char ids[FEED_BOOKS_MAX * 32], m[FEED_BOOKS_MAX * 32 + 128];
+    feed_syms(f, b, "", "", ids, sizeof ids);
+    snprintf(m, sizeof m, "{\"type\":\"%s\",\"product_ids\":[%s],\"channel\":\"%s\"}", type,
+             ids, ch);
+    feed_send(f, m);
+}
 
 /* feed-coinbase's own state: sequence_num is per connection */
 typedef struct {
@@ -24,13 +30,18 @@ static void s_subscribe(feed_t *f)
 {
     s_state_t *st = f->venue_state;
     st->have_seq = 0;
-    for (size_t i = 0; i < sizeof s_sub / sizeof s_sub[0]; i++) feed_send(f, s_sub[i]);
+    feed_send(f, "{\"type\":\"subscribe\",\"channel\":\"heartbeats\"}");
+    s_send_sub(f, NULL, "subscribe", "level2");
+    s_send_sub(f, NULL, "subscribe", "market_trades");
+    s_send_sub(f, NULL, "subscribe", "ticker");
 }
 
-static void s_resync(feed_t *f)
+/* One product's book again: unsubscribe and subscribe level2 for it alone (the others'
+ * subscriptions stay; the new subscribe brings that product's snapshot). */
+static void s_resync(feed_t *f, feed_book_t *b)
 {
-    feed_send(f, "{\"type\":\"unsubscribe\",\"product_ids\":[\"BTC-USD\"],\"channel\":\"level2\"}");
-    feed_send(f, s_sub[1]);
+    s_send_sub(f, b, "unsubscribe", "level2");
+    s_send_sub(f, b, "subscribe", "level2");
 }
 
 /* One l2_data event. Returns 0, or -1 on a bad level (the book is then invalid). */
@@ -39,12 +50,14 @@ static int s_l2_event(feed_t *f, const jtok_t *d, int ev, int64_t ts_rx, int64_t
     int ty = jtok_get(d, ev, "type");
     int snapshot = jtok_eq(d, ty, "snapshot");
     if (!snapshot && !jtok_eq(d, ty, "update")) return 0;
-    if (!jtok_eq(d, jtok_get(d, ev, "product_id"), "BTC-USD")) return 0;
+    feed_book_t *bk = feed_find(f, d, jtok_get(d, ev, "product_id"));
+    if (!bk) return 0; /* a product not carried: counted and dropped */
     int ups = jtok_get(d, ev, "updates");
     if (jtok_type(d, ups) != JSMN_ARRAY) return -1;
-    if (snapshot) feed_snapshot_begin(f);
-    else if (!feed_book_ready(f)) {
-        feed_invalid(f, "no_snapshot", -1, -1, ts_rx); /* counted as skipped when resyncing */
+    if (snapshot) feed_snapshot_begin(f, bk);
+    else if (!feed_bk_ready(bk)) {
+        /* counted as skipped when resyncing */
+        feed_invalid(f, bk, "no_snapshot", -1, -1, ts_rx);
         return 0;
     }
     int n = jtok_size(d, ups);
@@ -55,15 +68,15 @@ static int s_l2_event(feed_t *f, const jtok_t *d, int ev, int64_t ts_rx, int64_t
         else if (jtok_eq(d, side, "offer") || jtok_eq(d, side, "ask")) s = BOOK_ASK;
         else goto bad;
         int64_t px, sz;
-        if (jtok_fixed(d, jtok_get(d, u, "price_level"), BOOK_SCALE, &px) < 0 ||
-            jtok_fixed(d, jtok_get(d, u, "new_quantity"), BOOK_SCALE, &sz) < 0 ||
-            book_set(&f->book, s, px, sz) == -2)
+        if (feed_num(bk, d, jtok_get(d, u, "price_level"), 1, &px) < 0 ||
+            feed_num(bk, d, jtok_get(d, u, "new_quantity"), 0, &sz) < 0 ||
+            book_set(&bk->book, s, px, sz) == -2)
             goto bad;
     }
-    feed_book_done(f, snapshot, ts_rx, ts_ex);
+    feed_book_done(f, bk, snapshot, ts_rx, ts_ex);
     return 0;
 bad:
-    feed_invalid(f, "bad_level", -1, -1, ts_rx);
+    feed_invalid(f, bk, "bad_level", -1, -1, ts_rx);
     return -1;
 }
 
@@ -75,7 +88,8 @@ static int s_trades_event(feed_t *f, const jtok_t *d, int ev, int64_t ts_rx)
     if (jtok_type(d, tr) != JSMN_ARRAY) return -1;
     int n = jtok_size(d, tr);
     for (int k = 0, t = tr + 1; k < n; k++, t = jtok_skip(d, t)) {
-        if (!jtok_eq(d, jtok_get(d, t, "product_id"), "BTC-USD")) continue;
+        feed_book_t *bk = feed_find(f, d, jtok_get(d, t, "product_id"));
+        if (!bk) continue; /* a product not carried: counted and dropped */
         int64_t px, sz;
         int side = jtok_get(d, t, "side"), id = jtok_get(d, t, "trade_id");
         /* market_trades `side` is the MAKER's side (a SELL lifts the best offer):
@@ -83,12 +97,12 @@ static int s_trades_event(feed_t *f, const jtok_t *d, int ev, int64_t ts_rx)
         const char *sd = jtok_eq(d, side, "BUY") || jtok_eq(d, side, "buy")     ? "sell"
                          : jtok_eq(d, side, "SELL") || jtok_eq(d, side, "sell") ? "buy"
                                                                                 : NULL;
-        if (!sd || jtok_fixed(d, jtok_get(d, t, "price"), BOOK_SCALE, &px) < 0 ||
-            jtok_fixed(d, jtok_get(d, t, "size"), BOOK_SCALE, &sz) < 0 || px <= 0 || sz <= 0)
+        if (!sd || feed_num(bk, d, jtok_get(d, t, "price"), 1, &px) < 0 ||
+            feed_num(bk, d, jtok_get(d, t, "size"), 0, &sz) < 0 || px <= 0 || sz <= 0)
             return -1;
         /* trade_id is a string in Coinbase's market_trades schema (docs/FEEDS.md); a bad
          * one drops the trade (counted), the frame's other trades go out */
-        feed_trade(f, d, id, 0, px, sz, sd, ts_rx, feed_time_iso(d, jtok_get(d, t, "time")));
+        feed_trade(f, bk, d, id, 0, px, sz, sd, ts_rx, feed_time_iso(d, jtok_get(d, t, "time")));
     }
     return 0;
 }
@@ -105,8 +119,9 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
         if (st->have_seq && seq != st->seq + 1) {
             log_warnx_rl("venue=coinbase sequence gap expected=%lld got=%lld",
                          (long long)(st->seq + 1), (long long)seq);
-            if (seq > st->seq + 1) feed_invalid(f, "sequence", st->seq + 1, seq - 1, ts_rx);
-            else feed_invalid(f, "sequence_backwards", seq, st->seq, ts_rx);
+            /* per connection: the lost frame may have been any product's */
+            if (seq > st->seq + 1) feed_invalid(f, NULL, "sequence", st->seq + 1, seq - 1, ts_rx);
+            else feed_invalid(f, NULL, "sequence_backwards", seq, st->seq, ts_rx);
         }
         st->seq = seq;
         st->have_seq = 1;

@@ -1,9 +1,11 @@
 /* cryptocom: Crypto.com Exchange API v1 market data
  * (wss://stream.crypto.com/exchange/v1/market) for feed-cryptocom:
- * book.BTC_USD.{10|50} as SNAPSHOT_AND_UPDATE (a snapshot, then deltas whose
- * pu must be the previous message's u: a mismatch is a gap -> resync) and
- * trade.BTC_USD (the taker's side); the server's public/heartbeat is answered
- * with public/respond-heartbeat and the same id, or the server disconnects. */
+ * book.<SYM>.{10|50} for every carried instrument (BTC_USD, ETH_USD, ..) as
+ * SNAPSHOT_AND_UPDATE (a snapshot, then deltas whose pu must be the previous
+ * message's u of the same instrument: a mismatch is a gap -> that instrument's
+ * channel is resubscribed) and trade.<SYM> (the taker's side); the server's
+ * public/heartbeat is answered with public/respond-heartbeat and the same id,
+ * or the server disconnects. */
 #include "feed.h"
 #include "clock.h"
 #include "log.h"
@@ -11,54 +13,61 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CDC_SYM "BTC_USD"
 #define CDC_SUB_DELAY_NS NS_PER_S /* the venue pro-rates its rate limit: wait 1 s after connecting */
 #define CDC_ID_TRADES 2           /* the trade subscription's request id */
 
 /* feed-cryptocom's own state */
 typedef struct {
-    int64_t u;       /* the u of the last book message applied */
-    int have_u;
     int depth;       /* the book channel's depth: 10 or 50 */
     int64_t sub_due; /* mono ns when the subscriptions go out (0: sent) */
 } s_state_t;
 
+/* ... and per book */
+typedef struct {
+    int64_t u;       /* the u of the last book message applied */
+    int have_u;
+} s_bstate_t;
+
 static int s_depth(const feed_t *f) { return f->depth <= 10 ? 10 : 50; }
 
-static void s_book_req(feed_t *f, const char *method, int id)
+#define CDC_CHANS (FEED_BOOKS_MAX * 40)
+
+/* METHOD the book channels of B (NULL: every book's) */
+static void s_book_req(feed_t *f, const feed_book_t *b, const char *method, int id)
 {
-    char m[300];
+    char m[CDC_CHANS + 200], ch[CDC_CHANS], post[16];
     const s_state_t *st = f->venue_state;
     long long nonce = (long long)(clock_real_ns() / NS_PER_MS);
+    snprintf(post, sizeof post, ".%d", st->depth);
+    feed_syms(f, b, "book.", post, ch, sizeof ch);
     if (!strcmp(method, "subscribe"))
         snprintf(m, sizeof m,
-                 "{\"id\":%d,\"method\":\"subscribe\",\"params\":{\"channels\":[\"book." CDC_SYM
-                 ".%d\"],\"book_subscription_type\":\"SNAPSHOT_AND_UPDATE\","
+                 "{\"id\":%d,\"method\":\"subscribe\",\"params\":{\"channels\":[%s],"
+                 "\"book_subscription_type\":\"SNAPSHOT_AND_UPDATE\","
                  "\"book_update_frequency\":10},\"nonce\":%lld}",
-                 id, st->depth, nonce);
+                 id, ch, nonce);
     else
         snprintf(m, sizeof m,
-                 "{\"id\":%d,\"method\":\"%s\",\"params\":{\"channels\":[\"book." CDC_SYM
-                 ".%d\"]},\"nonce\":%lld}",
-                 id, method, st->depth, nonce);
+                 "{\"id\":%d,\"method\":\"%s\",\"params\":{\"channels\":[%s]},\"nonce\":%lld}", id,
+                 method, ch, nonce);
     feed_send(f, m);
 }
 
 static void s_send_subs(feed_t *f)
 {
-    char m[200];
-    s_book_req(f, "subscribe", 1);
+    char m[CDC_CHANS + 200], ch[CDC_CHANS];
+    s_book_req(f, NULL, "subscribe", 1);
+    feed_syms(f, NULL, "trade.", "", ch, sizeof ch);
     snprintf(m, sizeof m,
-             "{\"id\":%d,\"method\":\"subscribe\",\"params\":{\"channels\":[\"trade." CDC_SYM
-             "\"]},\"nonce\":%lld}",
-             CDC_ID_TRADES, (long long)(clock_real_ns() / NS_PER_MS));
+             "{\"id\":%d,\"method\":\"subscribe\",\"params\":{\"channels\":[%s]},\"nonce\":%lld}",
+             CDC_ID_TRADES, ch, (long long)(clock_real_ns() / NS_PER_MS));
     feed_send(f, m);
 }
 
 static void s_subscribe(feed_t *f)
 {
     s_state_t *st = f->venue_state;
-    st->have_u = 0;
+    for (int i = 0; i < f->nb; i++) ((s_bstate_t *)f->b[i].vs)->have_u = 0;
     st->depth = s_depth(f);
     st->sub_due = clock_mono_ns() + CDC_SUB_DELAY_NS;
 }
@@ -71,13 +80,14 @@ static void s_tick(feed_t *f, int64_t now)
     s_send_subs(f);
 }
 
-static void s_resync(feed_t *f)
+/* One instrument's book again: its book channel unsubscribed and subscribed. */
+static void s_resync(feed_t *f, feed_book_t *b)
 {
     s_state_t *st = f->venue_state;
-    st->have_u = 0;
+    ((s_bstate_t *)b->vs)->have_u = 0;
     if (st->sub_due) return; /* not subscribed yet: the tick subscribes */
-    s_book_req(f, "unsubscribe", 3);
-    s_book_req(f, "subscribe", 1);
+    s_book_req(f, b, "unsubscribe", 3);
+    s_book_req(f, b, "subscribe", 1);
 }
 
 static int64_t s_ms(const jtok_t *d, int i)
@@ -89,7 +99,7 @@ static int64_t s_ms(const jtok_t *d, int i)
 
 /* Levels [price, qty, count] (strings; numbers accepted alike) into one side.
  * qty "0" deletes. 0, or -1 on a bad level. */
-static int s_levels(feed_t *f, const jtok_t *d, int arr, book_side_t side)
+static int s_levels(feed_book_t *b, const jtok_t *d, int arr, book_side_t side)
 {
     if (arr < 0) return 0; /* a side may be left out */
     if (jtok_type(d, arr) != JSMN_ARRAY) return -1;
@@ -98,80 +108,81 @@ static int s_levels(feed_t *f, const jtok_t *d, int arr, book_side_t side)
         int64_t px, sz;
         if (jtok_type(d, l) != JSMN_ARRAY || jtok_size(d, l) < 2 ||
             jtok_type(d, l + 1) == JSMN_ARRAY || jtok_type(d, l + 1) == JSMN_OBJECT ||
-            jtok_fixed(d, l + 1, BOOK_SCALE, &px) < 0 ||
-            jtok_fixed(d, jtok_skip(d, l + 1), BOOK_SCALE, &sz) < 0 ||
-            book_set(&f->book, side, px, sz) == -2)
+            feed_num(b, d, l + 1, 1, &px) < 0 ||
+            feed_num(b, d, jtok_skip(d, l + 1), 0, &sz) < 0 ||
+            book_set(&b->book, side, px, sz) == -2)
             return -1;
     }
     return 0;
 }
 
-/* One element of a book or book.update message's data. 0, or -1 (bad frame). */
-static int s_book(feed_t *f, const jtok_t *d, int e, int snapshot, int64_t ts_rx)
+/* One element of a book or book.update message's data for B. 0, or -1 (bad frame). */
+static int s_book(feed_t *f, feed_book_t *b, const jtok_t *d, int e, int snapshot, int64_t ts_rx)
 {
-    s_state_t *st = f->venue_state;
+    const s_state_t *cs = f->venue_state;
+    s_bstate_t *st = b->vs;
     int64_t u, pu = 0;
     if (jtok_type(d, e) != JSMN_OBJECT || jtok_int(d, jtok_get(d, e, "u"), &u) < 0 ||
         (!snapshot && jtok_int(d, jtok_get(d, e, "pu"), &pu) < 0)) {
         /* without its sequence numbers a book message cannot be applied safely */
-        feed_invalid(f, "bad_level", -1, -1, ts_rx);
+        feed_invalid(f, b, "bad_level", -1, -1, ts_rx);
         return -1;
     }
     int lv = e;
-    if (snapshot) feed_snapshot_begin(f);
+    if (snapshot) feed_snapshot_begin(f, b);
     else {
-        if (!feed_book_ready(f)) {
-            feed_invalid(f, "no_snapshot", -1, -1, ts_rx); /* counted as skipped when resyncing */
+        if (!feed_bk_ready(b)) {
+            feed_invalid(f, b, "no_snapshot", -1, -1, ts_rx); /* counted as skipped when resyncing */
             return 0;
         }
         if (!st->have_u || pu != st->u) {
-            log_warnx_rl("venue=cryptocom sequence gap: pu=%lld, last u=%lld", (long long)pu,
-                         (long long)st->u);
-            feed_invalid(f, "sequence", -1, -1, ts_rx);
+            log_warnx_rl("venue=cryptocom %s sequence gap: pu=%lld, last u=%lld", b->sym,
+                         (long long)pu, (long long)st->u);
+            feed_invalid(f, b, "sequence", -1, -1, ts_rx);
             st->have_u = 0;
             return 0;
         }
         lv = jtok_get(d, e, "update");
         if (jtok_type(d, lv) != JSMN_OBJECT) goto bad;
     }
-    if (s_levels(f, d, jtok_get(d, lv, "bids"), BOOK_BID) < 0 ||
-        s_levels(f, d, jtok_get(d, lv, "asks"), BOOK_ASK) < 0)
+    if (s_levels(b, d, jtok_get(d, lv, "bids"), BOOK_BID) < 0 ||
+        s_levels(b, d, jtok_get(d, lv, "asks"), BOOK_ASK) < 0)
         goto bad;
     /* the server keeps the channel's depth and deletes what leaves it; trimmed
      * anyway, so a level it did not delete cannot linger */
-    book_trim(&f->book, st->depth > 0 ? st->depth : s_depth(f));
+    book_trim(&b->book, cs->depth > 0 ? cs->depth : s_depth(f));
     st->u = u;
     st->have_u = 1;
-    feed_book_done(f, snapshot, ts_rx, s_ms(d, jtok_get(d, e, "t")));
+    feed_book_done(f, b, snapshot, ts_rx, s_ms(d, jtok_get(d, e, "t")));
     return 0;
 bad:
     st->have_u = 0;
-    feed_invalid(f, "bad_level", -1, -1, ts_rx);
+    feed_invalid(f, b, "bad_level", -1, -1, ts_rx);
     return -1;
 }
 
-static int s_trades(feed_t *f, const jtok_t *d, int data, int64_t ts_rx)
+static int s_trades(feed_t *f, feed_book_t *b, const jtok_t *d, int data, int64_t ts_rx)
 {
     int n = jtok_size(d, data), rc = 0;
     for (int k = 0, t = data + 1; k < n; k++, t = jtok_skip(d, t)) {
         if (jtok_type(d, t) != JSMN_OBJECT) return -1;
         int it = jtok_get(d, t, "i");
-        if (it >= 0 && !jtok_eq(d, it, CDC_SYM)) continue;
+        if (it >= 0 && !jtok_eq(d, it, b->sym)) continue;
         int64_t px, sz, ns;
         int side = jtok_get(d, t, "s");
         /* s is the taker's side (docs/FEEDS.md, 'Trade side') */
         const char *sd = jtok_eq(d, side, "BUY") || jtok_eq(d, side, "buy")     ? "buy"
                          : jtok_eq(d, side, "SELL") || jtok_eq(d, side, "sell") ? "sell"
                                                                                 : NULL;
-        if (!sd || jtok_fixed(d, jtok_get(d, t, "p"), BOOK_SCALE, &px) < 0 ||
-            jtok_fixed(d, jtok_get(d, t, "q"), BOOK_SCALE, &sz) < 0 || px <= 0 || sz <= 0)
+        if (!sd || feed_num(b, d, jtok_get(d, t, "p"), 1, &px) < 0 ||
+            feed_num(b, d, jtok_get(d, t, "q"), 0, &sz) < 0 || px <= 0 || sz <= 0)
             return -1;
         /* tn: the trade time in ns (a string), else t in ms */
         int64_t ts_ex = jtok_int(d, jtok_get(d, t, "tn"), &ns) == 0 && ns >= 0 && ns <= CLOCK_MAX_NS
                             ? ns
                             : s_ms(d, jtok_get(d, t, "t"));
         /* d: a string in the live frames, a number in older ones: both read as ids */
-        if (feed_trade(f, d, jtok_get(d, t, "d"), 1, px, sz, sd, ts_rx, ts_ex) < 0) rc = -1;
+        if (feed_trade(f, b, d, jtok_get(d, t, "d"), 1, px, sz, sd, ts_rx, ts_ex) < 0) rc = -1;
     }
     return rc;
 }
@@ -206,7 +217,8 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
     int book = jtok_eq(d, ch, "book"), upd = jtok_eq(d, ch, "book.update");
     int tr = jtok_eq(d, ch, "trade");
     if (!book && !upd && !tr) return WSCONN_MSG_IGNORED;
-    if (!jtok_eq(d, jtok_get(d, r, "instrument_name"), CDC_SYM)) return WSCONN_MSG_IGNORED;
+    feed_book_t *b = feed_find(f, d, jtok_get(d, r, "instrument_name"));
+    if (!b) return WSCONN_MSG_IGNORED; /* an instrument not carried: counted and dropped */
     int data = jtok_get(d, r, "data");
     if (data < 0) return WSCONN_MSG_CTRL; /* a subscribe reply without data */
     if (jtok_type(d, data) != JSMN_ARRAY) return WSCONN_MSG_BAD;
@@ -217,11 +229,11 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
         int64_t id;
         if (jtok_int(d, jtok_get(d, 0, "id"), &id) == 0 && id == CDC_ID_TRADES)
             return WSCONN_MSG_CTRL;
-        rc = s_trades(f, d, data, ts_rx);
+        rc = s_trades(f, b, d, data, ts_rx);
     } else {
         int n = jtok_size(d, data);
         for (int k = 0, e = data + 1; k < n && !rc; k++, e = jtok_skip(d, e))
-            rc = s_book(f, d, e, book, ts_rx);
+            rc = s_book(f, b, d, e, book, ts_rx);
     }
     if (rc) {
         log_warnx_rl("venue=cryptocom bad %s frame", tr ? "trade" : book ? "book" : "book.update");
@@ -236,6 +248,7 @@ const feed_venue_t feed_cryptocom = {
     .px_dec = 2, /* BTC_USD: "63962.65" */
     .sz_dec = 5, /* BTC_USD: "0.23532" */
     .state_size = sizeof(s_state_t),
+    .book_state_size = sizeof(s_bstate_t),
     .subscribe = s_subscribe,
     .resync = s_resync,
     .parse = s_parse,

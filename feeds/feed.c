@@ -9,6 +9,7 @@
 #include "hb.h"
 #include "log.h"
 #include "opts.h"
+#include "series.h"
 #include "util.h"
 
 #include <assert.h>
@@ -20,6 +21,43 @@
 #define BOOK_MIN_GAP_NS (100 * NS_PER_MS) /* at most 10 book.* a second */
 #define BOOK_MAX_GAP_NS NS_PER_S          /* at least one a second */
 
+/* Book I of F for ASSET ("BTC"): its symbols, topics, decimals and state. -1 if the venue
+ * cannot spell ASSET. */
+static int s_book_setup(feed_t *f, int i, const char *asset)
+{
+    feed_book_t *b = &f->b[i];
+    memset(b, 0, sizeof *b);
+    b->idx = i;
+    if (snprintf(b->asset, sizeof b->asset, "%s", asset) >= (int)sizeof b->asset ||
+        series_venue_symbol(f->v->venue, asset, b->sym, sizeof b->sym) < 0)
+        return -1;
+    char pair[sizeof b->pair];
+    const char *venue = f->v->venue;
+    snprintf(pair, sizeof pair, "%s-USD", asset);
+    memcpy(b->pair, pair, sizeof pair);
+    /* BTC at the decimals the venue is known to print (as before several assets); the others
+     * at the most their own text shows (feed_num) */
+    int btc = !strcmp(asset, "BTC");
+    b->px_dec = btc ? f->v->px_dec : 0;
+    b->sz_dec = btc ? f->v->sz_dec : 0;
+    snprintf(b->t_quote, sizeof b->t_quote, "quote.%s.%s", venue, pair);
+    snprintf(b->t_book, sizeof b->t_book, "book.%s.%s", venue, pair);
+    snprintf(b->t_trade, sizeof b->t_trade, "trade.%s.%s", venue, pair);
+    b->vs = f->v->book_state_size ? xcalloc(1, f->v->book_state_size) : NULL;
+    book_init(&b->book, f->depth);
+    return 0;
+}
+
+static void s_books_free(feed_t *f)
+{
+    for (int i = 0; i < f->nb; i++) {
+        book_free(&f->b[i].book);
+        free(f->b[i].vs);
+        f->b[i].vs = NULL;
+    }
+    f->nb = 0;
+}
+
 void feed_init(feed_t *f, const feed_venue_t *v, int depth, feed_out_fn *out, void *out_arg)
 {
     memset(f, 0, sizeof *f);
@@ -29,21 +67,117 @@ void feed_init(feed_t *f, const feed_venue_t *v, int depth, feed_out_fn *out, vo
     f->out_arg = out_arg;
     f->resync_s = 10;
     f->venue_state = v->state_size ? xcalloc(1, v->state_size) : NULL;
-    book_init(&f->book, f->depth);
     jtok_init(&f->tok);
     jw_init(&f->w, 4096);
-    snprintf(f->t_quote, sizeof f->t_quote, "quote.%s.BTC-USD", v->venue);
-    snprintf(f->t_book, sizeof f->t_book, "book.%s.BTC-USD", v->venue);
-    snprintf(f->t_trade, sizeof f->t_trade, "trade.%s.BTC-USD", v->venue);
+    int rc = s_book_setup(f, 0, "BTC");
+    assert(rc == 0);
+    (void)rc;
+    f->nb = 1;
+}
+
+int feed_set_assets(feed_t *f, const char *assets, char *err, size_t errlen)
+{
+    char names[FEED_BOOKS_MAX][12];
+    int n = 0;
+    for (const char *p = assets ? assets : ""; *p;) {
+        size_t k = strcspn(p, ", ");
+        if (k) {
+            if (n == FEED_BOOKS_MAX || k >= sizeof names[0]) {
+                snprintf(err, errlen, "more than %d assets, or a name too long, in '%s'",
+                         FEED_BOOKS_MAX, assets);
+                return -1;
+            }
+            memcpy(names[n], p, k);
+            names[n][k] = 0;
+            for (int j = 0; j < n; j++)
+                if (!strcmp(names[j], names[n])) {
+                    snprintf(err, errlen, "asset '%s' twice in '%s'", names[n], assets);
+                    return -1;
+                }
+            n++;
+        }
+        p += k + (p[k] != 0);
+    }
+    if (!n) {
+        snprintf(err, errlen, "no asset");
+        return -1;
+    }
+    s_books_free(f);
+    f->main_b = 0;
+    for (int i = 0; i < n; i++) {
+        if (s_book_setup(f, i, names[i]) < 0) {
+            snprintf(err, errlen, "%s cannot spell asset '%s'", f->v->venue, names[i]);
+            f->nb = i;
+            s_books_free(f);
+            s_book_setup(f, 0, "BTC");
+            f->nb = 1;
+            return -1;
+        }
+        f->nb = i + 1;
+        if (!strcmp(names[i], "BTC")) f->main_b = i;
+    }
+    f->multi = !(n == 1 && !strcmp(names[0], "BTC"));
+    return 0;
 }
 
 void feed_free(feed_t *f)
 {
-    book_free(&f->book);
+    s_books_free(f);
     jtok_free(&f->tok);
     jw_free(&f->w);
     free(f->venue_state);
     f->venue_state = NULL;
+}
+
+feed_book_t *feed_book_sym(feed_t *f, const char *sym, size_t n)
+{
+    for (int i = 0; i < f->nb; i++)
+        if (strlen(f->b[i].sym) == n && !memcmp(f->b[i].sym, sym, n)) return &f->b[i];
+    return NULL;
+}
+
+void feed_syms(const feed_t *f, const feed_book_t *b, const char *pre, const char *post, char *out,
+               size_t n)
+{
+    size_t k = 0;
+    out[0] = 0;
+    for (int i = 0; i < f->nb; i++) {
+        if (b && b != &f->b[i]) continue;
+        int w = snprintf(out + k, n - k, "%s\"%s%s%s\"", k ? "," : "", pre, f->b[i].sym, post);
+        if (w < 0 || (size_t)w >= n - k) break;
+        k += (size_t)w;
+    }
+}
+
+feed_book_t *feed_find(feed_t *f, const jtok_t *d, int tok)
+{
+    size_t n = 0;
+    const char *s = jtok_type(d, tok) == JSMN_STRING ? jtok_text(d, tok, &n) : NULL;
+    feed_book_t *b = s ? feed_book_sym(f, s, n) : NULL;
+    if (!b) {
+        f->n_unknown_sym++;
+        log_warnx_rl("venue=%s message for symbol '%.*s' not carried: dropped", f->v->venue,
+                     s && n < 40 ? (int)n : 0, s ? s : "");
+    }
+    return b;
+}
+
+int feed_num(feed_book_t *b, const jtok_t *d, int tok, int px, int64_t *out)
+{
+    if (jtok_fixed(d, tok, BOOK_SCALE, out) < 0) return -1;
+    /* the decimals it is printed with: fraction digits less the exponent ("1E-8": 8) */
+    size_t n;
+    const char *s = jtok_text(d, tok, &n);
+    int dec = 0;
+    size_t i = 0;
+    while (i < n && s[i] != '.' && s[i] != 'e' && s[i] != 'E') i++;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) dec++;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) dec -= atoi(s + i + 1);
+    if (dec > BOOK_SCALE) dec = BOOK_SCALE;
+    int *have = px ? &b->px_dec : &b->sz_dec;
+    if (dec > *have) *have = dec;
+    return 0;
 }
 
 void feed_probe_answered(feed_t *f, unsigned id)
@@ -75,14 +209,18 @@ int64_t feed_time_iso(const jtok_t *d, int tok)
     return ns;
 }
 
-static void s_event(feed_t *f, const char *kind, const char *reason, int64_t from, int64_t to,
-                    int64_t ts_rx)
+/* event.KIND {venue, reason[, symbol][, from, to]}: the symbol (the bus pair) when the feed
+ * carries more than BTC alone. */
+static void s_event(feed_t *f, const feed_book_t *b, const char *kind, const char *reason,
+                    int64_t from, int64_t to, int64_t ts_rx)
 {
-    char extra[96];
+    char extra[160];
     int n = 0;
+    if (f->multi && b)
+        n = snprintf(extra, sizeof extra, "\"symbol\":\"%s\"", b->pair);
     if (from >= 0 && to >= 0)
-        n = snprintf(extra, sizeof extra, "\"from\":%lld,\"to\":%lld", (long long)from,
-                     (long long)to);
+        n += snprintf(extra + n, sizeof extra - (size_t)n, "%s\"from\":%lld,\"to\":%lld",
+                      n ? "," : "", (long long)from, (long long)to);
     if (f->c) {
         wsconn_event(f->c, kind, reason, n ? extra : NULL, (size_t)n, ts_rx);
         return;
@@ -92,7 +230,8 @@ static void s_event(feed_t *f, const char *kind, const char *reason, int64_t fro
     jw_fragment(&w);
     jw_kstr(&w, "venue", f->v->venue);
     jw_kstr(&w, "reason", reason);
-    if (n) {
+    if (f->multi && b) jw_kstr(&w, "symbol", b->pair);
+    if (from >= 0 && to >= 0) {
         jw_kint(&w, "from", from);
         jw_kint(&w, "to", to);
     }
@@ -103,74 +242,96 @@ static void s_event(feed_t *f, const char *kind, const char *reason, int64_t fro
 }
 
 /* One side of quote.*: price and size of level L, or nulls for an empty side. */
-static void s_quote_side(feed_t *f, const char *px, const char *sz, const book_level_t *l)
+static void s_quote_side(feed_t *f, const feed_book_t *b, const char *px, const char *sz,
+                         const book_level_t *l)
 {
     if (l) {
-        jw_kfixed(&f->w, px, l->px, BOOK_SCALE, f->v->px_dec);
-        jw_kfixed(&f->w, sz, l->sz, BOOK_SCALE, f->v->sz_dec);
+        jw_kfixed(&f->w, px, l->px, BOOK_SCALE, b->px_dec);
+        jw_kfixed(&f->w, sz, l->sz, BOOK_SCALE, b->sz_dec);
     } else {
         jw_knull(&f->w, px);
         jw_knull(&f->w, sz);
     }
 }
 
-static void s_publish_quote(feed_t *f, int64_t ts_rx, int64_t ts_ex)
+static void s_publish_quote(feed_t *f, feed_book_t *bk, int64_t ts_rx, int64_t ts_ex)
 {
-    const book_level_t *b = book_top(&f->book, BOOK_BID, 0), *a = book_top(&f->book, BOOK_ASK, 0);
+    const book_level_t *b = book_top(&bk->book, BOOK_BID, 0), *a = book_top(&bk->book, BOOK_ASK, 0);
     int64_t q[4] = {b ? b->px : 0, b ? b->sz : 0, a ? a->px : 0, a ? a->sz : 0};
-    if (f->q_have && !memcmp(q, f->q, sizeof q)) return;
-    memcpy(f->q, q, sizeof q);
-    f->q_have = 1;
+    if (bk->q_have && !memcmp(q, bk->q, sizeof q)) return;
+    memcpy(bk->q, q, sizeof q);
+    bk->q_have = 1;
     jw_t *w = &f->w;
     jw_reset(w);
     jw_fragment(w);
-    s_quote_side(f, "bid", "bid_size", b);
-    s_quote_side(f, "ask", "ask_size", a);
-    f->out(f->out_arg, f->t_quote, w->buf, w->len, ts_rx, ts_ex);
+    s_quote_side(f, bk, "bid", "bid_size", b);
+    s_quote_side(f, bk, "ask", "ask_size", a);
+    f->out(f->out_arg, bk->t_quote, w->buf, w->len, ts_rx, ts_ex);
     f->n_quotes++;
+    bk->n_quotes++;
 }
 
-static void s_publish_book(feed_t *f, int64_t now_mono)
+static void s_publish_book(feed_t *f, feed_book_t *b, int64_t now_mono)
 {
     jw_t *w = &f->w;
     jw_reset(w);
     jw_fragment(w);
-    int valid = feed_book_ready(f);
+    int valid = feed_bk_ready(b);
     for (int s = 0; s < 2; s++) {
         jw_key(w, s == BOOK_BID ? "bids" : "asks");
         jw_arr(w);
         for (int i = 0; valid && i < f->depth; i++) {
-            const book_level_t *l = book_top(&f->book, (book_side_t)s, i);
+            const book_level_t *l = book_top(&b->book, (book_side_t)s, i);
             if (!l) break;
             jw_arr(w);
-            jw_fixed(w, l->px, BOOK_SCALE, f->v->px_dec);
-            jw_fixed(w, l->sz, BOOK_SCALE, f->v->sz_dec);
+            jw_fixed(w, l->px, BOOK_SCALE, b->px_dec);
+            jw_fixed(w, l->sz, BOOK_SCALE, b->sz_dec);
             jw_arr_end(w);
         }
         jw_arr_end(w);
     }
     jw_kbool(w, "valid", valid);
-    f->out(f->out_arg, f->t_book, w->buf, w->len, f->book_ts_rx ? f->book_ts_rx : clock_real_ns(),
-           valid ? f->book_ts_ex : -1);
-    f->book.dirty = 0;
-    f->book_pub_mono = now_mono;
+    f->out(f->out_arg, b->t_book, w->buf, w->len, b->book_ts_rx ? b->book_ts_rx : clock_real_ns(),
+           valid ? b->book_ts_ex : -1);
+    b->book.dirty = 0;
+    b->book_pub_mono = now_mono;
     f->n_books++;
+    b->n_books++;
 }
 
-int feed_book_ready(feed_t *f) { return f->book.valid && !f->resyncing; }
+int feed_bk_ready(const feed_book_t *b) { return b->book.valid && !b->resyncing; }
 
-/* Mark the book invalid until a fresh snapshot (the caller asks for it). */
-static void s_await_snapshot(feed_t *f)
+int feed_book_ready(const feed_t *f)
 {
-    f->book.valid = 0;
-    f->book.dirty = 1;
-    f->q_have = 0;
-    f->resyncing = 1;
-    f->resync_tries = 1;
-    f->want_since = clock_mono_ns();
+    for (int i = 0; i < f->nb; i++)
+        if (!feed_bk_ready(&f->b[i])) return 0;
+    return f->nb > 0;
 }
 
-void feed_snapshot_begin(feed_t *f) { book_clear(&f->book); }
+/* The connection's health (hb state) follows the main book (BTC's): what the watchdog,
+ * `tickbus status` and the aggregator read stays about BTC. */
+static void s_health(feed_t *f)
+{
+    const feed_book_t *m = &f->b[f->main_b];
+    if (f->c) wsconn_set_healthy(f->c, m->book.valid && !m->resyncing);
+}
+
+/* Mark B invalid until a fresh snapshot (the caller asks for it). */
+static void s_await_snapshot(feed_book_t *b)
+{
+    b->book.valid = 0;
+    b->book.dirty = 1;
+    b->q_have = 0;
+    b->resyncing = 1;
+    b->resync_tries = 1;
+    b->want_since = clock_mono_ns();
+}
+
+void feed_snapshot_begin(feed_t *f, feed_book_t *b)
+{
+    (void)f;
+    book_clear(&b->book);
+}
 
 int feed_error_frame(feed_t *f, const jtok_t *d, int msg)
 {
@@ -180,52 +341,66 @@ int feed_error_frame(feed_t *f, const jtok_t *d, int msg)
     return WSCONN_MSG_CTRL;
 }
 
-void feed_invalid(feed_t *f, const char *reason, int64_t from, int64_t to, int64_t ts_rx)
+static void s_invalid1(feed_t *f, feed_book_t *b, const char *reason, int64_t from, int64_t to,
+                       int64_t ts_rx)
 {
-    if (f->resyncing) {
+    if (b->resyncing) {
         f->n_skipped++;
+        b->n_skipped++;
         return;
     }
-    int was_valid = f->book.valid;
-    s_await_snapshot(f);
-    s_event(f, "gap", reason, from, to, ts_rx);
-    s_event(f, "resync", reason, -1, -1, ts_rx);
+    int was_valid = b->book.valid;
+    s_await_snapshot(b);
+    b->n_gaps++;
+    b->n_resyncs++;
+    s_event(f, b, "gap", reason, from, to, ts_rx);
+    s_event(f, b, "resync", reason, -1, -1, ts_rx);
     if (f->c) wsconn_data_restart(f->c); /* the wait for the snapshot is not a pause of the venue */
-    if (f->c) wsconn_set_healthy(f->c, 0);
-    if (was_valid) s_publish_book(f, clock_mono_ns()); /* say "invalid" at once */
-    f->v->resync(f);
+    s_health(f);
+    if (was_valid) s_publish_book(f, b, clock_mono_ns()); /* say "invalid" at once */
+    f->v->resync(f, b);
 }
 
-void feed_book_done(feed_t *f, int snapshot, int64_t ts_rx, int64_t ts_ex)
+void feed_invalid(feed_t *f, feed_book_t *b, const char *reason, int64_t from, int64_t to,
+                  int64_t ts_rx)
+{
+    if (b) s_invalid1(f, b, reason, from, to, ts_rx);
+    else
+        for (int i = 0; i < f->nb; i++) s_invalid1(f, &f->b[i], reason, from, to, ts_rx);
+}
+
+void feed_book_done(feed_t *f, feed_book_t *b, int snapshot, int64_t ts_rx, int64_t ts_ex)
 {
     f->n_book_msgs++;
+    b->n_book_msgs++;
     if (snapshot) {
-        f->book.valid = 1;
-        if (f->resyncing) log_info("venue=%s resynced", f->v->venue);
-        f->resyncing = 0;
-        f->resync_tries = 0;
-        f->want_since = 0;
-        f->book.dirty = 1;
-        if (f->c) wsconn_set_healthy(f->c, 1);
+        b->book.valid = 1;
+        if (b->resyncing) log_info("venue=%s%s%s resynced", f->v->venue, f->multi ? " symbol=" : "",
+                                   f->multi ? b->pair : "");
+        b->resyncing = 0;
+        b->resync_tries = 0;
+        b->want_since = 0;
+        b->book.dirty = 1;
+        s_health(f);
     }
-    f->book_ts_rx = ts_rx;
-    f->book_ts_ex = ts_ex;
-    if (!f->book.valid) return;
-    if (book_crossed(&f->book)) {
-        const book_level_t *b = book_top(&f->book, BOOK_BID, 0);
-        const book_level_t *a = book_top(&f->book, BOOK_ASK, 0);
-        log_warnx_rl("venue=%s crossed book bid=%lld ask=%lld", f->v->venue, (long long)b->px,
-                     (long long)a->px);
-        feed_invalid(f, "crossed", -1, -1, ts_rx);
+    b->book_ts_rx = ts_rx;
+    b->book_ts_ex = ts_ex;
+    if (!b->book.valid) return;
+    if (book_crossed(&b->book)) {
+        const book_level_t *bi = book_top(&b->book, BOOK_BID, 0);
+        const book_level_t *a = book_top(&b->book, BOOK_ASK, 0);
+        log_warnx_rl("venue=%s %s crossed book bid=%lld ask=%lld", f->v->venue, b->pair,
+                     (long long)bi->px, (long long)a->px);
+        feed_invalid(f, b, "crossed", -1, -1, ts_rx);
         return;
     }
-    if (f->resyncing) return;
-    s_publish_quote(f, ts_rx, ts_ex);
+    if (b->resyncing) return;
+    s_publish_quote(f, b, ts_rx, ts_ex);
     /* leading edge: a change after a quiet 100 ms goes out at once (the tick
      * publishes the trailing edge of a burst) */
-    if (f->book.dirty && f->c) {
+    if (b->book.dirty && f->c) {
         int64_t now = clock_mono_ns();
-        if (now - f->book_pub_mono >= BOOK_MIN_GAP_NS) s_publish_book(f, now);
+        if (now - b->book_pub_mono >= BOOK_MIN_GAP_NS) s_publish_book(f, b, now);
     }
 }
 
@@ -247,8 +422,8 @@ static int s_trade_id(feed_t *f, const jtok_t *d, int tok, int numeric_ok, char 
     return r;
 }
 
-int feed_trade(feed_t *f, const jtok_t *d, int id, int numeric_ok, int64_t px, int64_t sz,
-               const char *side, int64_t ts_rx, int64_t ts_ex)
+int feed_trade(feed_t *f, feed_book_t *b, const jtok_t *d, int id, int numeric_ok, int64_t px,
+               int64_t sz, const char *side, int64_t ts_rx, int64_t ts_ex)
 {
     char idb[JTOK_ID_MAX];
     size_t idlen = 0;
@@ -257,86 +432,141 @@ int feed_trade(feed_t *f, const jtok_t *d, int id, int numeric_ok, int64_t px, i
     jw_t *w = &f->w;
     jw_reset(w);
     jw_fragment(w);
-    jw_kfixed(w, "px", px, BOOK_SCALE, f->v->px_dec);
-    jw_kfixed(w, "sz", sz, BOOK_SCALE, f->v->sz_dec);
+    jw_kfixed(w, "px", px, BOOK_SCALE, b->px_dec);
+    jw_kfixed(w, "sz", sz, BOOK_SCALE, b->sz_dec);
     jw_kstr(w, "side", side);
     if (idr) {
         jw_key(w, "id");
         jw_strn(w, idb, idlen);
     }
-    f->out(f->out_arg, f->t_trade, w->buf, w->len, ts_rx, ts_ex);
+    f->out(f->out_arg, b->t_trade, w->buf, w->len, ts_rx, ts_ex);
     f->n_trades++;
+    b->n_trades++;
     return 0;
 }
 
 void feed_flush(feed_t *f)
 {
-    if (f->book.dirty) s_publish_book(f, clock_mono_ns());
+    for (int i = 0; i < f->nb; i++)
+        if (f->b[i].book.dirty) s_publish_book(f, &f->b[i], clock_mono_ns());
 }
 
 void feed_on_open(feed_t *f)
 {
-    book_clear(&f->book);
-    f->book.dirty = 0;
-    f->resyncing = 0;
-    f->resync_tries = 0;
-    f->want_since = clock_mono_ns();
-    f->q_have = 0;
+    int64_t now = clock_mono_ns();
+    for (int i = 0; i < f->nb; i++) {
+        feed_book_t *b = &f->b[i];
+        book_clear(&b->book);
+        b->book.dirty = 0;
+        b->resyncing = 0;
+        b->resync_tries = 0;
+        b->want_since = now;
+        b->q_have = 0;
+    }
     f->v->subscribe(f);
 }
 
 void feed_on_close(feed_t *f)
 {
-    int was_valid = f->book.valid;
-    book_clear(&f->book);
-    f->resyncing = 0;
-    f->want_since = 0;
-    f->q_have = 0;
-    if (was_valid) s_publish_book(f, clock_mono_ns());
+    for (int i = 0; i < f->nb; i++) {
+        feed_book_t *b = &f->b[i];
+        int was_valid = b->book.valid;
+        book_clear(&b->book);
+        b->resyncing = 0;
+        b->want_since = 0;
+        b->q_have = 0;
+        if (was_valid) s_publish_book(f, b, clock_mono_ns());
+    }
 }
 
 void feed_on_stale(feed_t *f)
 {
-    /* the data timer fired: the book may be silently old; a fresh snapshot replaces it */
-    s_await_snapshot(f);
-    if (f->c) wsconn_set_healthy(f->c, 0);
-    f->v->resync(f);
+    /* the data timer fired: every book may be silently old; fresh snapshots replace them */
+    for (int i = 0; i < f->nb; i++) s_await_snapshot(&f->b[i]);
+    s_health(f);
+    for (int i = 0; i < f->nb; i++) f->v->resync(f, &f->b[i]);
 }
 
 void feed_on_tick(feed_t *f, int64_t now)
 {
-    if (f->c && wsconn_connected(f->c)) {
-        if (f->want_since && now - f->want_since > (int64_t)(f->resync_s * NS_PER_S)) {
-            if (f->resync_tries == 0) {
-                f->resyncing = 1;
-                f->resync_tries = 1;
-                f->want_since = now;
-                s_event(f, "resync", "no_snapshot", -1, -1, 0);
-                f->v->resync(f);
-            } else {
-                f->want_since = 0;
-                wsconn_reconnect(f->c, "resync_timeout");
+    for (int i = 0; i < f->nb; i++) {
+        feed_book_t *b = &f->b[i];
+        /* another asset's book waits twice as long after each fruitless resync (at most 32 x) */
+        int twice = b->resync_tries > 6 ? 5 : b->resync_tries > 1 ? b->resync_tries - 1 : 0;
+        int64_t wait = (int64_t)(f->resync_s * NS_PER_S) << twice;
+        if (!f->c || !wsconn_connected(f->c) || !b->want_since || now - b->want_since <= wait)
+            continue;
+        if (b->resync_tries == 0 || i != f->main_b) {
+            /* the main book's first timeout, or any timeout of another asset's: ask again for
+             * it alone (a symbol the venue refuses or stopped never reconnects the others) */
+            if (b->resync_tries) {
+                b->n_resync_timeouts++;
+                log_warnx_rl("venue=%s %s: no snapshot %.0f s after asking: asking again",
+                             f->v->venue, b->pair, (double)(now - b->want_since) / NS_PER_S);
             }
+            b->resyncing = 1;
+            b->resync_tries++;
+            b->want_since = now;
+            b->n_resyncs++;
+            s_event(f, b, "resync", "no_snapshot", -1, -1, 0);
+            f->v->resync(f, b);
+        } else {
+            b->want_since = 0;
+            wsconn_reconnect(f->c, "resync_timeout");
+            break;
         }
-        if (f->v->tick) f->v->tick(f, now);
     }
-    int64_t since = now - f->book_pub_mono;
-    if ((f->book.dirty && since >= BOOK_MIN_GAP_NS) || since >= BOOK_MAX_GAP_NS)
-        s_publish_book(f, now);
+    if (f->c && wsconn_connected(f->c) && f->v->tick) f->v->tick(f, now);
+    for (int i = 0; i < f->nb; i++) {
+        feed_book_t *b = &f->b[i];
+        int64_t since = now - b->book_pub_mono;
+        if ((b->book.dirty && since >= BOOK_MIN_GAP_NS) || since >= BOOK_MAX_GAP_NS)
+            s_publish_book(f, b, now);
+    }
 }
 
-/* The feed's part of the hb detail: the book and the publishing counters. */
+/* Book B's state and publishing counters, its validity under VALID_KEY. */
+static void s_hb_book(jw_t *w, const feed_book_t *b, const char *valid_key)
+{
+    jw_kbool(w, valid_key, feed_bk_ready(b));
+    jw_kint(w, "bids", book_count(&b->book, BOOK_BID));
+    jw_kint(w, "asks", book_count(&b->book, BOOK_ASK));
+    jw_kuint(w, "quotes", b->n_quotes);
+    jw_kuint(w, "books", b->n_books);
+    jw_kuint(w, "trades", b->n_trades);
+}
+
+/* The feed's part of the hb detail: the main (BTC) book and the publishing counters at the
+ * top level, as before several assets; then "assets": each book's own. */
 static void s_hb_counters(feed_t *f, jw_t *w)
 {
-    jw_kbool(w, "book_valid", feed_book_ready(f));
-    jw_kint(w, "bids", book_count(&f->book, BOOK_BID));
-    jw_kint(w, "asks", book_count(&f->book, BOOK_ASK));
-    jw_kuint(w, "quotes", f->n_quotes);
-    jw_kuint(w, "books", f->n_books);
-    jw_kuint(w, "trades", f->n_trades);
+    s_hb_book(w, &f->b[f->main_b], "book_valid");
     jw_kuint(w, "bad_trade_ids", f->n_bad_trade_ids);
     jw_kuint(w, "trades_without_id", f->n_trades_no_id);
     jw_kuint(w, "skipped_during_resync", f->n_skipped);
+    jw_kuint(w, "unknown_symbols", f->n_unknown_sym);
+    jw_key(w, "assets");
+    jw_obj(w);
+    for (int i = 0; i < f->nb; i++) {
+        const feed_book_t *b = &f->b[i];
+        jw_key(w, b->pair);
+        jw_obj(w);
+        s_hb_book(w, b, "valid");
+        jw_kuint(w, "book_msgs", b->n_book_msgs);
+        /* the connection's silence timers see any book's data: this is the one book's */
+        if (b->book_ts_rx)
+            jw_kint(w, "last_book_age_ms", (clock_real_ns() - b->book_ts_rx) / NS_PER_MS);
+        else
+            jw_knull(w, "last_book_age_ms");
+        jw_kuint(w, "gaps", b->n_gaps);
+        jw_kuint(w, "resyncs", b->n_resyncs);
+        jw_kuint(w, "resync_timeouts", b->n_resync_timeouts);
+        jw_kuint(w, "skipped_during_resync", b->n_skipped);
+        jw_kint(w, "px_dec", b->px_dec);
+        jw_kint(w, "sz_dec", b->sz_dec);
+        jw_obj_end(w);
+    }
+    jw_obj_end(w);
 }
 
 /* --- replay --- */
@@ -351,8 +581,19 @@ static int s_replay_out(void *arg, const char *topic, const char *body, size_t l
 
 int feed_replay(const feed_venue_t *v, FILE *in, FILE *out, int depth)
 {
+    return feed_replay_assets(v, NULL, in, out, depth);
+}
+
+int feed_replay_assets(const feed_venue_t *v, const char *assets, FILE *in, FILE *out, int depth)
+{
     feed_t f;
     feed_init(&f, v, depth, s_replay_out, out);
+    char err[160];
+    if (assets && feed_set_assets(&f, assets, err, sizeof err) < 0) {
+        fprintf(stderr, "feed_replay: %s\n", err);
+        feed_free(&f);
+        return -1;
+    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -380,7 +621,7 @@ int feed_replay(const feed_venue_t *v, FILE *in, FILE *out, int depth)
 
 /* --- the program --- */
 
-static char *o_url, *o_ca, *o_record, *o_peers;
+static char *o_url, *o_ca, *o_record, *o_peers, *o_series;
 static long o_depth, o_max_msg;
 static double o_stale, o_resync;
 static wsconn_opts_t s_wo; /* the connection-layer options (WSCONN_OPT_ENTRIES) */
@@ -391,6 +632,10 @@ static opt_t s_opts[] = {
     {"ca-file", OPT_STR, &o_ca, NULL, 1, 0, NULL,
      "extra trust anchor (PEM) besides the system CAs; verification stays on", 0},
     {"depth", OPT_INT, &o_depth, "100", 1, 1000, NULL, "levels per side in book.*", 0},
+    {"series", OPT_STR, &o_series, SERIES_DEFAULT, 0, 0, "SERIES_TICKER",
+     "Kalshi series followed (KXBTC15M,KXETH15M; SERIES_<TICKER> defines more: docs/SERIES.md): "
+     "one book per asset they use on this venue",
+     0},
     {"stale-after", OPT_DBL, &o_stale, "15", 0.2, 3600, NULL,
      "no market data this long (s): resubscribe, then reconnect", 0},
     WSCONN_OPT_ENTRIES(s_wo),
@@ -409,6 +654,7 @@ static opt_t s_opts[] = {
 typedef struct {
     const feed_venue_t *v;
     char prog[32];       /* "feed-<venue>" */
+    char assets[128];    /* the assets --series needs here: "BTC,ETH" */
     wsconn_opts_t wo;    /* the connection, from the options */
     framerec_t *rec;     /* --record, or NULL */
     bus_pub_t *pub;
@@ -464,9 +710,13 @@ static int s_cb_evidence(wsconn_t *c, void *arg, int64_t since)
 static void s_peers_drain(app_t *a, int64_t now)
 {
     bus_msg_t m;
-    for (int i = 0; a->peer_sub && i < 10000 && bus_sub_recv(a->peer_sub, &m, 0) > 0; i++)
+    for (int i = 0; a->peer_sub && i < 10000 && bus_sub_recv(a->peer_sub, &m, 0) > 0; i++) {
+        /* the relative mute test compares BTC-USD quotes only (docs/FEEDS.md) */
+        size_t tl = strlen(m.topic);
+        if (tl < 8 || strcmp(m.topic + tl - 8, ".BTC-USD")) continue;
         if (peers_quote_msg(&a->peers, m.topic, m.body, m.body_len, now) < 0)
             log_warnx_rl("venue=%s a peer's %s is not a quote: ignored", a->v->venue, m.topic);
+    }
 }
 static void s_cb_resub(wsconn_t *c, void *arg)
 {
@@ -511,7 +761,8 @@ static void s_parse(app_t *a, int argc, char **argv)
     char summary[128];
     snprintf(a->prog, sizeof a->prog, "feed-%s", a->v->venue);
     snprintf(summary, sizeof summary,
-             "Keep the %s BTC-USD level-2 book and publish quote/book/trade on the bus.",
+             "Keep the %s level-2 books of the configured series' assets and publish "
+             "quote/book/trade on the bus.",
              a->v->venue);
     assert(!strcmp(s_opts[0].name, "url"));
     s_opts[0].def = a->v->url;
@@ -540,6 +791,25 @@ static void s_peers_names(const app_t *a, strlist_t *want)
     }
 }
 
+/* --series: the assets its series need on this venue into A->assets; exits 64 with the
+ * library's message for a bad list or definition, or when no series uses this venue. */
+static void s_assets(app_t *a)
+{
+    static series_set_t set;
+    char err[256];
+    if (series_load(&set, o_series, NULL, err, sizeof err) < 0) opts_die("series", o_series, err);
+    series_venue_assets(&set, a->v->venue, a->assets, sizeof a->assets);
+    if (!a->assets[0]) {
+        snprintf(err, sizeof err, "no configured series uses venue %s", a->v->venue);
+        opts_die("series", o_series, err);
+    }
+    feed_t probe;
+    feed_init(&probe, a->v, 1, NULL, NULL);
+    int rc = feed_set_assets(&probe, a->assets, err, sizeof err);
+    feed_free(&probe);
+    if (rc < 0) opts_die("series", o_series, err);
+}
+
 /* Check what parsing cannot (the URL's shape, the CA file, --record) and fill
  * the connection options; exits 64 naming the option. Logs the effective config. */
 static void s_check(app_t *a)
@@ -562,7 +832,13 @@ static void s_check(app_t *a)
     strlist_t peers = {0};
     s_peers_names(a, &peers); /* exits 64 naming a bad --peers */
     strlist_clear(&peers);
+    s_assets(a);
+    /* the effective config shows the assets the series need here */
+    char shown[400], *keep = o_series;
+    snprintf(shown, sizeof shown, "%s (assets %s)", o_series, a->assets);
+    o_series = shown;
     opts_log_effective(a->prog, s_opts);
+    o_series = keep;
 }
 
 /* --peers: subscribe to the other feeds' quote.* (the evidence of a moving
@@ -596,6 +872,11 @@ static int s_bind(app_t *a)
     a->pub = prog_pub_new();
     if (!a->pub) return EX_UNAVAILABLE;
     feed_init(&a->f, a->v, (int)o_depth, s_pub_out, a->pub);
+    char err[256];
+    if (feed_set_assets(&a->f, a->assets, err, sizeof err) < 0) { /* checked by s_assets */
+        log_crit("venue=%s %s", a->v->venue, err);
+        return EX_SOFTWARE;
+    }
     a->f.resync_s = o_resync;
     a->hb = hb_new(a->pub, s_hb_detail, &a->f);
     wsconn_opts_t *wo = &a->wo;
@@ -613,7 +894,6 @@ static int s_bind(app_t *a)
     wo->on_evidence = s_cb_evidence;
     int rc = s_peers_open(a);
     if (rc) return rc;
-    char err[256];
     a->f.c = wsconn_new(wo, err, sizeof err);
     if (!a->f.c) {
         hb_destroy(&a->hb);
@@ -840,15 +1120,15 @@ static int s_test_issue20(void)
     /* a fresh feed in replay mode was never subscribed: the first frame needs "trades" */
     s_feed1(&f, &cap, GM_L2("[\"buy\",\"97000.00\",\"1\"]", ""));
     if (!strstr(cap.buf, "\"reason\":\"no_snapshot\"")) T_FAIL("gemini update before a book: %s", cap.buf);
-    f.resyncing = 0;
+    f.b[0].resyncing = 0;
     s_feed1(&f, &cap, GM_L2("[\"buy\",\"97000.00\",\"1\"],[\"sell\",\"97000.01\",\"2\"]", ",\"trades\":[]"));
     if (!feed_book_ready(&f) || !strstr(cap.buf, "\"bid\":97000.00,")) T_FAIL("gemini book: %s", cap.buf);
     const char *gm_bad[] = {GM_L2("[\"bid\",\"1.00\",\"1\"]", ""), GM_L2("[\"buy\",\"1.00\",\"-1\"]", ""),
                             GM_L2("[\"buy\",\"1.00\"]", ""), GM_L2("[\"buy\",[\"1.00\"],\"1\"]", ""),
                             GM_L2("{\"buy\":1}", ""), "{\"type\":\"l2_updates\",\"symbol\":\"BTCUSD\",\"changes\":7}"};
     for (size_t k = 0; k < ARRAY_LEN(gm_bad); k++) {
-        f.resyncing = 0;
-        f.book.valid = 1;
+        f.b[0].resyncing = 0;
+        f.b[0].book.valid = 1;
         if (s_feed1(&f, &cap, gm_bad[k]) != WSCONN_MSG_BAD || feed_book_ready(&f) ||
             !strstr(cap.buf, "\"reason\":\"bad_level\""))
             T_FAIL("gemini accepted %s: %s", gm_bad[k], cap.buf);
@@ -887,7 +1167,7 @@ static int s_test_issue20(void)
 #define CD_UPD(PU, LV) CD_MSG("book.update", "{\"update\":{\"asks\":[],\"bids\":[" LV "]},\"t\":1782032455316,\"u\":200,\"pu\":" PU "}")
     s_feed1(&f, &cap, CD_UPD("100", ""));
     if (!strstr(cap.buf, "\"reason\":\"no_snapshot\"")) T_FAIL("cryptocom update before a book: %s", cap.buf);
-    f.resyncing = 0;
+    f.b[0].resyncing = 0;
     s_feed1(&f, &cap, CD_SNAP);
     if (!feed_book_ready(&f)) T_FAIL("cryptocom snapshot: %s", cap.buf);
     s_feed1(&f, &cap, CD_UPD("99", ""));
@@ -900,7 +1180,7 @@ static int s_test_issue20(void)
                             CD_MSG("book.update", "{\"update\":{\"bids\":[]},\"u\":200}"),
                             CD_MSG("book.update", "{\"update\":7,\"u\":200,\"pu\":100}")};
     for (size_t k = 0; k < ARRAY_LEN(cd_bad); k++) {
-        f.resyncing = 0;
+        f.b[0].resyncing = 0;
         s_feed1(&f, &cap, CD_SNAP);
         if (s_feed1(&f, &cap, cd_bad[k]) != WSCONN_MSG_BAD || feed_book_ready(&f))
             T_FAIL("cryptocom accepted %s: %s", cd_bad[k], cap.buf);
@@ -918,6 +1198,79 @@ static int s_test_issue20(void)
                           "\"channel\":\"trade\",\"data\":[{\"d\":\"1\",\"t\":1,\"p\":\"1\",\"q\":\"1\",\"s\":\"BUY\"}]}}") !=
             WSCONN_MSG_CTRL || cap.n)
         T_FAIL("cryptocom published the trade subscribe reply: %s", cap.buf);
+    feed_free(&f);
+    return rc;
+}
+
+/* --- self-test: several assets on one connection (issue 21) --- */
+
+static int s_test_assets(void)
+{
+    int rc = 0;
+    s_cap_t cap;
+    feed_t f;
+    char err[160];
+    feed_init(&f, &feed_cryptocom, 10, s_cap_out, &cap);
+    if (feed_set_assets(&f, "", err, sizeof err) == 0 || feed_set_assets(&f, "BTC,ETH,SOL,DOGE,A,B,C,D,E", err, sizeof err) == 0 ||
+        feed_set_assets(&f, "BTC,eth", err, sizeof err) == 0 || feed_set_assets(&f, "ETH,BTC,ETH", err, sizeof err) == 0 || f.nb != 1 || strcmp(f.b[0].pair, "BTC-USD"))
+        T_FAIL("cryptocom: a bad asset list was taken");
+    if (feed_set_assets(&f, "ETH,BTC,DOGE", err, sizeof err) < 0 || f.nb != 3 || f.main_b != 1 ||
+        strcmp(f.b[2].sym, "DOGE_USD") || strcmp(f.b[0].t_quote, "quote.cryptocom.ETH-USD"))
+        T_FAIL("cryptocom: assets ETH,BTC,DOGE: %s", err);
+    /* the subscriptions name every instrument */
+    f.sent = s_sent_cap;
+    f.sent_arg = &cap;
+    cap.len = 0;
+    f.v->subscribe(&f);
+    f.v->tick(&f, clock_mono_ns() + 2 * NS_PER_S);
+    if (!strstr(cap.buf, "\"channels\":[\"book.ETH_USD.10\",\"book.BTC_USD.10\",\"book.DOGE_USD.10\"]") ||
+        !strstr(cap.buf, "\"channels\":[\"trade.ETH_USD\",\"trade.BTC_USD\",\"trade.DOGE_USD\"]"))
+        T_FAIL("cryptocom subscribe: %s", cap.buf);
+#define CA_MSG(I, CH, DATA) "{\"id\":-1,\"method\":\"subscribe\",\"code\":0,\"result\":{\"instrument_name\":\"" I "\",\"channel\":\"" CH "\",\"data\":[" DATA "]}}"
+#define CA_SNAP(I, B, A) CA_MSG(I, "book", "{\"asks\":[[\"" A "\",\"1\",\"1\"]],\"bids\":[[\"" B "\",\"2\",\"1\"]],\"t\":1,\"u\":100}")
+    s_feed1(&f, &cap, CA_SNAP("BTC_USD", "97000.00", "97000.01"));
+    s_feed1(&f, &cap, CA_SNAP("ETH_USD", "3500.10", "3500.20"));
+    /* DOGE printed with 5 decimals: published with them, read exactly */
+    s_feed1(&f, &cap, CA_SNAP("DOGE_USD", "0.35301", "0.35310"));
+    if (!strstr(cap.buf, "quote.cryptocom.DOGE-USD {\"bid\":0.35301,\"bid_size\":2,\"ask\":0.35310,\"ask_size\":1}"))
+        T_FAIL("cryptocom DOGE decimals: %s", cap.buf);
+    if (!feed_book_ready(&f)) T_FAIL("cryptocom: three snapshots, not every book ready");
+    /* ETH's pu breaks: ETH alone invalid, the event names it, its channel alone resubscribed */
+    s_feed1(&f, &cap, CA_MSG("ETH_USD", "book.update", "{\"update\":{\"asks\":[],\"bids\":[]},\"t\":2,\"u\":300,\"pu\":99}"));
+    if (feed_bk_ready(&f.b[0]) || !feed_bk_ready(&f.b[1]) || !feed_bk_ready(&f.b[2]) ||
+        !strstr(cap.buf, "event.gap {\"venue\":\"cryptocom\",\"reason\":\"sequence\",\"symbol\":\"ETH-USD\"}") ||
+        !strstr(cap.buf, "\"channels\":[\"book.ETH_USD.10\"]") || strstr(cap.buf, "book.BTC_USD"))
+        T_FAIL("cryptocom: an ETH gap: %s", cap.buf);
+    /* BTC goes on: its chain is its own */
+    s_feed1(&f, &cap, CA_MSG("BTC_USD", "book.update", "{\"update\":{\"asks\":[],\"bids\":[[\"97000.00\",\"3\",\"1\"]]},\"t\":2,\"u\":200,\"pu\":100}"));
+    if (!strstr(cap.buf, "quote.cryptocom.BTC-USD {\"bid\":97000.00,\"bid_size\":3.00000,"))
+        T_FAIL("cryptocom: BTC after ETH's gap: %s", cap.buf);
+    /* another instrument: counted, dropped */
+    uint64_t unk = f.n_unknown_sym;
+    if (s_feed1(&f, &cap, CA_SNAP("SOL_USD", "200.000", "200.010")) != WSCONN_MSG_IGNORED || cap.n ||
+        f.n_unknown_sym != unk + 1)
+        T_FAIL("cryptocom: SOL_USD not carried but taken: %s", cap.buf);
+    feed_free(&f);
+
+    /* Coinbase: sequence_num is per connection: a jump resyncs every product, each alone */
+    feed_init(&f, &feed_coinbase, 10, s_cap_out, &cap);
+    f.sent = s_sent_cap;
+    f.sent_arg = &cap;
+    if (feed_set_assets(&f, "BTC,ETH", err, sizeof err) < 0) T_FAIL("coinbase: %s", err);
+    cap.len = 0;
+    f.v->subscribe(&f);
+    if (!strstr(cap.buf, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USD\"],\"channel\":\"level2\"}"))
+        T_FAIL("coinbase subscribe: %s", cap.buf);
+#define CB_SNAP(SEQ, P, B, A) "{\"channel\":\"l2_data\",\"timestamp\":\"2026-09-30T02:39:53.67Z\",\"sequence_num\":" SEQ ",\"events\":[{\"type\":\"snapshot\",\"product_id\":\"" P "\",\"updates\":[{\"side\":\"bid\",\"price_level\":\"" B "\",\"new_quantity\":\"1\"},{\"side\":\"offer\",\"price_level\":\"" A "\",\"new_quantity\":\"1\"}]}]}"
+    s_feed1(&f, &cap, CB_SNAP("0", "BTC-USD", "97000.00", "97000.01"));
+    s_feed1(&f, &cap, CB_SNAP("1", "ETH-USD", "3500.00", "3500.01"));
+    if (!feed_book_ready(&f)) T_FAIL("coinbase: two snapshots, not both books ready");
+    s_feed1(&f, &cap, CB_SNAP("3", "DOGE-USD", "0.35", "0.36"));
+    if (feed_bk_ready(&f.b[0]) || feed_bk_ready(&f.b[1]) ||
+        !strstr(cap.buf, "\"symbol\":\"BTC-USD\",\"from\":2,\"to\":2") ||
+        !strstr(cap.buf, "\"symbol\":\"ETH-USD\",\"from\":2,\"to\":2") ||
+        !strstr(cap.buf, "sent {\"type\":\"unsubscribe\",\"product_ids\":[\"ETH-USD\"],\"channel\":\"level2\"}"))
+        T_FAIL("coinbase: a per-connection gap: %s", cap.buf);
     feed_free(&f);
     return rc;
 }
@@ -961,5 +1314,6 @@ int feed_test(void)
     rc |= s_golden(&feed_cryptocom, dir, "cryptocom/gap.jsonl", "cryptocom_gap.golden");
     rc |= s_test_issue20();
     rc |= s_test_peers();
+    rc |= s_test_assets();
     return rc;
 }

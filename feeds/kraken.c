@@ -1,16 +1,16 @@
 /* kraken: Kraken spot websocket v2 (wss://ws.kraken.com/v2) for feed-kraken:
- * book (depth >= --depth), trade and ticker subscriptions; the book is trimmed
- * to the depth the server confirmed and its CRC32 over the top 10 levels,
- * printed at the pair's precision (price 1 dp, qty 8 dp), is checked on every
- * snapshot and update: a mismatch is a gap -> resync. */
+ * book (depth >= --depth), trade and ticker subscriptions, each with every
+ * carried symbol in its symbol list; each symbol's book is trimmed to the depth
+ * the server confirmed and its CRC32 over the top 10 levels, printed at the
+ * pair's precision (BTC/USD: price 1 dp, qty 8 dp; other pairs: the decimals
+ * their levels are printed with, feed_num), is checked on every snapshot and
+ * update: a mismatch is a gap of that symbol -> that symbol is resubscribed. */
 #include "feed.h"
 #include "log.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
-
-#define KRAKEN_SYM "BTC/USD"
 
 /* feed-kraken's own state */
 typedef struct {
@@ -25,31 +25,44 @@ static int s_depth(const feed_t *f)
     return 1000;
 }
 
-static void s_sub_book(feed_t *f, const char *method)
+#define KRAKEN_SYMS (FEED_BOOKS_MAX * 32)
+
+/* book for B's symbol (NULL: every book's) */
+static void s_sub_book(feed_t *f, const feed_book_t *b, const char *method)
 {
-    char m[200];
+    char syms[KRAKEN_SYMS], m[KRAKEN_SYMS + 160];
+    feed_syms(f, b, "", "", syms, sizeof syms);
     snprintf(m, sizeof m,
-             "{\"method\":\"%s\",\"params\":{\"channel\":\"book\",\"symbol\":[\"" KRAKEN_SYM
-             "\"],\"depth\":%d%s},\"req_id\":1}",
-             method, s_depth(f), strcmp(method, "subscribe") ? "" : ",\"snapshot\":true");
+             "{\"method\":\"%s\",\"params\":{\"channel\":\"book\",\"symbol\":[%s],\"depth\":%d%s},"
+             "\"req_id\":1}",
+             method, syms, s_depth(f), strcmp(method, "subscribe") ? "" : ",\"snapshot\":true");
     feed_send(f, m);
 }
 
 static void s_subscribe(feed_t *f)
 {
     s_state_t *st = f->venue_state;
+    char syms[KRAKEN_SYMS], m[KRAKEN_SYMS + 160];
     st->depth = s_depth(f);
-    s_sub_book(f, "subscribe");
-    feed_send(f, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[\"" KRAKEN_SYM
-                 "\"],\"snapshot\":false},\"req_id\":2}");
-    feed_send(f, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"ticker\",\"symbol\":[\"" KRAKEN_SYM
-                 "\"],\"event_trigger\":\"bbo\",\"snapshot\":true},\"req_id\":3}");
+    s_sub_book(f, NULL, "subscribe");
+    feed_syms(f, NULL, "", "", syms, sizeof syms);
+    snprintf(m, sizeof m,
+             "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[%s],"
+             "\"snapshot\":false},\"req_id\":2}",
+             syms);
+    feed_send(f, m);
+    snprintf(m, sizeof m,
+             "{\"method\":\"subscribe\",\"params\":{\"channel\":\"ticker\",\"symbol\":[%s],"
+             "\"event_trigger\":\"bbo\",\"snapshot\":true},\"req_id\":3}",
+             syms);
+    feed_send(f, m);
 }
 
-static void s_resync(feed_t *f)
+/* One symbol's book again: unsubscribe and subscribe book for it alone. */
+static void s_resync(feed_t *f, feed_book_t *b)
 {
-    s_sub_book(f, "unsubscribe");
-    s_sub_book(f, "subscribe");
+    s_sub_book(f, b, "unsubscribe");
+    s_sub_book(f, b, "subscribe");
 }
 
 /* Append V (BOOK_SCALE fixed point, >= 0) printed with DEC decimals, dot and
@@ -88,21 +101,21 @@ static char *s_digits(char *p, int64_t v, int dec)
     return p + (e - q);
 }
 
-/* CRC32 of the top 10 asks (ascending) then bids (descending). */
-static uint32_t s_checksum(const feed_t *f)
+/* CRC32 of the top 10 asks (ascending) then bids (descending) of B. */
+static uint32_t s_checksum(const feed_book_t *b)
 {
     char buf[1024], *p = buf;
     for (int s = BOOK_ASK; s >= BOOK_BID; s--)
         for (int i = 0; i < 10; i++) {
-            const book_level_t *l = book_top(&f->book, (book_side_t)s, i);
+            const book_level_t *l = book_top(&b->book, (book_side_t)s, i);
             if (!l) break;
-            p = s_digits(p, l->px, f->v->px_dec);
-            p = s_digits(p, l->sz, f->v->sz_dec);
+            p = s_digits(p, l->px, b->px_dec);
+            p = s_digits(p, l->sz, b->sz_dec);
         }
     return (uint32_t)crc32(0L, (const Bytef *)buf, (uInt)(p - buf));
 }
 
-static int s_levels(feed_t *f, const jtok_t *d, int arr, book_side_t side)
+static int s_levels(feed_book_t *b, const jtok_t *d, int arr, book_side_t side)
 {
     if (arr < 0) return 0;
     if (jtok_type(d, arr) != JSMN_ARRAY) return -1;
@@ -111,9 +124,9 @@ static int s_levels(feed_t *f, const jtok_t *d, int arr, book_side_t side)
         int64_t px, sz;
         /* price/qty: JSON numbers on the wire, strings in Kraken's own docs
          * example: both read exactly from their text (docs/FEEDS.md) */
-        if (jtok_fixed(d, jtok_get(d, l, "price"), BOOK_SCALE, &px) < 0 ||
-            jtok_fixed(d, jtok_get(d, l, "qty"), BOOK_SCALE, &sz) < 0 ||
-            book_set(&f->book, side, px, sz) == -2)
+        if (feed_num(b, d, jtok_get(d, l, "price"), 1, &px) < 0 ||
+            feed_num(b, d, jtok_get(d, l, "qty"), 0, &sz) < 0 ||
+            book_set(&b->book, side, px, sz) == -2)
             return -1;
     }
     return 0;
@@ -126,36 +139,38 @@ static int s_book(feed_t *f, const jtok_t *d, int snapshot, int64_t ts_rx)
     if (jtok_type(d, data) != JSMN_ARRAY) return -1;
     int n = jtok_size(d, data);
     for (int k = 0, e = data + 1; k < n; k++, e = jtok_skip(d, e)) {
-        if (!jtok_eq(d, jtok_get(d, e, "symbol"), KRAKEN_SYM)) continue;
-        if (snapshot) feed_snapshot_begin(f);
-        else if (!feed_book_ready(f)) {
-            feed_invalid(f, "no_snapshot", -1, -1, ts_rx);
+        feed_book_t *b = feed_find(f, d, jtok_get(d, e, "symbol"));
+        if (!b) continue; /* a symbol not carried: counted and dropped */
+        if (snapshot) feed_snapshot_begin(f, b);
+        else if (!feed_bk_ready(b)) {
+            feed_invalid(f, b, "no_snapshot", -1, -1, ts_rx);
             continue;
         }
-        if (s_levels(f, d, jtok_get(d, e, "bids"), BOOK_BID) < 0 ||
-            s_levels(f, d, jtok_get(d, e, "asks"), BOOK_ASK) < 0) {
-            feed_invalid(f, "bad_level", -1, -1, ts_rx);
+        if (s_levels(b, d, jtok_get(d, e, "bids"), BOOK_BID) < 0 ||
+            s_levels(b, d, jtok_get(d, e, "asks"), BOOK_ASK) < 0) {
+            feed_invalid(f, b, "bad_level", -1, -1, ts_rx);
             return -1;
         }
-        book_trim(&f->book, st->depth > 0 ? st->depth : s_depth(f));
+        book_trim(&b->book, st->depth > 0 ? st->depth : s_depth(f));
         /* v2 sends a checksum with every snapshot and update: a book message
          * without a readable one is never applied unchecked (resync) */
         int ct = jtok_get(d, e, "checksum");
         int64_t want;
         if (jtok_int(d, ct, &want) < 0) {
-            log_warnx_rl("venue=kraken book %s without a checksum: resync",
+            log_warnx_rl("venue=kraken %s book %s without a checksum: resync", b->sym,
                          snapshot ? "snapshot" : "update");
-            feed_invalid(f, "no_checksum", -1, -1, ts_rx);
+            feed_invalid(f, b, "no_checksum", -1, -1, ts_rx);
             return -1;
         }
-        uint32_t got = s_checksum(f);
+        uint32_t got = s_checksum(b);
         if ((int64_t)got != want) {
-            log_warnx_rl("venue=kraken checksum mismatch want=%lld got=%u", (long long)want, got);
-            feed_invalid(f, "checksum", -1, -1, ts_rx);
+            log_warnx_rl("venue=kraken %s checksum mismatch want=%lld got=%u", b->sym,
+                         (long long)want, got);
+            feed_invalid(f, b, "checksum", -1, -1, ts_rx);
             continue;
         }
         f->n_checksum_ok++;
-        feed_book_done(f, snapshot, ts_rx, feed_time_iso(d, jtok_get(d, e, "timestamp")));
+        feed_book_done(f, b, snapshot, ts_rx, feed_time_iso(d, jtok_get(d, e, "timestamp")));
     }
     return 0;
 }
@@ -166,16 +181,18 @@ static int s_trades(feed_t *f, const jtok_t *d, int64_t ts_rx)
     if (jtok_type(d, data) != JSMN_ARRAY) return -1;
     int n = jtok_size(d, data);
     for (int k = 0, t = data + 1; k < n; k++, t = jtok_skip(d, t)) {
-        if (!jtok_eq(d, jtok_get(d, t, "symbol"), KRAKEN_SYM)) continue;
+        feed_book_t *b = feed_find(f, d, jtok_get(d, t, "symbol"));
+        if (!b) continue; /* a symbol not carried: counted and dropped */
         int64_t px, sz;
         int side = jtok_get(d, t, "side"), id = jtok_get(d, t, "trade_id");
         const char *sd = jtok_eq(d, side, "buy") ? "buy" : jtok_eq(d, side, "sell") ? "sell" : NULL;
-        if (!sd || jtok_fixed(d, jtok_get(d, t, "price"), BOOK_SCALE, &px) < 0 ||
-            jtok_fixed(d, jtok_get(d, t, "qty"), BOOK_SCALE, &sz) < 0 || px <= 0 || sz <= 0)
+        if (!sd || feed_num(b, d, jtok_get(d, t, "price"), 1, &px) < 0 ||
+            feed_num(b, d, jtok_get(d, t, "qty"), 0, &sz) < 0 || px <= 0 || sz <= 0)
             return -1;
         /* v2 trade_id is an integer (Kraken's spot websocket reference, docs/FEEDS.md);
          * a bad one drops the trade (counted), the frame's other trades go out */
-        feed_trade(f, d, id, 1, px, sz, sd, ts_rx, feed_time_iso(d, jtok_get(d, t, "timestamp")));
+        feed_trade(f, b, d, id, 1, px, sz, sd, ts_rx,
+                   feed_time_iso(d, jtok_get(d, t, "timestamp")));
     }
     return 0;
 }

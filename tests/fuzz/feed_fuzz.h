@@ -1,7 +1,8 @@
 /* feed_fuzz.h: the one libFuzzer harness for the exchange venue parsers
  * (feeds/<venue>.c) and the book and publishing code behind them, in replay
  * mode (no network). Each fuzz_<venue>.c defines FUZZ_VENUE and includes this.
- * The feed keeps its state across inputs so updates meet a built book. */
+ * The feed keeps its state across inputs so updates meet a built book; it carries
+ * BTC, ETH, SOL and DOGE, so a symbol finds its own book or none. */
 #include "feed.h"
 #include "log.h"
 
@@ -30,6 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!init) {
         log_init("fuzz_" FUZZ_STR(FUZZ_VENUE), LOG_LVL_CRIT);
         feed_init(&f, &FUZZ_CAT(feed_, FUZZ_VENUE), 10, s_out, NULL);
+        /* several books, as with the four built-in series: the per-symbol paths */
+        char err[160];
+        if (feed_set_assets(&f, "BTC,ETH,SOL,DOGE", err, sizeof err) < 0) abort();
         init = 1;
     }
     if (++n % 1000 == 0) feed_on_close(&f); /* start over now and then */

@@ -1,6 +1,7 @@
 /* bitstamp: Bitstamp WebSocket v2 as mockx serves it: bts:subscribe acks and
- * errors, order_book_btcusd (a full top-100 book in every message),
- * diff_order_book_btcusd, live_trades_btcusd, and the bts:heartbeat reply. */
+ * errors, per pair (btcusd, ethusd, solusd, dogeusd: every asset of the world)
+ * order_book_<pair> (a full top-100 book in every message),
+ * diff_order_book_<pair>, live_trades_<pair>, and the bts:heartbeat reply. */
 #include "mx.h"
 #include "mx_world.h"
 
@@ -15,9 +16,18 @@ enum { BS_BOOK = 1, BS_TRADES = 2, BS_DIFF = 4 };
 static const struct {
     const char *name;
     unsigned bit;
-} s_chan[] = {{"order_book_btcusd", BS_BOOK},
-              {"live_trades_btcusd", BS_TRADES},
-              {"diff_order_book_btcusd", BS_DIFF}};
+} s_chan[] = {{"order_book_", BS_BOOK}, {"live_trades_", BS_TRADES}, {"diff_order_book_", BS_DIFF}};
+
+/* "order_book_" + "ethusd" */
+static const char *s_chan_name(const char *prefix, int a)
+{
+    static char p[64];
+    size_t k = (size_t)snprintf(p, sizeof p, "%s", prefix);
+    for (const char *q = mx_asset_name(a); *q && k + 4 < sizeof p; q++)
+        p[k++] = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
+    snprintf(p + k, sizeof p - k, "usd");
+    return p;
+}
 
 static jw_t s_w;
 
@@ -70,9 +80,19 @@ static void s_pairs(jw_t *w, const char *key, const mx_lvl_t *l, int n, const mx
     jw_arr_end(w);
 }
 
-static void s_book(mx_conn_t *c)
+/* Asset A's book; BTC's is made first, then the trade ids are drawn (as before assets) */
+static mx_vbook_t *s_vbook(mx_conn_t *c, int a)
 {
-    mx_vbook_t *b = c->book;
+    if (!c->book) {
+        mx_conn_book(c, MX_BITSTAMP, 0);
+        c->trade_id = 389012340 + (int64_t)(mx_rand(&c->rng) % 100000);
+    }
+    return mx_conn_book(c, MX_BITSTAMP, a);
+}
+
+static void s_book(mx_conn_t *c, int a)
+{
+    mx_vbook_t *b = s_vbook(c, a);
     jw_t *w = s_begin();
     jw_obj(w);
     jw_key(w, "data");
@@ -81,15 +101,15 @@ static void s_book(mx_conn_t *c)
     s_pairs(w, "bids", b->side[0], b->n[0] < 100 ? b->n[0] : 100, b);
     s_pairs(w, "asks", b->side[1], b->n[1] < 100 ? b->n[1] : 100, b);
     jw_obj_end(w);
-    jw_kstr(w, "channel", "order_book_btcusd");
+    jw_kstr(w, "channel", s_chan_name("order_book_", a));
     jw_kstr(w, "event", "data");
     jw_obj_end(w);
     mx_send_jw(c, w);
 }
 
-static void s_diff(mx_conn_t *c)
+static void s_diff(mx_conn_t *c, int a)
 {
-    mx_vbook_t *b = c->book;
+    mx_vbook_t *b = s_vbook(c, a);
     mx_lvl_t l[2][256];
     int n[2] = {0, 0};
     for (int i = 0; i < b->nchg; i++) {
@@ -105,19 +125,12 @@ static void s_diff(mx_conn_t *c)
     s_pairs(w, "bids", l[0], n[0], b);
     s_pairs(w, "asks", l[1], n[1], b);
     jw_obj_end(w);
-    jw_kstr(w, "channel", "diff_order_book_btcusd");
+    jw_kstr(w, "channel", s_chan_name("diff_order_book_", a));
     jw_kstr(w, "event", "data");
     jw_obj_end(w);
     mx_send_jw(c, w);
 }
 
-static void s_ensure_book(mx_conn_t *c)
-{
-    if (!c->book) {
-        c->book = mx_vbook_new(MX_BITSTAMP, &c->rng);
-        c->trade_id = 389012340 + (int64_t)(mx_rand(&c->rng) % 100000);
-    }
-}
 
 static void bs_text(mx_conn_t *c, const char *s, size_t n)
 {
@@ -139,22 +152,30 @@ static void bs_text(mx_conn_t *c, const char *s, size_t n)
     }
     const char *chan = json_string_value(json_object_get(json_object_get(j, "data"), "channel"));
     size_t i;
-    for (i = 0; i < ARRAY_LEN(s_chan); i++)
-        if (chan && !strcmp(chan, s_chan[i].name)) break;
-    if (i == ARRAY_LEN(s_chan)) {
+    int a = -1;
+    for (i = 0; i < ARRAY_LEN(s_chan); i++) {
+        size_t k = strlen(s_chan[i].name);
+        if (!chan || strncmp(chan, s_chan[i].name, k)) continue;
+        a = mx_sym_asset(chan + k, "");
+        if (a >= 0 && strcmp(chan, s_chan_name(s_chan[i].name, a))) a = -1; /* lowercase only */
+        break;
+    }
+    if (i == ARRAY_LEN(s_chan) || a < 0) {
         if (reply) s_event(c, "bts:error", "", "Bad subscription string.");
         goto cleanup;
     }
-    if (sub) c->subs |= s_chan[i].bit;
-    else c->subs &= ~s_chan[i].bit;
+    if (sub) c->asubs[a] |= s_chan[i].bit;
+    else c->asubs[a] &= ~s_chan[i].bit;
+    c->subs = 0;
+    for (int k = 0; k < MX_ASSETS; k++) c->subs |= c->asubs[k];
     if (!reply) goto cleanup;
     s_event(c, sub ? "bts:subscription_succeeded" : "bts:unsubscription_succeeded", chan, NULL);
     if (mx.world && sub) {
-        s_ensure_book(c);
-        if (s_chan[i].bit == BS_BOOK) s_book(c);
+        mx_vbook_t *b = s_vbook(c, a);
+        if (s_chan[i].bit == BS_BOOK) s_book(c, a);
         if (s_chan[i].bit == BS_DIFF) {
-            c->book->nchg = 0;
-            c->book->track = 1;
+            b->nchg = 0;
+            b->track = 1;
         }
     }
 cleanup:
@@ -169,10 +190,11 @@ static int bs_is_subscribe(const char *s, size_t n)
 
 static int bs_world_msg(mx_conn_t *c)
 {
-    if (!(c->subs & (BS_BOOK | BS_TRADES | BS_DIFF))) return 0;
-    s_ensure_book(c);
-    mx_vbook_t *b = c->book;
-    b->track = (c->subs & BS_DIFF) != 0;
+    int a = mx_conn_next_asset(c, BS_BOOK | BS_TRADES | BS_DIFF);
+    if (a < 0) return 0;
+    mx_vbook_t *b = s_vbook(c, a);
+    unsigned subs = c->asubs[a];
+    b->track = (subs & BS_DIFF) != 0;
     if (c->fault == MX_F_GARBAGE) {
         c->fault = 0;
         mx_send_garbage(c, "{\"data\":{\"timestamp\":\"1\",");
@@ -180,7 +202,7 @@ static int bs_world_msg(mx_conn_t *c)
     }
     if (c->fault == MX_F_BADSUM) c->fault = 0;
     double r = mx_urand(&c->rng);
-    if ((c->subs & BS_TRADES) && (r < 0.12 || !(c->subs & (BS_BOOK | BS_DIFF)))) {
+    if ((subs & BS_TRADES) && (r < 0.12 || !(subs & (BS_BOOK | BS_DIFF)))) {
         int64_t px, qty;
         int buy = mx_vbook_trade(b, &c->rng, &px, &qty);
         if (c->fault == MX_F_GAP) {
@@ -206,15 +228,15 @@ static int bs_world_msg(mx_conn_t *c)
         jw_kint(w, "buy_order_id", 1830000000000000LL + id * 3 + (buy ? 1 : 0));
         jw_kint(w, "sell_order_id", 1830000000000000LL + id * 3 + (buy ? 0 : 1));
         jw_obj_end(w);
-        jw_kstr(w, "channel", "live_trades_btcusd");
+        jw_kstr(w, "channel", s_chan_name("live_trades_", a));
         jw_kstr(w, "event", "trade");
         jw_obj_end(w);
         mx_send_jw(c, w);
         return 1;
     }
     mx_vbook_step(b, &c->rng);
-    if (c->subs & BS_BOOK) s_book(c);
-    if (c->subs & BS_DIFF) s_diff(c);
+    if (subs & BS_BOOK) s_book(c, a);
+    if (subs & BS_DIFF) s_diff(c, a);
     return 1;
 }
 

@@ -1,6 +1,8 @@
 /* coinbase: Coinbase Advanced Trade market data as mockx serves it: one
- * subscribe per channel, cumulative `subscriptions` acks, the envelope with a
- * per-connection sequence_num, l2_data / market_trades / ticker / heartbeats. */
+ * subscribe per channel with its product_ids (BTC-USD, ETH-USD, SOL-USD,
+ * DOGE-USD: every asset of the world), cumulative `subscriptions` acks, the
+ * envelope with one sequence_num per connection over every channel and
+ * product, l2_data / market_trades / ticker / heartbeats per product. */
 #include "mx.h"
 #include "mx_world.h"
 
@@ -25,6 +27,14 @@ static const struct {
 };
 
 static jw_t s_w;
+
+/* "ETH-USD" */
+static const char *s_product(int a)
+{
+    static char p[MX_ASSETS][16];
+    snprintf(p[a], sizeof p[a], "%s-USD", mx_asset_name(a));
+    return p[a];
+}
 
 /* Continue sequence_num after whatever the script already sent. */
 static void s_sync_seq(mx_conn_t *c)
@@ -77,7 +87,10 @@ static void s_ack(mx_conn_t *c)
         if (!(c->subs & s_chan[i].bit)) continue;
         jw_key(&s_w, s_chan[i].name);
         jw_arr(&s_w);
-        jw_str(&s_w, s_chan[i].needs_product ? "BTC-USD" : "heartbeats");
+        if (!s_chan[i].needs_product) jw_str(&s_w, "heartbeats");
+        else
+            for (int a = 0; a < MX_ASSETS; a++)
+                if (c->asubs[a] & s_chan[i].bit) jw_str(&s_w, s_product(a));
         jw_arr_end(&s_w);
     }
     jw_obj_end(&s_w);
@@ -97,36 +110,32 @@ static void s_error(mx_conn_t *c, const char *msg)
     jw_free(&w);
 }
 
-static void s_level(mx_conn_t *c, int side, int64_t px, int64_t qty, const char *ts)
+static void s_level(const mx_vbook_t *bk, int side, int64_t px, int64_t qty, const char *ts)
 {
     char b[48];
     jw_obj(&s_w);
     jw_kstr(&s_w, "side", side ? "offer" : "bid");
     jw_kstr(&s_w, "event_time", ts);
-    jw_kstr(&s_w, "price_level", mx_fix(b, px, c->book->ps));
-    jw_kstr(&s_w, "new_quantity", mx_fix(b, qty, c->book->qs));
+    jw_kstr(&s_w, "price_level", mx_fix(b, px, bk->ps));
+    jw_kstr(&s_w, "new_quantity", mx_fix(b, qty, bk->qs));
     jw_obj_end(&s_w);
 }
 
-static void s_ensure_book(mx_conn_t *c)
-{
-    if (!c->book) c->book = mx_vbook_new(MX_COINBASE, &c->rng);
-}
+static mx_vbook_t *s_book(mx_conn_t *c, int a) { return mx_conn_book(c, MX_COINBASE, a); }
 
-static void s_snapshot(mx_conn_t *c)
+static void s_snapshot(mx_conn_t *c, int a)
 {
     char ts[48];
-    s_ensure_book(c);
-    mx_vbook_t *b = c->book;
+    mx_vbook_t *b = s_book(c, a);
     mx_iso_us(mx_now_ns(), ts, sizeof ts);
     s_env(c, "l2_data");
     jw_obj(&s_w);
     jw_kstr(&s_w, "type", "snapshot");
-    jw_kstr(&s_w, "product_id", "BTC-USD");
+    jw_kstr(&s_w, "product_id", s_product(a));
     jw_key(&s_w, "updates");
     jw_arr(&s_w);
     for (int s = 0; s < 2; s++)
-        for (int i = 0; i < b->n[s]; i++) s_level(c, s, b->side[s][i].px, b->side[s][i].qty, ts);
+        for (int i = 0; i < b->n[s]; i++) s_level(b, s, b->side[s][i].px, b->side[s][i].qty, ts);
     jw_arr_end(&s_w);
     jw_obj_end(&s_w);
     s_env_end(c);
@@ -134,24 +143,26 @@ static void s_snapshot(mx_conn_t *c)
     b->track = 1;
 }
 
-static void s_trade_obj(mx_conn_t *c, int64_t id, int taker_buy, int64_t px, int64_t qty, const char *ts)
+static void s_trade_obj(mx_conn_t *c, int a, int64_t id, int taker_buy, int64_t px, int64_t qty,
+                        const char *ts)
 {
     char b[48];
+    const mx_vbook_t *bk = s_book(c, a);
     jw_obj(&s_w);
     snprintf(b, sizeof b, "%lld", (long long)id);
     jw_kstr(&s_w, "trade_id", b);
-    jw_kstr(&s_w, "product_id", "BTC-USD");
-    jw_kstr(&s_w, "price", mx_fix(b, px, c->book->ps));
-    jw_kstr(&s_w, "size", mx_fix(b, qty, c->book->qs));
+    jw_kstr(&s_w, "product_id", s_product(a));
+    jw_kstr(&s_w, "price", mx_fix(b, px, bk->ps));
+    jw_kstr(&s_w, "size", mx_fix(b, qty, bk->qs));
     jw_kstr(&s_w, "side", taker_buy ? "SELL" : "BUY"); /* the maker's side, as the venue sends it */
     jw_kstr(&s_w, "time", ts);
     jw_obj_end(&s_w);
 }
 
-static void s_trades_snapshot(mx_conn_t *c)
+static void s_trades_snapshot(mx_conn_t *c, int a)
 {
     char ts[48];
-    s_ensure_book(c);
+    mx_vbook_t *bk = s_book(c, a);
     if (!c->trade_id) c->trade_id = 700000000 + (int64_t)(mx_rand(&c->rng) % 1000000);
     mx_iso_us(mx_now_ns() - NS_PER_S, ts, sizeof ts);
     s_env(c, "market_trades");
@@ -160,17 +171,16 @@ static void s_trades_snapshot(mx_conn_t *c)
     jw_key(&s_w, "trades");
     jw_arr(&s_w);
     for (int i = 0; i < 10; i++)
-        s_trade_obj(c, c->trade_id - i, i & 1, c->book->last_px - i, c->book->last_qty, ts);
+        s_trade_obj(c, a, c->trade_id - i, i & 1, bk->last_px - i, bk->last_qty, ts);
     jw_arr_end(&s_w);
     jw_obj_end(&s_w);
     s_env_end(c);
 }
 
-static void s_ticker(mx_conn_t *c, const char *type)
+static void s_ticker(mx_conn_t *c, int a, const char *type)
 {
     char b[48];
-    s_ensure_book(c);
-    mx_vbook_t *k = c->book;
+    mx_vbook_t *k = s_book(c, a);
     s_env(c, "ticker");
     jw_obj(&s_w);
     jw_kstr(&s_w, "type", type);
@@ -178,7 +188,7 @@ static void s_ticker(mx_conn_t *c, const char *type)
     jw_arr(&s_w);
     jw_obj(&s_w);
     jw_kstr(&s_w, "type", "ticker");
-    jw_kstr(&s_w, "product_id", "BTC-USD");
+    jw_kstr(&s_w, "product_id", s_product(a));
     jw_kstr(&s_w, "price", mx_fix(b, k->last_px, k->ps));
     snprintf(b, sizeof b, "%.8f", k->vol24);
     jw_kstr(&s_w, "volume_24_h", b);
@@ -224,6 +234,7 @@ static void cb_text(mx_conn_t *c, const char *s, size_t n)
         if (reply) s_error(c, msg);
         goto cleanup;
     }
+    unsigned want = 0; /* the assets named */
     if (s_chan[ci].needs_product) {
         if (!json_is_array(prods) || json_array_size(prods) == 0) {
             snprintf(msg, sizeof msg, "Failed to subscribe: channel '%s' needs product_ids", chan);
@@ -235,23 +246,39 @@ static void cb_text(mx_conn_t *c, const char *s, size_t n)
         json_array_foreach(prods, i, p)
         {
             const char *ps = json_string_value(p);
-            if (!ps || (strcmp(ps, "BTC-USD") && strcmp(ps, "BTC-USDC"))) {
+            int a = ps && !strcmp(ps, "BTC-USDC") ? 0 : ps ? mx_sym_asset(ps, "-") : -1;
+            if (a < 0 || (ps && strncmp(ps, mx_asset_name(a), strlen(mx_asset_name(a))))) {
                 snprintf(msg, sizeof msg, "Failed to subscribe: product '%s' not found",
                          ps ? ps : "");
                 if (reply) s_error(c, msg);
                 goto cleanup;
             }
+            want |= 1u << a;
         }
     }
-    unsigned bit = s_chan[ci].bit, had = c->subs & bit;
+    unsigned bit = s_chan[ci].bit, had[MX_ASSETS];
+    for (int a = 0; a < MX_ASSETS; a++) {
+        had[a] = c->asubs[a] & bit;
+        if (!(want & (1u << a))) continue;
+        if (sub) c->asubs[a] |= bit;
+        else c->asubs[a] &= ~bit;
+    }
     if (sub) c->subs |= bit;
-    else c->subs &= ~bit;
+    else if (s_chan[ci].needs_product) {
+        c->subs &= ~bit;
+        for (int a = 0; a < MX_ASSETS; a++)
+            if (c->asubs[a] & bit) c->subs |= bit; /* another product still has it */
+    } else
+        c->subs &= ~bit;
     if (!reply) goto cleanup;
     s_ack(c);
     if (!mx.world || !sub) goto cleanup;
-    if (bit == CB_L2) s_snapshot(c);
-    else if (bit == CB_TRADES && !had) s_trades_snapshot(c);
-    else if (bit == CB_TICKER) s_ticker(c, "snapshot");
+    for (int a = 0; a < MX_ASSETS; a++) {
+        if (!(want & (1u << a))) continue;
+        if (bit == CB_L2) s_snapshot(c, a);
+        else if (bit == CB_TRADES && !had[a]) s_trades_snapshot(c, a);
+        else if (bit == CB_TICKER) s_ticker(c, a, "snapshot");
+    }
 cleanup:
     json_decref(j);
 }
@@ -264,10 +291,11 @@ static int cb_is_subscribe(const char *s, size_t n)
 
 static int cb_world_msg(mx_conn_t *c)
 {
-    if (!(c->subs & (CB_L2 | CB_TRADES | CB_TICKER))) return 0;
-    s_ensure_book(c);
-    mx_vbook_t *b = c->book;
-    if (!(c->subs & CB_L2)) b->track = 0;
+    int a = mx_conn_next_asset(c, CB_L2 | CB_TRADES | CB_TICKER);
+    if (a < 0) return 0;
+    mx_vbook_t *b = s_book(c, a);
+    unsigned subs = c->asubs[a];
+    if (!(subs & CB_L2)) b->track = 0;
     if (c->fault == MX_F_GARBAGE) {
         c->fault = 0;
         mx_send_garbage(c, "{\"channel\":\"l2_data\",");
@@ -276,13 +304,13 @@ static int cb_world_msg(mx_conn_t *c)
     if (c->fault == MX_F_BADSUM) c->fault = 0; /* no checksum on this venue */
     char ts[48];
     mx_iso_us(mx_now_ns(), ts, sizeof ts);
-    if (c->tk_pending && (c->subs & CB_TICKER)) {
+    if (c->tk_pending && (subs & CB_TICKER)) {
         c->tk_pending = 0;
-        s_ticker(c, "update");
+        s_ticker(c, a, "update");
         return 1;
     }
     double r = mx_urand(&c->rng);
-    if ((c->subs & CB_TRADES) && (r < 0.1 || !(c->subs & CB_L2))) {
+    if ((subs & CB_TRADES) && (r < 0.1 || !(subs & CB_L2))) {
         int64_t px, qty;
         int buy = mx_vbook_trade(b, &c->rng, &px, &qty);
         s_env(c, "market_trades");
@@ -290,26 +318,26 @@ static int cb_world_msg(mx_conn_t *c)
         jw_kstr(&s_w, "type", "update");
         jw_key(&s_w, "trades");
         jw_arr(&s_w);
-        s_trade_obj(c, ++c->trade_id, buy, px, qty, ts);
+        s_trade_obj(c, a, ++c->trade_id, buy, px, qty, ts);
         jw_arr_end(&s_w);
         jw_obj_end(&s_w);
         s_env_end(c);
         c->tk_pending = 1;
         return 1;
     }
-    if (!(c->subs & CB_L2)) {
+    if (!(subs & CB_L2)) {
         c->tk_pending = 1;
-        s_ticker(c, "update");
+        s_ticker(c, a, "update");
         return 1;
     }
     for (int tries = 0; b->nchg == 0 && tries < 8; tries++) mx_vbook_step(b, &c->rng);
     s_env(c, "l2_data");
     jw_obj(&s_w);
     jw_kstr(&s_w, "type", "update");
-    jw_kstr(&s_w, "product_id", "BTC-USD");
+    jw_kstr(&s_w, "product_id", s_product(a));
     jw_key(&s_w, "updates");
     jw_arr(&s_w);
-    for (int i = 0; i < b->nchg; i++) s_level(c, b->chg[i].side, b->chg[i].px, b->chg[i].qty, ts);
+    for (int i = 0; i < b->nchg; i++) s_level(b, b->chg[i].side, b->chg[i].px, b->chg[i].qty, ts);
     jw_arr_end(&s_w);
     jw_obj_end(&s_w);
     s_env_end(c);

@@ -12,7 +12,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -442,6 +444,7 @@ static void s_conn_close(pss_t *pss)
         }
     s_free_queue(c);
     mx_vbook_destroy(&c->book);
+    for (int a = 1; a < MX_CONN_ASSETS; a++) mx_vbook_destroy(&c->ab[a]);
     free(c->rx);
     free(c);
 }
@@ -613,4 +616,38 @@ int mx_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         break;
     }
     return 0;
+}
+
+mx_vbook_t *mx_conn_book(mx_conn_t *c, int venue, int a)
+{
+    if (a <= 0 || a >= MX_CONN_ASSETS) {
+        if (!c->book) c->book = mx_vbook_new(venue, &c->rng);
+        return c->book;
+    }
+    if (!c->ab[a]) c->ab[a] = mx_vbook_new_asset(venue, a, &c->rng);
+    return c->ab[a];
+}
+
+int mx_conn_next_asset(mx_conn_t *c, unsigned mask)
+{
+    for (int k = 0; k < MX_CONN_ASSETS; k++) {
+        int a = (c->arr_next + k) % MX_CONN_ASSETS;
+        if (c->asubs[a] & mask) {
+            c->arr_next = (a + 1) % MX_CONN_ASSETS;
+            return a;
+        }
+    }
+    return -1;
+}
+
+int mx_sym_asset(const char *sym, const char *sep)
+{
+    char base[16];
+    size_t n = strlen(sym), q = strlen(sep) + 3; /* base, SEP, "USD" */
+    if (n <= q || n - q >= sizeof base || strcasecmp(sym + n - 3, "usd") ||
+        strncasecmp(sym + n - q, sep, strlen(sep)))
+        return -1;
+    for (size_t i = 0; i < n - q; i++) base[i] = (char)toupper((unsigned char)sym[i]);
+    base[n - q] = 0;
+    return mx_asset_find(base);
 }

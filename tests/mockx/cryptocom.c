@@ -1,7 +1,8 @@
 /* cryptocom: Crypto.com Exchange v1 market data (wss://stream.crypto.com/exchange/v1/market)
- * as mockx serves it: subscribe/unsubscribe of book.BTC_USD.{10|50} (SNAPSHOT_AND_UPDATE:
- * a `book` snapshot, then `book.update` deltas whose pu is the previous message's u, an
- * idle delta u = pu after 5 s without one) and trade.BTC_USD; a bare ack per channel; the
+ * as mockx serves it: subscribe/unsubscribe of book.<INST>.{10|50} (SNAPSHOT_AND_UPDATE:
+ * a `book` snapshot, then `book.update` deltas whose pu is the previous message's u of that
+ * instrument, an idle delta u = pu after 5 s without one) and trade.<INST>, for BTC_USD,
+ * ETH_USD, SOL_USD and DOGE_USD (every asset of the world); a bare ack per channel; the
  * server's public/heartbeat, which the client must answer with public/respond-heartbeat and
  * the same id or be disconnected. Shapes from the live frames in tests/fixtures/live/. */
 #include "mx.h"
@@ -14,21 +15,37 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CC_INST "BTC_USD"
-#define CC_BOOK_CH "book." CC_INST "."
-#define CC_TRADE_CH "trade." CC_INST
 #define CC_IDLE_NS (5 * NS_PER_S) /* an idle delta after this long without a book message */
 #define CC_HB_MISSES 2            /* unanswered heartbeats: closed at the next one's time */
 
 enum { CC_BOOK = 1, CC_TRADE = 2 };
 
-static void s_ensure_book(mx_conn_t *c)
+/* "ETH_USD" */
+static const char *s_inst(int a)
 {
-    if (c->book) return;
-    c->book = mx_vbook_new(MX_CRYPTOCOM, &c->rng);
-    c->book->view_evict = 1; /* the venue deletes what leaves the channel's depth */
-    c->book_u = 338686661310464 + (int64_t)(mx_rand(&c->rng) % 1000000);
-    c->trade_id = mx_now_ns() / NS_PER_MS * 1000000 + 850000;
+    static char p[MX_ASSETS][16];
+    snprintf(p[a], sizeof p[a], "%s_USD", mx_asset_name(a));
+    return p[a];
+}
+
+/* Asset A's u of its last book message, and that message's time */
+static int64_t *s_u(mx_conn_t *c, int a) { return a ? &c->a_u[a] : &c->book_u; }
+static int64_t *s_last(mx_conn_t *c, int a) { return a ? &c->a_last_book_ns[a] : &c->last_book_ns; }
+
+/* Asset A's book (BTC's first, as before assets: its draws, then u's and the trade ids) */
+static mx_vbook_t *s_vbook(mx_conn_t *c, int a)
+{
+    if (!c->book) {
+        mx_vbook_t *b = mx_conn_book(c, MX_CRYPTOCOM, 0);
+        b->view_evict = 1; /* the venue deletes what leaves the channel's depth */
+        c->book_u = 338686661310464 + (int64_t)(mx_rand(&c->rng) % 1000000);
+        c->trade_id = mx_now_ns() / NS_PER_MS * 1000000 + 850000;
+    }
+    if (a && !c->ab[a]) {
+        mx_conn_book(c, MX_CRYPTOCOM, a)->view_evict = 1;
+        c->a_u[a] = 338686661310464 + (int64_t)(mx_rand(&c->rng) % 1000000);
+    }
+    return mx_conn_book(c, MX_CRYPTOCOM, a);
 }
 
 /* A reply to request ID: {"id","method","code"[,"channel"][,"message"]} (the live acks and
@@ -48,7 +65,7 @@ static void s_reply(mx_conn_t *c, json_int_t id, const char *method, int code, c
 }
 
 /* The push envelope: {"id":-1,"method":"subscribe","code":0,"result":{...,"data":[ */
-static jw_t *s_push(const char *subscription, const char *channel, int depth)
+static jw_t *s_push(int a, const char *subscription, const char *channel, int depth)
 {
     jw_t *w = mx_jw();
     jw_obj(w);
@@ -57,7 +74,7 @@ static jw_t *s_push(const char *subscription, const char *channel, int depth)
     jw_kint(w, "code", 0);
     jw_key(w, "result");
     jw_obj(w);
-    jw_kstr(w, "instrument_name", CC_INST);
+    jw_kstr(w, "instrument_name", s_inst(a));
     jw_kstr(w, "subscription", subscription);
     jw_kstr(w, "channel", channel);
     if (depth) jw_kint(w, "depth", depth);
@@ -94,70 +111,74 @@ static void s_levels(jw_t *w, const mx_vbook_t *b, const char *key, const mx_chg
 }
 
 /* t, tt (ms), u[, pu], cs: cs is 0 (its algorithm is not documented; the feed does not read it) */
-static void s_book_tail(jw_t *w, const mx_conn_t *c, int64_t pu, int delta)
+static void s_book_tail(jw_t *w, int64_t u, int64_t pu, int delta)
 {
     int64_t ms = mx_now_ns() / NS_PER_MS;
     jw_kint(w, "t", ms);
     jw_kint(w, "tt", ms - 4);
-    jw_kint(w, "u", c->book_u);
+    jw_kint(w, "u", u);
     if (delta) jw_kint(w, "pu", pu);
     jw_kint(w, "cs", 0);
     jw_obj_end(w);
 }
 
-static void s_book_sub(const mx_conn_t *c, char *b, size_t n)
+static void s_book_sub(const mx_conn_t *c, int a, char *b, size_t n)
 {
-    snprintf(b, n, CC_BOOK_CH "%d", c->depth);
+    snprintf(b, n, "book.%s.%d", s_inst(a), c->depth);
 }
 
-/* The next u: live steps are 10^4 to 10^6 */
-static void s_next_u(mx_conn_t *c) { c->book_u += 10000 + (int64_t)(mx_rand(&c->rng) % 990000); }
+/* The next u of asset A: live steps are 10^4 to 10^6 */
+static void s_next_u(mx_conn_t *c, int a)
+{
+    *s_u(c, a) += 10000 + (int64_t)(mx_rand(&c->rng) % 990000);
+}
 
-static void s_snapshot(mx_conn_t *c)
+static void s_snapshot(mx_conn_t *c, int a)
 {
     static mx_chg_t all[2 * 1000];
     char sub[64];
-    s_ensure_book(c);
-    mx_vbook_t *b = c->book;
+    mx_vbook_t *b = s_vbook(c, a);
     mx_vbook_view_reset(b, c->depth);
     int n = 0;
     for (int s = 0; s < 2; s++)
         for (int i = 0; i < b->nview[s]; i++) all[n++] = (mx_chg_t){s, b->view[s][i].px, b->view[s][i].qty};
-    s_next_u(c);
-    s_book_sub(c, sub, sizeof sub);
-    jw_t *w = s_push(sub, "book", c->depth);
+    s_next_u(c, a);
+    s_book_sub(c, a, sub, sizeof sub);
+    jw_t *w = s_push(a, sub, "book", c->depth);
     jw_obj(w);
     s_levels(w, b, "asks", all, n, 1);
     s_levels(w, b, "bids", all, n, 0);
-    s_book_tail(w, c, 0, 0);
+    s_book_tail(w, *s_u(c, a), 0, 0);
     s_push_end(c, w);
-    c->last_book_ns = clock_mono_ns();
+    *s_last(c, a) = clock_mono_ns();
 }
 
 /* A book.update of N changes after the one whose u was PU (an idle delta: n = 0, u = pu). */
-static void s_delta(mx_conn_t *c, const mx_chg_t *chg, int n, int64_t pu)
+static void s_delta(mx_conn_t *c, int a, const mx_chg_t *chg, int n, int64_t pu)
 {
     char sub[64];
-    s_book_sub(c, sub, sizeof sub);
-    jw_t *w = s_push(sub, "book.update", c->depth);
+    mx_vbook_t *b = s_vbook(c, a);
+    s_book_sub(c, a, sub, sizeof sub);
+    jw_t *w = s_push(a, sub, "book.update", c->depth);
     jw_obj(w);
     jw_key(w, "update");
     jw_obj(w);
-    s_levels(w, c->book, "asks", chg, n, 1);
-    s_levels(w, c->book, "bids", chg, n, 0);
+    s_levels(w, b, "asks", chg, n, 1);
+    s_levels(w, b, "bids", chg, n, 0);
     jw_obj_end(w);
-    s_book_tail(w, c, pu, 1);
+    s_book_tail(w, *s_u(c, a), pu, 1);
     s_push_end(c, w);
-    c->last_book_ns = clock_mono_ns();
+    *s_last(c, a) = clock_mono_ns();
 }
 
-static void s_trade(mx_conn_t *c)
+static void s_trade(mx_conn_t *c, int a)
 {
-    char t[48];
+    char t[48], ch[32];
     int64_t px, qty, now = mx_now_ns();
-    mx_vbook_t *b = c->book;
+    mx_vbook_t *b = s_vbook(c, a);
     int buy = mx_vbook_trade(b, &c->rng, &px, &qty);
-    jw_t *w = s_push(CC_TRADE_CH, "trade", 0);
+    snprintf(ch, sizeof ch, "trade.%s", s_inst(a));
+    jw_t *w = s_push(a, ch, "trade", 0);
     jw_obj(w);
     snprintf(t, sizeof t, "%lld", (long long)++c->trade_id);
     jw_kstr(w, "d", t);
@@ -167,20 +188,29 @@ static void s_trade(mx_conn_t *c)
     jw_kstr(w, "p", mx_fix(t, px, b->ps));
     jw_kstr(w, "q", mx_fix(t, qty, b->qs));
     jw_kstr(w, "s", buy ? "BUY" : "SELL"); /* the taker's side */
-    jw_kstr(w, "i", CC_INST);
+    jw_kstr(w, "i", s_inst(a));
     jw_kstr(w, "m", "4611686018731788404");
     jw_obj_end(w);
     s_push_end(c, w);
 }
 
-/* One channel of a subscribe/unsubscribe: its bit and (book) depth, 0 if unknown. */
-static unsigned s_channel(const char *ch, int *depth)
+/* One channel of a subscribe/unsubscribe: its bit, asset and (book) depth; 0 if unknown
+ * (an instrument not in the world included). */
+static unsigned s_channel(const char *ch, int *asset, int *depth)
 {
-    if (!strcmp(ch, CC_TRADE_CH)) return CC_TRADE;
-    size_t k = strlen(CC_BOOK_CH);
-    if (strncmp(ch, CC_BOOK_CH, k)) return 0;
-    if (!strcmp(ch + k, "10")) *depth = 10;
-    else if (!strcmp(ch + k, "50")) *depth = 50;
+    char inst[24];
+    const char *p = !strncmp(ch, "trade.", 6) ? ch + 6 : !strncmp(ch, "book.", 5) ? ch + 5 : NULL;
+    if (!p) return 0;
+    size_t k = strcspn(p, ".");
+    if (k >= sizeof inst) return 0;
+    memcpy(inst, p, k);
+    inst[k] = 0;
+    int a = mx_sym_asset(inst, "_");
+    if (a < 0 || strcmp(inst, s_inst(a))) return 0;
+    *asset = a;
+    if (ch[0] == 't') return p[k] ? 0 : CC_TRADE;
+    if (!strcmp(p + k, ".10")) *depth = 10;
+    else if (!strcmp(p + k, ".50")) *depth = 50;
     else return 0;
     return CC_BOOK;
 }
@@ -197,21 +227,21 @@ static void s_subscribe(mx_conn_t *c, json_int_t id, const char *method, json_t 
     json_array_foreach(channels, i, cv)
     {
         const char *ch = json_string_value(cv);
-        int depth = 0;
-        unsigned bit = ch ? s_channel(ch, &depth) : 0;
+        int depth = 0, a = 0;
+        unsigned bit = ch ? s_channel(ch, &a, &depth) : 0;
         if (!bit) {
             if (reply) s_reply(c, id, method, 40003, ch ? ch : "", "Unknown symbol");
             continue;
         }
-        if (!sub) {
-            c->subs &= ~bit;
-            continue;
-        }
-        c->subs |= bit;
+        if (!sub) c->asubs[a] &= ~bit;
+        else c->asubs[a] |= bit;
+        c->subs = 0;
+        for (int k = 0; k < MX_ASSETS; k++) c->subs |= c->asubs[k];
+        if (!sub) continue;
         if (depth) c->depth = depth;
         if (!reply) continue;
         s_reply(c, id, method, 0, ch, NULL);
-        if (mx.world && bit == CC_BOOK) s_snapshot(c);
+        if (mx.world && bit == CC_BOOK) s_snapshot(c, a);
     }
     if (!sub && reply) s_reply(c, id, method, 0, NULL, NULL);
 }
@@ -243,30 +273,31 @@ static int cc_is_subscribe(const char *s, size_t n)
 static int cc_world_msg(mx_conn_t *c)
 {
     static mx_chg_t chg[2 * 1000];
-    if (!(c->subs & (CC_BOOK | CC_TRADE))) return 0;
-    s_ensure_book(c);
+    int a = mx_conn_next_asset(c, CC_BOOK | CC_TRADE);
+    if (a < 0) return 0;
+    mx_vbook_t *b = s_vbook(c, a);
+    unsigned subs = c->asubs[a];
     if (c->fault == MX_F_GARBAGE) {
         c->fault = 0;
         mx_send_garbage(c, "{\"id\":-1,\"method\":\"subscribe\",\"code\":0,");
         return 1;
     }
     if (c->fault == MX_F_BADSUM) c->fault = 0; /* cs is not checked by anyone */
-    if ((c->subs & CC_TRADE) && (mx_urand(&c->rng) < 0.1 || !(c->subs & CC_BOOK))) {
-        s_trade(c);
+    if ((subs & CC_TRADE) && (mx_urand(&c->rng) < 0.1 || !(subs & CC_BOOK))) {
+        s_trade(c, a);
         return 1;
     }
-    mx_vbook_t *b = c->book;
     if (b->view_depth == 0) mx_vbook_view_reset(b, c->depth);
     int n = mx_vbook_view_step(b, &c->rng, chg, (int)ARRAY_LEN(chg));
     if (!n) return 1;
-    int64_t pu = c->book_u;
-    s_next_u(c);
+    int64_t pu = *s_u(c, a);
+    s_next_u(c, a);
     if (c->fault == MX_F_GAP) {
         /* applied and numbered but never sent: the next delta's pu is a u the client never saw */
         c->fault = 0;
         return 1;
     }
-    s_delta(c, chg, n, pu);
+    s_delta(c, a, chg, n, pu);
     return 1;
 }
 
@@ -274,10 +305,11 @@ static int cc_world_msg(mx_conn_t *c)
  * the venue sends on a quiet book (world mode only, and not while muted). */
 static void cc_heartbeat(mx_conn_t *c)
 {
-    if (!mx.world || c->muted || !(c->subs & CC_BOOK) || !c->book ||
-        clock_mono_ns() - c->last_book_ns < CC_IDLE_NS)
-        return;
-    s_delta(c, NULL, 0, c->book_u);
+    if (!mx.world || c->muted) return;
+    for (int a = 0; a < MX_ASSETS; a++)
+        if ((c->asubs[a] & CC_BOOK) && (a ? c->ab[a] : c->book) &&
+            clock_mono_ns() - *s_last(c, a) >= CC_IDLE_NS)
+            s_delta(c, a, NULL, 0, *s_u(c, a));
 }
 
 /* public/heartbeat {"id":MS,"method":"public/heartbeat","code":0} every

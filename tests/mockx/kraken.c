@@ -1,6 +1,8 @@
 /* kraken: Kraken WebSocket v2 as mockx serves it: status on connect, one ack
- * per symbol, book snapshot + updates carrying the v2 CRC32 of the top 10 at
- * the pair's precision (price 1 dp, qty 8 dp), trade, ticker, heartbeat, pong. */
+ * per symbol (BTC/USD, ETH/USD, SOL/USD, DOGE/USD: every asset of the world,
+ * each with its own book), book snapshot + updates carrying the v2 CRC32 of
+ * the top 10 at the pair's precision (BTC/USD: price 1 dp, qty 8 dp; the
+ * others at their book's decimals), trade, ticker, heartbeat, pong. */
 #include "mx.h"
 #include "mx_world.h"
 
@@ -46,9 +48,14 @@ static void s_reply_error(mx_conn_t *c, const char *method, const char *err, con
     mx_send_jw(c, w);
 }
 
-static void s_ensure_book(mx_conn_t *c)
+static mx_vbook_t *s_book(mx_conn_t *c, int a) { return mx_conn_book(c, MX_KRAKEN, a); }
+
+/* "ETH/USD" */
+static const char *s_sym(int a)
 {
-    if (!c->book) c->book = mx_vbook_new(MX_KRAKEN, &c->rng);
+    static char p[MX_ASSETS][16];
+    snprintf(p[a], sizeof p[a], "%s/USD", mx_asset_name(a));
+    return p[a];
 }
 
 static void s_levels(jw_t *w, const mx_vbook_t *b, const mx_chg_t *chg, int n, int side)
@@ -65,10 +72,10 @@ static void s_levels(jw_t *w, const mx_vbook_t *b, const mx_chg_t *chg, int n, i
     jw_arr_end(w);
 }
 
-static void s_book_msg(mx_conn_t *c, const char *type, const mx_chg_t *chg, int n)
+static void s_book_msg(mx_conn_t *c, int a, const char *type, const mx_chg_t *chg, int n)
 {
     char ts[48];
-    mx_vbook_t *b = c->book;
+    mx_vbook_t *b = s_book(c, a);
     uint32_t crc = mx_vbook_kraken_crc(b);
     if (c->fault == MX_F_BADSUM) {
         c->fault = 0;
@@ -81,7 +88,7 @@ static void s_book_msg(mx_conn_t *c, const char *type, const mx_chg_t *chg, int 
     jw_key(w, "data");
     jw_arr(w);
     jw_obj(w);
-    jw_kstr(w, "symbol", "BTC/USD");
+    jw_kstr(w, "symbol", s_sym(a));
     s_levels(w, b, chg, n, 0);
     s_levels(w, b, chg, n, 1);
     jw_kuint(w, "checksum", crc);
@@ -93,22 +100,20 @@ static void s_book_msg(mx_conn_t *c, const char *type, const mx_chg_t *chg, int 
     mx_send_jw(c, w);
 }
 
-static void s_snapshot(mx_conn_t *c)
+static void s_snapshot(mx_conn_t *c, int a)
 {
-    s_ensure_book(c);
-    mx_vbook_t *b = c->book;
+    mx_vbook_t *b = s_book(c, a);
     mx_vbook_view_reset(b, c->depth);
     static mx_chg_t all[2000];
     int n = 0;
     for (int s = 0; s < 2; s++)
         for (int i = 0; i < b->nview[s]; i++) all[n++] = (mx_chg_t){s, b->view[s][i].px, b->view[s][i].qty};
-    s_book_msg(c, "snapshot", all, n);
+    s_book_msg(c, a, "snapshot", all, n);
 }
 
-static void s_ticker(mx_conn_t *c, const char *type)
+static void s_ticker(mx_conn_t *c, int a, const char *type)
 {
-    s_ensure_book(c);
-    mx_vbook_t *b = c->book;
+    mx_vbook_t *b = s_book(c, a);
     jw_t *w = s_begin();
     jw_obj(w);
     jw_kstr(w, "channel", "ticker");
@@ -116,7 +121,7 @@ static void s_ticker(mx_conn_t *c, const char *type)
     jw_key(w, "data");
     jw_arr(w);
     jw_obj(w);
-    jw_kstr(w, "symbol", "BTC/USD");
+    jw_kstr(w, "symbol", s_sym(a));
     jw_kfixed(w, "bid", b->side[0][0].px, b->ps, b->ps);
     jw_kfixed(w, "bid_qty", b->side[0][0].qty, b->qs, b->qs);
     jw_kfixed(w, "ask", b->side[1][0].px, b->ps, b->ps);
@@ -134,10 +139,10 @@ static void s_ticker(mx_conn_t *c, const char *type)
     mx_send_jw(c, w);
 }
 
-static void s_trade_msg(mx_conn_t *c, const char *type, int count)
+static void s_trade_msg(mx_conn_t *c, int a, const char *type, int count)
 {
     char ts[48];
-    mx_vbook_t *b = c->book;
+    mx_vbook_t *b = s_book(c, a);
     jw_t *w = s_begin();
     jw_obj(w);
     jw_kstr(w, "channel", "trade");
@@ -152,7 +157,7 @@ static void s_trade_msg(mx_conn_t *c, const char *type, int count)
             buy = i & 1;
         }
         jw_obj(w);
-        jw_kstr(w, "symbol", "BTC/USD");
+        jw_kstr(w, "symbol", s_sym(a));
         jw_kstr(w, "side", buy ? "buy" : "sell");
         jw_kfixed(w, "price", px, b->ps, b->ps);
         jw_kfixed(w, "qty", qty, b->qs, b->qs);
@@ -252,18 +257,21 @@ static void kr_text(mx_conn_t *c, const char *s, size_t n)
     json_array_foreach(syms, i, sv)
     {
         const char *sym = json_string_value(sv);
-        if (!sym || strcmp(sym, "BTC/USD")) {
+        int a = sym ? mx_sym_asset(sym, "/") : -1;
+        if (a < 0 || strcmp(sym, s_sym(a))) {
             char e[128];
             snprintf(e, sizeof e, "Currency pair not supported %s", sym ? sym : "");
             if (reply) s_reply_error(c, method, e, sym ? sym : "", req_id, t_in);
             continue;
         }
         if (sub) {
-            c->subs |= bit;
+            c->asubs[a] |= bit;
             if (bit == KR_BOOK) c->depth = (int)depth;
         } else {
-            c->subs &= ~bit;
+            c->asubs[a] &= ~bit;
         }
+        c->subs = 0;
+        for (int k = 0; k < MX_ASSETS; k++) c->subs |= c->asubs[k];
         if (!reply) continue;
         jw_t *w = s_begin();
         jw_obj(w);
@@ -274,7 +282,7 @@ static void kr_text(mx_conn_t *c, const char *s, size_t n)
         if (bit == KR_BOOK) jw_kint(w, "depth", depth);
         if (bit == KR_TICKER) jw_kstr(w, "event_trigger", trig ? trig : "trades");
         if (sub) jw_kbool(w, "snapshot", snap);
-        jw_kstr(w, "symbol", "BTC/USD");
+        jw_kstr(w, "symbol", s_sym(a));
         jw_obj_end(w);
         jw_kbool(w, "success", 1);
         s_times(w, t_in);
@@ -282,12 +290,12 @@ static void kr_text(mx_conn_t *c, const char *s, size_t n)
         jw_obj_end(w);
         mx_send_jw(c, w);
         if (!mx.world || !sub || !snap) continue;
-        s_ensure_book(c);
-        if (bit == KR_BOOK) s_snapshot(c);
-        else if (bit == KR_TICKER) s_ticker(c, "snapshot");
+        s_book(c, a);
+        if (bit == KR_BOOK) s_snapshot(c, a);
+        else if (bit == KR_TICKER) s_ticker(c, a, "snapshot");
         else {
             if (!c->trade_id) c->trade_id = 81234560 + (int64_t)(mx_rand(&c->rng) % 100000);
-            s_trade_msg(c, "snapshot", 10);
+            s_trade_msg(c, a, "snapshot", 10);
         }
     }
 cleanup:
@@ -302,31 +310,32 @@ static int kr_is_subscribe(const char *s, size_t n)
 
 static int kr_world_msg(mx_conn_t *c)
 {
-    if (!(c->subs & (KR_BOOK | KR_TRADE | KR_TICKER))) return 0;
-    s_ensure_book(c);
-    mx_vbook_t *b = c->book;
+    int a = mx_conn_next_asset(c, KR_BOOK | KR_TRADE | KR_TICKER);
+    if (a < 0) return 0;
+    mx_vbook_t *b = s_book(c, a);
+    unsigned subs = c->asubs[a];
     if (c->fault == MX_F_GARBAGE) {
         c->fault = 0;
         mx_send_garbage(c, "{\"channel\":\"book\",\"type\":\"update\",");
         return 1;
     }
-    if (c->tk_pending && (c->subs & KR_TICKER)) {
+    if (c->tk_pending && (subs & KR_TICKER)) {
         c->tk_pending = 0;
-        s_ticker(c, "update");
+        s_ticker(c, a, "update");
         return 1;
     }
     double r = mx_urand(&c->rng);
-    if ((c->subs & KR_TRADE) && (r < 0.1 || !(c->subs & KR_BOOK))) {
+    if ((subs & KR_TRADE) && (r < 0.1 || !(subs & KR_BOOK))) {
         int64_t px, qty;
         mx_vbook_trade(b, &c->rng, &px, &qty);
         c->trade_id++;
-        s_trade_msg(c, "update", 1);
+        s_trade_msg(c, a, "update", 1);
         c->tk_pending = 1;
         return 1;
     }
-    if (!(c->subs & KR_BOOK)) {
+    if (!(subs & KR_BOOK)) {
         mx_vbook_step(b, &c->rng);
-        s_ticker(c, "update");
+        s_ticker(c, a, "update");
         return 1;
     }
     if (b->view_depth == 0) mx_vbook_view_reset(b, c->depth);
@@ -338,7 +347,7 @@ static int kr_world_msg(mx_conn_t *c)
         c->fault = 0;
         return 1;
     }
-    if (n) s_book_msg(c, "update", chg, n);
+    if (n) s_book_msg(c, a, "update", chg, n);
     if (b->bbo_moved) c->tk_pending = 1;
     return 1;
 }

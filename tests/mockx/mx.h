@@ -53,6 +53,7 @@ typedef struct mx_frame {
 } mx_frame_t;
 
 typedef struct mx_kalshi_conn mx_kalshi_conn_t;
+#define MX_CONN_ASSETS 4 /* = MX_ASSETS (mx_world.h) */
 typedef struct mx_vbook mx_vbook_t;
 
 typedef struct mx_conn {
@@ -82,7 +83,15 @@ typedef struct mx_conn {
     int tk_pending;  /* a ticker is due (after a trade / bbo change) */
     int snap_pending;
     /* world */
-    mx_vbook_t *book;
+    mx_vbook_t *book; /* BTC's (asset 0) */
+    /* several assets on one connection (mx_world.h, MX_ASSETS): each one's book (ab[0] is
+     * book), its channel bits (venue specific, as subs) and the next one a world message
+     * is about (round robin over those subscribed) */
+    mx_vbook_t *ab[MX_CONN_ASSETS];
+    unsigned asubs[MX_CONN_ASSETS];
+    int arr_next;
+    int64_t a_u[MX_CONN_ASSETS], a_last_book_ns[MX_CONN_ASSETS]; /* Crypto.com's book_u and
+                                                                   last_book_ns of asset 1.. */
     int64_t w_start_ns;
     uint64_t w_sent, w_skipped;
     uint64_t rng;
@@ -182,6 +191,15 @@ void mx_kalshi_world_start(void);
 /* A scripted Kalshi frame went out: an error 10/25 on a sid ends that sid. */
 void mx_kalshi_scripted(mx_conn_t *c, const char *text, size_t len);
 void mx_kalshi_world_stop(void);
+
+/* ---- several assets on one connection (conn.c) ---- */
+/* Asset A's book on C (created for VENUE at first use; A = 0 is c->book). */
+mx_vbook_t *mx_conn_book(mx_conn_t *c, int venue, int a);
+/* The next asset (round robin) whose channel bits in c->asubs meet MASK; -1 if none. */
+int mx_conn_next_asset(mx_conn_t *c, unsigned mask);
+/* The asset a venue symbol names: its base before the quote ("ETH-USD", "eth/usd", "ethusd",
+ * "ETHUSD", "ETH_USD" with QUOTE "USD"); -1 for an unknown one. */
+int mx_sym_asset(const char *sym, const char *sep);
 
 /* ---- helpers (world.c) ---- */
 void mx_send_garbage(mx_conn_t *c, const char *prefix);

@@ -1,6 +1,7 @@
 /* feedreplay: run a venue's parser over a JSONL session without a network
  * (feed_replay) and print the normalized messages: golden files and debugging.
- * Usage: feedreplay coinbase|kraken|bitstamp|gemini|cryptocom FILE [DEPTH] */
+ * Usage: feedreplay coinbase|kraken|bitstamp|gemini|cryptocom FILE [DEPTH [ASSETS]]
+ * (ASSETS: the assets carried, "BTC,ETH"; default BTC alone). */
 #include "feed.h"
 #include "log.h"
 
@@ -11,7 +12,8 @@
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: feedreplay coinbase|kraken|bitstamp|gemini|cryptocom FILE [DEPTH]\n");
+        fprintf(stderr,
+                "usage: feedreplay coinbase|kraken|bitstamp|gemini|cryptocom FILE [DEPTH [ASSETS]]\n");
         return 64;
     }
     log_init("feedreplay", LOG_LVL_WARN);
@@ -30,7 +32,8 @@ int main(int argc, char **argv)
         perror(argv[2]);
         return 66;
     }
-    int rc = feed_replay(v, in, stdout, argc > 3 ? atoi(argv[3]) : 10);
+    int rc = feed_replay_assets(v, argc > 4 ? argv[4] : NULL, in, stdout,
+                                argc > 3 ? atoi(argv[3]) : 10);
     if (in != stdin) fclose(in);
     return rc ? 1 : 0;
 }
