@@ -26,7 +26,7 @@ typedef struct {
 struct kmkt_table {
     kmkt_cb_t cb;
     char series[32];
-    int64_t presub_ns, grace_ns;
+    int64_t presub_ns, grace_ns, phase_ns;
     s_ent_t *e;
     int n, cap;
     int64_t start, next_discover, last_close, alarm_boundary;
@@ -122,6 +122,8 @@ void kmkt_destroy(kmkt_table_t **tp)
     *tp = NULL;
 }
 
+void kmkt_set_phase(kmkt_table_t *t, double phase_s) { t->phase_ns = (int64_t)(phase_s * 1e9); }
+const char *kmkt_series(const kmkt_table_t *t) { return t->series; }
 const kmkt_stats_t *kmkt_stats(const kmkt_table_t *t) { return &t->st; }
 int kmkt_alarm(const kmkt_table_t *t) { return t->alarm; }
 
@@ -270,10 +272,14 @@ static double s_poll_interval(const kmkt_table_t *t, int64_t now)
 
 void kmkt_tick(kmkt_table_t *t, int64_t now)
 {
-    if (!t->start) t->start = now;
-    if (now >= t->next_discover) {
+    if (!t->start) {
+        t->start = now;
+        t->next_discover = now;
+    }
+    if (now >= t->next_discover + t->phase_ns) {
         t->cb.discover(t->cb.arg);
-        t->next_discover = now + (int64_t)(s_poll_interval(t, now) * 1e9);
+        /* the schedule stays on its own time; the phase only delays each poll */
+        t->next_discover = now - t->phase_ns + (int64_t)(s_poll_interval(t, now) * 1e9);
     }
     int followed = 0, open = 0;
     for (int i = 0; i < t->n; i++) {
