@@ -21,6 +21,7 @@ enum { CMD_SUB_MARKET = 1, CMD_SUB_LIFECYCLE, CMD_SUB_BRTI, CMD_SNAPSHOT, CMD_UN
 typedef struct {
     char id[32], topic[48];
     uint64_t values;
+    int listed; /* named by this connection's indexlist reply */
 } s_idx_t;
 
 #define TICKER_MAX 64
@@ -66,6 +67,10 @@ struct kalshi_ws {
     s_idx_t idx[KALSHI_INDEX_MAX];
     int nidx, idx_default; /* idx_default: BRTI alone, until kalshi_ws_index */
     int indexlist_id;      /* our indexlist request of this connection (not a deadline command) */
+    /* -1: the subscription names every index. Else a subscribe naming them all was refused
+     * (an id Kalshi does not relay would do it): subscribe idx[idx_try] alone, then add the
+     * others the indexlist names with subscribe_indices; a refusal moves on to the next id. */
+    int idx_try;
     int use_yes_price;
     int64_t stale_ns;
     int connected;
@@ -108,6 +113,7 @@ kalshi_ws_t *kalshi_ws_new(const kalshi_ws_cb_t *cb, const char *series, int use
     s->next_id = 1;
     kalshi_ws_index(s, "BRTI", "index.brti");
     s->idx_default = 1;
+    s->idx_try = -1;
     jtok_init(&s->tok);
     jtok_init(&s->tok2);
     jw_init(&s->w, 4096);
@@ -286,7 +292,8 @@ static void s_sub_global(kalshi_ws_t *s, int kind, int64_t now)
     if (kind == CMD_SUB_BRTI) {
         jw_key(&s->cw, "index_ids");
         jw_arr(&s->cw);
-        for (int i = 0; i < s->nidx; i++) jw_str(&s->cw, s->idx[i].id);
+        for (int i = 0; i < s->nidx; i++)
+            if (s->idx_try < 0 || i == s->idx_try) jw_str(&s->cw, s->idx[i].id);
         jw_arr_end(&s->cw);
     }
     s_cmd_send(s, 1);
@@ -408,6 +415,26 @@ static void s_delete_market(kalshi_ws_t *s, int sid, const char *ticker, int64_t
     s->st.market_deletes++;
 }
 
+/* After a refused subscribe (idx_try >= 0): the other configured ids the indexlist names
+ * join the subscription by update_subscription subscribe_indices (its reply, ok or error,
+ * is only logged). */
+static void s_add_listed(kalshi_ws_t *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nidx; i++) n += i != s->idx_try && s->idx[i].listed;
+    if (!n || s->sid_brti <= 0) return;
+    int id = s_cmd_begin(s, "update_subscription", 1);
+    jw_kint(&s->cw, "sid", s->sid_brti);
+    jw_kstr(&s->cw, "action", "subscribe_indices");
+    jw_key(&s->cw, "index_ids");
+    jw_arr(&s->cw);
+    for (int i = 0; i < s->nidx; i++)
+        if (i != s->idx_try && s->idx[i].listed) jw_str(&s->cw, s->idx[i].id);
+    jw_arr_end(&s->cw);
+    s_cmd_send(s, 1);
+    log_info("kalshi: adding the %d listed index ids to the index subscription (id=%d)", n, id);
+}
+
 /* Once per connection, on the index sid: update_subscription action indexlist, which
  * asks which index ids the channel relays (docs.kalshi.com/websockets/cfbenchmarks-value).
  * Not a deadline command: an unanswered indexlist costs nothing but the log line. */
@@ -445,7 +472,9 @@ static void s_on_indexlist(kalshi_ws_t *s, int arr)
             log_warnx("kalshi: index %s is not in Kalshi's cfbenchmarks_value indexlist: "
                       "its series will have no official index", s->idx[i].id);
         }
+        s->idx[i].listed = found;
     }
+    if (s->idx_try >= 0) s_add_listed(s);
 }
 
 /* A reply that may carry the indexlist: MSG is the list itself or {index_ids:[..]}. */
@@ -1245,6 +1274,15 @@ static void s_on_error(kalshi_ws_t *s, int64_t id, int64_t sid, int msg, int64_t
         } else if (kind == CMD_SUB_BRTI) {
             s->brti_pending = 0;
             s->brti_retry_mono = now + 30 * NS_PER_S;
+            if (s->nidx > 1) {
+                /* one id Kalshi does not relay must not cost the others: one at a time, each
+                 * at once, then the list again after 30 s */
+                if (++s->idx_try >= s->nidx) s->idx_try = 0; /* all tried: 30 s */
+                else s->brti_retry_mono = now;
+                log_warnx("kalshi: the index subscription was refused: subscribing %s alone%s, "
+                          "then the ids the indexlist names", s->idx[s->idx_try].id,
+                          s->brti_retry_mono == now ? "" : " in 30 s");
+            }
         } else if (kind == CMD_LIST) {
             s->list_pending = 0;
         }
@@ -1552,6 +1590,25 @@ static int s_t_indices(s_cap_t *cap)
     T_FRAME("{\"type\":\"market_lifecycle_v2\",\"sid\":2,\"seq\":3,\"msg\":{\"market_ticker\":"
             "\"KXSOL15M-26NOV280715-15\",\"event_type\":\"activated\"}}");
     T_CHECK(cap->nlife == 1);
+    /* a subscribe naming an id Kalshi refuses: the first id alone at once, then the others
+     * the indexlist names join it; the one it does not name is counted missing */
+    kalshi_ws_destroy(&s);
+    memset(cap, 0, sizeof *cap);
+    s = kalshi_ws_new(&cb, "KXBTC15M,KXETH15M,KXXRP15M", 0, 0);
+    kalshi_ws_index(s, "BRTI", "index.brti");
+    kalshi_ws_index(s, "ETHUSD_RTI", "index.ethusd_rti");
+    kalshi_ws_index(s, "XRPUSD_RTI", "index.xrpusd_rti");
+    kalshi_ws_connected(s, t0);
+    T_CHECK(strstr(cap->sent[1], "[\"BRTI\",\"ETHUSD_RTI\",\"XRPUSD_RTI\"]"));
+    T_FRAME("{\"type\":\"error\",\"id\":2,\"msg\":{\"code\":11,\"msg\":\"unknown index id\"}}");
+    T_CHECK(kalshi_ws_tick(s, t0, clock_real_ns()) == 0 && cap->nsent == 3);
+    T_CHECK(strstr(cap->sent[2], "\"index_ids\":[\"BRTI\"]"));
+    T_FRAME("{\"type\":\"subscribed\",\"id\":3,\"msg\":{\"channel\":\"cfbenchmarks_value\",\"sid\":1}}");
+    T_CHECK(cap->nsent == 4 && strstr(cap->sent[3], "indexlist"));
+    T_FRAME("{\"type\":\"ok\",\"id\":4,\"sid\":1,\"msg\":{\"index_ids\":[\"BRTI\",\"ETHUSD_RTI\"]}}");
+    T_CHECK(cap->nsent == 5 && strstr(cap->sent[4], "\"action\":\"subscribe_indices\"") &&
+            strstr(cap->sent[4], "\"index_ids\":[\"ETHUSD_RTI\"]"));
+    T_CHECK(kalshi_ws_stats(s)->index_missing == 1 && kalshi_ws_stats(s)->indexlists == 1);
     ok = 0;
 done:
     kalshi_ws_destroy(&s);

@@ -5,7 +5,8 @@
 # index.solusd_rti arrive once a second with the values mockx relays (an independent client,
 # check_kalshi.py indices, reads them from mockx on its own connection), DOGE's index (not
 # configured) is never published, all of it over one websocket connection that subscribed the
-# three index ids and sent indexlist once. An unknown series is refused with exit 64.
+# three index ids and sent indexlist once. An unknown series is refused with exit 64. A
+# configured index Kalshi does not relay costs only its own series' index.
 . tests/integration/lib.sh
 cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
 
@@ -128,4 +129,23 @@ print("series", {s: nstrike[s] for s in SER}, "index values", {t: len(v) for t, 
 PY
 grep -q 'indexlist (4 ids): BRTI ETHUSD_RTI SOLUSD_RTI DOGEUSD_RTI' "$T/feed.log" ||
     fail "the feed did not log the indexlist"
+
+# a series whose index Kalshi does not relay (defined by the user): the subscription naming
+# it is refused (mockx: error 11), so the feed subscribes the ids one at a time and adds those
+# the indexlist names; the missing one is a warning naming it, and the BRTI still arrives
+bg tap2 "$BIN/tap" --timeout 15 index. hb.feed-kalshi-x
+sleep 0.3
+SERIES_TICKER="KXXRP15M,KXETH15M,KXBTC15M" SERIES_KXXRP15M="index=XRPUSD_RTI venues=coinbase,kraken" \
+    bg feedx "$BIN/feed-kalshi" --name feed-kalshi-x --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
+    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
+    --key-id test-key --key-file "$T/key.pem"
+both() {
+    grep '"src":"feed-kalshi-x"' "$T/tap2.out" | grep -q '^index.brti ' &&
+        grep '"src":"feed-kalshi-x"' "$T/tap2.out" | grep -q '^index.ethusd_rti '
+}
+wait_for 10 both || fail "no index.brti and index.ethusd_rti after a refused subscription"
+grep -q "index XRPUSD_RTI is not in Kalshi's cfbenchmarks_value indexlist" "$T/feedx.log" ||
+    fail "no warning naming the index Kalshi does not relay"
+grep -q 'the index subscription was refused' "$T/feedx.log" || fail "the refusal was not logged"
+! grep -q '^index.xrpusd_rti ' "$T/tap2.out" || fail "an index Kalshi refused was published"
 echo ok
