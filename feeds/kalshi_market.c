@@ -488,6 +488,27 @@ int kalshi_market_test(void)
     strcpy(mm.ticker, "KXETH15M-26NOV280715-15");
     kmkt_update(t, &mm, now);
     T_CHECK(kmkt_stats(t)->ignored == 1);
+    /* a phase delays each discovery poll by itself and never accumulates (no market: every
+     * 3 s, so 0.75, 3.75, 6.75 s after the first tick) */
+    kmkt_destroy(&t);
+    t = kmkt_new(&cb, "KXETH15M", 60, 20);
+    kmkt_set_phase(t, 0.75);
+    cap.log[0] = 0;
+    kmkt_tick(t, now);
+    kmkt_tick(t, now + 700 * NS_PER_MS);
+    T_CHECK(!T_HAS("discover:"));
+    kmkt_tick(t, now + 750 * NS_PER_MS);
+    T_CHECK(T_HAS("discover:"));
+    cap.log[0] = 0;
+    kmkt_tick(t, now + 3700 * NS_PER_MS);
+    T_CHECK(!T_HAS("discover:"));
+    kmkt_tick(t, now + 3750 * NS_PER_MS);
+    T_CHECK(T_HAS("discover:"));
+    cap.log[0] = 0;
+    kmkt_tick(t, now + 6700 * NS_PER_MS);
+    T_CHECK(!T_HAS("discover:"));
+    kmkt_tick(t, now + 6750 * NS_PER_MS);
+    T_CHECK(T_HAS("discover:") && !strcmp(kmkt_series(t), "KXETH15M"));
     ok = 0;
 done:
     json_decref(jo); json_decref(ju); json_decref(js); json_decref(jm);
