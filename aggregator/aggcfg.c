@@ -1,5 +1,6 @@
 /* aggcfg: the aggregator's option table and the config struct it fills (see aggcfg.h). */
 #include "aggcfg.h"
+#include "aggseries.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -24,10 +25,14 @@ static void s_table(aggcfg_t *c)
          "ts_pub of messages republished by `replay` (re-running a recorded day)", 0},
         {"method", OPT_ENUM, &t->method, "rti|median", 1, 0, NULL,
          "proxy behind the official BRTI: rti (then median) or median", 0},
-        {"venues", OPT_STR, &c->venues, BUS_BTC_VENUES, 1, 0, NULL,
-         "the venues expected (a,b,..): listed in every tick; health.state is ok only when every "
-         "one of them is ok and the official value is fresh (any other venue seen is used too)",
-         0},
+        {"series", OPT_STR, &c->series, SERIES_DEFAULT, 1, 0, NULL,
+         "the Kalshi series (docs/SERIES.md): its pair's books, its index, its own markets; the "
+         "defaults of --venues, --rti-spacing, --rti-decimals and --name (aggregator-<ticker> "
+         "but for KXBTC15M)", 0},
+        {"venues", OPT_STR, &c->venues, NULL, 1, 0, NULL,
+         "the venues expected (a,b,..; default the series' venues): listed in every tick; "
+         "health.state is ok only when every one of them is ok and the official value is fresh "
+         "(any other venue seen is used too)", 0},
         {"stale-s", OPT_DBL, &t->stale_s, "5", 0.1, 3600, NULL,
          "a venue whose last book/quote was received this long ago is stale (null + reason)", 0},
         {"official-max-age-s", OPT_DBL, &t->official_max_age_s, "2", 0.1, 3600, NULL,
@@ -55,8 +60,8 @@ static void s_table(aggcfg_t *c)
          "catch-up endpoint (default ipc://BUS/NAME.hist; with --pub tcp:// give tcp://HOST:PORT)",
          0},
         /* uncertain: "dynamic" since methodology v16.7 */
-        {"rti-spacing", OPT_DBL, &r->spacing, "1", 1e-9, 1e6, NULL,
-         "RTI grid spacing s in BTC", 0},
+        {"rti-spacing", OPT_DBL, &r->spacing, NULL, 1e-9, 1e6, NULL,
+         "RTI grid spacing s in units of the asset (default the series': KXBTC15M 1)", 0},
         {"rti-deviation", OPT_DBL, &r->deviation, "0.005", 1e-9, 1, NULL,
          "RTI D: max mid spread-to-volume inside the utilized depth", 0},
         {"rti-lambda-factor", OPT_DBL, &r->lambda_factor, "0.3", 1e-9, 1e6, NULL,
@@ -85,7 +90,8 @@ static void s_table(aggcfg_t *c)
          "RTI cap = trimmed mean + k * winsorized SD", 0},
         {"rti-cap-ddof", OPT_INT, &r->cap_ddof, "1", 0, 1, NULL, "RTI cap: SD divisor n - ddof",
          0},
-        {"rti-decimals", OPT_INT, &r->decimals, "2", 0, 8, NULL, "RTI rounding decimals", 0},
+        {"rti-decimals", OPT_INT, &r->decimals, NULL, 0, 8, NULL,
+         "RTI rounding decimals (default the series': KXBTC15M 2)", 0},
         {"rti-fallback", OPT_ENUM, &r->fallback, "none|top-mid", 1, 0, NULL,
          "RTI on a thin or wide consolidated book: none or top-mid", 0},
         {"rti-min-venues", OPT_INT, &r->min_venues, "3", 1, 16, NULL,
@@ -98,11 +104,39 @@ static void s_table(aggcfg_t *c)
     memcpy(c->opts, tbl, sizeof tbl);
 }
 
+/* Before the options are read: the three whose defaults are the series' unset (an explicit
+ * --rti-spacing is > 0, --rti-decimals >= 0). */
+static void s_unset_series_defaults(aggcfg_t *c)
+{
+    free(c->venues);
+    c->venues = NULL;
+    c->tick.rti.spacing = 0;
+    c->tick.rti.decimals = -1;
+}
+
+/* Series S into C: the tick's series, and the defaults of the options left unset. */
+static void s_series(aggcfg_t *c, const series_t *s)
+{
+    c->ser = *s;
+    tick_cfg_series(&c->tick, s);
+    if (!c->venues) {
+        char list[SERIES_VENUES_MAX * 17] = "";
+        for (int i = 0; i < s->nvenues; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "," : "",
+                     s->venues[i]);
+        c->venues = xstrdup(list);
+    }
+    if (c->tick.rti.spacing <= 0) c->tick.rti.spacing = s->spacing;
+    if (c->tick.rti.decimals < 0) c->tick.rti.decimals = s->decimals;
+}
+
 aggcfg_t *aggcfg_new(void)
 {
     aggcfg_t *c = xcalloc(1, sizeof *c);
     s_table(c);
     opts_defaults(c->opts);
+    s_unset_series_defaults(c);
+    s_series(c, series_builtin(SERIES_DEFAULT)); /* the built-in one, not the environment's */
     if (tick_cfg_venues(&c->tick, c->venues) < 0) abort(); /* the default is a good list */
     return c;
 }
@@ -111,6 +145,7 @@ void aggcfg_destroy(aggcfg_t **p)
 {
     if (!p || !*p) return;
     free((*p)->venues);
+    free((*p)->series);
     free((*p)->history_ep);
     free(*p);
     *p = NULL;
@@ -118,13 +153,56 @@ void aggcfg_destroy(aggcfg_t **p)
 
 void aggcfg_parse(aggcfg_t *c, int argc, char **argv)
 {
+    s_unset_series_defaults(c);
     opts_parse("aggregator", "Write the 1 s tick record and the event records.", c->opts, argc,
                argv, NULL);
+    series_t s;
+    if (aggseries_load(&s, c->series, "series") < 0) return; /* opts' self-test only */
+    s_series(c, &s);
+    aggseries_rename(&s, "aggregator");
     if (tick_cfg_venues(&c->tick, c->venues) < 0)
         opts_die("venues", c->venues, "expected 1 to 8 distinct names of [a-z0-9-] as a,b,..");
 }
 
 void aggcfg_log(const aggcfg_t *c) { opts_log_effective("aggregator", c->opts); }
+
+/* --series: its venues, spacing and decimals as defaults (an explicit option wins), its pair,
+ * index topic and market prefix, and the default name aggregator-<ticker>. */
+static int s_test_series(void)
+{
+    int rc = 0;
+    aggcfg_t *c = aggcfg_new();
+    if (c->tick.rti.spacing != 1 || c->tick.rti.decimals != 2 || strcmp(c->tick.series, "KXBTC15M") ||
+        strcmp(c->tick.index_topic, "index.brti") || strcmp(c->venues, BUS_BTC_VENUES)) {
+        fprintf(stderr, "aggcfg_test: KXBTC15M's defaults wrong\n");
+        rc = -1;
+    }
+    free(opts_common.name);
+    opts_common.name = NULL;
+    char *argv[] = {"t", "--series", "kxdoge15m", "--rti-decimals", "4", NULL};
+    aggcfg_parse(c, (int)ARRAY_LEN(argv) - 1, argv);
+    if (c->tick.rti.spacing != 300000 || c->tick.rti.decimals != 4 ||
+        strcmp(c->venues, "coinbase,gemini,kraken") || c->tick.n_expected != 3 ||
+        strcmp(c->tick.series, "KXDOGE15M") || strcmp(c->tick.pair, "DOGE-USD") ||
+        strcmp(c->tick.index_topic, "index.dogeusd_rti") ||
+        strcmp(c->tick.market_prefix, "KXDOGE15M-") ||
+        strcmp(opts_common.name, "aggregator-kxdoge15m")) {
+        fprintf(stderr, "aggcfg_test: --series KXDOGE15M: %s %g %ld %s %s\n", c->venues,
+                c->tick.rti.spacing, c->tick.rti.decimals, c->tick.index_topic, opts_common.name);
+        rc = -1;
+    }
+    char *argv2[] = {"t", "--series", "KXDOGE15M", "--name", "agg-doge-b", "--venues", "kraken",
+                     "--rti-spacing", "1000", NULL};
+    aggcfg_parse(c, (int)ARRAY_LEN(argv2) - 1, argv2);
+    if (c->tick.rti.spacing != 1000 || c->tick.rti.decimals != 5 || strcmp(c->venues, "kraken") ||
+        strcmp(opts_common.name, "agg-doge-b")) {
+        fprintf(stderr, "aggcfg_test: explicit options after --series: %s %g %ld %s\n", c->venues,
+                c->tick.rti.spacing, c->tick.rti.decimals, opts_common.name);
+        rc = -1;
+    }
+    aggcfg_destroy(&c);
+    return rc;
+}
 
 /* Every option writes inside the struct; the enum words land on their enum constants; the
  * defaults are the first words and pass the RTI's own parameter check. */
@@ -171,6 +249,7 @@ int aggcfg_test(void)
     free(res);
     rti_state_destroy(&st);
     aggcfg_destroy(&c);
+    rc |= s_test_series();
     free(opts_common.name);
     opts_common.name = NULL;
     return rc;

@@ -18,7 +18,7 @@
 
 
 /* The publish endpoint into EP and the default upstreams into opts_common.sub: `replay` under
- * --clock replay, else feed-V of every venue of BUS_BTC_VENUES and of --venues, and feed-kalshi
+ * --clock replay, else feed-V of every venue of the series and of --venues, and feed-kalshi
  * (an upstream that is not running costs nothing). Returns 0 or the exit code. */
 static int s_endpoints(const aggcfg_t *cfg, char *ep, size_t n)
 {
@@ -29,18 +29,15 @@ static int s_endpoints(const aggcfg_t *cfg, char *ep, size_t n)
     char name[TICK_VENUE_NAME + 8];
     if (cfg->clock == AGGCFG_CLOCK_REPLAY) strlist_add(&feeds, "replay");
     else {
-        tick_cfg_t all;
-        if (tick_cfg_venues(&all, BUS_BTC_VENUES) < 0) abort();
-        for (int k = 0; k < 2; k++) {
-            const tick_cfg_t *c = k ? &cfg->tick : &all;
-            for (int i = 0; i < c->n_expected; i++) {
-                snprintf(name, sizeof name, "feed-%s", c->expected[i]);
-                if (!strlist_has(&feeds, name)) strlist_add(&feeds, name);
-            }
+        const tick_cfg_t *c = &cfg->tick;
+        for (int i = 0; i < cfg->ser.nvenues + c->n_expected; i++) {
+            int k = i - cfg->ser.nvenues;
+            snprintf(name, sizeof name, "feed-%s", k < 0 ? cfg->ser.venues[i] : c->expected[k]);
+            if (!strlist_has(&feeds, name)) strlist_add(&feeds, name);
         }
         strlist_add(&feeds, "feed-kalshi");
     }
-    const char *names[2 * TICK_VENUES_MAX + 2] = {NULL}; /* NULL-terminated */
+    const char *names[SERIES_VENUES_MAX + TICK_VENUES_MAX + 2] = {NULL}; /* NULL-terminated */
     for (int i = 0; i < feeds.n; i++) names[i] = feeds.v[i];
     int rc = bus_default_subs(&opts_common.sub, dir, names) < 0 ? 64 : 0;
     strlist_clear(&feeds);

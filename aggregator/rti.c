@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Tolerances of the reference implementation: a cumulative size "reaches" v within VOL_EPS, and
- * midSV <= D is tested with SV_EPS of slack, so ulp noise cannot move v_T. */
+/* Tolerances of the reference implementation: a cumulative size "reaches" v within VOL_EPS grid
+ * steps (VOL_EPS units of the asset at BTC's spacing 1; relative, so that a series whose sizes
+ * are 1e5 times larger, DOGE's, gets the same slack against ulp noise), and midSV <= D is tested
+ * with SV_EPS of slack, so ulp noise cannot move v_T. */
 #define VOL_EPS 1e-9
 #define SV_EPS 1e-15
 /* Bound on the levels of one call, so sizes of the scratch buffers cannot overflow. */
@@ -199,10 +201,11 @@ static void s_cap(const rti_params_t *p, rti_state_t *st, rti_result_t *out)
                              : INFINITY;
 }
 
-/* Advance one side's walk to the first entry whose cumulative size reaches v. */
-static int s_reach(const rti_entry_t *e, int n, int *i, double *cum, double v, int strict)
+/* Advance one side's walk to the first entry whose cumulative size reaches v (within EPS). */
+static int s_reach(const rti_entry_t *e, int n, int *i, double *cum, double v, int strict,
+                   double eps)
 {
-    while (strict ? !(*cum > v + VOL_EPS) : !(*cum >= v - VOL_EPS)) {
+    while (strict ? !(*cum > v + eps) : !(*cum >= v - eps)) {
         if (++*i >= n) return 0;
         *cum += e[*i].size;
     }
@@ -224,8 +227,8 @@ static int s_index(const rti_params_t *p, rti_state_t *st, rti_result_t *out)
     double ca = A[0].size, cb = B[0].size;
     for (int i = 1; i <= out->grid_points; i++) {
         double v = i * s;
-        if (!s_reach(A, na, &ia, &ca, v, p->pv_strict) ||
-            !s_reach(B, nb, &ib, &cb, v, p->pv_strict))
+        if (!s_reach(A, na, &ia, &ca, v, p->pv_strict, VOL_EPS * s) ||
+            !s_reach(B, nb, &ib, &cb, v, p->pv_strict, VOL_EPS * s))
             break;
         st->curve = s_grow(st->curve, &st->curve_cap, (size_t)rows + 1, sizeof *st->curve);
         rti_point_t *r = &st->curve[rows++];

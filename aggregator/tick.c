@@ -23,8 +23,11 @@
 #define KLEVELS_MAX 1000 /* per side of a Kalshi book: every 0.1-cent price from 0.1 to 99.9 */
 #define RING 512 /* seconds of official/proxy history kept for settlement windows */
 /* Largest price or size accepted from a book (fixed point): a sum over every level of a
- * side (LEVELS_MAX, KLEVELS_MAX <= 1000) stays below 1e18, inside int64. */
+ * side (LEVELS_MAX, KLEVELS_MAX <= 1000) stays below 1e18, inside int64. A venue's sizes are
+ * never summed here (the RTI takes them as doubles), so they go up to what int64 holds: a
+ * DOGE level of 1e7 coins (1e15 at 1e-8) or more is real. */
 #define TICK_VAL_MAX 1000000000000000LL
+#define TICK_VENUE_SZ_MAX INT64_MAX
 /* An index value's own time more than this far from its arrival is refused (bad). */
 #define INDEX_BEHIND_NS (3600 * NS_PER_S)
 #define INDEX_AHEAD_NS (300 * NS_PER_S)
@@ -119,6 +122,7 @@ struct tick {
     int64_t last_ts;
     const char *state;
     view_t view; /* the last second's */
+    char no_index[64]; /* health.reasons.brti_official without any: "no index.brti message" */
 };
 
 /* The venues of the Go collector's top-level mid fields, in its order: these fields stay as they
@@ -149,6 +153,14 @@ int tick_cfg_venues(tick_cfg_t *c, const char *list)
     memcpy(c->expected, v, sizeof v);
     c->n_expected = n;
     return 0;
+}
+
+void tick_cfg_series(tick_cfg_t *c, const series_t *s)
+{
+    snprintf(c->series, sizeof c->series, "%s", s->ticker);
+    snprintf(c->pair, sizeof c->pair, "%s", s->pair);
+    series_index_topic(s, c->index_topic, sizeof c->index_topic);
+    snprintf(c->market_prefix, sizeof c->market_prefix, "%s-", s->ticker);
 }
 
 void tick_cfg_default(tick_cfg_t *c)
@@ -188,6 +200,7 @@ tick_t *tick_new(const tick_cfg_t *cfg, tick_event_fn *emit, void *arg)
     jw_init(&t->ev, 1024);
     for (int i = 0; i < RING; i++) t->off_ring[i].sec = t->proxy_ring[i].sec = -1;
     t->last_ts = -1;
+    snprintf(t->no_index, sizeof t->no_index, "no %s message", cfg->index_topic);
     return t;
 }
 
@@ -247,10 +260,10 @@ static int s_bool_false(const jtok_t *d, int i)
 }
 
 /* Read a ladder [[px,sz],..] at token ARR into OUT (at most MAX), prices at PSCALE, sizes at
- * SSCALE; levels with size 0 are dropped. Returns the count, or -1 if malformed; *dropped
- * counts levels beyond MAX. */
-static int s_ladder(const jtok_t *d, int arr, int pscale, int sscale, lvl_t *out, int max,
-                    uint64_t *dropped)
+ * SSCALE up to SZMAX; levels with size 0 are dropped. Returns the count, or -1 if malformed;
+ * *dropped counts levels beyond MAX. */
+static int s_ladder(const jtok_t *d, int arr, int pscale, int sscale, int64_t szmax, lvl_t *out,
+                    int max, uint64_t *dropped)
 {
     if (jtok_type(d, arr) != JSMN_ARRAY) return -1;
     int n = jtok_size(d, arr), k = 0, i = arr + 1;
@@ -259,7 +272,7 @@ static int s_ladder(const jtok_t *d, int arr, int pscale, int sscale, lvl_t *out
         int64_t px, sz;
         if (jtok_fixed(d, i + 1, pscale, &px) < 0 ||
             jtok_fixed(d, jtok_skip(d, i + 1), sscale, &sz) < 0 || px <= 0 || sz < 0 ||
-            px > TICK_VAL_MAX || sz > TICK_VAL_MAX)
+            px > TICK_VAL_MAX || sz > szmax)
             return -1;
         if (sz > 0) {
             if (k < max) out[k++] = (lvl_t){px, sz};
@@ -298,9 +311,11 @@ static int s_on_book(tick_t *t, const bus_msg_t *m, venue_t *v)
     jtok_t *d = &t->d;
     int ib = jtok_get(d, 0, "bids"), ia = jtok_get(d, 0, "asks");
     int nb = ib >= 0 && !jtok_is_null(d, ib)
-                 ? s_ladder(d, ib, 8, 8, v->bids, LEVELS_MAX, &v->dropped_levels) : 0;
+                 ? s_ladder(d, ib, 8, 8, TICK_VENUE_SZ_MAX, v->bids, LEVELS_MAX, &v->dropped_levels)
+                 : 0;
     int na = ia >= 0 && !jtok_is_null(d, ia)
-                 ? s_ladder(d, ia, 8, 8, v->asks, LEVELS_MAX, &v->dropped_levels) : 0;
+                 ? s_ladder(d, ia, 8, 8, TICK_VENUE_SZ_MAX, v->asks, LEVELS_MAX, &v->dropped_levels)
+                 : 0;
     v->has_book = 1;
     v->b_rx = m->ts_rx;
     v->b_ex = m->ts_ex;
@@ -378,8 +393,8 @@ static int s_on_kalshi_book(tick_t *t, const bus_msg_t *m, market_t *mk)
     static const char *const k_yes[] = {"yes", "yes_bids", "yes_dollars", "yes_dollars_fp", NULL};
     static const char *const k_no[] = {"no", "no_bids", "no_dollars", "no_dollars_fp", NULL};
     int iy = s_get_any(d, 0, k_yes), in = s_get_any(d, 0, k_no);
-    int ny = iy >= 0 ? s_ladder(d, iy, 4, 2, mk->yes, KLEVELS_MAX, NULL) : 0;
-    int nn = in >= 0 ? s_ladder(d, in, 4, 2, mk->no, KLEVELS_MAX, NULL) : 0;
+    int ny = iy >= 0 ? s_ladder(d, iy, 4, 2, TICK_VAL_MAX, mk->yes, KLEVELS_MAX, NULL) : 0;
+    int nn = in >= 0 ? s_ladder(d, in, 4, 2, TICK_VAL_MAX, mk->no, KLEVELS_MAX, NULL) : 0;
     mk->has_book = 1;
     mk->book_rx = m->ts_rx;
     mk->book_pub = m->ts_pub;
@@ -432,7 +447,8 @@ static int s_on_index(tick_t *t, const bus_msg_t *m)
     if ((i = s_get_any(d, 0, k_time)) < 0) at = m->ts_ex >= 0 ? m->ts_ex : m->ts_rx;
     else if (s_time(d, i, &at) < 0) at = -1; /* a time, but not one we can hold */
     if (at < 0 || !clock_near(at, m->ts_rx, INDEX_BEHIND_NS, INDEX_AHEAD_NS)) {
-        log_warnx_rl("index.brti from %s: its time is %lld s from its arrival: refused", m->src,
+        log_warnx_rl("%s from %s: its time is %lld s from its arrival: refused",
+                     t->cfg.index_topic, m->src,
                      (long long)((at / NS_PER_S) - (m->ts_rx / NS_PER_S)));
         return -1; /* counted as bad */
     }
@@ -506,11 +522,24 @@ int tick_on_msg(tick_t *t, const bus_msg_t *m)
     size_t tl = m->topic_len;
     int is_quote = tl > 6 && !memcmp(tp, "quote.", 6), is_book = tl > 5 && !memcmp(tp, "book.", 5);
     int kind = 0; /* 1 market, 2 book, 3 ticker */
-    const char *rest = NULL;
+    const char *rest = NULL, *vn = NULL;
+    size_t vl = 0;
     if (tl > 14 && !memcmp(tp, "kalshi.market.", 14)) kind = 1, rest = tp + 14;
     else if (tl > 12 && !memcmp(tp, "kalshi.book.", 12)) kind = 2, rest = tp + 12;
     else if (tl > 14 && !memcmp(tp, "kalshi.ticker.", 14)) kind = 3, rest = tp + 14;
-    int is_index = tl == 10 && !memcmp(tp, "index.brti", 10);
+    int is_index = tl == strlen(t->cfg.index_topic) && !memcmp(tp, t->cfg.index_topic, tl);
+    if (is_quote || is_book) { /* quote.VENUE.PAIR: another pair is another series' */
+        vn = tp + (is_quote ? 6 : 5);
+        const char *dot = memchr(vn, '.', tl - (size_t)(vn - tp));
+        size_t pl = strlen(t->cfg.pair);
+        if (!dot || tl - (size_t)(dot + 1 - tp) != pl || memcmp(dot + 1, t->cfg.pair, pl))
+            is_quote = is_book = 0;
+        else vl = (size_t)(dot - vn);
+    }
+    if (kind) { /* another series' market (its ticker starts with that series' own) */
+        size_t pl = strlen(t->cfg.market_prefix);
+        if (tl - (size_t)(rest - tp) <= pl || memcmp(rest, t->cfg.market_prefix, pl)) kind = 0;
+    }
     if (!is_quote && !is_book && !kind && !is_index) {
         t->st.ignored++;
         return 0;
@@ -522,8 +551,6 @@ int tick_on_msg(tick_t *t, const bus_msg_t *m)
     }
     int rc;
     if (is_quote || is_book) {
-        const char *vn = tp + (is_quote ? 6 : 5), *dot = memchr(vn, '.', tl - (size_t)(vn - tp));
-        size_t vl = dot ? (size_t)(dot - vn) : tl - (size_t)(vn - tp);
         venue_t *v = s_venue(t, vn, vl);
         if (!v) {
             t->st.ignored++;
@@ -1002,6 +1029,7 @@ static void s_write_prices(tick_t *t, const view_t *v, jw_t *w)
     jw_kstr(w, "type", "tick");
     jw_kstr(w, "ts", clock_fmt_iso(v->ts_s * NS_PER_S, iso, sizeof iso));
     jw_kuint(w, "tick_seq", ++t->st.ticks);
+    jw_kstr(w, "series", t->cfg.series);
     if (isfinite(v->brti)) {
         if (v->off_fresh) jw_kfixed(w, "brti", t->official, IDX, 2);
         else jw_kdbl(w, "brti", v->brti, 8);
@@ -1113,7 +1141,7 @@ static void s_write_health(const tick_t *t, const view_t *v, int nmk, jw_t *w)
     for (int i = 0; i < t->nvenue; i++)
         if (v->vv[i].reason) s_reason(w, &ro, t->venue[i].name, v->vv[i].reason);
     if (!v->off_fresh)
-        s_reason(w, &ro, "brti_official", t->has_official ? "stale" : "no index.brti message");
+        s_reason(w, &ro, "brti_official", t->has_official ? "stale" : t->no_index);
     if (!v->rti_ok) s_reason(w, &ro, "brti_rti", v->rti_why);
     if (!isfinite(v->med)) s_reason(w, &ro, "brti_median", "no fresh uncrossed venue");
     if (!isfinite(v->brti)) s_reason(w, &ro, "brti", "no official value and no proxy");
@@ -1159,6 +1187,7 @@ void tick_hb_detail(jw_t *w, void *arg)
     jw_kuint(w, "ticks", t->st.ticks);
     jw_kuint(w, "msgs", t->st.msgs);
     jw_kuint(w, "bad", t->st.bad);
+    jw_kuint(w, "ignored", t->st.ignored);
     jw_kuint(w, "events", t->st.events);
     jw_kuint(w, "bus_lost", t->st.bus_lost);
     jw_kuint(w, "bus_gaps", t->st.bus_gaps);
@@ -1501,7 +1530,7 @@ static int s_test_bad(tick_t *t, int64_t T0)
     int lvl = log_level;
     log_level = LOG_LVL_CRIT; /* the expected warnings are not news */
     s_test_msg(t, "book.coinbase.BTC-USD", now, "\"bids\":[[\"x\",1]],\"asks\":7");
-    s_test_msg(t, "kalshi.book.X", now, "\"yes\":[[1e400]]");
+    s_test_msg(t, "kalshi.book.KXBTC15M-X", now, "\"yes\":[[1e400]]");
     /* times before 1970, past int64 ns, or far from the arrival; sizes whose sum overflows */
     int64_t off_sec = t->official_sec;
     s_test_msg(t, "index.brti", now, "\"value\":97000,\"time\":\"1969-12-31T23:57:47Z\"");
@@ -1509,7 +1538,7 @@ static int s_test_bad(tick_t *t, int64_t T0)
     s_test_msg(t, "index.brti", now, "\"value\":97000,\"time\":99999999999");
     s_test_msg(t, "index.brti", now, "\"value\":97000,\"time_ms\":9223372036854775");
     s_test_msg(t, "index.brti", now, "\"value\":97000,\"time\":1795860000");
-    s_test_msg(t, "kalshi.book.X", now, "\"yes\":[[0.5,90000000000000000],[0.6,40000000000000000]]");
+    s_test_msg(t, "kalshi.book.KXBTC15M-X", now, "\"yes\":[[0.5,90000000000000000],[0.6,40000000000000000]]");
     log_level = lvl;
     if (t->official_sec != off_sec) {
         fprintf(stderr, "tick_test: index time %lld s taken\n", (long long)t->official_sec);
@@ -1627,6 +1656,88 @@ static int s_test_expected(const tick_cfg_t *cfg, int64_t t0)
     return rc ? -1 : 0;
 }
 
+/* Another series (KXDOGE15M: DOGE near 0.35 USD, RTI spacing 300000 DOGE, 5 decimals): its
+ * pair's books, its index and its markets make the record, which says its series; BTC's books on
+ * the same venues, index.brti and KXBTC15M's markets are ignored (counted, not bad). Each venue's
+ * book is symmetric around 0.3501234, so the RTI is that mid, printed at 5 decimals; BTC's
+ * spacing (1) would hit the grid bound (rti_degraded) and its decimals print 0.35. */
+static int s_test_series(int64_t t0)
+{
+    int rc = 0;
+    tick_cfg_t c;
+    tick_cfg_default(&c);
+    const series_t *doge = series_builtin("KXDOGE15M");
+    tick_cfg_series(&c, doge);
+    c.rti.spacing = doge->spacing;
+    c.rti.decimals = doge->decimals;
+    rc |= tick_cfg_venues(&c, "coinbase,gemini,kraken");
+    tick_t *t = tick_new(&c, NULL, NULL);
+    int64_t now = t0 * NS_PER_S;
+    static const char *const venues[] = {"coinbase", "gemini", "kraken"};
+    char topic[64], f[4096];
+    for (size_t v = 0; v < ARRAY_LEN(venues); v++) {
+        size_t k = (size_t)snprintf(f, sizeof f, "\"bids\":[");
+        for (int side = 0; side < 2; side++) {
+            for (int i = 0; i < 30; i++) /* 0.3501234 -/+ (0.0000034 + i * 0.00001) */
+                k += (size_t)snprintf(f + k, sizeof f - k, "%s[\"%.7f\",\"100000\"]", i ? "," : "",
+                                      0.3501234 + (side ? 1 : -1) * (0.0000034 + i * 0.00001));
+            k += (size_t)snprintf(f + k, sizeof f - k, side ? "]" : "],\"asks\":[");
+        }
+        snprintf(topic, sizeof topic, "book.%s.DOGE-USD", venues[v]);
+        s_test_msg(t, topic, now, f);
+        snprintf(topic, sizeof topic, "book.%s.BTC-USD", venues[v]);
+        s_test_msg(t, topic, now, "\"bids\":[[97000,1]],\"asks\":[[97001,1]]");
+    }
+    uint64_t ignored = t->st.ignored, bad = t->st.bad;
+    s_test_msg(t, "quote.coinbase.BTC-USD", now, "\"bid\":97000,\"ask\":97001");
+    s_test_msg(t, "quote.coinbase.DOGE-USDT", now, "\"bid\":9,\"ask\":10");
+    s_test_msg(t, "index.brti", now, "\"value\":97000.5,\"time\":1795867500000");
+    s_test_msg(t, "kalshi.market.KXBTC15M-26DEC040230-30", now, "\"floor_strike\":97000");
+    s_test_msg(t, "kalshi.book.KXDOGE15MX-26DEC040230-30", now, "\"yes\":[[0.5,1]]");
+    if (t->st.ignored != ignored + 5 || t->st.bad != bad) {
+        fprintf(stderr, "tick_test: series: other series' messages not ignored (%llu, bad %llu)\n",
+                (unsigned long long)(t->st.ignored - ignored), (unsigned long long)t->st.bad);
+        rc = -1;
+    }
+    s_test_msg(t, "index.dogeusd_rti", now, "\"value\":0.35013,\"time\":1795867500000");
+    s_test_msg(t, "kalshi.market.KXDOGE15M-26DEC040230-30", now,
+               "\"status\":\"active\",\"floor_strike\":0.35012,"
+               "\"open_time\":\"2026-11-28T12:00:00Z\",\"close_time\":\"2026-11-28T12:15:00Z\"");
+    jw_t w;
+    jw_init(&w, 8192);
+    tick_write(t, t0, now + 500 * NS_PER_MS, &w);
+    static const char *const want[] = {
+        "\"tick_seq\":1,\"series\":\"KXDOGE15M\",",
+        "\"brti\":0.35013,\"brti_src\":\"official\"",
+        "\"brti_rti\":0.35012,",
+        "\"brti_median\":0.3501234,",
+        "\"coinbase\":0.3501234,\"kraken\":0.3501234,\"bitstamp\":0,",
+        "\"gemini\":{\"bid\":0.35012,\"ask\":0.3501268,",
+        "\"rti_degraded\":false,",
+        "\"venues_used\":3,\"venues_ok\":3,\"markets\":1,",
+        "{\"ticker\":\"KXDOGE15M-26DEC040230-30\",",
+        "\"strike\":0.35012,",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(want); i++) rc |= s_expect("series", w.buf, want[i], 1);
+    rc |= s_expect("series", w.buf, "KXBTC15M", 0);
+    rc |= s_expect("series", w.buf, "97000", 0);
+    if (fabs(t->view.res.value - 0.3501234) > 1e-12 || t->view.res.grid_points != 30) {
+        fprintf(stderr, "tick_test: series: RTI %.10f over %d grid points\n", t->view.res.value,
+                t->view.res.grid_points);
+        rc = -1;
+    }
+    /* a level of 50 million DOGE (5e15 at 1e-8) is a book, not bad input */
+    s_test_msg(t, "book.kraken.DOGE-USD", now,
+               "\"bids\":[[0.35,\"50000000\"]],\"asks\":[[0.36,\"1000\"]]");
+    if (t->st.bad != bad) {
+        fprintf(stderr, "tick_test: series: a 50M DOGE level refused\n");
+        rc = -1;
+    }
+    jw_free(&w);
+    tick_destroy(&t);
+    return rc ? -1 : 0;
+}
+
 int tick_test(void)
 {
     int rc = 0;
@@ -1649,5 +1760,6 @@ int tick_test(void)
     rc |= s_test_steps(&cfg, 1795867500LL);
     rc |= s_test_two_states(&cfg, 1795867500LL);
     rc |= s_test_expected(&cfg, 1795867500LL);
+    rc |= s_test_series(1795867500LL);
     return rc ? -1 : 0;
 }

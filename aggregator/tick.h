@@ -8,6 +8,7 @@
 #include "bus.h"
 #include "jw.h"
 #include "rti.h"
+#include "series.h"
 
 #include <stdint.h>
 
@@ -31,6 +32,12 @@ typedef struct {
     int n_expected;           /* --venues: listed in every tick from the start; state "ok" */
     char expected[TICK_VENUES_MAX][TICK_VENUE_NAME]; /* ... needs every one of them ok */
     rti_params_t rti;
+    /* the series (docs/SERIES.md, tick_cfg_series): the only messages read are its pair's
+     * quote/book topics, its index topic and its own Kalshi markets */
+    char series[32];       /* "KXBTC15M": the record's `series` */
+    char pair[16];         /* "BTC-USD": quote.V.PAIR, book.V.PAIR */
+    char index_topic[48];  /* "index.brti" */
+    char market_prefix[40]; /* "KXBTC15M-": kalshi.{market,book,ticker}.<market ticker> */
 } tick_cfg_t;
 
 /* Called for each event record: TOPIC ("event.gap", ...) and a payload fragment (no braces). */
@@ -40,6 +47,10 @@ typedef struct tick tick_t;
 
 /* Defaults of every tick_cfg_t field: the aggregator's option table's (aggcfg). */
 void tick_cfg_default(tick_cfg_t *c);
+
+/* The series S into C: its ticker, pair, index topic and market prefix (not its venues or RTI
+ * parameters: those are options whose defaults come from the series, aggregator/aggcfg.c). */
+void tick_cfg_series(tick_cfg_t *c, const series_t *s);
 
 /* The expected venues of C from LIST, names of [a-z0-9-] separated by ',' (1 to
  * TICK_VENUES_MAX, distinct). Returns 0, or -1 leaving C unchanged. */

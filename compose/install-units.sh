@@ -69,6 +69,37 @@ for f in "$here"/*.service "$here"/*.timer "$here"/*.target; do
     n=$((n + 1))
 done
 
+# Series besides KXBTC15M (docs/SERIES.md): SERIES_TICKER from the environment, else from the
+# env file; each gets tickbus-aggregator@, tickbus-aggregator-b@ and tickbus-sink-jsonl@ instances,
+# wanted by tickbus.target and watched by the watchdog (drop-ins, rewritten at each install)
+series=${SERIES_TICKER:-}
+if [ -z "$series" ] && [ -f "$CONFDIR/tickbus.env" ]; then
+    series=$(sed -n 's/^SERIES_TICKER=//p' "$CONFDIR/tickbus.env" | tail -n 1 | tr -d "\"'")
+fi
+rm -f "$UNITDIR/tickbus.target.d/series.conf" "$UNITDIR/tickbus-watchdog.service.d/series.conf"
+if [ -n "$series" ] && [ -x "$BINDIR/tickbus" ]; then
+    list=$(SERIES_TICKER="$series" "$BINDIR/tickbus" series list) || {
+        echo "install-units: SERIES_TICKER=$series: see the message above" >&2; exit 64; }
+    wants="" watch=""
+    while read -r t agg sink rest; do
+        [ -n "$t" ] && [ "$t" != KXBTC15M ] || continue
+        i=$(echo "$t" | tr 'A-Z' 'a-z')
+        wants="$wants tickbus-aggregator@$i.service tickbus-aggregator-b@$i.service tickbus-sink-jsonl@$i.service"
+        watch="$watch $agg=tickbus-aggregator@$i.service $agg-b=tickbus-aggregator-b@$i.service $sink=tickbus-sink-jsonl@$i.service"
+    done <<EOF
+$list
+EOF
+    if [ -n "$wants" ]; then
+        mkdir -p "$UNITDIR/tickbus.target.d" "$UNITDIR/tickbus-watchdog.service.d"
+        printf '# written by install-units.sh for SERIES_TICKER=%s\n[Unit]\nWants=%s\n' \
+            "$series" "${wants# }" >"$UNITDIR/tickbus.target.d/series.conf"
+        base=$(sed -n 's/^Environment="TICKBUS_WATCHDOG_UNIT=\(.*\)"$/\1/p' "$here/tickbus-watchdog.service")
+        printf '# written by install-units.sh for SERIES_TICKER=%s\n[Service]\nEnvironment="TICKBUS_WATCHDOG_UNIT=%s%s"\n' \
+            "$series" "$base" "$watch" >"$UNITDIR/tickbus-watchdog.service.d/series.conf"
+        echo "install-units: series$(echo "$list" | awk '{printf " %s", $1}'): their aggregators and sinks wanted by tickbus.target"
+    fi
+fi
+
 # The Kalshi key stays a mode-0600 file (KALSHI_PRIV_KEY_PATH in tickbus.env):
 # LoadCredential= gave an empty credential directory under the systemd 252
 # user manager (tested), so it is left to system-wide installs.

@@ -19,15 +19,32 @@ mkdir -p "$TICKBUS_BUS" && chmod 700 "$TICKBUS_BUS"
 LOGS=$HOME_DIR/logs
 PIDS=$HOME_DIR/pids
 children=""
-# the exchange venues of the index, each with its feed-VENUE (lib/bus.h BUS_BTC_VENUES); VENUES
-# (space-separated) runs fewer, and the aggregators expect those (--venues)
-VENUES=${VENUES:-coinbase kraken bitstamp gemini cryptocom}
+[ -x "$BIN/tickbus" ] || { echo "tickbus: $BIN/tickbus is not built (run make)" >&2; exit 1; }
+# the series (docs/SERIES.md): SERIES_TICKER (default KXBTC15M); every
+# program reads it (and any SERIES_<TICKER> definition) from the environment
+: # (the demo default becomes BTC, ETH and SOL once the feeds carry them)
+export SERIES_TICKER=${SERIES_TICKER:-KXBTC15M}
+SERIES_LIST=$("$BIN/tickbus" series list) || exit 64
+# the exchange venues, each with its feed-VENUE: those the series use; VENUES (space-separated)
+# runs fewer, and each series' aggregators expect the ones of its own that run (--venues)
+USED=$("$BIN/tickbus" series venues) || exit 64
+VENUES=${VENUES:-$USED}
 for v in $VENUES; do
     case " coinbase kraken bitstamp gemini cryptocom " in *" $v "*) ;;
     *) echo "tickbus: VENUES: unknown venue '$v' (known: coinbase kraken bitstamp gemini cryptocom)" >&2; exit 64 ;;
     esac
+    case " $USED " in *" $v "*) ;;
+    *) echo "tickbus: VENUES: no series in SERIES_TICKER ($SERIES_TICKER) uses '$v' (they use: $USED)" >&2; exit 64 ;;
+    esac
 done
-AGG_VENUES=$(echo $VENUES | tr ' ' ,)
+# series_venues TICKER_VENUES: those of a series' venues (comma-separated) that run, as a,b,..
+series_venues() {
+    out=""
+    for v in $(echo "$1" | tr , ' '); do
+        case " $VENUES " in *" $v "*) out="$out${out:+,}$v" ;; esac
+    done
+    echo "$out"
+}
 
 say() { printf 'tickbus %s: %s\n' "$mode" "$*"; }
 
@@ -60,7 +77,7 @@ stop_all() {
 trap 'stop_all; exit 0' INT TERM
 
 for p in mockx $(for v in $VENUES kalshi; do echo "feed-$v"; done) aggregator sink-jsonl watchdog tap \
-    tickbus-metrics; do
+    tickbus-metrics tickbus; do
     [ -x "$BIN/$p" ] || { say "$BIN/$p is not built (run make)"; exit 1; }
 done
 
@@ -99,24 +116,34 @@ else
     [ -n "${KALSHI_API_KEY_ID:-}" ] || say "KALSHI_API_KEY_ID not set: feed-kalshi polls the public REST API only"
     for v in $VENUES kalshi; do supervise "feed-$v" "$BIN/feed-$v"; done # their defaults: the live URLs
 fi
-supervise aggregator "$BIN/aggregator" --venues "$AGG_VENUES"
-# the standby (STANDBY=0: none): the same inputs, its own ticks; the sink takes each second
-# from whichever delivers it first (docs/SINKS.md, "Catch-up and two aggregators")
-standby=""
-if [ "${STANDBY:-1}" = 1 ]; then
-    supervise aggregator-b "$BIN/aggregator" --name aggregator-b --venues "$AGG_VENUES"
-    standby="--unit aggregator-b=aggregator-b"
-fi
-supervise sink-jsonl "$BIN/sink-jsonl" --dir "$OUT"
+# per series: its aggregator, a standby (STANDBY=0: none; the same inputs, its own ticks; the
+# sink takes each second from whichever delivers it first: docs/SINKS.md, "Catch-up and two
+# aggregators") and its sink-jsonl writing PREFIX-YYYY-MM-DD.jsonl
+units=""
+prefixes=""
+while read -r t agg sink prefix topic asset sv; do
+    [ -n "$t" ] || continue
+    av=$(series_venues "$sv")
+    [ -n "$av" ] || { say "series $t: none of its venues ($sv) runs (VENUES=$VENUES)"; stop_all; exit 64; }
+    supervise "$agg" "$BIN/aggregator" --series "$t" --name "$agg" --venues "$av"
+    units="$units --unit $agg=$agg --unit $sink=$sink"
+    if [ "${STANDBY:-1}" = 1 ]; then
+        supervise "$agg-b" "$BIN/aggregator" --series "$t" --name "$agg-b" --venues "$av"
+        units="$units --unit $agg-b=$agg-b"
+    fi
+    supervise "$sink" "$BIN/sink-jsonl" --series "$t" --name "$sink" --dir "$OUT"
+    prefixes="$prefixes $prefix"
+done <<EOF
+$SERIES_LIST
+EOF
 supervise tickbus-metrics "$BIN/tickbus-metrics" --listen "${METRICS_LISTEN:-127.0.0.1:9464}"
 # the restart command stops a program as systemd would (SIGTERM + SIGCONT,
 # SIGKILL after 5 s), so a hung or stopped (SIGSTOP) program is replaced too
 supervise watchdog "$BIN/watchdog" --restart cmd --restart-cmd "sh $ROOT/compose/stop-pid.sh $PIDS/%u.pid 5" \
     $(for v in $VENUES kalshi; do echo "--unit feed-$v=feed-$v"; done) \
-    --unit aggregator=aggregator --unit sink-jsonl=sink-jsonl --unit tickbus-metrics=tickbus-metrics \
-    $standby
+    $units --unit tickbus-metrics=tickbus-metrics
 
-say "running; bus $TICKBUS_BUS, logs $LOGS, data $OUT"
+say "running series $SERIES_TICKER; bus $TICKBUS_BUS, logs $LOGS, data $OUT"
 say "watch it live: TICKBUS_BUS=$TICKBUS_BUS $BIN/tap tick"
 say "health: TICKBUS_BUS=$TICKBUS_BUS $BIN/tickbus status; metrics: http://${METRICS_LISTEN:-127.0.0.1:9464}/metrics"
 secs=${FOR:-0}
@@ -125,13 +152,19 @@ while [ "$secs" = 0 ] || [ $t -lt "$secs" ]; do
     step=5
     [ "$secs" != 0 ] && [ $((secs - t)) -lt 5 ] && step=$((secs - t))
     sleep $step; t=$((t + step))
-    f=$(ls -t "$OUT"/kxbtc15m-*.jsonl 2>/dev/null | head -1)
-    if [ -n "$f" ]; then
-        say "$(wc -l <"$f") lines in $f; last: $(tail -n 1 "$f" | cut -c1-160)…"
-    else
-        say "no data file yet"
-    fi
+    for p in $prefixes; do
+        f=$(ls -t "$OUT"/"$p"-*.jsonl 2>/dev/null | head -1)
+        if [ -n "$f" ]; then
+            say "$(wc -l <"$f") lines in $f; last: $(tail -n 1 "$f" | cut -c1-160)…"
+        else
+            say "no $p data file yet"
+        fi
+    done
 done
 stop_all
-f=$(ls -t "$OUT"/kxbtc15m-*.jsonl 2>/dev/null | head -1)
-[ -n "$f" ] && say "wrote $(wc -l <"$f") lines to $f" || { say "no data was written (see $LOGS)"; exit 1; }
+rc=0
+for p in $prefixes; do
+    f=$(ls -t "$OUT"/"$p"-*.jsonl 2>/dev/null | head -1)
+    [ -n "$f" ] && say "wrote $(wc -l <"$f") lines to $f" || { say "no $p data was written (see $LOGS)"; rc=1; }
+done
+exit $rc

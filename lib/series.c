@@ -198,10 +198,10 @@ int series_parse(series_t *out, const char *ticker, const char *def, const serie
             errno = 0;
             double d = strtod(v, &end);
             int isdec = !strcmp(k, "decimals");
-            if (errno || *end || !isfinite(d) || d <= 0 || d > 1e9 ||
+            if (errno || *end || !isfinite(d) || d < 0 || (!isdec && (d == 0 || d > 1e6)) ||
                 (isdec && (d != floor(d) || d > 8))) {
                 snprintf(err, errlen, "SERIES_%s: %s=%s: expected %s", up, k, v,
-                         isdec ? "an integer 0-8" : "a number > 0");
+                         isdec ? "an integer 0-8" : "a number > 0 and <= 1e6");
                 return -1;
             }
             if (isdec) s.decimals = (int)d;
@@ -304,6 +304,12 @@ void series_index_topic(const series_t *s, char *out, size_t n)
     snprintf(out, n, "index.%s", lo);
 }
 
+void series_program(const series_t *s, const char *prog, char *out, size_t n)
+{
+    if (!strcmp(s->ticker, "KXBTC15M")) snprintf(out, n, "%s", prog);
+    else snprintf(out, n, "%s-%s", prog, s->name);
+}
+
 void series_venue_assets(const series_set_t *set, const char *venue, char *out, size_t n)
 {
     size_t k = 0;
@@ -361,6 +367,10 @@ int series_test(void)
     T_CHECK(!strcmp(b, "BTC,XRP")); /* ETH redefined without it, SOL has none */
     series_venue_assets(&set, "gemini", b, sizeof b);
     T_CHECK(!strcmp(b, "BTC,SOL"));
+    series_program(&set.s[0], "aggregator", b, sizeof b);
+    T_CHECK(!strcmp(b, "aggregator"));
+    series_program(s, "aggregator", b, sizeof b);
+    T_CHECK(!strcmp(b, "aggregator-kxeth15m"));
     /* errors name what is wrong */
     T_CHECK(series_load(&set, "KXFOO15M", s_env_xrp, err, sizeof err) < 0 && strstr(err, "SERIES_KXFOO15M"));
     T_CHECK(series_load(&set, "KXBAD15M", s_env_xrp, err, sizeof err) < 0 && strstr(err, "'binance'"));
@@ -369,6 +379,9 @@ int series_test(void)
     series_t one;
     T_CHECK(series_parse(&one, "KXA15M", "index=A_RTI venues=kraken spacing=0", NULL, err, sizeof err) < 0 &&
             strstr(err, "spacing=0"));
+    T_CHECK(series_parse(&one, "KXA15M", "index=A_RTI venues=kraken spacing=2e6", NULL, err, sizeof err) < 0);
+    T_CHECK(series_parse(&one, "KXA15M", "index=A_RTI venues=kraken decimals=0", NULL, err, sizeof err) == 0 &&
+            one.decimals == 0);
     T_CHECK(series_parse(&one, "KXA15M", "index=A_RTI venues=kraken color=red", NULL, err, sizeof err) < 0 &&
             strstr(err, "'color'"));
     T_CHECK(series_parse(&one, "KXA15M", "venues=kraken", NULL, err, sizeof err) < 0 && strstr(err, "index="));

@@ -55,6 +55,9 @@ const series_t *series_find(const series_set_t *set, const char *ticker);
 int series_venue_symbol(const char *venue, const char *asset, char *out, size_t n);
 /* The bus topic of the official index: "index." + lowercase index id ("index.brti"). */
 void series_index_topic(const series_t *s, char *out, size_t n);
+/* The name of program PROG ("aggregator", "sink-jsonl") serving series S: PROG itself for
+ * KXBTC15M (the names a BTC-only pipeline always had), else PROG-<lowercase ticker>. */
+void series_program(const series_t *s, const char *prog, char *out, size_t n);
 /* 1 when VENUE is one the feeds know. */
 int series_venue_known(const char *venue);
 /* The union of the assets SET needs on VENUE, as "BTC,ETH" (set order); "" if none. */

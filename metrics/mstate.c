@@ -52,6 +52,17 @@ typedef struct {
     int ok;
 } venue_t;
 
+/* Every series' last tick (docs/SERIES.md); the unlabeled tick metrics are KXBTC15M's. */
+#define SERIES_MAXN 16
+typedef struct {
+    char name[32];
+    uint64_t ticks;
+    int64_t last_tick_mono, last_tick_ts_s;
+    double brti, brti_official, brti_rti, brti_median, venues_ok, err_rti;
+    char brti_src[16], state[16];
+} series_st_t;
+#define MAIN_SERIES "KXBTC15M"
+
 /* Cumulative histogram over fixed upper bounds (+Inf implied). */
 typedef struct {
     const double *le;
@@ -91,6 +102,8 @@ struct mstate {
     int64_t day, obs_from_s;
     unsigned char seen[DAY_S / 8];
     uint64_t covered;
+    series_st_t ser[SERIES_MAXN];
+    int nser;
     /* self */
     uint64_t msgs, bad, scrapes;
     bus_sub_stats_t bus;
@@ -294,6 +307,45 @@ static void s_coverage(mstate_t *s, int64_t ts_s, int64_t now_real)
     s->covered++;
 }
 
+/* The state of series NAME (created on first sight; NULL when the table is full). */
+static series_st_t *s_series(mstate_t *s, const char *name)
+{
+    for (int i = 0; i < s->nser; i++)
+        if (!strcmp(s->ser[i].name, name)) return &s->ser[i];
+    if (s->nser == SERIES_MAXN) return NULL;
+    series_st_t *r = &s->ser[s->nser++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    return r;
+}
+
+/* A tick's "series" ([A-Z0-9_], up to 31 bytes; absent: KXBTC15M, whose records had none)
+ * into OUT; -1 when present but not such a string. */
+static int s_tick_series(const jtok_t *d, char *out, size_t n)
+{
+    int i = jtok_get(d, 0, "series");
+    if (i < 0) {
+        snprintf(out, n, "%s", MAIN_SERIES);
+        return 0;
+    }
+    if (jtok_str(d, i, out, n) < 0 || !out[0]) return -1;
+    for (const char *p = out; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')) return -1;
+    return 0;
+}
+
+/* A tick's brti_src (into SRC, "" when null) and its index values. */
+static void s_index_fields(const jtok_t *d, char *src, size_t n, double *best, double *official,
+                           double *rti, double *median)
+{
+    if (jtok_str(d, jtok_get(d, 0, "brti_src"), src, n) < 0) src[0] = 0;
+    /* brti is 0 (the Go collector's "no price") when brti_src is null: unknown, not 0 */
+    *best = src[0] ? s_get_num(d, 0, "brti") : NAN;
+    *official = s_get_num(d, 0, "brti_official");
+    *rti = s_get_num(d, 0, "brti_rti");
+    *median = s_get_num(d, 0, "brti_median");
+}
+
 static int s_on_tick(mstate_t *s, const bus_msg_t *m, int64_t now_mono, int64_t now_real)
 {
     jtok_t *d = &s->tok;
@@ -301,10 +353,31 @@ static int s_on_tick(mstate_t *s, const bus_msg_t *m, int64_t now_mono, int64_t 
     size_t n;
     const char *t = jtok_text(d, i, &n);
     int64_t ts_ns;
+    char sname[32];
     if (jtok_type(d, i) != JSMN_STRING || clock_parse_iso(t, n, &ts_ns) < 0) {
         log_warnx_rl("tick without a valid ts from src=%s: ignored", m->src);
         return -1;
     }
+    if (s_tick_series(d, sname, sizeof sname) < 0) {
+        log_warnx_rl("tick with a bad series from src=%s: ignored", m->src);
+        return -1;
+    }
+    series_st_t *r = s_series(s, sname);
+    if (r) {
+        char st[16] = "";
+        r->ticks++;
+        r->last_tick_mono = now_mono;
+        r->last_tick_ts_s = ts_ns / NS_PER_S;
+        s_index_fields(d, r->brti_src, sizeof r->brti_src, &r->brti, &r->brti_official,
+                       &r->brti_rti, &r->brti_median);
+        r->err_rti = r->brti_rti > 0 && r->brti_official > 0
+                         ? (r->brti_rti - r->brti_official) / r->brti_official * 1e4 : NAN;
+        int h = jtok_get(d, 0, "health");
+        r->venues_ok = jtok_type(d, h) == JSMN_OBJECT ? s_get_num(d, h, "venues_ok") : NAN;
+        if (jtok_type(d, h) == JSMN_OBJECT) jtok_str(d, jtok_get(d, h, "state"), st, sizeof st);
+        snprintf(r->state, sizeof r->state, "%s", st);
+    }
+    if (strcmp(sname, MAIN_SERIES)) return 0; /* the unlabeled metrics are KXBTC15M's */
     s->ticks++;
     s->last_tick_mono = now_mono;
     s->last_tick_ts_s = ts_ns / NS_PER_S;
@@ -312,13 +385,8 @@ static int s_on_tick(mstate_t *s, const bus_msg_t *m, int64_t now_mono, int64_t 
         s->last_lag_s = (double)(m->ts_pub - ts_ns) / NS_PER_S;
         s_hist_add(&s->lag, s->last_lag_s);
     }
-    if (jtok_str(d, jtok_get(d, 0, "brti_src"), s->brti_src, sizeof s->brti_src) < 0)
-        s->brti_src[0] = 0;
-    /* brti is 0 (the Go collector's "no price") when brti_src is null: unknown, not 0 */
-    s->brti = s->brti_src[0] ? s_get_num(d, 0, "brti") : NAN;
-    s->brti_official = s_get_num(d, 0, "brti_official");
-    s->brti_rti = s_get_num(d, 0, "brti_rti");
-    s->brti_median = s_get_num(d, 0, "brti_median");
+    s_index_fields(d, s->brti_src, sizeof s->brti_src, &s->brti, &s->brti_official, &s->brti_rti,
+                   &s->brti_median);
     s->official_age_s = s_get_num(d, 0, "brti_official_age_ms") / 1000;
     s_err(&s->err[0], &s->err_rti, s->brti_rti, s->brti_official);
     s_err(&s->err[1], &s->err_median, s->brti_median, s->brti_official);
@@ -376,6 +444,11 @@ static int s_on_event(mstate_t *s, const bus_msg_t *m)
         if (kind[7]) p->storms++;
         else p->restarts++;
     } else if (!strcmp(kind, "settlement")) {
+        /* the settlement metrics are KXBTC15M's: another series' market is counted only */
+        char tk[64];
+        if (jtok_str(d, jtok_get(d, 0, "ticker"), tk, sizeof tk) == 0 &&
+            strncmp(tk, MAIN_SERIES "-", sizeof MAIN_SERIES))
+            return 0;
         s->settlements++;
         s->settle_err_bps = s_get_num(d, 0, "proxy_err_bps");
         s->settle_official_err_bps = s_get_num(d, 0, "official_err_bps");
@@ -716,6 +789,53 @@ static void s_render_settlements(out_t *o, const mstate_t *s)
     s_sample(o, "tickbus_settlement_error_bps", "src=\"official\"", s->settle_official_err_bps);
 }
 
+/* Every series' last tick, labeled by series (KXBTC15M's too). */
+static void s_render_series(out_t *o, const mstate_t *s, int64_t now_mono)
+{
+    char l[256];
+    s_family(o, "tickbus_series_ticks_total", "counter", "tick records seen, by series");
+    for (int i = 0; i < s->nser; i++) {
+        snprintf(l, sizeof l, "series=\"%s\"", s->ser[i].name);
+        s_sample(o, "tickbus_series_ticks_total", l, (double)s->ser[i].ticks);
+    }
+    s_family(o, "tickbus_series_tick_age_seconds", "gauge",
+             "seconds since the series' last tick arrived");
+    for (int i = 0; i < s->nser; i++) {
+        snprintf(l, sizeof l, "series=\"%s\"", s->ser[i].name);
+        s_sample(o, "tickbus_series_tick_age_seconds", l,
+                 (double)(now_mono - s->ser[i].last_tick_mono) / NS_PER_S);
+    }
+    s_family(o, "tickbus_series_index", "gauge",
+             "the series' index at its last tick, by source (best: its brti field)");
+    for (int i = 0; i < s->nser; i++) {
+        const series_st_t *r = &s->ser[i];
+        const char *src[] = {"best", "official", "rti", "median"};
+        double v[] = {r->brti, r->brti_official, r->brti_rti, r->brti_median};
+        for (int k = 0; k < 4; k++) {
+            snprintf(l, sizeof l, "series=\"%s\",src=\"%s\"", r->name, src[k]);
+            s_sample(o, "tickbus_series_index", l, v[k]);
+        }
+    }
+    s_family(o, "tickbus_series_proxy_error_bps", "gauge",
+             "the series' last tick: RTI proxy minus official, in basis points of official");
+    for (int i = 0; i < s->nser; i++) {
+        snprintf(l, sizeof l, "series=\"%s\"", s->ser[i].name);
+        s_sample(o, "tickbus_series_proxy_error_bps", l, s->ser[i].err_rti);
+    }
+    s_family(o, "tickbus_series_venues_ok", "gauge", "venues usable at the series' last tick");
+    for (int i = 0; i < s->nser; i++) {
+        snprintf(l, sizeof l, "series=\"%s\"", s->ser[i].name);
+        s_sample(o, "tickbus_series_venues_ok", l, s->ser[i].venues_ok);
+    }
+    s_family(o, "tickbus_series_tick_state", "gauge", "1 for the series' last health.state");
+    static const char *const tst[] = {"ok", "degraded", "down"};
+    for (int i = 0; i < s->nser; i++)
+        for (size_t k = 0; k < ARRAY_LEN(tst); k++) {
+            snprintf(l, sizeof l, "series=\"%s\",state=\"%s\"", s->ser[i].name, tst[k]);
+            s_sample(o, "tickbus_series_tick_state", l, !strcmp(s->ser[i].state, tst[k]));
+        }
+}
+
 /* Today's coverage: distinct seconds with a tick over the seconds observed, as of NOW_REAL. */
 static void s_render_coverage(out_t *o, mstate_t *s, int64_t now_real)
 {
@@ -765,6 +885,7 @@ char *mstate_render(mstate_t *s, int64_t now_mono, int64_t now_real, size_t *len
     s_render_tick(&o, s, now_mono);
     s_render_venues(&o, s);
     s_render_settlements(&o, s);
+    s_render_series(&o, s, now_mono);
     s_render_coverage(&o, s, now_real);
     s_render_self(&o, s);
     *len = o.len;
@@ -843,6 +964,19 @@ int mstate_test(void)
     s_test_msg(s, "event.settlement", "aggregator", real, "\"proxy_err_bps\":-1.5,"
                "\"official_err_bps\":0.25", mono, real);
     s_test_msg(s, "event.gap", "aggregator", real, "\"kind\":\"ticks\"", mono, real);
+    /* another series' tick and settlement: in the series metrics only */
+    snprintf(f, sizeof f,
+             "\"type\":\"tick\",\"series\":\"KXETH15M\",\"ts\":\"%s\",\"brti\":3500.5,"
+             "\"brti_src\":\"official\",\"brti_official\":3500.5,\"brti_rti\":3500.85,"
+             "\"brti_median\":3500.1,\"health\":{\"venues_ok\":4,\"state\":\"ok\"}",
+             clock_fmt_iso(day0 + 3601 * NS_PER_S, tsbuf, sizeof tsbuf));
+    s_test_msg(s, "tick", "aggregator-kxeth15m", day0 + 3601 * NS_PER_S, f, mono + 2 * NS_PER_S,
+               real + 2 * NS_PER_S);
+    s_test_msg(s, "event.settlement", "aggregator-kxeth15m", real,
+               "\"ticker\":\"KXETH15M-26DEC040230-30\",\"proxy_err_bps\":9,\"official_err_bps\":9",
+               mono, real);
+    s_test_msg(s, "tick", "aggregator-x", real, "\"ts\":\"2026-12-04T00:00:00Z\",\"series\":\"a b\"",
+               mono, real);
     /* hostile input: none of it may crash or count as data */
     s_test_msg(s, "hb.bad", "bad", real, "\"progress\":\"many\"", mono, real);
     s_test_msg(s, "tick", "aggregator", real, "\"ts\":\"yesterday\"", mono, real);
@@ -888,7 +1022,15 @@ int mstate_test(void)
         "tickbus_settlement_error_bps{src=\"proxy\"} -1.5\n",
         "tickbus_coverage_ticks_today 2\n",
         "tickbus_coverage_seconds_today 3\n",
-        "tickbus_metrics_bad_total 3\n",
+        "tickbus_metrics_bad_total 4\n",
+        "tickbus_series_ticks_total{series=\"KXBTC15M\"} 3\n",
+        "tickbus_series_ticks_total{series=\"KXETH15M\"} 1\n",
+        "tickbus_series_index{series=\"KXETH15M\",src=\"official\"} 3500.5\n",
+        "tickbus_series_index{series=\"KXBTC15M\",src=\"best\"} 100000\n",
+        "tickbus_series_proxy_error_bps{series=\"KXETH15M\"} 0.9998",
+        "tickbus_series_venues_ok{series=\"KXETH15M\"} 4\n",
+        "tickbus_series_tick_state{series=\"KXETH15M\",state=\"ok\"} 1\n",
+        "tickbus_series_tick_state{series=\"KXBTC15M\",state=\"degraded\"} 1\n",
     };
     for (size_t i = 0; i < ARRAY_LEN(want); i++) rc |= s_expect(t, want[i], 1);
     rc |= s_expect(t, "field=\"last_data_age_ms\"", 0); /* null now: not exported */

@@ -1,8 +1,11 @@
 /* sink-jsonl: the default sink. Subscribes to the aggregator's tick and
  * event.* records and appends them to DIR/PREFIX-YYYY-MM-DD.jsonl (the Go
  * collector's files), writes gap and coverage records, and heartbeats
- * "progress" as lines made durable. The file work is in jsonl.c. */
+ * "progress" as lines made durable. One series per process (--series: the
+ * prefix, the aggregators and the name default to that series'). The file
+ * work is in jsonl.c. */
 #include "prog.h"
+#include "aggseries.h"
 #include "bus.h"
 #include "clock.h"
 #include "gaps.h"
@@ -19,14 +22,19 @@
 #include <string.h>
 #include <zmq.h>
 
-static char *o_dir, *o_prefix, *o_compress;
+static char *o_dir, *o_prefix, *o_compress, *o_series;
 static double o_fsync;
 static long o_buffer_kb, o_max_ahead, o_max_behind;
 static strlist_t o_topic;
 
 static const opt_t s_opts[] = {
     {"dir", OPT_STR, &o_dir, "data", 1, 0, "OUTPUT_DIR", "directory of the daily files", 0},
-    {"prefix", OPT_STR, &o_prefix, "kxbtc15m", 1, 0, NULL, "file name prefix: PREFIX-YYYY-MM-DD.jsonl", 0},
+    {"series", OPT_STR, &o_series, SERIES_DEFAULT, 1, 0, NULL,
+     "the Kalshi series (docs/SERIES.md): the defaults of --prefix, --sub (its aggregator and "
+     "standby: aggregator, aggregator-b for KXBTC15M, aggregator-x, aggregator-x-b for series X) "
+     "and --name (sink-jsonl-x but for KXBTC15M)", 0},
+    {"prefix", OPT_STR, &o_prefix, NULL, 1, 0, NULL,
+     "file name prefix: PREFIX-YYYY-MM-DD.jsonl (default the series': kxbtc15m)", 0},
     {"fsync", OPT_DBL, &o_fsync, "1", 0, 3600, NULL,
      "fdatasync every S seconds (0: after every line)", 0},
     {"compress", OPT_STR, &o_compress, "gzip", 1, 0, NULL, "closed days: gzip or none", 0},
@@ -139,9 +147,15 @@ int main(int argc, char **argv)
                argv, NULL);
     if (strcmp(o_compress, "gzip") && strcmp(o_compress, "none"))
         opts_die("compress", o_compress, "expected gzip or none");
+    series_t ser;
+    if (aggseries_load(&ser, o_series, "series") < 0) return EX_USAGE;
+    if (!o_prefix) o_prefix = xstrdup(ser.prefix);
+    aggseries_rename(&ser, "sink-jsonl");
+    char agg[96];
+    series_program(&ser, "aggregator", agg, sizeof agg);
     int capture = o_topic.n > 0; /* lines name their topic */
     s_ctx_t c = {0};
-    int rc = upstream_endpoints(&c.up);
+    int rc = upstream_endpoints(&c.up, agg);
     if (rc) return rc;
     opts_log_effective("sink-jsonl", s_opts);
     if (opts_common.check) return 0;

@@ -133,7 +133,7 @@ int main(int argc, char **argv)
                argv, NULL);
     s_ctx_t c = {0};
     c.day = -1;
-    int rc = upstream_endpoints(&c.up);
+    int rc = upstream_endpoints(&c.up, "aggregator");
     if (rc) return rc;
     opts_log_effective("sink-postgres", s_opts);
     if (opts_common.check) return 0;

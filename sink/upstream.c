@@ -3,12 +3,13 @@
 #include "log.h"
 #include "prog.h"
 
+#include <stdio.h>
 #include <string.h>
 
 strlist_t upstream_catchup_opt;
 long upstream_timeout_ms;
 
-int upstream_endpoints(upstream_t *u)
+int upstream_endpoints(upstream_t *u, const char *agg)
 {
     char dir[400];
     if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
@@ -20,7 +21,9 @@ int upstream_endpoints(upstream_t *u)
         if (!at || at == v || !at[1] || at - v >= 64)
             opts_die("catchup", v, "expected SRC@ENDPOINT (SRC: the publisher's --name)");
     }
-    static const char *const upstream[] = {"aggregator", "aggregator-b", NULL};
+    char standby[96];
+    snprintf(standby, sizeof standby, "%s-b", agg);
+    const char *const upstream[] = {agg, standby, NULL};
     return bus_default_subs(&opts_common.sub, dir, upstream) < 0 ? EX_USAGE : 0;
 }
 

@@ -1,6 +1,7 @@
 /* upstream: what sink-jsonl and sink-postgres share about their input. The bus directory and
  * the sink's own publish endpoint (for its hb); its default upstreams, the aggregator and its
- * standby `aggregator-b` (docs/SINKS.md, "Two aggregators"); the SUB connected to them; and the
+ * standby `aggregator-b` (`aggregator-x`, `aggregator-x-b` for another series: docs/SINKS.md,
+ * "Two aggregators"); the SUB connected to them; and the
  * follow reader that takes each tick second once and fetches back what the bus lost. */
 #ifndef TB_UPSTREAM_H
 #define TB_UPSTREAM_H
@@ -27,9 +28,9 @@ extern long upstream_timeout_ms;
     {"catchup-timeout", OPT_INT, &upstream_timeout_ms, "2000", 0, 60000, NULL,                    \
      "ms to wait for a history's answer before going on without it (0: no catch-up)", 0}
 
-/* Before --check returns: the endpoints (default subs: aggregator, aggregator-b). Returns 0 or
- * the exit code. */
-int upstream_endpoints(upstream_t *u);
+/* Before --check returns: the endpoints (default subs: the aggregator AGG and its standby
+ * AGG-b: aggregator, aggregator-b for KXBTC15M). Returns 0 or the exit code. */
+int upstream_endpoints(upstream_t *u, const char *agg);
 /* Connect the SUB and make the follow reader (no source asked yet). 0 or the exit code. */
 int upstream_connect(upstream_t *u);
 /* Once the sink knows what it has (follow_seen): ask every source's history. */

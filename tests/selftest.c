@@ -8,6 +8,7 @@
  * missing from the build is a link error. --strict (make test) is accepted for
  * compatibility: with nothing optional left it changes nothing. */
 #include "aggcfg.h"
+#include "aggseries.h"
 #include "book.h"
 #include "boundary.h"
 #include "bus.h"
@@ -77,6 +78,7 @@ static const struct {
     {"kalshi_ws", kalshi_ws_test},
     {"kalshi_market", kalshi_market_test},
     {"aggcfg", aggcfg_test},
+    {"aggseries", aggseries_test},
     {"tick", tick_test},
     {"boundary", boundary_test},
     {"history", history_test},

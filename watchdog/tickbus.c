@@ -3,6 +3,7 @@
  *   tickbus up|down|restart [UNIT]                          systemctl --user on installed units
  *   tickbus logs [UNIT] [journalctl args]                   journalctl --user for tickbus units
  *   tickbus plot DATE [...]                                 renders a day to PNG (compose/tickbus-plot)
+ *   tickbus series [venues|list]                            the configured series (SERIES_TICKER)
  * status listens to hb.* for --wait seconds: state, hb age, progress rate,
  * reconnects/gaps/resyncs summed over upstreams, what sink-jsonl's hb says of
  * its file, and today's data file with its line count (read from --dir). */
@@ -12,6 +13,7 @@
 #include "jtok.h"
 #include "log.h"
 #include "opts.h"
+#include "series.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -30,14 +32,14 @@ typedef struct {
     int64_t reconnects, gaps, resyncs, drops;
     int64_t pid, up_s;
     int hbs;
+    /* a JSONL sink's own account of its file, from its hb */
+    char sink_day[16];
+    int64_t sink_lines, sink_durable, sink_pending;
 } s_prog_t;
 
 #define MAXP 64
 static s_prog_t s_progs[MAXP];
 static int s_np;
-/* what the JSONL sink says of its file, from its hb */
-static char s_sink_day[16];
-static int64_t s_sink_lines = -1, s_sink_durable = -1, s_sink_pending = -1;
 
 static s_prog_t *s_find(const char *name)
 {
@@ -48,6 +50,7 @@ static s_prog_t *s_find(const char *name)
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
     snprintf(p->state, sizeof p->state, "?");
+    p->sink_lines = p->sink_durable = p->sink_pending = -1;
     return p;
 }
 
@@ -89,21 +92,21 @@ static void s_take(const bus_msg_t *m, jtok_t *d)
     p->resyncs = s_sum(d, "resyncs");
     p->drops = s_sum(d, "drops") + s_sum(d, "pub_drops");
     if (!strncmp(p->name, "sink-jsonl", 10)) {
-        jtok_str(d, jtok_get(d, 0, "day"), s_sink_day, sizeof s_sink_day);
-        jtok_int(d, jtok_get(d, 0, "lines"), &s_sink_lines);
-        jtok_int(d, jtok_get(d, 0, "durable"), &s_sink_durable);
-        jtok_int(d, jtok_get(d, 0, "pending"), &s_sink_pending);
+        jtok_str(d, jtok_get(d, 0, "day"), p->sink_day, sizeof p->sink_day);
+        jtok_int(d, jtok_get(d, 0, "lines"), &p->sink_lines);
+        jtok_int(d, jtok_get(d, 0, "durable"), &p->sink_durable);
+        jtok_int(d, jtok_get(d, 0, "pending"), &p->sink_pending);
     }
 }
 
-static void s_today_file(void)
+static void s_today_file(const char *prefix)
 {
     char day[16], path[1024];
     int64_t now = clock_real_ns();
     char iso[40];
     clock_fmt_iso(now, iso, sizeof iso);
     snprintf(day, sizeof day, "%.10s", iso);
-    snprintf(path, sizeof path, "%s/%s-%s.jsonl", o_dir, o_prefix, day);
+    snprintf(path, sizeof path, "%s/%s-%s.jsonl", o_dir, prefix, day);
     FILE *f = fopen(path, "r");
     if (!f) {
         printf("data: %s: %s\n", path, strerror(errno));
@@ -138,18 +141,43 @@ static int s_status(void)
         if (r < 0) break;
         if (r > 0) s_take(&m, &d);
     }
-    /* programs expected but silent are down */
-    char *exp = xstrdup(o_expect), *save = NULL;
-    for (char *t = strtok_r(exp, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) s_find(t);
-    free(exp);
+    /* programs expected but silent are down: --expect, or (auto) those the configured series
+     * run (docs/SERIES.md) */
+    series_set_t set;
+    char err[512];
+    if (series_load(&set, getenv("SERIES_TICKER"), NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "tickbus: SERIES_TICKER: %s\n", err);
+        return EX_USAGE;
+    }
+    if (!strcmp(o_expect, "auto")) {
+        static const char *const venues[] = {"coinbase", "kraken", "bitstamp", "gemini", "cryptocom"};
+        char name[96], a[128];
+        for (size_t v = 0; v < sizeof venues / sizeof venues[0]; v++) {
+            series_venue_assets(&set, venues[v], a, sizeof a);
+            snprintf(name, sizeof name, "feed-%s", venues[v]);
+            if (a[0]) s_find(name);
+        }
+        s_find("feed-kalshi");
+        for (int i = 0; i < set.n; i++) {
+            series_program(&set.s[i], "aggregator", name, sizeof name);
+            s_find(name);
+            series_program(&set.s[i], "sink-jsonl", name, sizeof name);
+            s_find(name);
+        }
+        s_find("watchdog");
+    } else {
+        char *exp = xstrdup(o_expect), *save = NULL;
+        for (char *t = strtok_r(exp, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) s_find(t);
+        free(exp);
+    }
     int64_t now = clock_real_ns();
     int bad = 0;
-    printf("%-16s %-9s %7s %9s %8s %6s %6s %7s %8s\n", "program", "state", "hb_age", "progress/s",
+    printf("%-22s %-9s %7s %9s %8s %6s %6s %7s %8s\n", "program", "state", "hb_age", "progress/s",
            "up_s", "recon", "gaps", "resyncs", "drops");
     for (int i = 0; i < s_np; i++) {
         s_prog_t *p = &s_progs[i];
         if (!p->hbs) {
-            printf("%-16s %-9s %7s\n", p->name, "down", "none");
+            printf("%-22s %-9s %7s\n", p->name, "down", "none");
             bad++;
             continue;
         }
@@ -157,15 +185,20 @@ static int s_status(void)
         double span = (double)(p->last_rx - p->first_rx) / NS_PER_S;
         double rate = span > 0.5 ? (double)(p->last_progress - p->first_progress) / span : 0;
         if (strcmp(p->state, "ok")) bad++;
-        printf("%-16s %-9s %6.1fs %10.1f %8lld %6lld %6lld %7lld %8lld\n", p->name, p->state, age,
+        printf("%-22s %-9s %6.1fs %10.1f %8lld %6lld %6lld %7lld %8lld\n", p->name, p->state, age,
                rate, (long long)p->up_s, (long long)p->reconnects, (long long)p->gaps,
                (long long)p->resyncs, (long long)p->drops);
     }
-    if (s_sink_lines >= 0)
-        printf("sink-jsonl (its hb): day %s, %lld lines accepted and %lld durable since it "
-               "started, %lld waiting for the disk\n", s_sink_day[0] ? s_sink_day : "-",
-               (long long)s_sink_lines, (long long)s_sink_durable, (long long)s_sink_pending);
-    s_today_file();
+    for (int i = 0; i < s_np; i++) {
+        const s_prog_t *p = &s_progs[i];
+        if (p->sink_lines >= 0)
+            printf("%s (its hb): day %s, %lld lines accepted and %lld durable since it "
+                   "started, %lld waiting for the disk\n", p->name, p->sink_day[0] ? p->sink_day : "-",
+                   (long long)p->sink_lines, (long long)p->sink_durable, (long long)p->sink_pending);
+    }
+    if (strcmp(o_prefix, "auto")) s_today_file(o_prefix);
+    else
+        for (int i = 0; i < set.n; i++) s_today_file(set.s[i].prefix);
     jtok_free(&d);
     bus_sub_destroy(&sub);
     bus_ctx_term();
@@ -179,14 +212,61 @@ static int s_exec(const char *prog, char **args)
     return EX_UNAVAILABLE;
 }
 
+/* tickbus series: the series SERIES_TICKER (and SERIES_<TICKER>) configure, as a table; "venues":
+ * the exchange venues any of them uses, one line, space-separated; "list": one line per series,
+ * "TICKER AGGREGATOR SINK PREFIX INDEX_TOPIC ASSET VENUE,.." (for compose/launch.sh). */
+static int s_series(const char *what)
+{
+    series_set_t set;
+    char err[512];
+    if (series_load(&set, getenv("SERIES_TICKER"), NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "tickbus: SERIES_TICKER: %s\n", err);
+        return EX_USAGE;
+    }
+    static const char *const venues[] = {"coinbase", "kraken", "bitstamp", "gemini", "cryptocom"};
+    if (what && !strcmp(what, "venues")) {
+        int k = 0;
+        for (size_t v = 0; v < sizeof venues / sizeof venues[0]; v++) {
+            char a[128];
+            series_venue_assets(&set, venues[v], a, sizeof a);
+            if (a[0]) printf("%s%s", k++ ? " " : "", venues[v]);
+        }
+        printf("\n");
+        return 0;
+    }
+    if (what && strcmp(what, "list") != 0) {
+        fprintf(stderr, "tickbus series: unknown '%s' (venues, list, or nothing for the table)\n", what);
+        return EX_USAGE;
+    }
+    for (int i = 0; i < set.n; i++) {
+        const series_t *r = &set.s[i];
+        char agg[64], sink[64], topic[64];
+        series_program(r, "aggregator", agg, sizeof agg);
+        series_program(r, "sink-jsonl", sink, sizeof sink);
+        series_index_topic(r, topic, sizeof topic);
+        if (what) {
+            printf("%s %s %s %s %s %s ", r->ticker, agg, sink, r->prefix, topic, r->asset);
+            for (int j = 0; j < r->nvenues; j++) printf("%s%s", j ? "," : "", r->venues[j]);
+            printf("\n");
+            continue;
+        }
+        printf("%s: index %s (%s), asset %s, files %s-YYYY-MM-DD.jsonl, programs %s and %s\n  venues:",
+               r->ticker, r->index_id, topic, r->asset, r->prefix, agg, sink);
+        for (int j = 0; j < r->nvenues; j++) printf(" %s", r->venues[j]);
+        printf("\n  spacing %g %s, %d decimals; constituents: %s\n", r->spacing, r->asset,
+               r->decimals, r->source);
+    }
+    return 0;
+}
+
 static const opt_t s_opts[] = {
     {"wait", OPT_DBL, &o_wait, "2.5", 0.5, 60, NULL, "status: seconds to listen to hb.*", 0},
     {"dir", OPT_STR, &o_dir, "data", 1, 0, "OUTPUT_DIR", "status: data directory", 0},
-    {"prefix", OPT_STR, &o_prefix, "kxbtc15m", 1, 0, NULL, "status: data file prefix", 0},
-    {"expect", OPT_STR, &o_expect,
-     "feed-coinbase,feed-kraken,feed-bitstamp,feed-gemini,feed-cryptocom,feed-kalshi,aggregator,"
-     "sink-jsonl,watchdog", 1, 0,
-     NULL, "status: programs reported down when silent", 0},
+    {"prefix", OPT_STR, &o_prefix, "auto", 1, 0, NULL,
+     "status: data file prefix (auto: each configured series')", 0},
+    {"expect", OPT_STR, &o_expect, "auto", 1, 0, NULL,
+     "status: programs reported down when silent (a,b,..; auto: the feeds, aggregators, sinks "
+     "and watchdog the configured series run)", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
 
@@ -219,8 +299,9 @@ int main(int argc, char **argv)
         argv[0] = script; /* the script takes "plot DATE ..." itself */
         return s_exec(script, argv);
     }
+    if (!strcmp(cmd, "series")) return s_series(argc > 2 ? argv[2] : NULL);
     if (strcmp(cmd, "status") != 0 && cmd[0] != '-') {
-        fprintf(stderr, "tickbus: unknown command '%s' (status, up, down, restart, logs, plot)\n",
+        fprintf(stderr, "tickbus: unknown command '%s' (status, up, down, restart, logs, plot, series)\n",
                 cmd);
         return EX_USAGE;
     }

@@ -687,6 +687,32 @@ def main():
             f.write("%.1f %s\n" % (time.time() - T0, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
 
 
+# "## " sections of PERFORMANCE.md that `make bench` does not measure (their own tools do, and
+# each says how): kept as they are when the page is rewritten
+KEPT = ("## The RTI proxy against the official value", "## Series: what each added series costs")
+
+
+def kept_sections(path):
+    """the KEPT sections of the page at PATH, each a list of lines ending with a blank one"""
+    try:
+        lines = open(path).read().split("\n")
+    except OSError:
+        return []
+    out, cur = [], None
+    for line in lines:
+        if line.startswith("## "):
+            cur = [] if line.startswith(KEPT) else None
+            if cur is not None:
+                out.append(cur)
+        if cur is not None:
+            cur.append(line)
+    for sec in out:
+        while sec and not sec[-1].strip():
+            sec.pop()
+        sec.append("")
+    return out
+
+
 def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_missing, prof=None,
               sinks=None, catchup=None, stalls=None):
     floor = dict(floor or {})
@@ -1188,6 +1214,9 @@ def write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_m
     else:
         w("docs/RELIABILITY.md has no chaos table yet: run `make chaos`.")
     w("")
+    # sections measured by their own tools, not by this run: carried over from the page as it was
+    for sec in kept_sections(OUT):
+        L.extend(sec)
     w("## Run log")
     w("")
     w("```")

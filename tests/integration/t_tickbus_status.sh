@@ -25,5 +25,20 @@ for p in feed-coinbase feed-kraken feed-bitstamp feed-gemini feed-cryptocom feed
     sink-jsonl watchdog; do
     grep -q "^$p  *down" "$T/st3" || fail "the default --expect lacks $p"
 done
+# several series: their aggregators and sinks are expected, their files counted; the feeds
+# are those the series use (DOGE: coinbase, gemini, kraken only)
+printf '{"type":"tick"}\n' >"$T/data/kxdoge15m-$day.jsonl"
+SERIES_TICKER="KXDOGE15M KXETH15M" "$BIN/tickbus" status --wait 0.5 --dir "$T/data" >"$T/st4" 2>/dev/null
+for p in feed-coinbase feed-kraken feed-bitstamp feed-gemini feed-cryptocom feed-kalshi \
+    aggregator-kxdoge15m sink-jsonl-kxdoge15m aggregator-kxeth15m sink-jsonl-kxeth15m watchdog; do
+    grep -q "^$p  *down" "$T/st4" || fail "SERIES_TICKER=KXDOGE15M,KXETH15M: --expect lacks $p"
+done
+grep -q "^aggregator  " "$T/st4" && fail "KXBTC15M's aggregator expected though not configured"
+grep -q "kxdoge15m-$day.jsonl: 1 lines" "$T/st4" || fail "KXDOGE15M's file not counted"
+grep -q "kxeth15m-$day.jsonl: No such file" "$T/st4" || fail "KXETH15M's missing file not shown"
+SERIES_TICKER="KXDOGE15M" "$BIN/tickbus" status --wait 0.5 --dir "$T/data" >"$T/st5" 2>/dev/null
+grep -q "^feed-bitstamp" "$T/st5" && fail "KXDOGE15M alone expects feed-bitstamp (not one of its venues)"
+SERIES_TICKER="KXNOPE15M" "$BIN/tickbus" status --wait 0.5 2>"$T/err6"; [ $? = 64 ] || fail "a bad series not exit 64"
+grep -q "SERIES_KXNOPE15M" "$T/err6" || fail "a bad series not named: $(cat "$T/err6")"
 "$BIN/tickbus" frobnicate 2>/dev/null; [ $? = 64 ] || fail "unknown command not exit 64"
 echo ok

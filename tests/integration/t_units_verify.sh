@@ -71,6 +71,30 @@ ws() { sed -n 's/^WatchdogSec=\([0-9]*\)$/\1/p' "$U/$1"; }
 [ "$(ws tickbus-feed@.service)" -gt 60 ] && [ "$(ws tickbus-aggregator.service)" -gt 5 ] &&
     [ "$(ws tickbus-sink-jsonl.service)" -gt 10 ] || fail "a WatchdogSec is below its progress deadline"
 
+# series besides KXBTC15M (docs/SERIES.md): template instances, wanted and watched
+grep -q '^ExecStart=.*/aggregator --series %i$' "$U/tickbus-aggregator@.service" || fail "aggregator@: ExecStart"
+grep -q "^ExecStart=$BIN/sink-jsonl --series %i --dir $D\$" "$U/tickbus-sink-jsonl@.service" || fail "sink-jsonl@: ExecStart"
+[ -e "$U/tickbus.target.d/series.conf" ] && fail "a series drop-in without SERIES_TICKER"
+SERIES_TICKER="KXBTC15M KXETH15M,KXSOL15M" sh compose/install-units.sh BINDIR="$BIN" DATADIR="$D" CONFDIR="$C" \
+    UNITDIR="$U" RELOAD=0 FORCE=1 >"$T/install.log" 2>&1 || fail "install-units with series failed: $(cat "$T/install.log")"
+for i in kxeth15m kxsol15m; do
+    for u in tickbus-aggregator@$i.service tickbus-aggregator-b@$i.service tickbus-sink-jsonl@$i.service; do
+        grep -q "^Wants=.*$u" "$U/tickbus.target.d/series.conf" || fail "tickbus.target does not want $u"
+        prog=${u#tickbus-}; prog=${prog%%@*}
+        [ "$prog" = aggregator-b ] && prog=aggregator
+        if [ -x "$BIN/$prog" ]; then verify "$u" || fail "systemd-analyze verify rejected $u"; fi
+    done
+    grep -q "aggregator-$i=tickbus-aggregator@$i.service aggregator-$i-b=tickbus-aggregator-b@$i.service sink-jsonl-$i=tickbus-sink-jsonl@$i.service" \
+        "$U/tickbus-watchdog.service.d/series.conf" || fail "the watchdog does not watch series $i"
+done
+grep -q "kxbtc15m" "$U/tickbus.target.d/series.conf" && fail "KXBTC15M got template instances (it has its own units)"
+SERIES_TICKER="KXNOPE15M" sh compose/install-units.sh BINDIR="$BIN" DATADIR="$D" CONFDIR="$C" \
+    UNITDIR="$U" RELOAD=0 FORCE=1 >"$T/install.log" 2>&1; rc=$?
+[ $rc = 64 ] && grep -q SERIES_KXNOPE15M "$T/install.log" || fail "a bad SERIES_TICKER: exit $rc, want 64 naming it"
+sh compose/install-units.sh BINDIR="$BIN" DATADIR="$D" CONFDIR="$C" UNITDIR="$U" RELOAD=0 FORCE=1 \
+    >"$T/install.log" 2>&1 || fail "install-units failed"
+[ -e "$U/tickbus.target.d/series.conf" ] && fail "the series drop-in outlived SERIES_TICKER"
+
 # the check can fail: a typo that systemd only "ignores" must be caught
 sed 's/^Type=notify/Type=notifyy/' "$U/tickbus-watchdog.service" > "$U/tickbus-broken.service"
 verify tickbus-broken.service >/dev/null 2>&1 && fail "a broken unit passed verify"
