@@ -4,15 +4,9 @@
 # near the asset's price) and list only their own series' markets, each with a strike once the
 # window after the first has opened; one feed-kalshi, one websocket connection.
 . tests/integration/lib.sh
-cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
-bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --world --window-s 10 \
-    --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem --log "$T/mx.jsonl"
-wait_for 10 grep -q '^kalshi=' "$T/mockx.out" || fail "mockx did not start"
-P=$(sed -n 's/^kalshi=//p' "$T/mockx.out")
-SERIES_TICKER="KXBTC15M,KXETH15M" \
-    bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
-    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
-    --key-id test-key --key-file "$T/key.pem" --presubscribe 5 --grace 3
+. tests/integration/kalshilib.sh
+kalshi_world 10
+SERIES_TICKER="KXBTC15M,KXETH15M" kalshi_feed --presubscribe 5 --grace 3
 bg agg "$BIN/aggregator"
 bg aggeth "$BIN/aggregator" --series KXETH15M
 sleep 1

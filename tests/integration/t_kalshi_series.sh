@@ -8,7 +8,7 @@
 # three index ids and sent indexlist once. An unknown series is refused with exit 64. A
 # configured index Kalshi does not relay costs only its own series' index.
 . tests/integration/lib.sh
-cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
+. tests/integration/kalshilib.sh
 
 # an unknown series: exit 64 with the library's message, before anything connects
 SERIES_TICKER="KXBTC15M,KXNOPE15M" "$BIN/feed-kalshi" --check >"$T/refuse.out" 2>&1
@@ -16,16 +16,10 @@ rc=$?
 [ "$rc" = 64 ] || fail "unknown series: exit $rc, expected 64: $(cat "$T/refuse.out")"
 grep -q 'KXNOPE15M' "$T/refuse.out" || fail "the refusal does not name the series: $(cat "$T/refuse.out")"
 
-bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --world --window-s 15 \
-    --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem --log "$T/mx.jsonl"
-wait_for 10 grep -q '^kalshi=' "$T/mockx.out" || fail "mockx did not start"
-P=$(sed -n 's/^kalshi=//p' "$T/mockx.out")
+kalshi_world 15
 bg tap "$BIN/tap" --timeout 50 event. index. kalshi.market. kalshi.book. hb.feed-kalshi
 sleep 0.3
-SERIES_TICKER="KXBTC15M,KXETH15M,KXSOL15M" \
-    bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
-    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
-    --key-id test-key --key-file "$T/key.pem" --presubscribe 8 --grace 5 --record "$T/k.rec"
+SERIES_TICKER="KXBTC15M,KXETH15M,KXSOL15M" kalshi_feed --presubscribe 8 --grace 5 --record "$T/k.rec"
 FEED=$LAST
 # the independent reading of mockx's indices, alongside
 /usr/bin/python3 tests/mockx/check_kalshi.py indices "$P" "$T/tls/ca.pem" "$T/key.pem" 20 \
@@ -162,9 +156,7 @@ PY
 bg tap2 "$BIN/tap" --timeout 15 index. hb.feed-kalshi-x
 sleep 0.3
 SERIES_TICKER="KXXRP15M,KXETH15M,KXBTC15M" SERIES_KXXRP15M="index=XRPUSD_RTI venues=coinbase,kraken" \
-    bg feedx "$BIN/feed-kalshi" --name feed-kalshi-x --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
-    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
-    --key-id test-key --key-file "$T/key.pem"
+    kalshi_feed_as feedx --name feed-kalshi-x
 both() {
     grep '"src":"feed-kalshi-x"' "$T/tap2.out" | grep -q '^index.brti ' &&
         grep '"src":"feed-kalshi-x"' "$T/tap2.out" | grep -q '^index.ethusd_rti '
