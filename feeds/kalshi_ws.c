@@ -483,8 +483,11 @@ static int s_indexlist_reply(kalshi_ws_t *s, int msg)
     const jtok_t *d = &s->tok;
     int arr = msg >= 0 && jtok_type(d, msg) == JSMN_OBJECT ? jtok_get(d, msg, "index_ids") : msg;
     if (arr < 0 || jtok_type(d, arr) != JSMN_ARRAY) {
+        size_t l;
+        const char *t = jtok_text(d, 0, &l); /* what was seen, for the next reader of the docs */
         s->st.bad++;
-        log_warnx_rl("kalshi: indexlist reply without a list of index ids");
+        log_warnx_rl("kalshi: indexlist reply without a list of index ids: %.*s",
+                     (int)(l > 300 ? 300 : l), t);
         return -1;
     }
     s_on_indexlist(s, arr);
@@ -1583,6 +1586,10 @@ static int s_t_indices(s_cap_t *cap)
             "\"msg\":{\"index_ids\":[\"BRTI\",\"SOLUSD_RTI\"]}}");
     T_CHECK(kalshi_ws_stats(s)->indexlists == 1 && kalshi_ws_stats(s)->index_missing == 1);
     T_CHECK(kalshi_ws_stats(s)->gaps == 0 && cap->nsent == 3); /* one indexlist */
+    /* a reply of another shape: counted bad and logged as seen, nothing else */
+    T_FRAME("{\"type\":\"cfbenchmarks_value_indexlist\",\"id\":3,\"sid\":1,\"seq\":5,"
+            "\"msg\":{\"indices\":[\"BRTI\"]}}");
+    T_CHECK(kalshi_ws_stats(s)->bad == 1 && kalshi_ws_stats(s)->indexlists == 1);
     T_FRAME("{\"type\":\"market_lifecycle_v2\",\"sid\":2,\"seq\":1,\"msg\":{\"market_ticker\":"
             "\"KXETH15M-26NOV280715-15\",\"event_type\":\"activated\"}}");
     T_FRAME("{\"type\":\"market_lifecycle_v2\",\"sid\":2,\"seq\":2,\"msg\":{\"market_ticker\":"
