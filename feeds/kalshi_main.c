@@ -1,8 +1,9 @@
-/* feed-kalshi: follows the KXBTC15M markets (or --series) on Kalshi. REST
- * (kalshi_rest) discovers the markets and reads strikes and settlements; the
- * table (kalshi_market) decides from the markets' own times what to follow;
- * the websocket (lib/wsconn + kalshi_ws) keeps the books, tickers, trades and
- * the official BRTI. Without a key it polls the public REST endpoints. */
+/* feed-kalshi: follows the KXBTC15M markets (or every series of --series) on
+ * Kalshi. REST (kalshi_rest) discovers each series' markets and reads strikes
+ * and settlements; one table per series (kalshi_market) decides from the
+ * markets' own times what to follow; one websocket (lib/wsconn + kalshi_ws)
+ * keeps the books, tickers and trades of every series and relays each series'
+ * official index. Without a key it polls the public REST endpoints. */
 #include "prog.h"
 #include "bus.h"
 #include "clock.h"
@@ -16,6 +17,7 @@
 #include "kalshi_ws.h"
 #include "log.h"
 #include "opts.h"
+#include "series.h"
 #include "util.h"
 #include "wsconn.h"
 
@@ -43,7 +45,8 @@ static const opt_t s_opts[] = {
     {"env", OPT_STR, &o_env, "prod", 1, 0, "KALSHI_ENV", "prod or demo (default URLs)", 0},
     {"ca-file", OPT_STR, &o_ca, NULL, 1, 0, NULL,
      "extra trust anchor (PEM) besides the system CAs; verification stays on", 0},
-    {"series", OPT_STR, &o_series, "KXBTC15M", 1, 0, "SERIES_TICKER", "series to follow", 0},
+    {"series", OPT_STR, &o_series, SERIES_DEFAULT, 1, 0, "SERIES_TICKER",
+     "series to follow, separated by commas (docs/SERIES.md)", 0},
     {"key-id", OPT_STR, &o_key_id, NULL, 1, 0, "KALSHI_API_KEY_ID", "API key id", OPT_SECRET},
     {"key-file", OPT_STR, &o_key_file, NULL, 1, 0, "KALSHI_PRIV_KEY_PATH",
      "RSA private key (PEM, PKCS#1 or PKCS#8), mode 0600", 0},
@@ -64,22 +67,34 @@ static const opt_t s_opts[] = {
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
 };
 
+typedef struct app app_t;
+
+/* One followed series: its definition and its market table (the table's callbacks
+ * get this as their arg). */
 typedef struct {
+    app_t *a;
+    const series_t *s;
+    kmkt_table_t *mk;
+} ser_t;
+
+struct app {
+    series_set_t set;
+    ser_t ser[SERIES_MAX];
+    int nser;
     bus_pub_t *pub;
     hb_t *hb;
     wsconn_t *c;
     kalshi_ws_t *ws;
     kalshi_rest_t *rest;
-    kmkt_table_t *mk;
     kalshi_auth_t *auth;
     framerec_t *rec; /* --record, or NULL */
     jw_t w;
     char topic[128];
     int nokey;
-    uint64_t rest_errors, auth_failures, rest_msgs, list_ok;
+    uint64_t rest_errors, auth_failures, rest_msgs, list_ok, rest_other_series;
     int last_http;
     int64_t last_poll_mono, last_rest_data_mono;
-} app_t;
+};
 
 static app_t A;
 
@@ -127,10 +142,12 @@ static void s_market_fields(jw_t *w, const kmkt_info_t *m)
 
 static void s_mk_publish(void *arg, const kmkt_info_t *m)
 {
-    app_t *a = arg;
+    ser_t *sr = arg;
+    app_t *a = sr->a;
     jw_reset(&a->w);
     jw_fragment(&a->w);
     s_market_fields(&a->w, m);
+    jw_kstr(&a->w, "series", sr->s->ticker);
     jw_kstr(&a->w, "source", "rest");
     snprintf(a->topic, sizeof a->topic, "kalshi.market.%s", m->ticker);
     bus_pub_send(a->pub, a->topic, a->w.buf, a->w.len, s_now_real(), -1);
@@ -138,7 +155,7 @@ static void s_mk_publish(void *arg, const kmkt_info_t *m)
 
 static void s_mk_event(void *arg, const char *kind, const kmkt_info_t *m, const char *reason)
 {
-    app_t *a = arg;
+    app_t *a = ((ser_t *)arg)->a;
     jw_reset(&a->w);
     jw_fragment(&a->w);
     jw_kstr(&a->w, "venue", "kalshi");
@@ -171,21 +188,21 @@ static void s_mk_event(void *arg, const char *kind, const kmkt_info_t *m, const 
 
 static void s_mk_follow(void *arg, const char *ticker, int active)
 {
-    app_t *a = arg;
+    app_t *a = ((ser_t *)arg)->a;
     if (a->ws) kalshi_ws_follow(a->ws, ticker, active);
     log_info("kalshi: following ticker=%s active=%d", ticker, active);
 }
 
 static void s_mk_unfollow(void *arg, const char *ticker)
 {
-    app_t *a = arg;
+    app_t *a = ((ser_t *)arg)->a;
     if (a->ws) kalshi_ws_unfollow(a->ws, ticker);
     log_info("kalshi: no longer following ticker=%s", ticker);
 }
 
 static void s_mk_refresh(void *arg, const char *ticker)
 {
-    app_t *a = arg;
+    app_t *a = ((ser_t *)arg)->a;
     char path[160];
     snprintf(path, sizeof path, "/markets/%s", ticker);
     kalshi_rest_get(a->rest, path, K_MARKET, ticker, 0);
@@ -193,12 +210,31 @@ static void s_mk_refresh(void *arg, const char *ticker)
 
 static void s_mk_discover(void *arg)
 {
-    app_t *a = arg;
+    ser_t *sr = arg;
     char path[200];
-    snprintf(path, sizeof path, "/markets?series_ticker=%s&status=open&limit=100", o_series);
-    kalshi_rest_get(a->rest, path, K_LIST, "open", 1);
-    snprintf(path, sizeof path, "/markets?series_ticker=%s&status=unopened&limit=200", o_series);
-    kalshi_rest_get(a->rest, path, K_LIST, "unopened", 1);
+    snprintf(path, sizeof path, "/markets?series_ticker=%s&status=open&limit=100", sr->s->ticker);
+    kalshi_rest_get(sr->a->rest, path, K_LIST, "open", 1);
+    snprintf(path, sizeof path, "/markets?series_ticker=%s&status=unopened&limit=200",
+             sr->s->ticker);
+    kalshi_rest_get(sr->a->rest, path, K_LIST, "unopened", 1);
+}
+
+/* The table of the series TICKER belongs to (its prefix before the first '-'), or NULL. */
+static kmkt_table_t *s_table_of(app_t *a, const char *ticker)
+{
+    size_t n = strcspn(ticker, "-");
+    for (int i = 0; i < a->nser; i++)
+        if (strlen(a->ser[i].s->ticker) == n && !strncmp(a->ser[i].s->ticker, ticker, n))
+            return a->ser[i].mk;
+    return NULL;
+}
+
+/* A REST market object M at NOW: to its series' table. */
+static void s_update(app_t *a, const kmkt_info_t *m, int64_t now)
+{
+    kmkt_table_t *t = s_table_of(a, m->ticker);
+    if (t) kmkt_update(t, m, now);
+    else a->rest_other_series++;
 }
 
 /* No-key mode: a REST orderbook becomes kalshi.book.<t> (source rest). */
@@ -284,12 +320,12 @@ static void s_rest_cb(void *arg, int kind, const char *tag, long http, json_t *r
         size_t i;
         a->list_ok++;
         json_array_foreach(arr, i, o) {
-            if (kmkt_parse(o, &m) == 0) kmkt_update(a->mk, &m, now);
+            if (kmkt_parse(o, &m) == 0) s_update(a, &m, now);
             else log_warnx_rl("kalshi: market object without ticker or times ignored");
         }
     } else if (kind == K_MARKET || kind == K_POLL_MARKET) {
         if (kmkt_parse(json_object_get(root, "market"), &m) == 0) {
-            kmkt_update(a->mk, &m, now);
+            s_update(a, &m, now);
             if (kind == K_POLL_MARKET) {
                 s_rest_ticker(a, &m, now);
                 a->rest_msgs++;
@@ -326,7 +362,8 @@ static void s_ws_lifecycle(void *arg, const char *ticker, const char *ev, const 
 {
     app_t *a = arg;
     log_debug("kalshi: lifecycle ticker=%s event=%s floor_strike=%s", ticker, ev, fs ? fs : "-");
-    kmkt_hint(a->mk, ticker, ev, s_now_real());
+    kmkt_table_t *t = s_table_of(a, ticker);
+    if (t) kmkt_hint(t, ticker, ev, s_now_real());
 }
 
 static void s_cb_headers(wsconn_t *c, void *arg)
@@ -401,37 +438,81 @@ static int s_books_healthy(app_t *a)
 {
     int active;
     const kmkt_info_t *m;
-    for (int i = 0; (m = kmkt_followed(a->mk, i, &active)); i++) {
-        if (!active) continue;
-        const kalshi_book_t *b = kalshi_ws_book(a->ws, m->ticker);
-        if (b && !b->valid) return 0;
+    for (int k = 0; k < a->nser; k++) {
+        for (int i = 0; (m = kmkt_followed(a->ser[k].mk, i, &active)); i++) {
+            if (!active) continue;
+            const kalshi_book_t *b = kalshi_ws_book(a->ws, m->ticker);
+            if (b && !b->valid) return 0;
+        }
+        if (kmkt_alarm(a->ser[k].mk)) return 0;
     }
-    return !kmkt_alarm(a->mk);
+    return 1;
+}
+
+static void s_tick_tables(app_t *a)
+{
+    int64_t now = s_now_real();
+    for (int k = 0; k < a->nser; k++) kmkt_tick(a->ser[k].mk, now);
+}
+
+static int s_any_alarm(const app_t *a)
+{
+    for (int k = 0; k < a->nser; k++)
+        if (kmkt_alarm(a->ser[k].mk)) return 1;
+    return 0;
 }
 
 static void s_cb_tick(wsconn_t *c, void *arg, int64_t now)
 {
     app_t *a = arg;
     kalshi_rest_poll(a->rest);
-    kmkt_tick(a->mk, s_now_real());
+    s_tick_tables(a);
     if (kalshi_ws_tick(a->ws, now, s_now_real()) < 0) wsconn_reconnect(c, "command_timeout");
     wsconn_set_healthy(c, s_books_healthy(a));
 }
 
 static void s_hb_common(app_t *a, jw_t *w)
 {
-    const kmkt_stats_t *ms = kmkt_stats(a->mk);
     const kalshi_rest_stats_t *rs = kalshi_rest_stats(a->rest);
+    int64_t now = s_now_real();
+    kmkt_stats_t sum;
+    memset(&sum, 0, sizeof sum);
+    for (int k = 0; k < a->nser; k++) {
+        const kmkt_stats_t *ms = kmkt_stats(a->ser[k].mk);
+        sum.followed += ms->followed;
+        sum.open += ms->open;
+        sum.rollovers += ms->rollovers;
+        sum.strikes += ms->strikes;
+        sum.settlements += ms->settlements;
+    }
     jw_kstr(w, "auth", a->nokey ? "none: public REST polling, data may be ~15 s old" : "key");
-    jw_kint(w, "markets_tracked", ms->followed);
-    jw_kint(w, "markets_open", ms->open);
-    const kmkt_info_t *cur = kmkt_current(a->mk, s_now_real());
+    jw_kint(w, "markets_tracked", sum.followed);
+    jw_kint(w, "markets_open", sum.open);
+    const kmkt_info_t *cur = kmkt_current(a->ser[0].mk, now); /* the first series' */
     if (cur) jw_kstr(w, "current", cur->ticker);
     else jw_knull(w, "current");
-    jw_kbool(w, "no_open_market_alarm", kmkt_alarm(a->mk));
-    jw_kuint(w, "rollovers", ms->rollovers);
-    jw_kuint(w, "strikes", ms->strikes);
-    jw_kuint(w, "settlements", ms->settlements);
+    jw_kbool(w, "no_open_market_alarm", s_any_alarm(a));
+    jw_kuint(w, "rollovers", sum.rollovers);
+    jw_kuint(w, "strikes", sum.strikes);
+    jw_kuint(w, "settlements", sum.settlements);
+    /* per series: {"KXBTC15M":{"tracked","open","current","alarm","settlements"},..} */
+    jw_key(w, "series");
+    jw_obj(w);
+    for (int k = 0; k < a->nser; k++) {
+        const kmkt_stats_t *ms = kmkt_stats(a->ser[k].mk);
+        jw_key(w, a->ser[k].s->ticker);
+        jw_obj(w);
+        jw_kint(w, "tracked", ms->followed);
+        jw_kint(w, "open", ms->open);
+        cur = kmkt_current(a->ser[k].mk, now);
+        if (cur) jw_kstr(w, "current", cur->ticker);
+        else jw_knull(w, "current");
+        jw_kbool(w, "alarm", kmkt_alarm(a->ser[k].mk));
+        jw_kuint(w, "settlements", ms->settlements);
+        jw_obj_end(w);
+    }
+    jw_obj_end(w);
+    jw_kuint(w, "rest_other_series", a->rest_other_series);
     jw_kuint(w, "rest_requests", rs->requests);
     jw_kuint(w, "rest_errors", a->rest_errors);
     jw_kuint(w, "rest_429", rs->http_429);
@@ -460,6 +541,16 @@ static void s_cb_hb(wsconn_t *c, void *arg, jw_t *w)
     jw_kuint(w, "trades_without_id", st->trades_without_id);
     jw_kuint(w, "error_replies", st->errors);
     jw_kuint(w, "late_frames", st->late);
+    jw_kuint(w, "index_unasked", st->index_unasked);
+    jw_kuint(w, "indexlists", st->indexlists);
+    jw_kuint(w, "index_missing", st->index_missing);
+    /* values relayed per index: {"BRTI":n,..} */
+    jw_key(w, "indices");
+    jw_obj(w);
+    uint64_t n;
+    const char *id;
+    for (int i = 0; (id = kalshi_ws_index_at(a->ws, i, &n)); i++) jw_kuint(w, id, n);
+    jw_obj_end(w);
 }
 
 static void s_hb_detail(jw_t *w, void *arg)
@@ -495,12 +586,13 @@ static int s_run_nokey(app_t *a)
         kalshi_rest_wait(a->rest, 50);
         kalshi_rest_poll(a->rest);
         int64_t now = clock_mono_ns();
-        kmkt_tick(a->mk, s_now_real());
-        if (now - a->last_poll_mono >= (int64_t)(o_poll_s * 1e9)) {
-            a->last_poll_mono = now;
+        s_tick_tables(a);
+        int due = now - a->last_poll_mono >= (int64_t)(o_poll_s * 1e9);
+        if (due) a->last_poll_mono = now;
+        for (int k = 0; due && k < a->nser; k++) {
             int active;
             const kmkt_info_t *m;
-            for (int i = 0; (m = kmkt_followed(a->mk, i, &active)); i++) {
+            for (int i = 0; (m = kmkt_followed(a->ser[k].mk, i, &active)); i++) {
                 char path[200];
                 snprintf(path, sizeof path, "/markets/%s", m->ticker);
                 kalshi_rest_get(a->rest, path, K_POLL_MARKET, m->ticker, 0);
@@ -509,7 +601,7 @@ static int s_run_nokey(app_t *a)
             }
         }
         hb_state(a->hb, !a->last_rest_data_mono ? "down"
-                        : kmkt_alarm(a->mk) || now - a->last_rest_data_mono > 15 * NS_PER_S
+                        : s_any_alarm(a) || now - a->last_rest_data_mono > 15 * NS_PER_S
                             ? "degraded" : "ok");
         hb_tick(a->hb);
         if (hb_idle_s(a->hb) > s_wo.progress_s) {
@@ -525,7 +617,8 @@ static int s_run_nokey(app_t *a)
 /* Options: the table, the environment and the command line (exits 64 on a bad value). */
 static void s_parse(int argc, char **argv)
 {
-    opts_parse(PROG, "Follow Kalshi's 15-minute BTC markets: books, strike, settlement, BRTI.",
+    opts_parse(PROG, "Follow Kalshi's 15-minute crypto markets: books, strikes, settlements, "
+               "official indices.",
                s_opts, argc, argv, NULL);
     wsconn_opts_check(&s_wo);
 }
@@ -549,8 +642,11 @@ static int s_check(app_t *a)
     int port;
     if (wsconn_parse_url(o_ws_url, host, sizeof host, &port, path, sizeof path) < 0)
         opts_die("ws-url", o_ws_url, "expected wss://host[:port][/path]");
-    if (!*o_series || strchr(o_series, '/') || strchr(o_series, '&') || strlen(o_series) > 24)
-        opts_die("series", o_series, "expected a series ticker such as KXBTC15M");
+    char serr[300];
+    if (series_load(&a->set, o_series, NULL, serr, sizeof serr) < 0) opts_die("series", o_series, serr);
+    for (int k = 0; k < a->set.n; k++)
+        if (strpbrk(a->set.s[k].ticker, "/&?%#") || strlen(a->set.s[k].ticker) > 24)
+            opts_die("series", a->set.s[k].ticker, "expected a series ticker such as KXBTC15M");
     char caerr[200];
     if (o_ca && *o_ca && wsconn_ca_check(o_ca, caerr, sizeof caerr) < 0)
         opts_die("ca-file", o_ca, caerr);
@@ -586,9 +682,17 @@ static int s_bind(app_t *a)
     jw_init(&a->w, 4096);
     a->hb = hb_new(a->pub, s_hb_detail, a);
     a->rest = kalshi_rest_new(o_rest_url, o_ca && *o_ca ? o_ca : NULL, a->auth, s_rest_cb, a);
-    kmkt_cb_t mcb = {s_mk_publish, s_mk_event, s_mk_follow, s_mk_unfollow, s_mk_refresh,
-                     s_mk_discover, a};
-    a->mk = kmkt_new(&mcb, o_series, o_presub, o_grace);
+    a->nser = a->set.n;
+    for (int k = 0; k < a->nser; k++) {
+        ser_t *sr = &a->ser[k];
+        sr->a = a;
+        sr->s = &a->set.s[k];
+        kmkt_cb_t mcb = {s_mk_publish, s_mk_event, s_mk_follow, s_mk_unfollow, s_mk_refresh,
+                         s_mk_discover, sr};
+        sr->mk = kmkt_new(&mcb, sr->s->ticker, o_presub, o_grace);
+        /* staggered over the 3 s poll interval: the series' REST polls never come together */
+        kmkt_set_phase(sr->mk, 3.0 * k / a->nser);
+    }
     return 0;
 }
 
@@ -596,7 +700,18 @@ static int s_bind(app_t *a)
 static int s_run_ws(app_t *a)
 {
     kalshi_ws_cb_t wcb = {s_emit, s_ws_send, s_ws_lifecycle, a, s_ws_event, s_ws_probe_answered};
-    a->ws = kalshi_ws_new(&wcb, o_series, o_yes_price, o_stale);
+    char list[SERIES_MAX * 33] = "";
+    size_t l = 0;
+    for (int k = 0; k < a->nser; k++)
+        l += (size_t)snprintf(list + l, sizeof list - l, "%s%s", k ? "," : "", a->ser[k].s->ticker);
+    a->ws = kalshi_ws_new(&wcb, list, o_yes_price, o_stale);
+    for (int k = 0; k < a->nser; k++) {
+        char topic[64];
+        series_index_topic(a->ser[k].s, topic, sizeof topic);
+        if (kalshi_ws_index(a->ws, a->ser[k].s->index_id, topic) < 0)
+            log_warnx("kalshi: index %s of %s not relayed (too many indices or too long a name)",
+                      a->ser[k].s->index_id, a->ser[k].s->ticker);
+    }
     wsconn_opts_t wo;
     wsconn_opts_default(&wo);
     wo.venue = "kalshi";
@@ -629,7 +744,7 @@ static int s_run_ws(app_t *a)
 
 static void s_cleanup(app_t *a)
 {
-    kmkt_destroy(&a->mk);
+    for (int k = 0; k < a->nser; k++) kmkt_destroy(&a->ser[k].mk);
     kalshi_rest_destroy(&a->rest);
     kalshi_rest_global(0);
     kalshi_auth_destroy(&a->auth);

@@ -26,7 +26,7 @@ typedef struct {
 struct kmkt_table {
     kmkt_cb_t cb;
     char series[32];
-    int64_t presub_ns, grace_ns;
+    int64_t presub_ns, grace_ns, phase_ns;
     s_ent_t *e;
     int n, cap;
     int64_t start, next_discover, last_close, alarm_boundary;
@@ -122,6 +122,8 @@ void kmkt_destroy(kmkt_table_t **tp)
     *tp = NULL;
 }
 
+void kmkt_set_phase(kmkt_table_t *t, double phase_s) { t->phase_ns = (int64_t)(phase_s * 1e9); }
+const char *kmkt_series(const kmkt_table_t *t) { return t->series; }
 const kmkt_stats_t *kmkt_stats(const kmkt_table_t *t) { return &t->st; }
 int kmkt_alarm(const kmkt_table_t *t) { return t->alarm; }
 
@@ -270,10 +272,14 @@ static double s_poll_interval(const kmkt_table_t *t, int64_t now)
 
 void kmkt_tick(kmkt_table_t *t, int64_t now)
 {
-    if (!t->start) t->start = now;
-    if (now >= t->next_discover) {
+    if (!t->start) {
+        t->start = now;
+        t->next_discover = now;
+    }
+    if (now >= t->next_discover + t->phase_ns) {
         t->cb.discover(t->cb.arg);
-        t->next_discover = now + (int64_t)(s_poll_interval(t, now) * 1e9);
+        /* the schedule stays on its own time; the phase only delays each poll */
+        t->next_discover = now - t->phase_ns + (int64_t)(s_poll_interval(t, now) * 1e9);
     }
     int followed = 0, open = 0;
     for (int i = 0; i < t->n; i++) {
@@ -482,6 +488,27 @@ int kalshi_market_test(void)
     strcpy(mm.ticker, "KXETH15M-26NOV280715-15");
     kmkt_update(t, &mm, now);
     T_CHECK(kmkt_stats(t)->ignored == 1);
+    /* a phase delays each discovery poll by itself and never accumulates (no market: every
+     * 3 s, so 0.75, 3.75, 6.75 s after the first tick) */
+    kmkt_destroy(&t);
+    t = kmkt_new(&cb, "KXETH15M", 60, 20);
+    kmkt_set_phase(t, 0.75);
+    cap.log[0] = 0;
+    kmkt_tick(t, now);
+    kmkt_tick(t, now + 700 * NS_PER_MS);
+    T_CHECK(!T_HAS("discover:"));
+    kmkt_tick(t, now + 750 * NS_PER_MS);
+    T_CHECK(T_HAS("discover:"));
+    cap.log[0] = 0;
+    kmkt_tick(t, now + 3700 * NS_PER_MS);
+    T_CHECK(!T_HAS("discover:"));
+    kmkt_tick(t, now + 3750 * NS_PER_MS);
+    T_CHECK(T_HAS("discover:"));
+    cap.log[0] = 0;
+    kmkt_tick(t, now + 6700 * NS_PER_MS);
+    T_CHECK(!T_HAS("discover:"));
+    kmkt_tick(t, now + 6750 * NS_PER_MS);
+    T_CHECK(T_HAS("discover:") && !strcmp(kmkt_series(t), "KXETH15M"));
     ok = 0;
 done:
     json_decref(jo); json_decref(ju); json_decref(js); json_decref(jm);

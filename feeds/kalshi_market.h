@@ -51,6 +51,11 @@ typedef struct kmkt_table kmkt_table_t;
  * this long before its open. GRACE_S: keep following after the close. */
 kmkt_table_t *kmkt_new(const kmkt_cb_t *cb, const char *series, double presub_s, double grace_s);
 void kmkt_destroy(kmkt_table_t **t);
+/* Delay this table's discovery polls by PHASE_S after each time they fall due, from
+ * the first kmkt_tick on: feed-kalshi gives each series its own phase, so the
+ * series' REST polls are staggered, not sent in a burst. */
+void kmkt_set_phase(kmkt_table_t *t, double phase_s);
+const char *kmkt_series(const kmkt_table_t *t);
 
 /* A market object from REST at NOW (realtime ns): added or updated;
  * publishes on change, raises strike_set / settlement once. */

@@ -17,8 +17,15 @@ enum { CH_NONE, CH_BOOK, CH_TICKER, CH_TRADE, CH_LIFECYCLE, CH_BRTI };
 enum { CMD_SUB_MARKET = 1, CMD_SUB_LIFECYCLE, CMD_SUB_BRTI, CMD_SNAPSHOT, CMD_UNSUB, CMD_UPDATE,
        CMD_LIST };
 
+/* An index relayed from cfbenchmarks_value, and its bus topic. */
+typedef struct {
+    char id[32], topic[48];
+    uint64_t values;
+    int listed; /* named by this connection's indexlist reply */
+} s_idx_t;
+
 #define TICKER_MAX 64
-#define SID_MARKETS 8 /* followed markets one sid can be known to carry (we follow <= 4) */
+#define SID_MARKETS 64 /* followed markets one sid can be known to carry (<= 4 a series) */
 
 typedef struct {
     int id, kind, acks_left;
@@ -56,7 +63,14 @@ typedef struct {
 
 struct kalshi_ws {
     kalshi_ws_cb_t cb;
-    char series[32];
+    char series[512]; /* "KXBTC15M" or "KXBTC15M,KXETH15M,..." */
+    s_idx_t idx[KALSHI_INDEX_MAX];
+    int nidx, idx_default; /* idx_default: BRTI alone, until kalshi_ws_index */
+    int indexlist_id;      /* our indexlist request of this connection (not a deadline command) */
+    /* -1: the subscription names every index. Else a subscribe naming them all was refused
+     * (an id Kalshi does not relay would do it): subscribe idx[idx_try] alone, then add the
+     * others the indexlist names with subscribe_indices; a refusal moves on to the next id. */
+    int idx_try;
     int use_yes_price;
     int64_t stale_ns;
     int connected;
@@ -97,6 +111,9 @@ kalshi_ws_t *kalshi_ws_new(const kalshi_ws_cb_t *cb, const char *series, int use
     s->use_yes_price = use_yes_price;
     s->stale_ns = (int64_t)(stale_s * 1e9);
     s->next_id = 1;
+    kalshi_ws_index(s, "BRTI", "index.brti");
+    s->idx_default = 1;
+    s->idx_try = -1;
     jtok_init(&s->tok);
     jtok_init(&s->tok2);
     jw_init(&s->w, 4096);
@@ -124,6 +141,50 @@ void kalshi_ws_destroy(kalshi_ws_t **sp)
 }
 
 const kalshi_ws_stats_t *kalshi_ws_stats(const kalshi_ws_t *s) { return &s->st; }
+
+int kalshi_ws_index(kalshi_ws_t *s, const char *id, const char *topic)
+{
+    if (s->idx_default) s->nidx = s->idx_default = 0;
+    if (s->nidx == KALSHI_INDEX_MAX || !*id || strlen(id) >= sizeof s->idx[0].id ||
+        strlen(topic) >= sizeof s->idx[0].topic)
+        return -1;
+    for (int i = 0; i < s->nidx; i++)
+        if (!strcmp(s->idx[i].id, id)) return 0;
+    s_idx_t *x = &s->idx[s->nidx++];
+    memset(x, 0, sizeof *x);
+    snprintf(x->id, sizeof x->id, "%s", id);
+    snprintf(x->topic, sizeof x->topic, "%s", topic);
+    return 0;
+}
+
+const char *kalshi_ws_index_at(const kalshi_ws_t *s, int i, uint64_t *values)
+{
+    if (i < 0 || i >= s->nidx) return NULL;
+    if (values) *values = s->idx[i].values;
+    return s->idx[i].id;
+}
+
+static s_idx_t *s_idx(kalshi_ws_t *s, const char *id)
+{
+    for (int i = 0; i < s->nidx; i++)
+        if (!strcmp(s->idx[i].id, id)) return &s->idx[i];
+    return NULL;
+}
+
+/* 1 when TICKER's series (its prefix before the first '-') is one of ours. */
+static int s_our_series(const kalshi_ws_t *s, const char *ticker)
+{
+    const char *dash = strchr(ticker, '-');
+    if (!dash || dash == ticker) return 0;
+    size_t n = (size_t)(dash - ticker);
+    for (const char *p = s->series; *p;) {
+        size_t l = strcspn(p, ", ");
+        if (l == n && !strncmp(p, ticker, n)) return 1;
+        p += l;
+        p += strspn(p, ", ");
+    }
+    return 0;
+}
 int kalshi_ws_markets(const kalshi_ws_t *s) { return s->nmkt; }
 
 static s_mkt_t *s_mkt(const kalshi_ws_t *s, const char *ticker)
@@ -231,7 +292,8 @@ static void s_sub_global(kalshi_ws_t *s, int kind, int64_t now)
     if (kind == CMD_SUB_BRTI) {
         jw_key(&s->cw, "index_ids");
         jw_arr(&s->cw);
-        jw_str(&s->cw, "BRTI");
+        for (int i = 0; i < s->nidx; i++)
+            if (s->idx_try < 0 || i == s->idx_try) jw_str(&s->cw, s->idx[i].id);
         jw_arr_end(&s->cw);
     }
     s_cmd_send(s, 1);
@@ -351,6 +413,85 @@ static void s_delete_market(kalshi_ws_t *s, int sid, const char *ticker, int64_t
 {
     s_update(s, sid, ticker, "delete_markets", CMD_UPDATE, now);
     s->st.market_deletes++;
+}
+
+/* After a refused subscribe (idx_try >= 0): the other configured ids the indexlist names
+ * join the subscription by update_subscription subscribe_indices (its reply, ok or error,
+ * is only logged). */
+static void s_add_listed(kalshi_ws_t *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nidx; i++) n += i != s->idx_try && s->idx[i].listed;
+    if (!n || s->sid_brti <= 0) return;
+    int id = s_cmd_begin(s, "update_subscription", 1);
+    jw_kint(&s->cw, "sid", s->sid_brti);
+    jw_kstr(&s->cw, "action", "subscribe_indices");
+    jw_key(&s->cw, "index_ids");
+    jw_arr(&s->cw);
+    for (int i = 0; i < s->nidx; i++)
+        if (i != s->idx_try && s->idx[i].listed) jw_str(&s->cw, s->idx[i].id);
+    jw_arr_end(&s->cw);
+    s_cmd_send(s, 1);
+    log_info("kalshi: adding the %d listed index ids to the index subscription (id=%d)", n, id);
+}
+
+/* Once per connection, on the index sid: update_subscription action indexlist, which
+ * asks which index ids the channel relays (docs.kalshi.com/websockets/cfbenchmarks-value).
+ * Not a deadline command: an unanswered indexlist costs nothing but the log line. */
+static void s_indexlist(kalshi_ws_t *s)
+{
+    if (s->indexlist_id || s->sid_brti <= 0) return;
+    int id = s_cmd_begin(s, "update_subscription", 1);
+    jw_kint(&s->cw, "sid", s->sid_brti);
+    jw_kstr(&s->cw, "action", "indexlist");
+    s_cmd_send(s, 1);
+    s->indexlist_id = id;
+}
+
+/* The indexlist reply's list ARR (strings): logged, and every index we relay that it
+ * does not name is a warning. */
+static void s_on_indexlist(kalshi_ws_t *s, int arr)
+{
+    const jtok_t *d = &s->tok;
+    char line[600] = "", id[64];
+    size_t l = 0;
+    int n = jtok_size(d, arr), o = arr + 1;
+    s->st.indexlists++;
+    for (int k = 0; k < n; k++, o = jtok_skip(d, o))
+        if (jtok_str(d, o, id, sizeof id) >= 0 && l < sizeof line - 1)
+            l += (size_t)snprintf(line + l, sizeof line - l, "%s%s", l ? " " : "", id);
+    if (l >= sizeof line) l = sizeof line - 1;
+    log_info("kalshi: cfbenchmarks_value indexlist (%d ids): %s", n, line);
+    for (int i = 0; i < s->nidx; i++) {
+        int found = 0;
+        o = arr + 1;
+        for (int k = 0; k < n && !found; k++, o = jtok_skip(d, o))
+            found = jtok_eq(d, o, s->idx[i].id);
+        if (!found) {
+            s->st.index_missing++;
+            log_warnx("kalshi: index %s is not in Kalshi's cfbenchmarks_value indexlist: "
+                      "its series will have no official index", s->idx[i].id);
+        }
+        s->idx[i].listed = found;
+    }
+    if (s->idx_try >= 0) s_add_listed(s);
+}
+
+/* A reply that may carry the indexlist: MSG is the list itself or {index_ids:[..]}. */
+static int s_indexlist_reply(kalshi_ws_t *s, int msg)
+{
+    const jtok_t *d = &s->tok;
+    int arr = msg >= 0 && jtok_type(d, msg) == JSMN_OBJECT ? jtok_get(d, msg, "index_ids") : msg;
+    if (arr < 0 || jtok_type(d, arr) != JSMN_ARRAY) {
+        size_t l;
+        const char *t = jtok_text(d, 0, &l); /* what was seen, for the next reader of the docs */
+        s->st.bad++;
+        log_warnx_rl("kalshi: indexlist reply without a list of index ids: %.*s",
+                     (int)(l > 300 ? 300 : l), t);
+        return -1;
+    }
+    s_on_indexlist(s, arr);
+    return 0;
 }
 
 /* When in doubt about what a sid carries: list_subscriptions (one at a time). */
@@ -523,6 +664,7 @@ static void s_session_reset(kalshi_ws_t *s, int connected)
     s->ncmd = 0;
     s->nsid = 0;
     s->sid_lifecycle = s->sid_brti = s->life_pending = s->brti_pending = s->list_pending = 0;
+    s->indexlist_id = 0;
     s->probe_id = 0;
     s->probe_cmd = 0;
 }
@@ -900,9 +1042,17 @@ static int s_on_brti(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t 
         log_warnx_rl("kalshi: cfbenchmarks_value frame without a usable data.value");
         return -1;
     }
-    s->st.brti++;
     char id[32] = "BRTI";
     jtok_str(d, jtok_get(d, msg, "index_id"), id, sizeof id);
+    s_idx_t *x = s_idx(s, id);
+    if (!x) {
+        s->st.index_unasked++;
+        log_warnx_rl("kalshi: cfbenchmarks_value for index_id=%s, which we did not ask for: "
+                     "dropped", id);
+        return 0;
+    }
+    s->st.brti++;
+    x->values++;
     jw_reset(&s->w);
     jw_fragment(&s->w);
     jw_kstr(&s->w, "index", id);
@@ -914,7 +1064,7 @@ static int s_on_brti(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int64_t 
     else jw_knull(&s->w, "received_at_ms");
     s_brti_avg(s, "avg_60s", jtok_get(d, msg, "avg_60s_data"));
     s_brti_avg(s, "settle_avg_60s", jtok_get(d, msg, "last_60s_windowed_average_15min"));
-    s->cb.emit(s->cb.arg, "index.brti", s->w.buf, s->w.len, ts_rx,
+    s->cb.emit(s->cb.arg, x->topic, s->w.buf, s->w.len, ts_rx,
                tms >= 0 ? s_ms_ns(tms) : s_ms_ns(recv));
     return 1;
 }
@@ -925,8 +1075,7 @@ static int s_on_lifecycle(kalshi_ws_t *s, int msg, int64_t sid, int64_t seq, int
     s_seq_gap(s, sid, seq, "lifecycle_seq_gap", ts_rx);
     char ticker[TICKER_MAX], ev[48], fs[48];
     if (jtok_str(d, jtok_get(d, msg, "market_ticker"), ticker, sizeof ticker) < 0) return 0;
-    size_t sl = strlen(s->series);
-    if (strncmp(ticker, s->series, sl) || ticker[sl] != '-') return 0;
+    if (!s_our_series(s, ticker)) return 0;
     s->st.lifecycle++;
     if (jtok_str(d, jtok_get(d, msg, "event_type"), ev, sizeof ev) < 0) ev[0] = 0;
     int f = jtok_get(d, msg, "floor_strike");
@@ -973,7 +1122,12 @@ static void s_on_subscribed(kalshi_ws_t *s, int64_t id, int msg, int64_t now)
     e->chan = chan;
     if (ticker[0] && s_mkt(s, ticker)) s_sid_add(e, ticker);
     if (kind == CMD_SUB_LIFECYCLE) { s->sid_lifecycle = (int)sid; s->life_pending = 0; return; }
-    if (kind == CMD_SUB_BRTI) { s->sid_brti = (int)sid; s->brti_pending = 0; return; }
+    if (kind == CMD_SUB_BRTI) {
+        s->sid_brti = (int)sid;
+        s->brti_pending = 0;
+        s_indexlist(s);
+        return;
+    }
     s_mkt_t *m = s_mkt(s, ticker);
     if (!m || m->sub_id != id) {
         /* not followed any more (rolled over while the ack was in flight) */
@@ -1055,6 +1209,10 @@ static void s_on_list(kalshi_ws_t *s, int arr)
 static void s_on_ok(kalshi_ws_t *s, int64_t id, int64_t sid, int msg, int64_t now)
 {
     const jtok_t *d = &s->tok;
+    if (id > 0 && id == s->indexlist_id) { /* the list answered as a plain ok */
+        s_indexlist_reply(s, msg);
+        return;
+    }
     s_cmd_t *c = s_cmd_find(s, id);
     if (msg >= 0 && jtok_type(d, msg) == JSMN_ARRAY) { /* list_subscriptions */
         if (c && c->kind == CMD_LIST) {
@@ -1079,6 +1237,7 @@ static void s_on_ok(kalshi_ws_t *s, int64_t id, int64_t sid, int msg, int64_t no
         else { s->sid_lifecycle = (int)sid; s->life_pending = 0; }
     }
     s_cmd_done(s, c);
+    s_indexlist(s);
 }
 
 static void s_on_error(kalshi_ws_t *s, int64_t id, int64_t sid, int msg, int64_t ts_rx,
@@ -1094,6 +1253,11 @@ static void s_on_error(kalshi_ws_t *s, int64_t id, int64_t sid, int msg, int64_t
                  (long long)sid, (long long)code, text,
                  code == 9 ? " (authentication required: check the key id and key file)"
                  : (code == 26 || code == 27) ? " (limit hit: slowing down)" : "");
+    if (id > 0 && id == s->indexlist_id) {
+        log_warnx("kalshi: indexlist refused (code=%lld \"%s\"): the relayed index ids are "
+                  "not known", (long long)code, text);
+        return;
+    }
     s_cmd_t *c = id > 0 ? s_cmd_find(s, id) : NULL;
     if (c) {
         int kind = c->kind;
@@ -1113,6 +1277,15 @@ static void s_on_error(kalshi_ws_t *s, int64_t id, int64_t sid, int msg, int64_t
         } else if (kind == CMD_SUB_BRTI) {
             s->brti_pending = 0;
             s->brti_retry_mono = now + 30 * NS_PER_S;
+            if (s->nidx > 1) {
+                /* one id Kalshi does not relay must not cost the others: one at a time, each
+                 * at once, then the list again after 30 s */
+                if (++s->idx_try >= s->nidx) s->idx_try = 0; /* all tried: 30 s */
+                else s->brti_retry_mono = now;
+                log_warnx("kalshi: the index subscription was refused: subscribing %s alone%s, "
+                          "then the ids the indexlist names", s->idx[s->idx_try].id,
+                          s->brti_retry_mono == now ? "" : " in 30 s");
+            }
         } else if (kind == CMD_LIST) {
             s->list_pending = 0;
         }
@@ -1175,6 +1348,10 @@ int kalshi_ws_on_frame(kalshi_ws_t *s, const char *text, size_t len, int64_t ts_
     else if (jtok_eq(d, ty, "cfbenchmarks_value") && is_obj) r = s_on_brti(s, msg, sid, seq, ts_rx);
     else if (jtok_eq(d, ty, "market_lifecycle_v2") && is_obj)
         r = s_on_lifecycle(s, msg, sid, seq, ts_rx);
+    else if (jtok_eq(d, ty, "cfbenchmarks_value_indexlist")) {
+        s_seq(s, sid, seq, 2, NULL);
+        r = s_indexlist_reply(s, msg);
+    }
     else if (jtok_eq(d, ty, "event_lifecycle") || jtok_eq(d, ty, "event_fee_update")) {
         s_seq(s, sid, seq, 2, NULL);
     } else if (jtok_eq(d, ty, "subscribed") && is_obj) {
@@ -1292,6 +1469,8 @@ typedef struct {
     char last_brti[1024];
     char last_trade[1024];
     unsigned probe_answered;
+    int nindex, nlife;          /* index.* messages; lifecycle hints */
+    char last_index_topic[64];
 } s_cap_t;
 
 static void s_t_emit(void *arg, const char *topic, const char *body, size_t len, int64_t ts_rx,
@@ -1307,6 +1486,10 @@ static void s_t_emit(void *arg, const char *topic, const char *body, size_t len,
     else if (!strcmp(topic, "index.brti")) {
         c->nbrti++;
         snprintf(c->last_brti, sizeof c->last_brti, "%.*s", (int)len, body);
+    }
+    if (!strncmp(topic, "index.", 6)) {
+        c->nindex++;
+        snprintf(c->last_index_topic, sizeof c->last_index_topic, "%s", topic);
     } else if (!strncmp(topic, "kalshi.ticker.", 14)) c->nticker++;
     else if (!strncmp(topic, "kalshi.trade.", 13)) {
         c->ntrade++;
@@ -1321,6 +1504,11 @@ static void s_t_send(void *arg, const char *text, size_t len)
 }
 
 static void s_t_probe(void *arg, unsigned id) { ((s_cap_t *)arg)->probe_answered = id; }
+static void s_t_life(void *arg, const char *ticker, const char *ev, const char *fs)
+{
+    (void)ticker, (void)ev, (void)fs;
+    ((s_cap_t *)arg)->nlife++;
+}
 
 static int s_replay(kalshi_ws_t *s, const char *path)
 {
@@ -1362,6 +1550,77 @@ static int s_same_side(const kalshi_book_t *b, int side, json_t *arr)
 #define T_FRAME(...)                                                                       \
     do { char f_[1024]; snprintf(f_, sizeof f_, __VA_ARGS__);                                   \
          kalshi_ws_on_frame(s, f_, strlen(f_), clock_real_ns(), t0); } while (0)
+
+/* Several series (issue 21): one subscription names every index; each value on its own
+ * topic; a value for an id nobody asked for is counted and dropped; indexlist is sent once
+ * the index sid is known and a configured id its reply lacks is counted; the lifecycle
+ * filter takes the markets of every series and only those. */
+static int s_t_indices(s_cap_t *cap)
+{
+    int ok = -1;
+    uint64_t n = 0;
+    memset(cap, 0, sizeof *cap);
+    kalshi_ws_cb_t cb = {s_t_emit, s_t_send, s_t_life, cap, NULL, NULL};
+    kalshi_ws_t *s = kalshi_ws_new(&cb, "KXBTC15M,KXETH15M", 0, 0);
+    int64_t t0 = clock_mono_ns();
+    T_CHECK(kalshi_ws_index(s, "BRTI", "index.brti") == 0);
+    T_CHECK(kalshi_ws_index(s, "ETHUSD_RTI", "index.ethusd_rti") == 0);
+    kalshi_ws_connected(s, t0);
+    T_CHECK(cap->nsent == 2 && strstr(cap->sent[1], "\"index_ids\":[\"BRTI\",\"ETHUSD_RTI\"]"));
+    T_FRAME("{\"type\":\"subscribed\",\"id\":2,\"msg\":{\"channel\":\"cfbenchmarks_value\",\"sid\":1}}");
+    T_CHECK(cap->nsent == 3 && strstr(cap->sent[2], "\"action\":\"indexlist\"") &&
+            strstr(cap->sent[2], "\"sid\":1"));
+#define T_CFB(seq, id)                                                                       \
+    T_FRAME("{\"type\":\"cfbenchmarks_value\",\"sid\":1,\"seq\":%d,\"msg\":{\"index_id\":\"%s\","       \
+            "\"received_at\":1796000000500,\"data\":\"{\\\"type\\\":\\\"value\\\",\\\"id\\\":\\\"%s\\\","  \
+            "\\\"time\\\":1796000000000,\\\"value\\\":\\\"3500.12\\\"}\"}}", seq, id, id)
+    T_CFB(1, "ETHUSD_RTI");
+    T_CHECK(cap->nindex == 1 && !strcmp(cap->last_index_topic, "index.ethusd_rti"));
+    T_CFB(2, "DOGEUSD_RTI");
+    T_CHECK(cap->nindex == 1 && kalshi_ws_stats(s)->index_unasked == 1);
+    T_CFB(3, "BRTI");
+    T_CHECK(cap->nindex == 2 && cap->nbrti == 1);
+#undef T_CFB
+    T_CHECK(kalshi_ws_index_at(s, 1, &n) && n == 1 && !kalshi_ws_index_at(s, 2, NULL));
+    T_FRAME("{\"type\":\"cfbenchmarks_value_indexlist\",\"id\":3,\"sid\":1,\"seq\":4,"
+            "\"msg\":{\"index_ids\":[\"BRTI\",\"SOLUSD_RTI\"]}}");
+    T_CHECK(kalshi_ws_stats(s)->indexlists == 1 && kalshi_ws_stats(s)->index_missing == 1);
+    T_CHECK(kalshi_ws_stats(s)->gaps == 0 && cap->nsent == 3); /* one indexlist */
+    /* a reply of another shape: counted bad and logged as seen, nothing else */
+    T_FRAME("{\"type\":\"cfbenchmarks_value_indexlist\",\"id\":3,\"sid\":1,\"seq\":5,"
+            "\"msg\":{\"indices\":[\"BRTI\"]}}");
+    T_CHECK(kalshi_ws_stats(s)->bad == 1 && kalshi_ws_stats(s)->indexlists == 1);
+    T_FRAME("{\"type\":\"market_lifecycle_v2\",\"sid\":2,\"seq\":1,\"msg\":{\"market_ticker\":"
+            "\"KXETH15M-26NOV280715-15\",\"event_type\":\"activated\"}}");
+    T_FRAME("{\"type\":\"market_lifecycle_v2\",\"sid\":2,\"seq\":2,\"msg\":{\"market_ticker\":"
+            "\"KXETH15MX-26NOV280715-15\",\"event_type\":\"activated\"}}");
+    T_FRAME("{\"type\":\"market_lifecycle_v2\",\"sid\":2,\"seq\":3,\"msg\":{\"market_ticker\":"
+            "\"KXSOL15M-26NOV280715-15\",\"event_type\":\"activated\"}}");
+    T_CHECK(cap->nlife == 1);
+    /* a subscribe naming an id Kalshi refuses: the first id alone at once, then the others
+     * the indexlist names join it; the one it does not name is counted missing */
+    kalshi_ws_destroy(&s);
+    memset(cap, 0, sizeof *cap);
+    s = kalshi_ws_new(&cb, "KXBTC15M,KXETH15M,KXXRP15M", 0, 0);
+    kalshi_ws_index(s, "BRTI", "index.brti");
+    kalshi_ws_index(s, "ETHUSD_RTI", "index.ethusd_rti");
+    kalshi_ws_index(s, "XRPUSD_RTI", "index.xrpusd_rti");
+    kalshi_ws_connected(s, t0);
+    T_CHECK(strstr(cap->sent[1], "[\"BRTI\",\"ETHUSD_RTI\",\"XRPUSD_RTI\"]"));
+    T_FRAME("{\"type\":\"error\",\"id\":2,\"msg\":{\"code\":11,\"msg\":\"unknown index id\"}}");
+    T_CHECK(kalshi_ws_tick(s, t0, clock_real_ns()) == 0 && cap->nsent == 3);
+    T_CHECK(strstr(cap->sent[2], "\"index_ids\":[\"BRTI\"]"));
+    T_FRAME("{\"type\":\"subscribed\",\"id\":3,\"msg\":{\"channel\":\"cfbenchmarks_value\",\"sid\":1}}");
+    T_CHECK(cap->nsent == 4 && strstr(cap->sent[3], "indexlist"));
+    T_FRAME("{\"type\":\"ok\",\"id\":4,\"sid\":1,\"msg\":{\"index_ids\":[\"BRTI\",\"ETHUSD_RTI\"]}}");
+    T_CHECK(cap->nsent == 5 && strstr(cap->sent[4], "\"action\":\"subscribe_indices\"") &&
+            strstr(cap->sent[4], "\"index_ids\":[\"ETHUSD_RTI\"]"));
+    T_CHECK(kalshi_ws_stats(s)->index_missing == 1 && kalshi_ws_stats(s)->indexlists == 1);
+    ok = 0;
+done:
+    kalshi_ws_destroy(&s);
+    return ok;
+}
 
 static int s_t_shared(s_cap_t *cap)
 {
@@ -1550,6 +1809,7 @@ int kalshi_ws_test(void)
      * on a sid never subscribed, or dropped, is not applied; a market whose
      * subscribe is never answered is still judged stale from its own data. */
     if (s_t_shared(cap) < 0) goto done;
+    if (s_t_indices(cap) < 0) goto done;
 
     /* 5. Trade ids (issue 16 item 8): unescaped once, escaped once; missing:
      * published without "id" and counted; not a string, "", over 64 bytes or

@@ -50,16 +50,30 @@ typedef struct {
     uint64_t market_deletes, list_requests;
     uint64_t bad_trade_ids;     /* trades dropped: trade_id not a valid id (jtok_id) */
     uint64_t trades_without_id; /* trades published without "id" (no trade_id) */
+    uint64_t index_unasked;     /* cfbenchmarks_value frames for an index nobody asked for */
+    uint64_t indexlists, index_missing; /* indexlist replies; configured ids absent from them */
 } kalshi_ws_stats_t;
+
+#define KALSHI_INDEX_MAX 16
 
 typedef struct kalshi_ws kalshi_ws_t;
 
-/* SERIES filters market_lifecycle_v2; USE_YES_PRICE is sent explicitly with
- * every orderbook subscription. STALE_S: an active market without book or
- * ticker data for that long gets a snapshot request (0 disables). */
+/* SERIES (one ticker, or several separated by commas) filters market_lifecycle_v2:
+ * a market is of a series when its ticker's prefix before the first '-' is one of
+ * them. USE_YES_PRICE is sent explicitly with every orderbook subscription.
+ * STALE_S: an active market without book or ticker data for that long gets a
+ * snapshot request (0 disables). */
 kalshi_ws_t *kalshi_ws_new(const kalshi_ws_cb_t *cb, const char *series, int use_yes_price,
                            double stale_s);
 void kalshi_ws_destroy(kalshi_ws_t **s);
+
+/* Relay index ID (cfbenchmarks_value) on bus TOPIC; call before connecting. The
+ * subscription's index_ids lists every one added (none added: BRTI on index.brti).
+ * A value for an id not added is counted (index_unasked) and dropped. 0, or -1
+ * when KALSHI_INDEX_MAX ids are already there or ID/TOPIC do not fit. */
+int kalshi_ws_index(kalshi_ws_t *s, const char *id, const char *topic);
+/* The I-th relayed index: its id and the values published; NULL past the end. */
+const char *kalshi_ws_index_at(const kalshi_ws_t *s, int i, uint64_t *values);
 
 /* Follow TICKER (subscribe now if connected). ACTIVE: the market is open, so
  * data staleness applies to it. */

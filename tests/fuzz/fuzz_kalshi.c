@@ -1,6 +1,7 @@
 /* fuzz_kalshi: libFuzzer target for feed-kalshi's websocket frame handling
  * (feeds/kalshi_ws.c: reply matching, seq tracking, the book, ticker/trade/
- * cfbenchmarks normalization). The session keeps its state across inputs so
+ * cfbenchmarks normalization of two indices, indexlist replies, the lifecycle filter
+ * of two series). The session keeps its state across inputs so
  * deltas meet a built book; now and then it reconnects and starts over. */
 #include "clock.h"
 #include "kalshi_ws.h"
@@ -27,6 +28,8 @@ static const char *s_boot[] = {
     "{\"type\":\"orderbook_snapshot\",\"sid\":1,\"seq\":1,\"msg\":{\"market_ticker\":"
     "\"KXBTC15M-26NOV280715-15\",\"yes_dollars_fp\":[[\"0.5200\",\"100.00\"]],"
     "\"no_dollars_fp\":[[\"0.4500\",\"80.00\"]]}}",
+    /* the index subscription (command 4): the session then asks indexlist (command 5) */
+    "{\"type\":\"subscribed\",\"id\":4,\"msg\":{\"channel\":\"cfbenchmarks_value\",\"sid\":5}}",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -37,7 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!s) {
         log_init("fuzz_kalshi", LOG_LVL_CRIT);
         kalshi_ws_cb_t cb = {s_emit, s_send, NULL, NULL};
-        s = kalshi_ws_new(&cb, "KXBTC15M", 0, 15);
+        s = kalshi_ws_new(&cb, "KXBTC15M,KXETH15M", 0, 15);
+        kalshi_ws_index(s, "BRTI", "index.brti");
+        kalshi_ws_index(s, "ETHUSD_RTI", "index.ethusd_rti");
         kalshi_ws_follow(s, "KXBTC15M-26NOV280715-15", 1);
         kalshi_ws_follow(s, "KXBTC15M-26NOV280730-30", 0);
     }

@@ -2,16 +2,11 @@
 # publishes event.gap and event.resync (counted in the hb's gaps/resyncs), and a
 # fresh snapshot makes it valid again.
 . tests/integration/lib.sh
-cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
-bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --world --window-s 60 \
-    --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem --fault kalshi:gap@6 --log "$T/mx.jsonl"
-wait_for 10 grep -q '^kalshi=' "$T/mockx.out" || fail "mockx did not start"
-P=$(sed -n 's/^kalshi=//p' "$T/mockx.out")
+. tests/integration/kalshilib.sh
+kalshi_world 60 --fault kalshi:gap@6
 bg tap "$BIN/tap" --timeout 40 event. kalshi.book. hb.feed-kalshi
 sleep 0.3
-bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
-    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
-    --key-id test-key --key-file "$T/key.pem"
+kalshi_feed
 wait_for 30 sh -c "grep '^event.gap ' $T/tap.out | grep -q seq_gap" || fail "no seq gap event"
 wait_for 10 grep -q 'get_snapshot' "$T/mx.jsonl" || fail "no get_snapshot sent"
 cat >"$T/check.py" <<'PY'

@@ -3,14 +3,9 @@
 # feed's last change-driven kalshi.market message for it) lists that market
 # with its strike and close_time within ~2 s of starting.
 . tests/integration/lib.sh
-cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
-bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --world --window-s 20 \
-    --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem
-wait_for 10 grep -q '^kalshi=' "$T/mockx.out" || fail "mockx did not start"
-P=$(sed -n 's/^kalshi=//p' "$T/mockx.out")
-bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
-    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
-    --key-id test-key --key-file "$T/key.pem"
+. tests/integration/kalshilib.sh
+kalshi_world 20
+kalshi_feed
 # a market that opens while the feed runs, and its strike (set at the open in mockx)
 wait_for 40 grep -q 'kalshi: strike ticker=.*-[0-9]* floor_strike=' "$T/feed.log" ||
     fail "no strike"

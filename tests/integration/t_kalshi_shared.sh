@@ -5,16 +5,11 @@
 # update_subscription delete_markets, never by unsubscribe, so the new
 # market's book keeps receiving data (valid, fresh) after the old one is gone.
 . tests/integration/lib.sh
-cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
-bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --world --window-s 10 \
-    --kalshi-subs shared --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem --log "$T/mx.jsonl"
-wait_for 10 grep -q '^kalshi=' "$T/mockx.out" || fail "mockx did not start"
-P=$(sed -n 's/^kalshi=//p' "$T/mockx.out")
+. tests/integration/kalshilib.sh
+kalshi_world 10 --kalshi-subs shared
 bg tap "$BIN/tap" --timeout 50 event. kalshi.book. hb.feed-kalshi
 sleep 0.3
-bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
-    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
-    --key-id test-key --key-file "$T/key.pem" --presubscribe 8 --grace 2 --stale-after 4
+kalshi_feed --presubscribe 8 --grace 2 --stale-after 4
 opened() { [ "$(grep '^event.market_open ' "$T/tap.out" | grep -c '"reason":"opened"')" -ge 4 ]; }
 wait_for 50 opened || fail "fewer than 4 windows opened: $(grep -c market_open "$T/tap.out")"
 sleep 3

@@ -3,16 +3,11 @@
 # settlements are published (settlement consistent with the strike), books are
 # valid, and the official BRTI arrives.
 . tests/integration/lib.sh
-cp tests/fixtures/kalshi/test-key.pem "$T/key.pem" && chmod 600 "$T/key.pem"
-bg mockx "$BIN/mockx" --tls-dir "$T/tls" --serve kalshi=127.0.0.1:0 --world --window-s 10 \
-    --kalshi-pubkey tests/fixtures/kalshi/test-key.pub.pem --log "$T/mx.jsonl"
-wait_for 10 grep -q '^kalshi=' "$T/mockx.out" || fail "mockx did not start"
-P=$(sed -n 's/^kalshi=//p' "$T/mockx.out")
+. tests/integration/kalshilib.sh
+kalshi_world 10
 bg tap "$BIN/tap" --timeout 55 event. index.brti kalshi.book. kalshi.market. hb.feed-kalshi
 sleep 0.3
-bg feed "$BIN/feed-kalshi" --ws-url "wss://127.0.0.1:$P/trade-api/ws/v2" \
-    --rest-url "https://127.0.0.1:$P/trade-api/v2" --ca-file "$T/tls/ca.pem" \
-    --key-id test-key --key-file "$T/key.pem" --presubscribe 8 --grace 5
+kalshi_feed --presubscribe 8 --grace 5
 opened() { [ "$(grep '^event.market_open ' "$T/tap.out" | grep -c '"reason":"opened"')" -ge 3 ]; }
 wait_for 50 opened || fail "fewer than 3 windows opened: $(grep -c market_open "$T/tap.out")"
 wait_for 15 sh -c "[ \$(grep -c '^event.settlement ' $T/tap.out) -ge 2 ]" || fail "no settlements"

@@ -6,6 +6,9 @@ library + the openssl command for RSA-PSS signing).
   check_kalshi.py commands PORT CA KEY        replies and error codes of every command
   check_kalshi.py seq PORT CA KEY SECONDS     per-sid seq continuity, books, get_snapshot, BRTI
   check_kalshi.py rest PORT CA                /markets paging, one market, orderbook, series
+  check_kalshi.py indices PORT CA KEY SECONDS OUT   cfbenchmarks_value: an unknown index id
+                                              -> error 11, indexlist, ["all"] relays every index
+                                              once a second; writes {id: {time_ms: value}} to OUT
 Exits 1 with a message on the first violation."""
 import base64
 import json
@@ -244,6 +247,54 @@ def cmd_seq(port, ca, key, seconds):
         die(f"too little data: {counts}")
 
 
+INDICES = ["BRTI", "ETHUSD_RTI", "SOLUSD_RTI", "DOGEUSD_RTI"]
+
+
+def cmd_indices(port, ca, key, seconds, out):
+    """One connection: an unknown id refused in Kalshi's error shape, a subscription to a
+    subset relays only it, ["all"] every index of the world once a second, and indexlist
+    lists them (a cfbenchmarks_value_indexlist frame with the command id). The values
+    seen are written for the caller to compare with what feed-kalshi published."""
+    ws = WS(port, PATH, ca, sign_headers(key))
+    ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {"channels": ["cfbenchmarks_value"],
+                                                               "index_ids": ["BRTI", "NOPE_RTI"]}}))
+    m, _ = until(ws, lambda m: m.get("id") == 1, what="reply to an unknown index id")
+    if m.get("type") != "error" or m["msg"].get("code") != 11 or "NOPE_RTI" not in m["msg"].get("msg", ""):
+        die(f"unknown index id: {m}")
+    ws.send(json.dumps({"id": 2, "cmd": "subscribe", "params": {"channels": ["cfbenchmarks_value"],
+                                                               "index_ids": ["all"]}}))
+    m, _ = until(ws, lambda m: m.get("id") == 2 and m.get("type") == "subscribed", what="subscribed")
+    sid = m["msg"]["sid"]
+    ws.send(json.dumps({"id": 3, "cmd": "update_subscription", "params": {"sid": sid, "action": "indexlist"}}))
+    m, _ = until(ws, lambda m: m.get("id") == 3, what="indexlist reply")
+    if m.get("type") != "cfbenchmarks_value_indexlist" or m.get("sid") != sid or \
+            sorted(m["msg"].get("index_ids", [])) != sorted(INDICES):
+        die(f"indexlist: {m}")
+    vals = {i: {} for i in INDICES}
+    end = time.time() + seconds
+    while time.time() < end:
+        kind, data = ws.recv(max(0.05, end - time.time()))
+        if kind in ("eof", "close"):
+            die(f"connection ended: {kind}")
+        if kind != "text":
+            continue
+        m = json.loads(data)
+        if m.get("type") != "cfbenchmarks_value":
+            continue
+        mm = m["msg"]
+        inner = json.loads(mm["data"])
+        if inner["id"] != mm["index_id"] or mm["index_id"] not in vals:
+            die(f"index frame: {mm}")
+        vals[mm["index_id"]][str(inner["time"])] = inner["value"]
+    ws.close()
+    for i, v in vals.items():
+        if len(v) < seconds * 0.8:
+            die(f"{i}: {len(v)} values in {seconds} s")
+    with open(out, "w") as f:
+        json.dump(vals, f)
+    print("indices", {i: len(v) for i, v in vals.items()})
+
+
 def cmd_rest(port, ca):
     def get(path):
         st, body = http_get(port, path, ca)
@@ -308,3 +359,5 @@ if __name__ == "__main__":
         cmd_seq(int(a[1]), a[2], a[3], float(a[4]))
     elif a[0] == "rest":
         cmd_rest(int(a[1]), a[2])
+    elif a[0] == "indices":
+        cmd_indices(int(a[1]), a[2], a[3], float(a[4]), a[5])

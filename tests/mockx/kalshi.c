@@ -2,8 +2,10 @@
  * /trade-api/ws/v2 checks the KALSHI-ACCESS-* signature (RSA-PSS SHA-256,
  * salt 32) and answers 401 otherwise; the command set (subscribe, unsubscribe,
  * update_subscription, list_subscriptions) with the documented replies and
- * error codes; and, in world mode, KXBTC15M markets that roll every
- * --window-s with lifecycle frames, moving yes/no books and cfbenchmarks_value. */
+ * error codes; and, in world mode, a series per asset of the world (KXBTC15M,
+ * KXETH15M, KXSOL15M, KXDOGE15M) whose markets roll every --window-s with
+ * lifecycle frames and moving yes/no books, and cfbenchmarks_value relaying each
+ * asset's index (BRTI, ETHUSD_RTI, ...) once a second, with indexlist. */
 #include "mx.h"
 #include "mx_world.h"
 
@@ -60,6 +62,7 @@ typedef struct {
 
 typedef struct {
     char ticker[48], event[40], id[40];
+    int asset; /* of the world (mx_world.h): its series, index and price */
     int64_t open_s, close_s, created_ns, updated_ns, settled_ns;
     int status;
     double strike, expv;
@@ -73,7 +76,51 @@ typedef struct {
 #define KMAX 96
 static kmkt_t s_m[KMAX];
 static int s_nm;
-static uint64_t s_rng;
+static uint64_t s_rng[MX_ASSETS]; /* one stream per series: BTC's is the one it always had */
+
+/* Asset A's series ticker ("KXBTC15M") and index id ("BRTI", "ETHUSD_RTI"). */
+static const char *s_series(int a)
+{
+    static char b[MX_ASSETS][24];
+    snprintf(b[a], sizeof b[a], "KX%s15M", mx_asset_name(a));
+    return b[a];
+}
+
+static const char *s_index_id(int a)
+{
+    static char b[MX_ASSETS][24];
+    if (a == 0) return "BRTI";
+    snprintf(b[a], sizeof b[a], "%sUSD_RTI", mx_asset_name(a));
+    return b[a];
+}
+
+static const char *s_title(int a)
+{
+    static char b[MX_ASSETS][48];
+    snprintf(b[a], sizeof b[a], "%s price up in next 15 mins?", mx_asset_name(a));
+    return b[a];
+}
+
+/* A strike or settlement value of asset A as exact JSON (its index's decimals). */
+static void s_kprice(jw_t *w, const char *k, int a, double v)
+{
+    int d = mx_asset_decimals(a);
+    jw_kfixed(w, k, (int64_t)llround(v * pow(10, d)), d, d);
+}
+
+static int s_index_find(const char *id)
+{
+    for (int a = 0; a < MX_ASSETS; a++)
+        if (!strcmp(s_index_id(a), id)) return a;
+    return -1;
+}
+
+/* V rounded to asset A's index decimals (strikes and settlement values are printed so). */
+static double s_round_a(int a, double v)
+{
+    double f = pow(10, mx_asset_decimals(a));
+    return round(v * f) / f;
+}
 static int64_t s_life_seq_unused;
 static jw_t s_w;
 
@@ -128,22 +175,24 @@ static void s_make_ticker(kmkt_t *m)
     static const char *const mon[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                       "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
     struct tm e;
+    const char *ser = s_series(m->asset);
     s_eastern(m->close_s, &e);
     if (mx.window_s % 60 == 0) {
-        snprintf(m->event, sizeof m->event, "KXBTC15M-%02d%s%02d%02d%02d", e.tm_year % 100,
+        snprintf(m->event, sizeof m->event, "%s-%02d%s%02d%02d%02d", ser, e.tm_year % 100,
                  mon[e.tm_mon], e.tm_mday, e.tm_hour, e.tm_min);
         char ev[40];
         memcpy(ev, m->event, sizeof ev);
         snprintf(m->ticker, sizeof m->ticker, "%s-%02d", ev, e.tm_min);
     } else {
         /* sub-minute test windows: seconds added so tickers stay unique */
-        snprintf(m->event, sizeof m->event, "KXBTC15M-%02d%s%02d%02d%02d%02d", e.tm_year % 100,
+        snprintf(m->event, sizeof m->event, "%s-%02d%s%02d%02d%02d%02d", ser, e.tm_year % 100,
                  mon[e.tm_mon], e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec);
         char ev[40];
         memcpy(ev, m->event, sizeof ev);
         snprintf(m->ticker, sizeof m->ticker, "%s-%02d%02d", ev, e.tm_min, e.tm_sec);
     }
-    uint64_t h = (uint64_t)m->close_s * 0x9E3779B97F4A7C15ull ^ (uint64_t)mx.seed;
+    uint64_t h = (uint64_t)m->close_s * 0x9E3779B97F4A7C15ull ^ (uint64_t)mx.seed ^
+                 (uint64_t)m->asset << 56; /* BTC's ids as they always were */
     uint64_t a = mx_rand(&h), b = mx_rand(&h);
     snprintf(m->id, sizeof m->id, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
              (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
@@ -157,10 +206,10 @@ static kmkt_t *s_find(const char *ticker)
     return NULL;
 }
 
-static kmkt_t *s_active(void)
+static kmkt_t *s_active(int asset)
 {
     for (int i = 0; i < s_nm; i++)
-        if (s_m[i].status == M_ACTIVE) return &s_m[i];
+        if (s_m[i].status == M_ACTIVE && s_m[i].asset == asset) return &s_m[i];
     return NULL;
 }
 
@@ -386,6 +435,33 @@ static void s_collect(json_t *params, strlist_t *out)
         strlist_add(out, json_string_value(v));
 }
 
+/* index_ids of PARAMS into OUT (["all"]: left empty, every index). The first id the world
+ * does not relay, or NULL. */
+static const char *s_index_ids(json_t *params, strlist_t *out)
+{
+    json_t *arr = json_object_get(params, "index_ids"), *v;
+    size_t i;
+    int all = 0;
+    json_array_foreach(arr, i, v)
+    {
+        const char *id = json_string_value(v);
+        if (!id) return "(not a string)";
+        if (!strcmp(id, "all")) all = 1;
+        else if (s_index_find(id) < 0) return id;
+        else if (!strlist_has(out, id)) strlist_add(out, id);
+    }
+    if (all) strlist_clear(out);
+    return NULL;
+}
+
+/* An unknown index id: Kalshi's error shape, code 11 (Invalid parameter). */
+static void s_bad_index(mx_conn_t *c, long id, const char *bad, const ksub_t *s)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "Invalid parameter: unknown index id %.60s", bad);
+    s_error(c, id, 11, msg, s);
+}
+
 static void s_initial(mx_conn_t *c, ksub_t *s, const strlist_t *tickers, long id, int snap_ticker)
 {
     if (!mx.world) return;
@@ -470,6 +546,13 @@ static void s_cmd_subscribe(mx_conn_t *c, long id, json_t *params, int reply)
             s_error(c, id, 24, "Index ids required", NULL);
             goto cleanup;
         }
+        if (s_chan[k].ch == K_CFB) {
+            strlist_t ids = {0};
+            const char *bad = s_index_ids(params, &ids);
+            if (bad) s_bad_index(c, id, bad, NULL);
+            strlist_clear(&ids);
+            if (bad) goto cleanup;
+        }
         if (n < 16) cis[n++] = (int)k;
     }
     int snap_ticker = json_is_true(json_object_get(params, "send_initial_snapshot"));
@@ -490,7 +573,8 @@ static void s_cmd_subscribe(mx_conn_t *c, long id, json_t *params, int reply)
         memset(s, 0, sizeof *s);
         s->sid = ++c->k->next_sid;
         s->ci = cis[k];
-        if (s_chan[s->ci].ch != K_LIFE && s_chan[s->ci].ch != K_CFB)
+        if (s_chan[s->ci].ch == K_CFB) s_index_ids(params, &s->tickers); /* ids, none: all */
+        else if (s_chan[s->ci].ch != K_LIFE)
             for (int t = 0; t < tk.n; t++) strlist_add(&s->tickers, tk.v[t]);
         if (!reply) continue;
         jw_t *w = s_begin();
@@ -538,6 +622,57 @@ static void s_cmd_unsubscribe(mx_conn_t *c, long id, json_t *params)
     }
 }
 
+/* update_subscription on a cfbenchmarks_value sid: indexlist (the ids relayed, as a
+ * cfbenchmarks_value_indexlist frame), subscribe_indices, unsubscribe_indices. */
+static void s_update_indices(mx_conn_t *c, long id, ksub_t *s, const char *action,
+                             json_t *params)
+{
+    int add = !strcmp(action, "subscribe_indices"), del = !strcmp(action, "unsubscribe_indices");
+    if (!strcmp(action, "indexlist")) {
+        jw_t *w = s_frame(s, "cfbenchmarks_value_indexlist", id);
+        jw_key(w, "index_ids");
+        jw_arr(w);
+        for (int a = 0; a < MX_ASSETS; a++) jw_str(w, s_index_id(a));
+        jw_arr_end(w);
+        s_frame_end(c, w);
+        return;
+    }
+    if (!add && !del) return s_error(c, id, 13, "Unsupported action", s);
+    if (!json_is_array(json_object_get(params, "index_ids")))
+        return s_error(c, id, 24, "Index ids required", s);
+    strlist_t ids = {0};
+    const char *bad = s_index_ids(params, &ids);
+    if (bad) {
+        strlist_clear(&ids);
+        return s_bad_index(c, id, bad, s);
+    }
+    if (add && s->tickers.n && ids.n) {
+        for (int i = 0; i < ids.n; i++)
+            if (!strlist_has(&s->tickers, ids.v[i])) strlist_add(&s->tickers, ids.v[i]);
+    } else if (add) {
+        strlist_clear(&s->tickers); /* "all" added, or all already */
+    } else {
+        strlist_t keep = {0};
+        if (!s->tickers.n) /* from "all": every id but those */
+            for (int a = 0; a < MX_ASSETS; a++) strlist_add(&s->tickers, s_index_id(a));
+        for (int i = 0; i < s->tickers.n; i++)
+            if (!strlist_has(&ids, s->tickers.v[i])) strlist_add(&keep, s->tickers.v[i]);
+        strlist_clear(&s->tickers);
+        s->tickers = keep;
+    }
+    strlist_clear(&ids);
+    jw_t *w = s_begin();
+    jw_obj(w);
+    jw_kstr(w, "type", "ok");
+    jw_kint(w, "id", id);
+    jw_kint(w, "sid", s->sid);
+    jw_key(w, "msg");
+    jw_obj(w);
+    jw_obj_end(w);
+    jw_obj_end(w);
+    mx_send_jw(c, w);
+}
+
 static void s_cmd_update(mx_conn_t *c, long id, json_t *params)
 {
     if (!json_is_object(params)) return s_error(c, id, 2, "Params required", NULL);
@@ -551,6 +686,7 @@ static void s_cmd_update(mx_conn_t *c, long id, json_t *params)
     if (!s) return s_error(c, id, 7, "Unknown subscription ID", NULL);
     const char *action = json_string_value(json_object_get(params, "action"));
     if (!action) return s_error(c, id, 15, "Action required", NULL);
+    if (s_chan[s->ci].ch == K_CFB) return s_update_indices(c, id, s, action, params);
     int add = !strcmp(action, "add_markets"), del = !strcmp(action, "delete_markets"),
         snap = !strcmp(action, "get_snapshot");
     if (!add && !del && !snap) return s_error(c, id, 13, "Unsupported action", s);
@@ -701,7 +837,9 @@ static double s_fair(const kmkt_t *m, int64_t now_s)
     if (!m->has_strike) return 0.5;
     double left = (double)(m->close_s - now_s);
     if (left < 1) left = 1;
-    double z = (mx_latent() - m->strike) / (8.6 * sqrt(left));
+    /* BTC's 8.6 USD per sqrt(s), scaled to the asset's price */
+    double scale = m->asset ? mx_latent_a(m->asset) / mx_latent_a(0) : 1;
+    double z = (mx_latent_a(m->asset) - m->strike) / (8.6 * scale * sqrt(left));
     double p = 0.5 * erfc(-z / sqrt(2.0));
     return p < 0.02 ? 0.02 : p > 0.98 ? 0.98 : p;
 }
@@ -802,6 +940,7 @@ static int64_t s_snap(int64_t px)
  * yes bids stay below f and no bids below 1-f, so yes + no < 1 (never crossed). */
 static void s_book_step(kmkt_t *m, int64_t now_s)
 {
+    uint64_t *rng = &s_rng[m->asset];
     double f = s_fair(m, now_s);
     int64_t fair = (int64_t)llround(f * 10000);
     for (int side = 0; side < 2; side++) {
@@ -812,13 +951,13 @@ static void s_book_step(kmkt_t *m, int64_t now_s)
             return;
         }
     }
-    int side = (int)(mx_rand(&s_rng) & 1);
+    int side = (int)(mx_rand(rng) & 1);
     klvl_t *l = m->lv[side];
     int n = m->n[side];
     int64_t sf = side ? 10000 - fair : fair;
     int64_t other = m->n[!side] ? m->lv[!side][m->n[!side] - 1].px : 0;
     int64_t cap = sf < 10000 - other ? sf : 10000 - other; /* exclusive */
-    double r = mx_urand(&s_rng);
+    double r = mx_urand(rng);
     int64_t best = n ? l[n - 1].px : 0;
     if (n < 6 || (r < 0.25 && best < cap - 300)) {
         int64_t px = n ? best : cap - 200;
@@ -829,28 +968,29 @@ static void s_book_step(kmkt_t *m, int64_t now_s)
             px = s_snap(px);
         }
         if (px >= cap) return;
-        s_delta(m, side, px, (int64_t)(100 * (50 + mx_urand(&s_rng) * 2000)));
+        s_delta(m, side, px, (int64_t)(100 * (50 + mx_urand(rng) * 2000)));
         return;
     }
     if (n > 12 && r < 0.35) { /* trim the far end */
         s_delta(m, side, l[0].px, -l[0].sz);
         return;
     }
-    int i = n - 1 - (int)(mx_urand(&s_rng) * (n < 5 ? n : 5));
-    int64_t d = (int64_t)(100 * (mx_urand(&s_rng) * 600 - 250));
+    int i = n - 1 - (int)(mx_urand(rng) * (n < 5 ? n : 5));
+    int64_t d = (int64_t)(100 * (mx_urand(rng) * 600 - 250));
     if (d == 0) d = 100;
     s_delta(m, side, l[i].px, d);
 }
 
 static void s_trade(kmkt_t *m)
 {
+    uint64_t *rng = &s_rng[m->asset];
     int64_t yb, ybs, ya, yas;
     s_top(m, &yb, &ybs, &ya, &yas);
-    int buy_yes = (int)(mx_rand(&s_rng) & 1);
+    int buy_yes = (int)(mx_rand(rng) & 1);
     int side = buy_yes ? 1 : 0; /* buying yes takes the best no bid */
     if (!m->n[side]) return;
     klvl_t *top = &m->lv[side][m->n[side] - 1];
-    int64_t sz = (int64_t)(mx_urand(&s_rng) * (double)top->sz * 0.3) / 100 * 100;
+    int64_t sz = (int64_t)(mx_urand(rng) * (double)top->sz * 0.3) / 100 * 100;
     if (sz < 100) sz = top->sz < 100 ? top->sz : 100;
     m->last_px = buy_yes ? ya : yb;
     m->last_sz = sz;
@@ -879,10 +1019,10 @@ static void s_fn_life(mx_conn_t *c, ksub_t *s, void *arg)
         jw_t *w = s_frame(s, "event_lifecycle", 0);
         jw_kstr(w, "event_ticker", m->event);
         jw_kint(w, "exchange_index", 0);
-        jw_kstr(w, "title", "BTC price up in next 15 mins?");
+        jw_kstr(w, "title", s_title(m->asset));
         jw_kstr(w, "subtitle", "");
         jw_kstr(w, "collateral_return_type", "");
-        jw_kstr(w, "series_ticker", "KXBTC15M");
+        jw_kstr(w, "series_ticker", s_series(m->asset));
         s_frame_end(c, w);
         return;
     }
@@ -896,8 +1036,8 @@ static void s_fn_life(mx_conn_t *c, ksub_t *s, void *arg)
         jw_kstr(w, "price_level_structure", "tapered_deci_cent");
         jw_key(w, "additional_metadata");
         jw_obj(w);
-        jw_kstr(w, "name", "BTC price up in next 15 mins?");
-        jw_kstr(w, "title", "BTC price up in next 15 mins?");
+        jw_kstr(w, "name", s_title(m->asset));
+        jw_kstr(w, "title", s_title(m->asset));
         jw_kstr(w, "yes_sub_title", "Target price: TBD");
         jw_kstr(w, "no_sub_title", "Target price: TBD");
         jw_kbool(w, "can_close_early", 1);
@@ -909,8 +1049,8 @@ static void s_fn_life(mx_conn_t *c, ksub_t *s, void *arg)
         jw_kint(w, "open_ts", m->open_s);
     } else if (!strcmp(a->event, "metadata_updated")) {
         jw_kstr(w, "strike_type", "greater_or_equal");
-        jw_kfixed(w, "floor_strike", (int64_t)llround(m->strike * 100), 2, 2);
-        snprintf(b, sizeof b, "Target Price: $%.2f", m->strike);
+        s_kprice(w, "floor_strike", m->asset, m->strike);
+        snprintf(b, sizeof b, "Target Price: $%.*f", mx_asset_decimals(m->asset), m->strike);
         jw_kstr(w, "yes_sub_title", b);
     } else if (!strcmp(a->event, "deactivated")) {
         jw_kbool(w, "is_deactivated", 1);
@@ -930,7 +1070,7 @@ static void s_life(const kmkt_t *m, const char *event, int64_t now)
     s_each(K_LIFE, NULL, s_fn_life, &a);
 }
 
-static kmkt_t *s_create(int64_t open_s, int64_t now)
+static kmkt_t *s_create(int asset, int64_t open_s, int64_t now)
 {
     if (s_nm == KMAX) { /* forget the oldest finalized market */
         memmove(s_m, s_m + 1, (KMAX - 1) * sizeof *s_m);
@@ -938,6 +1078,7 @@ static kmkt_t *s_create(int64_t open_s, int64_t now)
     }
     kmkt_t *m = &s_m[s_nm++];
     memset(m, 0, sizeof *m);
+    m->asset = asset;
     m->open_s = open_s;
     m->close_s = open_s + mx.window_s;
     m->status = M_INIT;
@@ -948,11 +1089,12 @@ static kmkt_t *s_create(int64_t open_s, int64_t now)
     return m;
 }
 
-static double s_settle_avg(int64_t close_s)
+/* Asset A's settlement average: its index over (close - 60 s, close], at its decimals. */
+static double s_settle_avg(int a, int64_t close_s)
 {
     double avg;
-    mx_brti_avg(close_s, 60, &avg);
-    return round(avg * 100.0) / 100.0;
+    mx_index_avg(a, close_s, 60, &avg);
+    return s_round_a(a, avg);
 }
 
 static void s_activate(kmkt_t *m, int64_t now)
@@ -960,7 +1102,7 @@ static void s_activate(kmkt_t *m, int64_t now)
     m->status = M_ACTIVE;
     m->updated_ns = now;
     /* the strike is the previous window's settlement average */
-    m->strike = s_settle_avg(m->open_s);
+    m->strike = s_settle_avg(m->asset, m->open_s);
     m->has_strike = !isnan(m->strike);
     s_life(m, "activated", now);
     if (m->has_strike) s_life(m, "metadata_updated", now);
@@ -978,7 +1120,7 @@ static void s_roll(int64_t now)
         if (m->status == M_ACTIVE && s >= m->close_s) {
             m->status = M_CLOSED;
             m->updated_ns = now;
-            m->expv = s_settle_avg(m->close_s);
+            m->expv = s_settle_avg(m->asset, m->close_s);
             m->result = m->has_strike && m->expv >= m->strike;
             /* close out the book */
             while (m->n[0]) s_delta(m, 0, m->lv[0][0].px, -m->lv[0][0].sz);
@@ -997,18 +1139,23 @@ static void s_roll(int64_t now)
     }
     for (int i = 0; i < s_nm; i++)
         if (s_m[i].status == M_INIT && s >= s_m[i].open_s) s_activate(&s_m[i], now);
-    /* keep two windows ahead */
-    int64_t last_open = s_nm ? s_m[s_nm - 1].open_s : (s / mx.window_s) * mx.window_s;
-    while (last_open < (s / mx.window_s + 2) * mx.window_s) {
-        last_open += mx.window_s;
-        kmkt_t *m = s_create(last_open, now);
-        life_arg_t a = {m, "event_lifecycle", now};
-        s_each(K_LIFE, NULL, s_fn_life, &a);
-        s_life(m, "created", now);
+    /* keep two windows ahead, in every series */
+    for (int a = 0; a < MX_ASSETS; a++) {
+        int64_t last_open = (s / mx.window_s) * mx.window_s;
+        for (int i = 0; i < s_nm; i++)
+            if (s_m[i].asset == a && s_m[i].open_s > last_open) last_open = s_m[i].open_s;
+        while (last_open < (s / mx.window_s + 2) * mx.window_s) {
+            last_open += mx.window_s;
+            kmkt_t *m = s_create(a, last_open, now);
+            life_arg_t la = {m, "event_lifecycle", now};
+            s_each(K_LIFE, NULL, s_fn_life, &la);
+            s_life(m, "created", now);
+        }
     }
 }
 
 typedef struct {
+    int asset;
     int64_t sec;
     double v;
 } cfb_arg_t;
@@ -1019,14 +1166,15 @@ static void s_fn_cfb(mx_conn_t *c, ksub_t *s, void *arg)
     if (!s_can_send(c, s)) return;
     char data[160], b[48];
     int64_t t_ms = a->sec * 1000;
+    const char *id = s_index_id(a->asset);
     jw_t *w = s_frame(s, "cfbenchmarks_value", 0);
-    jw_kstr(w, "index_id", "BRTI");
+    jw_kstr(w, "index_id", id);
     jw_kint(w, "received_at", mx_now_ns() / NS_PER_MS);
-    snprintf(data, sizeof data, "{\"type\":\"value\",\"id\":\"BRTI\",\"time\":%lld,\"value\":\"%.2f\"}",
-             (long long)t_ms, a->v);
+    snprintf(data, sizeof data, "{\"type\":\"value\",\"id\":\"%s\",\"time\":%lld,\"value\":\"%.*f\"}",
+             id, (long long)t_ms, mx_asset_decimals(a->asset), a->v);
     jw_kstr(w, "data", data);
     double avg;
-    int n = mx_brti_avg(a->sec, 60, &avg);
+    int n = mx_index_avg(a->asset, a->sec, 60, &avg);
     jw_key(w, "avg_60s_data");
     jw_obj(w);
     snprintf(b, sizeof b, "%.8f", n ? avg : a->v);
@@ -1038,11 +1186,11 @@ static void s_fn_cfb(mx_conn_t *c, ksub_t *s, void *arg)
     jw_obj_end(w);
     kmkt_t *m = NULL; /* the market whose window holds this second (closed at its close) */
     for (int i = 0; i < s_nm; i++) /* windows overlap when markets last < 60 s: the next close */
-        if (a->sec > s_m[i].close_s - 60 && a->sec <= s_m[i].close_s &&
-            (!m || s_m[i].close_s < m->close_s))
+        if (s_m[i].asset == a->asset && a->sec > s_m[i].close_s - 60 &&
+            a->sec <= s_m[i].close_s && (!m || s_m[i].close_s < m->close_s))
             m = &s_m[i];
     if (m) {
-        int k = mx_brti_avg(a->sec, (int)(a->sec - (m->close_s - 60)), &avg);
+        int k = mx_index_avg(a->asset, a->sec, (int)(a->sec - (m->close_s - 60)), &avg);
         if (k > 0) {
             jw_key(w, "last_60s_windowed_average_15min");
             jw_obj(w);
@@ -1063,30 +1211,21 @@ static double s_steps_per_s(void)
     return r > 50 ? 50 : r < 1 ? 1 : r;
 }
 
-static double s_step_acc;
+static double s_step_acc[MX_ASSETS];
 
-static void s_tick(int64_t now, int new_second)
+/* The open market of ASSET steps its book (or trades) at the world's rate. */
+static void s_steps(int asset, int64_t s)
 {
-    int64_t s = now / NS_PER_S;
-    if (new_second || s >= s_next_second) {
-        s_roll(now);
-        double v = mx_brti(s);
-        if (!isnan(v)) {
-            cfb_arg_t a = {s, v};
-            s_each(K_CFB, NULL, s_fn_cfb, &a);
-        }
-        s_next_second = s + 1;
-    }
-    kmkt_t *m = s_active();
+    kmkt_t *m = s_active(asset);
     if (!m) return;
     double step = s_steps_per_s() / 10.0;
     if (mx.activity != MX_ACT_STEADY) step *= mx_activity_level(mx_since_start());
-    s_step_acc += step;
-    while (s_step_acc >= 1) {
-        s_step_acc -= 1;
+    s_step_acc[asset] += step;
+    while (s_step_acc[asset] >= 1) {
+        s_step_acc[asset] -= 1;
         int64_t yb0, ybs0, ya0, yas0, yb, ybs, ya, yas;
         s_top(m, &yb0, &ybs0, &ya0, &yas0);
-        if (mx_urand(&s_rng) < 0.08) s_trade(m);
+        if (mx_urand(&s_rng[asset]) < 0.08) s_trade(m);
         else s_book_step(m, s);
         s_top(m, &yb, &ybs, &ya, &yas);
         if (yb != yb0 || ya != ya0 || ybs != ybs0 || yas != yas0)
@@ -1094,15 +1233,32 @@ static void s_tick(int64_t now, int new_second)
     }
 }
 
+static void s_tick(int64_t now, int new_second)
+{
+    int64_t s = now / NS_PER_S;
+    if (new_second || s >= s_next_second) {
+        s_roll(now);
+        for (int a = 0; a < MX_ASSETS; a++) { /* each index to the subscriptions that name it */
+            cfb_arg_t ca = {a, s, mx_index(a, s)};
+            if (!isnan(ca.v)) s_each(K_CFB, s_index_id(a), s_fn_cfb, &ca);
+        }
+        s_next_second = s + 1;
+    }
+    for (int a = 0; a < MX_ASSETS; a++) s_steps(a, s);
+}
+
 void mx_kalshi_world_start(void)
 {
-    s_rng = (uint64_t)mx.seed * 31337u + 17;
     s_nm = 0;
     int64_t now = mx_now_ns(), s = now / NS_PER_S;
     int64_t open = (s / mx.window_s) * mx.window_s;
-    kmkt_t *cur = s_create(open, now);
-    s_activate(cur, now);
-    for (int i = 1; i <= 2; i++) s_create(open + i * mx.window_s, now);
+    for (int a = 0; a < MX_ASSETS; a++) {
+        s_rng[a] = (uint64_t)mx.seed * 31337u + 17 + (uint64_t)a * 0x9E3779B97F4A7C15ull;
+        s_step_acc[a] = 0;
+        kmkt_t *cur = s_create(a, open, now);
+        s_activate(cur, now);
+        for (int i = 1; i <= 2; i++) s_create(a, open + i * mx.window_s, now);
+    }
     s_next_second = s + 1;
     mx_world_tick_hook = s_tick;
     (void)s_life_seq_unused;
@@ -1121,8 +1277,9 @@ static void s_market_json(jw_t *w, const kmkt_t *m)
     jw_kstr(w, "ticker", m->ticker);
     jw_kstr(w, "event_ticker", m->event);
     jw_kstr(w, "market_type", "binary");
-    jw_kstr(w, "title", "BTC price up in next 15 mins?");
-    if (m->has_strike) snprintf(b2, sizeof b2, "Target Price: $%.2f", m->strike);
+    jw_kstr(w, "title", s_title(m->asset));
+    if (m->has_strike)
+        snprintf(b2, sizeof b2, "Target Price: $%.*f", mx_asset_decimals(m->asset), m->strike);
     else snprintf(b2, sizeof b2, "Target price: TBD");
     jw_kstr(w, "yes_sub_title", b2);
     jw_kstr(w, "no_sub_title", "Target price: TBD");
@@ -1157,19 +1314,22 @@ static void s_market_json(jw_t *w, const kmkt_t *m)
     jw_kstr(w, "liquidity_dollars", "0.0000");
     int settled = m->status >= M_DETERMINED;
     jw_kstr(w, "result", settled ? (m->result ? "yes" : "no") : "");
-    if (m->status >= M_CLOSED) snprintf(b, sizeof b, "%.2f", m->expv);
+    if (m->status >= M_CLOSED) snprintf(b, sizeof b, "%.*f", mx_asset_decimals(m->asset), m->expv);
     else b[0] = '\0';
     jw_kstr(w, "expiration_value", settled ? b : "");
     jw_kstr(w, "strike_type", "greater_or_equal");
-    if (m->has_strike) jw_kfixed(w, "floor_strike", (int64_t)llround(m->strike * 100), 2, 2);
+    if (m->has_strike) s_kprice(w, "floor_strike", m->asset, m->strike);
     jw_key(w, "custom_strike");
     jw_obj(w);
     jw_kstr(w, "round_digits", "2");
     jw_obj_end(w);
-    jw_kstr(w, "rules_primary",
-            "If the simple average of the sixty seconds of CF Benchmarks' BRTI before the close "
-            "is at least the simple average of the sixty seconds of CF Benchmarks' BRTI before "
-            "the open, then the market resolves to Yes.");
+    snprintf(b, sizeof b, "%s", s_index_id(m->asset));
+    char rules[400];
+    snprintf(rules, sizeof rules,
+             "If the simple average of the sixty seconds of CF Benchmarks' %s before the close "
+             "is at least the simple average of the sixty seconds of CF Benchmarks' %s before "
+             "the open, then the market resolves to Yes.", b, b);
+    jw_kstr(w, "rules_primary", rules);
     jw_kstr(w, "rules_secondary", "mockx simulated market");
     jw_kstr(w, "price_level_structure", "tapered_deci_cent");
     jw_key(w, "price_ranges");
@@ -1368,7 +1528,7 @@ int mx_kalshi_rest(struct lws *wsi, int conn, const char *path, char **body, siz
         int more = 0;
         for (int i = 0; i < s_nm; i++) {
             const kmkt_t *m = &s_m[i];
-            if (series && strcmp(series, "KXBTC15M")) break;
+            if (series && strcmp(series, s_series(m->asset))) continue;
             if (event && strcmp(event, m->event)) continue;
             if (s_status_match(m->status, status) != 1) continue;
             if (seen++ < off) continue;
@@ -1429,19 +1589,24 @@ int mx_kalshi_rest(struct lws *wsi, int conn, const char *path, char **body, siz
         return 200;
     }
     if (!strncmp(rel, "/series/", 8)) {
-        if (strcmp(rel + 8, "KXBTC15M")) {
+        int a = 0;
+        while (a < MX_ASSETS && strcmp(rel + 8, s_series(a))) a++;
+        if (a == MX_ASSETS) {
             *body = s_err(404, "not_found", "series not found", len, &st);
             return st;
         }
-        *body = xstrdup(
-            "{\"series\":{\"ticker\":\"KXBTC15M\",\"frequency\":\"fifteen_min\",\"title\":\"Bitcoin "
-            "price up/down in 15 minutes (mockx)\",\"category\":\"Crypto\",\"tags\":[\"BTC\"],"
+        static const char *const names[MX_ASSETS] = {"Bitcoin", "Ethereum", "Solana", "Dogecoin"};
+        char b[1200];
+        snprintf(b, sizeof b,
+            "{\"series\":{\"ticker\":\"%s\",\"frequency\":\"fifteen_min\",\"title\":\"%s "
+            "price up/down in 15 minutes (mockx)\",\"category\":\"Crypto\",\"tags\":[\"%s\"],"
             "\"settlement_sources\":[{\"name\":\"CF Benchmarks\",\"url\":\"https://www.cfbenchmarks.com/"
-            "data/indices/BRTI\"}],\"contract_url\":\"https://assets.kalshi.com/regulatory/"
+            "data/indices/%s\"}],\"contract_url\":\"https://assets.kalshi.com/regulatory/"
             "product-certifications/CRYPTO15M.pdf\",\"contract_terms_url\":\"https://assets.kalshi.com/"
             "contract_terms/CRYPTO15M.pdf\",\"fee_type\":\"quadratic\",\"fee_multiplier\":1,"
             "\"additional_prohibitions\":[],\"product_metadata\":null,\"last_updated_ts\":"
-            "\"2026-07-01T18:05:04.527379Z\"}}");
+            "\"2026-07-01T18:05:04.527379Z\"}}", s_series(a), names[a], mx_asset_name(a), s_index_id(a));
+        *body = xstrdup(b);
         *len = strlen(*body);
         return 200;
     }

@@ -16,7 +16,9 @@
  * starts a new connection (Kalshi numbers sids per connection).
  * Session time advances 1 s a frame (books publish after each frame; stale
  * checks off); command deadlines are not enforced.
- * Usage: kalshireplay FILE [SERIES] (SERIES: market_lifecycle_v2 filter, KXBTC15M) */
+ * Usage: kalshireplay FILE [SERIES] (SERIES: the series list as feed-kalshi's --series,
+ * default KXBTC15M: the market_lifecycle_v2 filter and the indices relayed, each on its
+ * topic as the feed publishes it) */
 #define _GNU_SOURCE /* memmem */
 #include "clock.h"
 #include "framerec.h"
@@ -24,6 +26,7 @@
 #include "jw.h"
 #include "kalshi_ws.h"
 #include "log.h"
+#include "series.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -233,6 +236,12 @@ int main(int argc, char **argv)
         return 64;
     }
     log_init("kalshireplay", LOG_LVL_WARN);
+    series_set_t set;
+    char serr[300];
+    if (series_load(&set, argc > 2 ? argv[2] : "", NULL, serr, sizeof serr) < 0) {
+        fprintf(stderr, "kalshireplay: %s\n", serr);
+        return 64;
+    }
     FILE *in = strcmp(argv[1], "-") ? fopen(argv[1], "r") : NULL;
     if (!in) {
         fprintf(stderr, "kalshireplay: %s: cannot be read (a file, not stdin: read twice)\n", argv[1]);
@@ -243,7 +252,12 @@ int main(int argc, char **argv)
     s_prescan(in);
     rewind(in);
     kalshi_ws_cb_t cb = {s_emit, s_send, s_lifecycle, NULL, NULL, NULL};
-    R.ws = kalshi_ws_new(&cb, argc > 2 ? argv[2] : "KXBTC15M", 0, 0);
+    R.ws = kalshi_ws_new(&cb, argc > 2 ? argv[2] : SERIES_DEFAULT, 0, 0);
+    for (int k = 0; k < set.n; k++) {
+        char topic[64];
+        series_index_topic(&set.s[k], topic, sizeof topic);
+        kalshi_ws_index(R.ws, set.s[k].index_id, topic);
+    }
     R.now = NS_PER_S;
     R.connections = 1;
     kalshi_ws_connected(R.ws, R.now);
