@@ -20,9 +20,9 @@ LOGS=$HOME_DIR/logs
 PIDS=$HOME_DIR/pids
 children=""
 [ -x "$BIN/tickbus" ] || { echo "tickbus: $BIN/tickbus is not built (run make)" >&2; exit 1; }
-# the series (docs/SERIES.md): SERIES_TICKER (default KXBTC15M); every
+# the series (docs/SERIES.md): SERIES_TICKER (default KXBTC15M; the demo: BTC, ETH and SOL); every
 # program reads it (and any SERIES_<TICKER> definition) from the environment
-: # (the demo default becomes BTC, ETH and SOL once the feeds carry them)
+if [ "$mode" = demo ]; then SERIES_TICKER=${SERIES_TICKER:-KXBTC15M KXETH15M KXSOL15M}; fi
 export SERIES_TICKER=${SERIES_TICKER:-KXBTC15M}
 SERIES_LIST=$("$BIN/tickbus" series list) || exit 64
 # the exchange venues, each with its feed-VENUE: those the series use; VENUES (space-separated)
