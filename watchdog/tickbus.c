@@ -122,6 +122,13 @@ static void s_today_file(const char *prefix)
 
 static int s_status(void)
 {
+    /* the configuration first: a bad one exits before anything is allocated */
+    series_set_t set;
+    char err[512];
+    if (series_load(&set, getenv("SERIES_TICKER"), NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "tickbus: SERIES_TICKER: %s\n", err);
+        return EX_USAGE;
+    }
     char dir[400];
     if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
     bus_sub_t *sub = bus_sub_new();
@@ -143,12 +150,6 @@ static int s_status(void)
     }
     /* programs expected but silent are down: --expect, or (auto) those the configured series
      * run (docs/SERIES.md) */
-    series_set_t set;
-    char err[512];
-    if (series_load(&set, getenv("SERIES_TICKER"), NULL, err, sizeof err) < 0) {
-        fprintf(stderr, "tickbus: SERIES_TICKER: %s\n", err);
-        return EX_USAGE;
-    }
     if (!strcmp(o_expect, "auto")) {
         static const char *const venues[] = {"coinbase", "kraken", "bitstamp", "gemini", "cryptocom"};
         char name[96], a[128];
