@@ -50,6 +50,21 @@ const series_t *series_builtin(const char *ticker)
     return NULL;
 }
 
+int series_used_venues(const series_set_t *set, const char **out, int max)
+{
+    int k = 0;
+    for (size_t v = 0; v < sizeof s_known / sizeof s_known[0] && k < max; v++)
+        for (int i = 0; i < set->n; i++) {
+            int on = 0;
+            for (int j = 0; j < set->s[i].nvenues; j++) on |= !strcmp(set->s[i].venues[j], s_known[v]);
+            if (on) {
+                out[k++] = s_known[v];
+                break;
+            }
+        }
+    return k;
+}
+
 int series_venue_known(const char *venue)
 {
     for (size_t i = 0; i < sizeof s_known / sizeof s_known[0]; i++)
@@ -367,11 +382,16 @@ int series_test(void)
     T_CHECK(!strcmp(b, "BTC,XRP")); /* ETH redefined without it, SOL has none */
     series_venue_assets(&set, "gemini", b, sizeof b);
     T_CHECK(!strcmp(b, "BTC,SOL"));
+    const char *uv[8];
+    T_CHECK(series_used_venues(&set, uv, 8) == 5 && !strcmp(uv[0], "coinbase") && !strcmp(uv[4], "cryptocom"));
     series_program(&set.s[0], "aggregator", b, sizeof b);
     T_CHECK(!strcmp(b, "aggregator"));
     series_program(s, "aggregator", b, sizeof b);
     T_CHECK(!strcmp(b, "aggregator-kxeth15m"));
     /* errors name what is wrong */
+    T_CHECK(series_load(&set, "KXDOGE15M", s_env_xrp, err, sizeof err) == 0);
+    T_CHECK(series_used_venues(&set, uv, 8) == 3 && !strcmp(uv[0], "coinbase") && !strcmp(uv[1], "kraken") &&
+            !strcmp(uv[2], "gemini"));
     T_CHECK(series_load(&set, "KXFOO15M", s_env_xrp, err, sizeof err) < 0 && strstr(err, "SERIES_KXFOO15M"));
     T_CHECK(series_load(&set, "KXBAD15M", s_env_xrp, err, sizeof err) < 0 && strstr(err, "'binance'"));
     T_CHECK(series_load(&set, "KXBTC15M,kxbtc15m", s_env_xrp, err, sizeof err) < 0 && strstr(err, "twice"));

@@ -58,6 +58,9 @@ void series_index_topic(const series_t *s, char *out, size_t n);
 /* The name of program PROG ("aggregator", "sink-jsonl") serving series S: PROG itself for
  * KXBTC15M (the names a BTC-only pipeline always had), else PROG-<lowercase ticker>. */
 void series_program(const series_t *s, const char *prog, char *out, size_t n);
+/* The venues the feeds know that some series of SET uses, in the feeds' order, into OUT
+ * (at most MAX); their count. */
+int series_used_venues(const series_set_t *set, const char **out, int max);
 /* 1 when VENUE is one the feeds know. */
 int series_venue_known(const char *venue);
 /* The union of the assets SET needs on VENUE, as "BTC,ETH" (set order); "" if none. */

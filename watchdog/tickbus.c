@@ -120,15 +120,22 @@ static void s_today_file(const char *prefix)
     printf("data: %s: %ld lines\n", path, lines);
 }
 
+/* The configured series (SERIES_TICKER and SERIES_<TICKER>); -1 after saying what is wrong. */
+static int s_load_series(series_set_t *set)
+{
+    char err[512];
+    if (series_load(set, getenv("SERIES_TICKER"), NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "tickbus: SERIES_TICKER: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 static int s_status(void)
 {
     /* the configuration first: a bad one exits before anything is allocated */
     series_set_t set;
-    char err[512];
-    if (series_load(&set, getenv("SERIES_TICKER"), NULL, err, sizeof err) < 0) {
-        fprintf(stderr, "tickbus: SERIES_TICKER: %s\n", err);
-        return EX_USAGE;
-    }
+    if (s_load_series(&set) < 0) return EX_USAGE;
     char dir[400];
     if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
     bus_sub_t *sub = bus_sub_new();
@@ -151,12 +158,11 @@ static int s_status(void)
     /* programs expected but silent are down: --expect, or (auto) those the configured series
      * run (docs/SERIES.md) */
     if (!strcmp(o_expect, "auto")) {
-        static const char *const venues[] = {"coinbase", "kraken", "bitstamp", "gemini", "cryptocom"};
-        char name[96], a[128];
-        for (size_t v = 0; v < sizeof venues / sizeof venues[0]; v++) {
-            series_venue_assets(&set, venues[v], a, sizeof a);
-            snprintf(name, sizeof name, "feed-%s", venues[v]);
-            if (a[0]) s_find(name);
+        const char *used[SERIES_VENUES_MAX];
+        char name[96];
+        for (int v = 0, n = series_used_venues(&set, used, SERIES_VENUES_MAX); v < n; v++) {
+            snprintf(name, sizeof name, "feed-%s", used[v]);
+            s_find(name);
         }
         s_find("feed-kalshi");
         for (int i = 0; i < set.n; i++) {
@@ -219,19 +225,11 @@ static int s_exec(const char *prog, char **args)
 static int s_series(const char *what)
 {
     series_set_t set;
-    char err[512];
-    if (series_load(&set, getenv("SERIES_TICKER"), NULL, err, sizeof err) < 0) {
-        fprintf(stderr, "tickbus: SERIES_TICKER: %s\n", err);
-        return EX_USAGE;
-    }
-    static const char *const venues[] = {"coinbase", "kraken", "bitstamp", "gemini", "cryptocom"};
+    if (s_load_series(&set) < 0) return EX_USAGE;
     if (what && !strcmp(what, "venues")) {
-        int k = 0;
-        for (size_t v = 0; v < sizeof venues / sizeof venues[0]; v++) {
-            char a[128];
-            series_venue_assets(&set, venues[v], a, sizeof a);
-            if (a[0]) printf("%s%s", k++ ? " " : "", venues[v]);
-        }
+        const char *used[SERIES_VENUES_MAX];
+        for (int v = 0, n = series_used_venues(&set, used, SERIES_VENUES_MAX); v < n; v++)
+            printf("%s%s", v ? " " : "", used[v]);
         printf("\n");
         return 0;
     }
