@@ -682,13 +682,19 @@ def main():
     write_doc(mach, corpora, floor, tp, tp_rec, scale, long_run, missing, pipe_missing, prof, sinks,
               catchup, stalls)
     say("wrote %s" % OUT)
+    if os.environ.get("BENCH_SERIES", "1") != "0" and not QUICK:
+        # the cost of each added series: three demo runs of the whole pipeline (~5 min); its
+        # section replaces the one the page had
+        say("series cost: tests/bench/series_cost.py (BENCH_SERIES=0 skips it)")
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests", "bench", "series_cost.py"),
+                        "--doc", OUT], env=dict(os.environ, BIN=BIN))
     if QUICK:  # the full run's doc says how long the last QUICK run took
         with open(QUICK_LAST, "w") as f:
             f.write("%.1f %s\n" % (time.time() - T0, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
 
 
-# "## " sections of PERFORMANCE.md that `make bench` does not measure (their own tools do, and
-# each says how): kept as they are when the page is rewritten
+# "## " sections of PERFORMANCE.md that the run above does not measure (their own tools do, and
+# each says how; series_cost.py runs after it and replaces its own): kept when the page is rewritten
 KEPT = ("## The RTI proxy against the official value", "## Series: what each added series costs")
 
 
