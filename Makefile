@@ -32,12 +32,12 @@ WERROR   ?=
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS   += -std=gnu11 $(WARN) $(WERROR) $(MODE_CFLAGS) -MMD -MP -Ilib -Ifeeds -Iaggregator \
+CFLAGS   += -std=gnu11 -pthread $(WARN) $(WERROR) $(MODE_CFLAGS) -MMD -MP -Ilib -Ifeeds -Iaggregator \
             -Isink -Iwatchdog -Imetrics $(PKG_CFLAGS)
 # the test world's headers (mockx) only for what is under tests/: nothing in
 # the product can include them, and its archive holds none of their code
 TEST_INC  = $(if $(filter tests/%,$<),-Itests/mockx)
-LDLIBS   += $(PKG_LIBS) -lm
+LDLIBS   += $(PKG_LIBS) -lm -pthread
 
 # Programs and the file holding each one's main(). Every other .c in these
 # directories is a module, archived in libtickbus.a; the linker takes what it needs.

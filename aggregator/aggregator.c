@@ -91,9 +91,16 @@ static int s_hist_open(const aggcfg_t *cfg, bus_pub_t *pub, const char *pub_ep, 
     bus_sockopts(x->z);
     int linger = 0;
     zmq_setsockopt(x->z, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_bind(x->z, ep) < 0) {
-        log_warnx("--history %s: bind failed: %s", ep, zmq_strerror(zmq_errno()));
-        return EX_UNAVAILABLE;
+    if (bus_bind(x->z, ep, "--history") < 0) return EX_UNAVAILABLE;
+    for (int i = 0; i < opts_common.expose.n; i++) { /* a tcp publisher's catch-up: PORT+1 */
+        char next[BUS_EP_MAX];
+        if (bus_tcp_next(opts_common.expose.v[i], 1, next, sizeof next) < 0) {
+            log_warnx("--expose %s: not tcp://ADDR:PORT, no catch-up served there",
+                      opts_common.expose.v[i]);
+            continue;
+        }
+        if (bus_bind(x->z, next, "catch-up (--expose PORT+1)") < 0) return EX_UNAVAILABLE;
+        log_info("catch-up also on %s", next);
     }
     x->h = history_new(cfg->history_s, (size_t)cfg->history_mb << 20, bus_pub_epoch(pub));
     bus_pub_observe(pub, history_observe, x->h);

@@ -42,23 +42,10 @@ kalshi_auth_t *kalshi_auth_new(const char *key_id, const char *path, int *err, c
     int e = KALSHI_AUTH_ERR_IO;
     FILE *f = NULL;
     EVP_PKEY *pkey = NULL;
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int perm;
+    int fd = util_open_secret(path, "key file", &perm, why, whyn);
     if (fd < 0) {
-        snprintf(why, whyn, "cannot open key file %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, whyn, "key file %s is not a regular file", path);
-        close(fd);
-        goto fail;
-    }
-    if (st.st_mode & 077) {
-        e = KALSHI_AUTH_ERR_PERM;
-        snprintf(why, whyn,
-                 "key file %s has mode %04o: it must not be accessible by group or others "
-                 "(chmod 600 %s)", path, (unsigned)(st.st_mode & 07777), path);
-        close(fd);
+        if (perm) e = KALSHI_AUTH_ERR_PERM;
         goto fail;
     }
     f = fdopen(fd, "r");

@@ -4,6 +4,7 @@
 #include "bus.h"
 #include "prog.h"
 #include "clock.h"
+#include "curve.h"
 #include "log.h"
 #include "opts.h"
 #include "util.h"
@@ -45,6 +46,7 @@ void *bus_ctx(void)
 
 void bus_ctx_term(void)
 {
+    curve_stop();
     if (s_ctx) zmq_ctx_term(s_ctx);
     s_ctx = NULL;
 }
@@ -61,6 +63,43 @@ void bus_sockopts(void *z)
     zmq_setsockopt(z, ZMQ_RECONNECT_IVL, &rec, sizeof rec);
     zmq_setsockopt(z, ZMQ_RECONNECT_IVL_MAX, &recmax, sizeof recmax);
     zmq_setsockopt(z, ZMQ_LINGER, &linger, sizeof linger);
+}
+
+int bus_bind(void *z, const char *endpoint, const char *what)
+{
+    if (curve_bind_prep(z, endpoint) < 0) return -1;
+    if (zmq_bind(z, endpoint) < 0) {
+        log_warnx("%s: cannot bind %s: %s", what, endpoint, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
+int bus_connect(void *z, const char *endpoint, const char *what)
+{
+    char addr[BUS_EP_MAX];
+    if (curve_connect_prep(z, endpoint, addr, sizeof addr) < 0) return -1;
+    if (zmq_connect(z, addr) < 0) {
+        log_warnx("%s: cannot connect to %s: %s", what, addr, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
+int bus_tcp_next(const char *ep, int delta, char *out, size_t n)
+{
+    if (strncmp(ep, "tcp://", 6)) return -1;
+    const char *hash = strchr(ep, '#');
+    size_t alen = hash ? (size_t)(hash - ep) : strlen(ep);
+    const char *colon = NULL;
+    for (const char *p = ep; p < ep + alen; p++)
+        if (*p == ':') colon = p;
+    if (!colon || colon < ep + 6) return -1;
+    char *e;
+    long port = strtol(colon + 1, &e, 10);
+    if (e != ep + alen || port <= 0 || port + delta > 65535) return -1;
+    int k = snprintf(out, n, "%.*s:%ld%s", (int)(colon - ep), ep, port + delta, hash ? hash : "");
+    return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
 int bus_dir(const char *opt, char *out, size_t n)
@@ -178,8 +217,10 @@ bus_pub_t *bus_pub_new(const char *name, const char *endpoint, int hwm)
     bus_sockopts(p->z);
     if (hwm <= 0) hwm = BUS_DEFAULT_SNDHWM;
     zmq_setsockopt(p->z, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    if (zmq_bind(p->z, endpoint) < 0) {
-        log_warnx("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+    int ok = bus_bind(p->z, endpoint, name) == 0;
+    for (int i = 0; ok && i < opts_common.expose.n; i++)
+        ok = bus_bind(p->z, opts_common.expose.v[i], "--expose") == 0;
+    if (!ok) {
         zmq_close(p->z);
         free(p);
         return NULL;
@@ -357,10 +398,7 @@ void bus_sub_destroy(bus_sub_t **sp)
 int bus_sub_connect(bus_sub_t *s, const char *endpoint)
 {
     if (strlist_has(&s->endpoints, endpoint)) return 0;
-    if (zmq_connect(s->z, endpoint) < 0) {
-        log_warnx("cannot connect to %s: %s", endpoint, zmq_strerror(zmq_errno()));
-        return -1;
-    }
+    if (bus_connect(s->z, endpoint, "subscriber") < 0) return -1;
     strlist_add(&s->endpoints, endpoint);
     log_debug("subscribed to %s", endpoint);
     return 0;

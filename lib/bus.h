@@ -51,13 +51,22 @@ void bus_yield(void);
  * off to 1 s, linger 200 ms): for sockets made outside bus_pub/bus_sub (the catch-up ROUTER
  * and DEALERs). */
 void bus_sockopts(void *z);
+/* Bind or connect socket Z to ENDPOINT through lib/curve: tcp:// gets CURVE (or is refused
+ * without --insecure), a connect endpoint may name the server key after '#'. WHAT names the
+ * socket in the log line when it fails. 0 or -1 (logged). */
+int bus_bind(void *z, const char *endpoint, const char *what);
+int bus_connect(void *z, const char *endpoint, const char *what);
+/* The endpoint DELTA ports after tcp://ADDR:PORT[#KEY] (the catch-up server next to a tcp
+ * publisher: --expose's PORT+1), the key kept. -1 for any other form. */
+int bus_tcp_next(const char *ep, int delta, char *out, size_t n);
 /* Terminate the context at exit (after every socket is closed). */
 void bus_ctx_term(void);
 
 typedef struct bus_pub bus_pub_t;
 
 /* Bind a PUB socket on ENDPOINT for program NAME, with send high-water mark
- * HWM (0 = BUS_DEFAULT_SNDHWM). Picks a random 64-bit epoch. NULL on failure (logged). */
+ * HWM (0 = BUS_DEFAULT_SNDHWM), and on every --expose endpoint (tcp, CURVE). Picks a random
+ * 64-bit epoch. NULL on failure (logged). */
 bus_pub_t *bus_pub_new(const char *name, const char *endpoint, int hwm);
 void bus_pub_destroy(bus_pub_t **p);
 /* Publish TOPIC with payload BODY: a fragment of JSON object members

@@ -1,6 +1,7 @@
 /* hb: heartbeat publisher and systemd notification for every program (see
  * hb.h). The watchdog program reads what this writes. */
 #include "hb.h"
+#include "curve.h"
 #include "clock.h"
 #include "log.h"
 #include "util.h"
@@ -78,6 +79,7 @@ static void s_write(hb_t *h, jw_t *w)
     jw_kuint(w, "progress", h->progress);
     jw_kdbl(w, "idle_s", hb_idle_s(h), 1);
     jw_kuint(w, "pub_drops", bus_pub_drops(h->pub));
+    curve_hb(w);
     if (h->blocked) jw_kstr(w, "blocked", h->blocked);
     if (h->detail) h->detail(w, h->arg);
 }

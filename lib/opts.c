@@ -2,6 +2,7 @@
  * is the single source of --help, env names, bounds and the startup line. */
 #include "prog.h"
 #include "opts.h"
+#include "curve.h"
 #include "log.h"
 
 #include <ctype.h>
@@ -26,6 +27,15 @@ static const opt_t s_common[] = {
      "publish endpoint (default ipc://$BUS/NAME.pub; tcp://HOST:PORT allowed)", 0},
     {"sub", OPT_LIST, &opts_common.sub, NULL, 1, 0, NULL,
      "upstream endpoint to subscribe to (repeatable; default: the usual upstreams in $BUS)", 0},
+    {"expose", OPT_LIST, &opts_common.expose, NULL, 1, 0, NULL,
+     "also publish on this tcp://ADDR:PORT for other hosts, with CURVE (repeatable; an "
+     "aggregator serves catch-up on PORT+1: docs/OPERATIONS.md, 'Two hosts')", 0},
+    {"curve-key", OPT_STR, &opts_common.curve_key, NULL, 1, 0, NULL,
+     "this host's CURVE key pair (tickbus keygen; mode 0600) for tcp:// endpoints", 0},
+    {"curve-allow", OPT_STR, &opts_common.curve_allow, NULL, 1, 0, NULL,
+     "the public keys a tcp:// publisher admits, one per line (re-read when it changes)", 0},
+    {"insecure", OPT_BOOL, &opts_common.insecure, "0", 1, 0, NULL,
+     "allow tcp:// without CURVE (anyone who reaches the port reads the bus; logged)", 0},
     {"check", OPT_BOOL, &opts_common.check, "0", 1, 0, NULL,
      "validate the configuration and exit", 0},
     {NULL, 0, NULL, NULL, 0, 0, NULL, NULL, 0},
@@ -49,7 +59,8 @@ void opts_die(const char *option, const char *value, const char *why)
  * are also read as TICKBUS_<OPTION>. The old shared form TICKBUS_<OPTION> of
  * every other option is still read, after the program's own name, for one
  * release, with a warning: it sets that option in every program that has it. */
-static const char *const s_shared[] = {"bus", "ca-file", NULL};
+static const char *const s_shared[] = {"bus", "ca-file", "curve-key", "curve-allow", "insecure",
+                                       NULL};
 
 static int s_is_shared(const opt_t *o)
 {
@@ -333,6 +344,7 @@ void opts_parse(const char *prog, const char *summary, const opt_t *tbl, int arg
     if (level > LOG_LVL_DEBUG) level = LOG_LVL_DEBUG;
     if (level < LOG_LVL_WARN) level = LOG_LVL_WARN;
     log_init(opts_common.name, level);
+    curve_check_opts();
     for (int i = 0; i < s_nold; i++)
         log_warnx("environment: %s is the old name shared by every program with that option "
                   "(read for one more release): use %s", s_old[i][0], s_old[i][1]);

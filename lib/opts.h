@@ -32,6 +32,10 @@ typedef struct {
     char *bus;  /* --bus DIR */
     char *pub;  /* --pub ENDPOINT */
     strlist_t sub;
+    strlist_t expose;  /* --expose: more endpoints the PUB binds (tcp, lib/curve) */
+    char *curve_key;   /* --curve-key FILE: this host's CURVE key pair (lib/curve) */
+    char *curve_allow; /* --curve-allow FILE: public keys a tcp publisher admits */
+    int insecure;      /* --insecure: plain tcp allowed */
     int verbose, quiet, check;
 } opts_common_t;
 extern opts_common_t opts_common;

@@ -3,9 +3,13 @@
  * parsing and subscribers. */
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void s_oom(size_t n)
 {
@@ -25,6 +29,31 @@ void *xcalloc(size_t n, size_t size)
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p) s_oom(n * size);
     return p;
+}
+
+int util_open_secret(const char *path, const char *what, int *perm, char *why, size_t n)
+{
+    struct stat st;
+    *perm = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, n, "cannot open %s %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, n, "%s %s is not a regular file", what, path);
+        close(fd);
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        *perm = 1;
+        snprintf(why, n,
+                 "%s %s has mode %04o: it must not be accessible by group or others "
+                 "(chmod 600 %s)", what, path, (unsigned)(st.st_mode & 07777), path);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 void *xrealloc(void *p, size_t n)

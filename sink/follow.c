@@ -165,8 +165,8 @@ static int s_connect(s_src_t *u)
     int linger = 0, hwm = 100000;
     zmq_setsockopt(u->z, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(u->z, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (zmq_connect(u->z, u->ep) < 0) {
-        log_warnx("catch-up %s at %s: %s", u->src, u->ep, zmq_strerror(zmq_errno()));
+    if (bus_connect(u->z, u->ep, "catch-up") < 0) {
+        log_warnx("catch-up %s at %s: not asked", u->src, u->ep);
         s_close(u);
         return -1;
     }

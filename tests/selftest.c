@@ -12,6 +12,7 @@
 #include "book.h"
 #include "boundary.h"
 #include "bus.h"
+#include "curve.h"
 #include "catchup.h"
 #include "clock.h"
 #include "feed.h"
@@ -65,6 +66,7 @@ static const struct {
     {"jw", jw_test},
     {"jtok", jtok_test},
     {"bus", bus_test},
+    {"curve", curve_test},
     {"catchup", catchup_test},
     {"hb", hb_test},
     {"book", book_test},

@@ -10,6 +10,7 @@
 #include "prog.h"
 #include "bus.h"
 #include "clock.h"
+#include "curve.h"
 #include "jtok.h"
 #include "log.h"
 #include "opts.h"
@@ -258,6 +259,29 @@ static int s_series(const char *what)
     return 0;
 }
 
+/* tickbus keygen BASE: this host's CURVE key pair for tcp:// endpoints (lib/curve). */
+static int s_keygen(int argc, char **argv)
+{
+    if (argc != 3 || argv[2][0] == '-') {
+        fprintf(stderr, "usage: tickbus keygen BASE   (writes BASE.key, mode 0600, and BASE.pub; "
+                        "docs/OPERATIONS.md, 'Two hosts')\n");
+        return EX_USAGE;
+    }
+    curve_pair_t k;
+    char why[600];
+    int rc = curve_keygen(argv[2], &k, why, sizeof why);
+    explicit_bzero(k.sec, sizeof k.sec);
+    if (rc < 0) {
+        fprintf(stderr, "tickbus keygen: %s\n", why);
+        return EX_CANTCREAT;
+    }
+    printf("%s.key  the key pair (secret: mode 0600; give it with --curve-key / TICKBUS_CURVE_KEY)\n"
+           "%s.pub  the public key: on the other host, a line of its --curve-allow file, or\n"
+           "        the KEY in tcp://THIS-HOST:PORT#KEY\n"
+           "public key: %s\n", argv[2], argv[2], k.pub);
+    return 0;
+}
+
 static const opt_t s_opts[] = {
     {"wait", OPT_DBL, &o_wait, "2.5", 0.5, 60, NULL, "status: seconds to listen to hb.*", 0},
     {"dir", OPT_STR, &o_dir, "data", 1, 0, "OUTPUT_DIR", "status: data directory", 0},
@@ -299,8 +323,9 @@ int main(int argc, char **argv)
         return s_exec(script, argv);
     }
     if (!strcmp(cmd, "series")) return s_series(argc > 2 ? argv[2] : NULL);
+    if (!strcmp(cmd, "keygen")) return s_keygen(argc, argv);
     if (strcmp(cmd, "status") != 0 && cmd[0] != '-') {
-        fprintf(stderr, "tickbus: unknown command '%s' (status, up, down, restart, logs, plot, series)\n",
+        fprintf(stderr, "tickbus: unknown command '%s' (status, up, down, restart, logs, plot, series, keygen)\n",
                 cmd);
         return EX_USAGE;
     }

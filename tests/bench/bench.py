@@ -688,14 +688,20 @@ def main():
         say("series cost: tests/bench/series_cost.py (BENCH_SERIES=0 skips it)")
         subprocess.run([sys.executable, os.path.join(ROOT, "tests", "bench", "series_cost.py"),
                         "--doc", OUT], env=dict(os.environ, BIN=BIN))
+    if os.environ.get("BENCH_CURVE", "1") != "0":
+        # CURVE's cost per message over tcp next to ipc (~1 min); its section replaces its own
+        say("CURVE cost: tests/bench/curve_cost.py (BENCH_CURVE=0 skips it)")
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests", "bench", "curve_cost.py"),
+                        "--doc", OUT] + (["--reps", "1", "--n", "50000"] if QUICK else []))
     if QUICK:  # the full run's doc says how long the last QUICK run took
         with open(QUICK_LAST, "w") as f:
             f.write("%.1f %s\n" % (time.time() - T0, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
 
 
 # "## " sections of PERFORMANCE.md that the run above does not measure (their own tools do, and
-# each says how; series_cost.py runs after it and replaces its own): kept when the page is rewritten
-KEPT = ("## The RTI proxy against the official value", "## Series: what each added series costs")
+# each says how; series_cost.py and curve_cost.py run after it and replace their own): kept when the page is rewritten
+KEPT = ("## The RTI proxy against the official value", "## Series: what each added series costs",
+        "## The bus between hosts: what CURVE costs")
 
 
 def kept_sections(path):

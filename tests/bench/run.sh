@@ -31,8 +31,8 @@ fi
 [ -f "$LIBA" ] || { echo "bench: $LIBA missing: run make first" >&2; exit 1; }
 PKGS="libzmq libwebsockets jansson openssl libcurl libsystemd libpq zlib"
 CFLAGS="-std=gnu11 -O2 -g -DNDEBUG -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Ilib -Ifeeds -Iaggregator -Isink $(pkg-config --cflags $PKGS)"
-LIBS="$(pkg-config --libs $PKGS) -lm"
-for p in benchsub feedpipe floor catchup; do
+LIBS="$(pkg-config --libs $PKGS) -lm -pthread"
+for p in benchsub feedpipe floor catchup curvebench; do
     if [ ! -x "$BB/$p" ] || [ "tests/bench/$p.c" -nt "$BB/$p" ] || [ "$LIBA" -nt "$BB/$p" ]; then
         ${CC:-cc} $CFLAGS -o "$BB/$p" "tests/bench/$p.c" "$LIBA" $LIBS
     fi

@@ -21,6 +21,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import docsec  # noqa: E402 (tests/bench/docsec.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = ["KXBTC15M", "KXBTC15M KXETH15M", "KXBTC15M KXETH15M KXSOL15M"]
 HZ = os.sysconf("SC_CLK_TCK")
@@ -184,18 +187,7 @@ def main():
     L.append("")
     L.append(per_series(res))
     L.append("")
-    print("\n".join(L))
-    if a.doc:
-        # the old section out; the new one before "## Run log" (or at the end)
-        out, skip = [], False
-        for line in open(a.doc).read().split("\n"):
-            if line.startswith("## "):
-                skip = line.startswith(HEAD)
-            if not skip:
-                out.append(line)
-        at = next((i for i, x in enumerate(out) if x.startswith("## Run log")), len(out))
-        out[at:at] = L
-        open(a.doc, "w").write("\n".join(out))
+    docsec.publish(L, HEAD, a.doc)
 
 if __name__ == "__main__":
     main()

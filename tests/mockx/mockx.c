@@ -25,7 +25,7 @@ void mx_faults_start(void);
 void mx_faults_stop(void);
 void mx_hung_close_all(void);
 
-static char *o_tls_dir, *o_rate, *o_log, *o_pubkey;
+static char *o_tls_dir, *o_rate, *o_log, *o_pubkey, *o_tls_san;
 static strlist_t o_serve, o_script, o_fault;
 static int o_world;
 static long o_seed, o_window, o_429;
@@ -36,6 +36,9 @@ static volatile sig_atomic_t s_stop;
 static const opt_t s_opts[] = {
     {"tls-dir", OPT_STR, &o_tls_dir, NULL, 1, 0, NULL,
      "directory with ca.pem, server.pem, server.key (created if missing)", OPT_REQUIRED},
+    {"tls-san", OPT_STR, &o_tls_san, "", 1, 0, NULL,
+     "more names for a new server certificate, as subjectAltName entries (IP:10.77.1.1,DNS:x)",
+     0},
     {"serve", OPT_LIST, &o_serve, NULL, 1, 0, NULL,
      "VENUE=HOST:PORT (coinbase, kraken, bitstamp, kalshi, gemini, cryptocom; port 0 = any), "
      "repeatable",
@@ -218,6 +221,7 @@ int main(int argc, char **argv)
     if (opts_common.check) return 0;
     opts_log_effective("mockx", s_opts);
 
+    mx_tls_san = o_tls_san ? o_tls_san : "";
     if (mx_tls_ensure(o_tls_dir) < 0) fatalx(69, "tls: cannot prepare %s", o_tls_dir);
     if (o_log && mx_log_open(o_log) < 0) fatal(64, "--log: cannot open '%s'", o_log);
     signal(SIGINT, s_on_signal);
@@ -288,6 +292,7 @@ int main(int argc, char **argv)
     EVP_PKEY_free(mx.kalshi_pub);
     mx_log_close();
     free(o_tls_dir);
+    free(o_tls_san);
     free(o_rate);
     free(o_log);
     free(o_ksubs);

@@ -164,7 +164,9 @@ void mx_log_http(int venue, int conn, const char *method, const char *path, cons
 void mx_log_event(int venue, int conn, const char *what);
 
 /* ---- TLS material (tlsgen.c) ---- */
-/* Ensure DIR holds ca.pem, server.pem, server.key (creating them); 0 or -1. */
+/* Ensure DIR holds ca.pem, server.pem, server.key (creating them); 0 or -1. A new server
+ * certificate also names MX_TLS_SAN (subjectAltName entries "IP:10.77.1.1,DNS:x", or ""). */
+extern const char *mx_tls_san;
 int mx_tls_ensure(const char *dir);
 
 /* ---- venues (coinbase.c kraken.c bitstamp.c kalshi.c gemini.c cryptocom.c) ---- */

@@ -1,6 +1,7 @@
 /* tlsgen: the test CA and the server certificate mockx serves, made with the
  * OpenSSL API when --tls-dir lacks them (ca.pem, ca.key, server.pem,
- * server.key; the server cert names 127.0.0.1 and localhost). Files are
+ * server.key; the server cert names 127.0.0.1 and localhost, and --tls-san's names: the
+ * two-host test serves hosts in network namespaces on other addresses). Files are
  * written to temporaries and renamed, so parallel mockx runs never see halves. */
 #include "mx.h"
 
@@ -16,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+const char *mx_tls_san = "";
 
 static EVP_PKEY *s_key(void)
 {
@@ -63,7 +66,10 @@ static X509 *s_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ikey,
         bad |= s_ext(x, iss, NID_basic_constraints, "critical,CA:FALSE");
         bad |= s_ext(x, iss, NID_key_usage, "critical,digitalSignature,keyEncipherment");
         bad |= s_ext(x, iss, NID_ext_key_usage, "serverAuth");
-        bad |= s_ext(x, iss, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
+        char san[600];
+        snprintf(san, sizeof san, "DNS:localhost,IP:127.0.0.1,IP:::1%s%s", *mx_tls_san ? "," : "",
+                 mx_tls_san);
+        bad |= s_ext(x, iss, NID_subject_alt_name, san);
         bad |= s_ext(x, iss, NID_subject_key_identifier, "hash");
         bad |= s_ext(x, iss, NID_authority_key_identifier, "keyid:always");
     }
