@@ -44,7 +44,7 @@ static struct {
     /* the allow-file, the thread's once it runs */
     strlist_t allow;
     struct stat allow_st;
-    atomic_ullong peers, refused_key, refused_protocol, out_ok, out_failed;
+    atomic_ullong peers, refused_key, refused_protocol, out_ok, out_failed, disconnects;
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- key text ---- */
@@ -401,7 +401,11 @@ static void s_monitor_event(void *mon, int role)
     memcpy(where, zmq_msg_data(&ep), wl);
     where[wl] = '\0';
     if (strncmp(where, "tcp://", 6)) goto out; /* ipc peers of the same socket */
-    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+    if (event == ZMQ_EVENT_DISCONNECTED) {
+        /* a tcp peer gone: closed, or silent past the ZMTP heartbeat's 3 s (lib/bus) */
+        atomic_fetch_add(&S.disconnects, 1);
+        if (role == ROLE_CLIENT) log_warnx_rl("tcp: lost %s; reconnecting", where);
+    } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         atomic_fetch_add(role == ROLE_SERVER ? &S.peers : &S.out_ok, 1);
     } else if (role == ROLE_SERVER) {
         if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) atomic_fetch_add(&S.refused_key, 1);
@@ -474,7 +478,8 @@ static int s_watch(void *z, int role)
     }
     char ep[64];
     snprintf(ep, sizeof ep, "inproc://tickbus-curve-mon-%d", S.nmon);
-    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+    int events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                  ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
     void *m = NULL;
     if (zmq_socket_monitor(z, ep, events) < 0 || !(m = zmq_socket(bus_ctx(), ZMQ_PAIR)) ||
@@ -701,6 +706,7 @@ void curve_hb(jw_t *w)
     jw_kuint(w, "refused_protocol", st.refused_protocol);
     jw_kuint(w, "connected", atomic_load(&S.out_ok));
     jw_kuint(w, "connect_failed", atomic_load(&S.out_failed));
+    jw_kuint(w, "disconnects", atomic_load(&S.disconnects));
     jw_kint(w, "insecure", S.insecure_used);
     jw_obj_end(w);
 }

@@ -58,7 +58,8 @@ int curve_bind_prep(void *z, const char *endpoint);
 int curve_connect_prep(void *z, const char *endpoint, char *addr, size_t n);
 /* The hb's "curve" member once any tcp endpoint is in use: {"peers":accepted handshakes,
  * "refused":N,"refused_key":N (not in the allow-file),"refused_protocol":N (no CURVE, wrong
- * server key),"insecure":0|1}. Nothing otherwise. */
+ * server key),"connected":N,"connect_failed":N (as a client),"disconnects":N (tcp peers lost:
+ * closed, or silent past the ZMTP heartbeat),"insecure":0|1}. Nothing otherwise. */
 void curve_hb(jw_t *w);
 /* Totals, for tests and status. */
 typedef struct {

@@ -101,9 +101,16 @@ echo "both hosts up, each sink getting both aggregators"
 
 # 1. host B cut off (its links to the exchange and to A) for 30 s
 sleep 5
+disc0=$(hbv a sink-jsonl "h['curve']['disconnects']")
 t_cut=$(date +%s.%N)
 ip -n $B link set bx$$ down && ip -n $B link set ba$$ down || fail "cut B"
-sleep 30
+# detection: A's sink has dropped its connection to B's aggregator (ZMTP heartbeat)
+i=0
+until [ "$(hbv a sink-jsonl "h['curve']['disconnects']")" -gt "$disc0" ] 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 25 ] || fail "A's sink never noticed B was gone"
+done
+t_detect=$(date +%s.%N)
+sleep $(awk "BEGIN{print 30 - ($t_detect - $t_cut)}")
 ip -n $B link set bx$$ up && ip -n $B link set ba$$ up || fail "restore B"
 t_up=$(date +%s.%N)
 # recovery: A's sink gets B's copies again; B's ticks say every venue is ok again
@@ -140,11 +147,11 @@ sleep 3
 # the record: every second from the first both files hold to the last, exactly once, in each file
 kill $(echo "$PIDS_a $PIDS_b") 2>/dev/null
 sleep 2
-/usr/bin/python3 - "$T" "$t_cut" "$t_up" "$t_relink" "$t_bok" "$t_kill" "$t_back" "$t_end" <<'PY' || fail "the merged record"
+/usr/bin/python3 - "$T" "$t_cut" "$t_detect" "$t_up" "$t_relink" "$t_bok" "$t_kill" "$t_back" "$t_end" <<'PY' || fail "the merged record"
 import glob, json, sys
 from datetime import datetime, timezone
 T = sys.argv[1]
-t_cut, t_up, t_relink, t_bok, t_kill, t_back, t_end = map(float, sys.argv[2:])
+t_cut, t_detect, t_up, t_relink, t_bok, t_kill, t_back, t_end = map(float, sys.argv[2:])
 def sec(s): return int(datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
 files = {}
 for h in "ab":
@@ -169,7 +176,7 @@ from_b = sum(1 for s in out if files["a"].get(s) == "aggregator-b")
 if from_b < len(out) - 1:
     print(f"host A's outage: only {from_b} of {len(out)} seconds from B's aggregator"); sys.exit(1)
 print(f"two hosts: {hi - lo + 1} s checked, 0 lost in either file; "
-      f"B cut {t_up - t_cut:.0f} s: A's sink had B's ticks again {t_relink - t_up:.1f} s after the "
+      f"B cut {t_up - t_cut:.0f} s: A's sink dropped B {t_detect - t_cut:.1f} s after the cut, had B's ticks again {t_relink - t_up:.1f} s after the "
       f"link came back, B's aggregator had every venue ok {t_bok - t_up:.1f} s after; "
       f"A down {t_back - t_kill:.0f} s: {from_b} of {len(out)} seconds of it written from B's aggregator")
 PY
