@@ -3,7 +3,7 @@
  * program taking its series' default name (lib/series series_program: the aggregator's is what
  * its sinks take as their default upstreams; a sink's own keeps two series' sinks apart).
  * lib/series knows the series; which process serves which one is the aggregator's and its
- * sinks' concern, so it is here. Used by aggregator/aggcfg.c and sink/jsonl_main.c. */
+ * sinks' concern, so it is here. Used by aggregator/aggcfg.c and sink/upstream.c (both sinks). */
 #ifndef TB_AGGSERIES_H
 #define TB_AGGSERIES_H
 

@@ -5,7 +5,6 @@
  * prefix, the aggregators and the name default to that series'). The file
  * work is in jsonl.c. */
 #include "prog.h"
-#include "aggseries.h"
 #include "bus.h"
 #include "clock.h"
 #include "gaps.h"
@@ -22,17 +21,14 @@
 #include <string.h>
 #include <zmq.h>
 
-static char *o_dir, *o_prefix, *o_compress, *o_series;
+static char *o_dir, *o_prefix, *o_compress;
 static double o_fsync;
 static long o_buffer_kb, o_max_ahead, o_max_behind;
 static strlist_t o_topic;
 
 static const opt_t s_opts[] = {
     {"dir", OPT_STR, &o_dir, "data", 1, 0, "OUTPUT_DIR", "directory of the daily files", 0},
-    {"series", OPT_STR, &o_series, SERIES_DEFAULT, 1, 0, NULL,
-     "the Kalshi series (docs/SERIES.md): the defaults of --prefix, --sub (its aggregator and "
-     "standby: aggregator, aggregator-b for KXBTC15M, aggregator-x, aggregator-x-b for series X) "
-     "and --name (sink-jsonl-x but for KXBTC15M)", 0},
+    UPSTREAM_SERIES_OPT_ENTRY("sink-jsonl", "--prefix"),
     {"prefix", OPT_STR, &o_prefix, NULL, 1, 0, NULL,
      "file name prefix: PREFIX-YYYY-MM-DD.jsonl (default the series': kxbtc15m)", 0},
     {"fsync", OPT_DBL, &o_fsync, "1", 0, 3600, NULL,
@@ -147,16 +143,12 @@ int main(int argc, char **argv)
                argv, NULL);
     if (strcmp(o_compress, "gzip") && strcmp(o_compress, "none"))
         opts_die("compress", o_compress, "expected gzip or none");
-    series_t ser;
-    if (aggseries_load(&ser, o_series, "series") < 0) return EX_USAGE;
-    if (!o_prefix) o_prefix = xstrdup(ser.prefix);
-    aggseries_rename(&ser, "sink-jsonl");
-    char agg[96];
-    series_program(&ser, "aggregator", agg, sizeof agg);
     int capture = o_topic.n > 0; /* lines name their topic */
     s_ctx_t c = {0};
-    int rc = upstream_endpoints(&c.up, agg);
+    series_t ser;
+    int rc = upstream_endpoints(&c.up, "sink-jsonl", &ser);
     if (rc) return rc;
+    if (!o_prefix) o_prefix = xstrdup(ser.prefix);
     opts_log_effective("sink-jsonl", s_opts);
     if (opts_common.check) return 0;
 

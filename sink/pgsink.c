@@ -3,7 +3,9 @@
  * PQsendQuery*, PQconsumeInput/PQisBusy, PQflush on a non-blocking connection):
  * the loop is never held by the server. One statement at a time, driven by a
  * small state machine in pgsink_service. A batch is one INSERT statement (its
- * own transaction) whose one parameter is a JSON array of the batch's rows. */
+ * own transaction) whose one parameter is a JSON array of the batch's rows. The
+ * statements below name the tables @tick@ and @event@: the series' own
+ * (pgsink_cfg_t.suffix) once filled in. */
 #include "pgsink.h"
 #include "clock.h"
 #include "jw.h"
@@ -18,28 +20,28 @@
 #include <time.h>
 
 static const char *s_schema =
-    "CREATE TABLE IF NOT EXISTS tick ("
+    "CREATE TABLE IF NOT EXISTS @tick@ ("
     " ts timestamptz NOT NULL, type text NOT NULL, brti numeric, coinbase numeric,"
     " kraken numeric, bitstamp numeric, markets jsonb,"
     " src text NOT NULL, epoch text NOT NULL, seq bigint NOT NULL, rec jsonb NOT NULL,"
     " inserted_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (src, epoch, seq));"
-    "CREATE INDEX IF NOT EXISTS tick_ts ON tick (ts);"
-    "CREATE TABLE IF NOT EXISTS event ("
+    "CREATE INDEX IF NOT EXISTS @tick@_ts ON @tick@ (ts);"
+    "CREATE TABLE IF NOT EXISTS @event@ ("
     " ts timestamptz, topic text NOT NULL, type text,"
     " src text NOT NULL, epoch text NOT NULL, seq bigint NOT NULL, rec jsonb NOT NULL,"
     " inserted_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (src, epoch, seq));"
-    "CREATE INDEX IF NOT EXISTS event_ts ON event (ts);";
+    "CREATE INDEX IF NOT EXISTS @event@_ts ON @event@ (ts);";
 
 /* $1: [{"t":topic,"s":src,"e":epoch,"q":seq,"r":record}, ...]; ticks to table tick, the rest to
  * event; one statement, so one transaction; a retried batch is harmless (ON CONFLICT). */
 static const char *s_ins_batch =
     "WITH x AS (SELECT e->>'t' AS topic, e->>'s' AS src, e->>'e' AS epoch, (e->>'q')::bigint AS seq,"
     " e->'r' AS r FROM jsonb_array_elements($1::jsonb) e),"
-    " t AS (INSERT INTO tick (ts, type, brti, coinbase, kraken, bitstamp, markets, src, epoch, seq, rec)"
+    " t AS (INSERT INTO @tick@ (ts, type, brti, coinbase, kraken, bitstamp, markets, src, epoch, seq, rec)"
     "  SELECT (r->>'ts')::timestamptz, coalesce(r->>'type', 'tick'), (r->>'brti')::numeric,"
     "  (r->>'coinbase')::numeric, (r->>'kraken')::numeric, (r->>'bitstamp')::numeric,"
     "  r->'markets', src, epoch, seq, r FROM x WHERE topic = 'tick' ON CONFLICT DO NOTHING RETURNING 1),"
-    " v AS (INSERT INTO event (ts, topic, type, src, epoch, seq, rec)"
+    " v AS (INSERT INTO @event@ (ts, topic, type, src, epoch, seq, rec)"
     "  SELECT coalesce((r->>'ts')::timestamptz, to_timestamp((r->>'ts_pub')::numeric / 1e9)),"
     "  topic, r->>'type', src, epoch, seq, r FROM x WHERE topic <> 'tick' ON CONFLICT DO NOTHING"
     "  RETURNING 1)"
@@ -51,32 +53,32 @@ static const char *s_ins_batch =
 static const char *s_coverage =
     "WITH d AS (SELECT ($1::text || 'T00:00:00Z')::timestamptz AS a,"
     "  ($1::text || 'T00:00:00Z')::timestamptz + interval '1 day' AS b),"
-    " tk AS (SELECT count(*) AS n, count(DISTINCT tick.ts) AS covered FROM tick, d"
-    "  WHERE tick.ts >= d.a AND tick.ts < d.b),"
+    " tk AS (SELECT count(*) AS n, count(DISTINCT @tick@.ts) AS covered FROM @tick@, d"
+    "  WHERE @tick@.ts >= d.a AND @tick@.ts < d.b),"
     " g AS (SELECT rec->>'reason' AS reason, count(*) AS n,"
-    "  sum(greatest((rec->>'seconds')::bigint, 0)) AS secs FROM event, d"
-    "  WHERE topic = 'gap' AND event.ts >= d.a AND event.ts < d.b GROUP BY 1),"
+    "  sum(greatest((rec->>'seconds')::bigint, 0)) AS secs FROM @event@, d"
+    "  WHERE topic = 'gap' AND @event@.ts >= d.a AND @event@.ts < d.b GROUP BY 1),"
     " mk AS (SELECT count(DISTINCT m->>'ticker') AS seen, count(DISTINCT m->>'ticker') FILTER"
     "  (WHERE coalesce(m->>'result', '') <> '' OR m->>'status' IN ('settled', 'finalized',"
-    "  'determined')) AS settled FROM tick, d, jsonb_array_elements(coalesce(tick.markets,"
-    "  '[]'::jsonb)) m WHERE tick.ts >= d.a AND tick.ts < d.b),"
-    " ev AS (SELECT count(*) AS n FROM event, d WHERE event.ts >= d.a AND event.ts < d.b),"
+    "  'determined')) AS settled FROM @tick@, d, jsonb_array_elements(coalesce(@tick@.markets,"
+    "  '[]'::jsonb)) m WHERE @tick@.ts >= d.a AND @tick@.ts < d.b),"
+    " ev AS (SELECT count(*) AS n FROM @event@, d WHERE @event@.ts >= d.a AND @event@.ts < d.b),"
     " gs AS (SELECT coalesce(sum(secs), 0) AS secs,"
     "  coalesce(jsonb_object_agg(reason, jsonb_build_object('n', n, 'seconds', secs)), '{}') AS o"
     "  FROM g)"
-    " INSERT INTO event (ts, topic, type, src, epoch, seq, rec)"
+    " INSERT INTO @event@ (ts, topic, type, src, epoch, seq, rec)"
     " SELECT d.b - interval '1 second', 'coverage', 'coverage', $2::text, $3::text, $4::bigint,"
     "  jsonb_build_object('type', 'coverage', 'ts', $1::text || 'T23:59:59Z', 'date', $1::text,"
     "  'seconds', 86400, 'covered', tk.covered, 'missing', 86400 - tk.covered, 'gaps', gs.o,"
     "  'gap_seconds', gs.secs, 'unexplained', greatest(0, 86400 - tk.covered - gs.secs),"
     "  'markets_seen', mk.seen, 'markets_settled', mk.settled, 'ticks', tk.n,"
     "  'lines', tk.n + ev.n, 'by', $2::text)"
-    " FROM d, tk, mk, ev, gs WHERE NOT EXISTS (SELECT 1 FROM event WHERE topic = 'coverage'"
+    " FROM d, tk, mk, ev, gs WHERE NOT EXISTS (SELECT 1 FROM @event@ WHERE topic = 'coverage'"
     "  AND rec->>'date' = $1::text) ON CONFLICT DO NOTHING";
 
 /* What the table holds already (read once, after the first connect): its newest tick. */
 static const char *s_newest =
-    "SELECT src, epoch, seq, extract(epoch FROM ts)::bigint FROM tick ORDER BY ts DESC, seq DESC"
+    "SELECT src, epoch, seq, extract(epoch FROM ts)::bigint FROM @tick@ ORDER BY ts DESC, seq DESC"
     " LIMIT 1";
 
 typedef struct {
@@ -92,6 +94,8 @@ typedef enum { S_DOWN, S_CONNECTING, S_SCHEMA, S_NEWEST, S_IDLE, S_BATCH, S_ROW 
 
 struct pgsink {
     char *dsn, *name;
+    char *sql_schema, *sql_batch, *sql_coverage, *sql_newest; /* the statements, tables named */
+    char tables[96];                                           /* "tick, event" (the log's) */
     size_t max;
     int batch;
     double batch_s, backoff_max;
@@ -112,11 +116,38 @@ struct pgsink {
     int64_t drop_from, drop_to;
 };
 
+/* SQL with each @word@ replaced by word SUFFIX: a table (or index) of this sink's series. */
+static char *s_sql(const char *sql, const char *suffix)
+{
+    size_t sl = strlen(suffix), n = 0;
+    char *out = xmalloc(strlen(sql) * (sl + 1) + 1);
+    for (const char *c = sql; *c; c++) {
+        const char *e = *c == '@' ? strchr(c + 1, '@') : NULL;
+        if (!e) {
+            out[n++] = *c;
+            continue;
+        }
+        memcpy(out + n, c + 1, (size_t)(e - c - 1));
+        n += (size_t)(e - c - 1);
+        memcpy(out + n, suffix, sl);
+        n += sl;
+        c = e;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 pgsink_t *pgsink_new(const pgsink_cfg_t *cfg)
 {
     pgsink_t *p = xcalloc(1, sizeof *p);
     p->dsn = xstrdup(cfg->dsn ? cfg->dsn : "");
     p->name = xstrdup(cfg->name ? cfg->name : "sink-postgres");
+    const char *sfx = cfg->suffix ? cfg->suffix : "";
+    p->sql_schema = s_sql(s_schema, sfx);
+    p->sql_batch = s_sql(s_ins_batch, sfx);
+    p->sql_coverage = s_sql(s_coverage, sfx);
+    p->sql_newest = s_sql(s_newest, sfx);
+    snprintf(p->tables, sizeof p->tables, "tick%s, event%s", sfx, sfx);
     p->max = cfg->max_records;
     p->batch = cfg->batch;
     p->batch_s = cfg->batch_s;
@@ -239,14 +270,14 @@ static void s_send_rows(pgsink_t *p, size_t n, s_state_t next)
     if (s_is_coverage(h)) {
         const char *v[4] = {h->json, h->src, h->epoch, h->seq};
         p->inflight = 1;
-        s_send(p, s_coverage, 4, v, next);
+        s_send(p, p->sql_coverage, 4, v, next);
         return;
     }
     size_t k = 0;
     while (k < n && !s_is_coverage(&p->q[(p->head + k) % p->cap])) k++;
     const char *v[1] = {s_batch_param(p, k)};
     p->inflight = k;
-    s_send(p, s_ins_batch, 1, v, next);
+    s_send(p, p->sql_batch, 1, v, next);
 }
 
 /* The result of the statement in flight, once all of it is in: 1 ok, 0 refused data (SQLSTATE
@@ -304,8 +335,9 @@ static uint64_t s_done(pgsink_t *p)
         }
         p->st.connected = 1;
         p->st.reconnects++;
-        log_info("postgres: connected (%s), tables ready", PQhost(p->c) ? PQhost(p->c) : "");
-        if (!p->newest_done) s_send(p, s_newest, 0, NULL, S_NEWEST);
+        log_info("postgres: connected (%s), tables ready (%s)", PQhost(p->c) ? PQhost(p->c) : "",
+                 p->tables);
+        if (!p->newest_done) s_send(p, p->sql_newest, 0, NULL, S_NEWEST);
         else p->state = S_IDLE;
         return 0;
     case S_NEWEST:
@@ -363,7 +395,7 @@ static uint64_t s_step(pgsink_t *p)
         } else if (ps == PGRES_POLLING_OK) {
             PQsetnonblocking(p->c, 1);
             PQsetNoticeProcessor(p->c, s_quiet, NULL);
-            s_send(p, s_schema, 0, NULL, S_SCHEMA);
+            s_send(p, p->sql_schema, 0, NULL, S_SCHEMA);
         } else if (now > p->deadline) {
             p->st.connect_failures++;
             s_disconnect(p, "connect timed out");
@@ -488,6 +520,10 @@ uint64_t pgsink_destroy(pgsink_t **pp, double deadline_s)
     free(p->q);
     free(p->dsn);
     free(p->name);
+    free(p->sql_schema);
+    free(p->sql_batch);
+    free(p->sql_coverage);
+    free(p->sql_newest);
     free(p);
     *pp = NULL;
     return lost;

@@ -14,6 +14,7 @@
 typedef struct {
     const char *dsn;      /* libpq connection string/URI; "" = the PG* environment */
     const char *name;     /* application_name */
+    const char *suffix;   /* of the table names: tick SUFFIX, event SUFFIX ("", "_kxeth15m") */
     size_t max_records;   /* queue bound */
     int batch;            /* rows per transaction at most */
     double batch_s;       /* flush a partial batch after this long */
@@ -32,7 +33,8 @@ pgsink_t *pgsink_new(const pgsink_cfg_t *cfg);
 /* Flush for at most DEADLINE_S seconds, disconnect, free. Returns the rows
  * that could not be committed. */
 uint64_t pgsink_destroy(pgsink_t **p, double deadline_s);
-/* Queue one record. TOPIC "tick" goes to table tick, anything else to event.
+/* Queue one record. TOPIC "tick" goes to table tick, anything else to event (with the
+ * configured suffix).
  * SRC/EPOCH/SEQ identify it (the bus envelope). TS_NS is its own time (for a
  * gap record on overflow). 0, or -1 when dropped because the queue is full. */
 int pgsink_add(pgsink_t *p, const char *topic, const char *json, size_t len, const char *src,

@@ -1,6 +1,8 @@
 /* sink-postgres: the same tick and event.* records as sink-jsonl, into
  * PostgreSQL (tables tick and event), with the same gap records. Heartbeat
- * "progress" counts committed rows. The database work is in pgsink.c. */
+ * "progress" counts committed rows. One series per process (--series: the
+ * aggregators, the name and the tables default to that series': tick_x and
+ * event_x but for KXBTC15M). The database work is in pgsink.c. */
 #include "prog.h"
 #include "bus.h"
 #include "clock.h"
@@ -24,6 +26,8 @@ static double o_batch_s, o_backoff_max, o_stop_s;
 static strlist_t o_topic;
 
 static const opt_t s_opts[] = {
+    UPSTREAM_SERIES_OPT_ENTRY("sink-postgres",
+                              "the tables (tick_x and event_x; tick and event for KXBTC15M)"),
     {"dsn", OPT_STR, &o_dsn, "", 0, 0, NULL,
      "libpq connection string or postgresql:// URI (default: the PG* environment)", OPT_SECRET},
     {"buffer", OPT_INT, &o_buffer, "100000", 1, 1e8, NULL,
@@ -133,15 +137,19 @@ int main(int argc, char **argv)
                argv, NULL);
     s_ctx_t c = {0};
     c.day = -1;
-    int rc = upstream_endpoints(&c.up, "aggregator");
+    series_t ser;
+    int rc = upstream_endpoints(&c.up, "sink-postgres", &ser);
     if (rc) return rc;
+    /* KXBTC15M keeps the tables it always had; any other series has its own pair */
+    char suffix[40] = "";
+    if (strcmp(ser.ticker, "KXBTC15M")) snprintf(suffix, sizeof suffix, "_%s", ser.name);
     opts_log_effective("sink-postgres", s_opts);
     if (opts_common.check) return 0;
 
     prog_signals(PROG_SIG_INTERRUPT);
 
-    pgsink_cfg_t cfg = {o_dsn, opts_common.name, (size_t)o_buffer, (int)o_batch, o_batch_s,
-                        o_backoff_max};
+    pgsink_cfg_t cfg = {o_dsn, opts_common.name, suffix, (size_t)o_buffer, (int)o_batch,
+                        o_batch_s, o_backoff_max};
     record_gate_init(&c.gate, o_max_ahead, o_max_behind, NULL);
     c.pg = pgsink_new(&cfg);
     c.pub = bus_pub_new(opts_common.name, c.up.pub_ep, 0);

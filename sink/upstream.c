@@ -1,5 +1,6 @@
 /* upstream: the sinks' shared input (see upstream.h). */
 #include "upstream.h"
+#include "aggseries.h"
 #include "log.h"
 #include "prog.h"
 
@@ -8,10 +9,14 @@
 
 strlist_t upstream_catchup_opt;
 long upstream_timeout_ms;
+char *upstream_series_opt;
 
-int upstream_endpoints(upstream_t *u, const char *agg)
+int upstream_endpoints(upstream_t *u, const char *prog, series_t *ser)
 {
-    char dir[400];
+    if (aggseries_load(ser, upstream_series_opt, "series") < 0) return EX_USAGE;
+    aggseries_rename(ser, prog);
+    char agg[96], dir[400];
+    series_program(ser, "aggregator", agg, sizeof agg);
     if (bus_dir(opts_common.bus, dir, sizeof dir) < 0) return EX_UNAVAILABLE;
     if (bus_pub_endpoint(opts_common.bus, opts_common.pub, opts_common.name, u->pub_ep,
                          sizeof u->pub_ep) < 0)
@@ -21,7 +26,7 @@ int upstream_endpoints(upstream_t *u, const char *agg)
         if (!at || at == v || !at[1] || at - v >= 64)
             opts_die("catchup", v, "expected SRC@ENDPOINT (SRC: the publisher's --name)");
     }
-    char standby[96];
+    char standby[sizeof agg + 2];
     snprintf(standby, sizeof standby, "%s-b", agg);
     const char *const upstream[] = {agg, standby, NULL};
     return bus_default_subs(&opts_common.sub, dir, upstream) < 0 ? EX_USAGE : 0;

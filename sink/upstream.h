@@ -1,6 +1,7 @@
-/* upstream: what sink-jsonl and sink-postgres share about their input. The bus directory and
- * the sink's own publish endpoint (for its hb); its default upstreams, the aggregator and its
- * standby `aggregator-b` (`aggregator-x`, `aggregator-x-b` for another series: docs/SINKS.md,
+/* upstream: what sink-jsonl and sink-postgres share about their input. The series the sink
+ * records (--series: its name and its upstreams follow it); the bus directory and the sink's
+ * own publish endpoint (for its hb); its default upstreams, the aggregator and its standby
+ * `aggregator-b` (`aggregator-x`, `aggregator-x-b` for another series: docs/SINKS.md,
  * "Two aggregators"); the SUB connected to them; and the
  * follow reader that takes each tick second once and fetches back what the bus lost. */
 #ifndef TB_UPSTREAM_H
@@ -10,6 +11,7 @@
 #include "follow.h"
 #include "jw.h"
 #include "opts.h"
+#include "series.h"
 
 typedef struct {
     char pub_ep[BUS_EP_MAX];
@@ -28,9 +30,20 @@ extern long upstream_timeout_ms;
     {"catchup-timeout", OPT_INT, &upstream_timeout_ms, "2000", 0, 60000, NULL,                    \
      "ms to wait for a history's answer before going on without it (0: no catch-up)", 0}
 
-/* Before --check returns: the endpoints (default subs: the aggregator AGG and its standby
- * AGG-b: aggregator, aggregator-b for KXBTC15M). Returns 0 or the exit code. */
-int upstream_endpoints(upstream_t *u, const char *agg);
+/* --series TICKER, the entry both sinks take; PROG the sink's program name, WHAT (a string
+ * literal) the other defaults the series sets in that sink. */
+extern char *upstream_series_opt;
+#define UPSTREAM_SERIES_OPT_ENTRY(prog, what)                                                     \
+    {"series", OPT_STR, &upstream_series_opt, SERIES_DEFAULT, 1, 0, NULL,                         \
+     "the Kalshi series (docs/SERIES.md): the defaults of --sub (its aggregator and standby: "    \
+     "aggregator, aggregator-b for KXBTC15M, aggregator-x, aggregator-x-b for series X), of "     \
+     "--name (" prog "-x but for KXBTC15M) and of " what, 0}
+
+/* Before --check returns: --series into SER (a bad or unknown one exits 64 with lib/series'
+ * message), the sink's name PROG renamed for it unless --name was given (sink-jsonl-kxeth15m;
+ * PROG itself for KXBTC15M), and the endpoints (default subs: the series' aggregator and its
+ * standby: aggregator, aggregator-b for KXBTC15M). Returns 0 or the exit code. */
+int upstream_endpoints(upstream_t *u, const char *prog, series_t *ser);
 /* Connect the SUB and make the follow reader (no source asked yet). 0 or the exit code. */
 int upstream_connect(upstream_t *u);
 /* Once the sink knows what it has (follow_seen): ask every source's history. */

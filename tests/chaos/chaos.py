@@ -6,8 +6,10 @@ with tickbus.target (the compose/ units) and mockx world outside it, and
 passes the paths in CHAOS_* variables. One fault at a time; for each: time to
 detection, time to recovery (process back, and working again), seconds of
 ticks lost, and whether every missing second is explained by a gap record.
-At the end the pipeline is stopped (the sink flushes) and the JSONL is
-checked as a whole: every line valid JSON, every missing tick second
+Two series run (chaos.sh's SERIES_TICKER): KXBTC15M, which every fault but
+one is about, and SERIES2, whose aggregator is killed in a row of its own.
+At the end the pipeline is stopped (the sinks flush) and each series' JSONL
+is checked as a whole: every line valid JSON, every missing tick second
 explained by a gap record (the sinks' `gap` records and the aggregator's
 `event.gap`), no second written twice.
 
@@ -40,13 +42,36 @@ MOCKX_PID, MOCKX_T0 = int(E["CHAOS_MOCKX_PID"]), float(E["CHAOS_MOCKX_T0"])
 STALL_VENUE, STALL_AT = E["CHAOS_STALL_VENUE"], float(E["CHAOS_STALL_AT"])
 MUTE_AT = float(E["CHAOS_MUTE_AT"])
 VENUES = ("coinbase", "kraken", "bitstamp", "gemini", "cryptocom")  # chaos.sh's VENUES
-UNITS = {
+BTC_UNITS = {
     **{f"feed-{v}": f"tickbus-feed@{v}.service" for v in VENUES + ("kalshi",)},
     "aggregator": "tickbus-aggregator.service",
     "aggregator-b": "tickbus-aggregator-b.service",
     "sink-jsonl": "tickbus-sink-jsonl.service",
     "watchdog": "tickbus-watchdog.service",
 }
+# the second series of chaos.sh's SERIES_TICKER (its venues: all of VENUES): its aggregator,
+# standby and sink are the template instances compose/install-units.sh wants for it
+SERIES2, SERIES2_ID = "KXETH15M", "kxeth15m"
+SERIES2_UNITS = {
+    f"aggregator-{SERIES2_ID}": f"tickbus-aggregator@{SERIES2_ID}.service",
+    f"aggregator-{SERIES2_ID}-b": f"tickbus-aggregator-b@{SERIES2_ID}.service",
+    f"sink-jsonl-{SERIES2_ID}": f"tickbus-sink-jsonl@{SERIES2_ID}.service",
+}
+UNITS = {**BTC_UNITS, **SERIES2_UNITS}
+PREFIX = {"KXBTC15M": "kxbtc15m", SERIES2: SERIES2_ID}  # the series' files: PREFIX-YYYY-MM-DD.jsonl
+
+
+def series_of(name):
+    """the series program NAME serves"""
+    return SERIES2 if name in SERIES2_UNITS else "KXBTC15M"
+
+
+def tick_topic(series):
+    """the Tap's topic of SERIES' ticks: KXBTC15M's stay tick (every row but SERIES2's reads
+    those alone, as when only KXBTC15M ran), another series' are SERIES.tick"""
+    return "tick" if series == "KXBTC15M" else f"{series}.tick"
+
+
 # failing checks that docs/RELIABILITY.md (Findings) explains: reported as
 # failures; `short` (make test) passes despite them unless CHAOS_STRICT=1
 KNOWN = {
@@ -69,7 +94,7 @@ def say(*a):
 
 class Tap(threading.Thread):
     """bin/tap on the units' bus: every hb., tick and event. message with the
-    local time it arrived."""
+    local time it arrived; a tick of another series than KXBTC15M under tick_topic's name"""
 
     def __init__(self):
         super().__init__(daemon=True)
@@ -89,6 +114,8 @@ class Tap(threading.Thread):
             except ValueError:
                 self.bad.append(line[:200])
                 continue
+            if topic == "tick" and isinstance(obj, dict):
+                topic = tick_topic(obj.get("series", "KXBTC15M"))
             with self.lock:
                 self.msgs.append((t, topic, obj))
 
@@ -187,8 +214,9 @@ def steady(timeout=60.0):
     while now() < end:
         ok = all(show(u)["active"] == "active" for u in running_units().values())
         if ok:
-            tk = TAP.find(now() - 1.5, "tick", lambda o: o.get("type") == "tick" and all(
+            tk = all(TAP.find(now() - 1.5, tick_topic(s), lambda o: o.get("type") == "tick" and all(
                 (o.get("venues", {}).get(v) or {}).get("ok") for v in VENUES), exact=True)
+                for s in PREFIX)
             hbs = all(TAP.find(now() - 2.5, f"hb.{n}", exact=True) for n in running_units())
             if tk and hbs:
                 return True
@@ -213,10 +241,13 @@ def rel(t, t0):
 
 
 def add(fault, kind, t0, t_end, detect=None, detect_by="", back=None, back_by="", work=None,
-        work_by="", target=None, target_of="back", checks=None, notes="", max_lost=None):
+        work_by="", target=None, target_of="back", checks=None, notes="", max_lost=None,
+        series="KXBTC15M"):
     """one result row; times are absolute (None = never), turned into seconds from t0;
-    MAX_LOST: the row fails if more tick seconds than this are missing in its window"""
+    MAX_LOST: the row fails if more tick seconds than this are missing in its window (in the
+    file of SERIES; another series than KXBTC15M: KXBTC15M's file must lose none)"""
     row = {"fault": fault, "kind": kind, "t0": t0, "t_end": t_end, "max_lost": max_lost,
+           "series": series,
            "detect_s": rel(detect, t0), "detect_by": detect_by,
            "back_s": rel(back, t0), "back_by": back_by,
            "work_s": rel(work, t0), "work_by": work_by,
@@ -240,7 +271,7 @@ def working_pred(name, pid):
     if name.startswith("aggregator"):
         return f"hb.{name}", (lambda o: o.get("pid") == pid and (o.get("progress") or 0) > 0), \
             "hb: ticks written"
-    if name == "sink-jsonl":
+    if name.startswith("sink-jsonl"):
         return f"hb.{name}", (lambda o: o.get("pid") == pid and (o.get("progress") or 0) > 0), \
             "hb: lines durable"
     return f"hb.{name}", (lambda o: o.get("pid") == pid and all(
@@ -262,6 +293,8 @@ def label(name):
     """the row's name for program NAME: whether the standby ran"""
     if name == "aggregator-b":
         return name + " (the standby)"
+    if name == f"aggregator-{SERIES2_ID}":
+        return f"{name} ({SERIES2}, its standby running)"
     return name + (" (no standby)" if STANDBY_OFF else " (standby running)" if name in (
         "aggregator", "sink-jsonl") else "")
 
@@ -270,7 +303,7 @@ def max_lost(name):
     """tick seconds a fault of NAME may lose: none where a history or the standby covers it"""
     if name == "sink-jsonl" or name == "aggregator-b":
         return 0
-    if name == "aggregator" and not STANDBY_OFF:
+    if name in ("aggregator", f"aggregator-{SERIES2_ID}") and not STANDBY_OFF:
         return 0
     return None
 
@@ -291,7 +324,7 @@ def f_kill9(name):
                f"NRestarts {s0['nrestarts']} -> {s1['nrestarts']} (Restart=always once)")]
     add(f"kill -9 {label(name)}", "killed", t0, (work or now()) + 1, det, "systemd: MainPID gone",
         back, "systemd: new MainPID, READY=1", work, work_by, TARGET_KILLED, "back", checks,
-        max_lost=max_lost(name))
+        max_lost=max_lost(name), series=series_of(name))
 
 
 def f_sigstop(name):
@@ -535,9 +568,9 @@ def parse_ts(s):
     return datetime.datetime.strptime(s, fmt).replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
-def read_record():
+def read_record(prefix):
     lines, bad = [], []
-    for f in sorted(glob.glob(f"{DATA}/kxbtc15m-*.jsonl*")):
+    for f in sorted(glob.glob(f"{DATA}/{prefix}-*.jsonl*")):
         if f.endswith(".tmp") or f.endswith(".torn"):
             continue
         op = gzip.open if f.endswith(".gz") else open
@@ -553,7 +586,7 @@ def read_record():
                 lines.append(o)
             except ValueError as e:
                 bad.append((f"{os.path.basename(f)}:{i + 1}", str(e)[:80]))
-    torn = glob.glob(f"{DATA}/*.torn")
+    torn = glob.glob(f"{DATA}/{prefix}-*.torn")
     return lines, bad, torn
 
 
@@ -578,6 +611,37 @@ def analyse(lines):
             gaps.append(o)
             explained.update(range(a, b + 1))
     return ticks, dups, explained, gaps
+
+
+def whole_record(prefix):
+    """PREFIX's files read and analysed as a whole"""
+    lines, bad, torn = read_record(prefix)
+    ticks, dups, explained, gaps = analyse(lines)
+    first, last = (min(ticks), max(ticks)) if ticks else (0, -1)
+    missing = [s for s in range(first, last + 1) if s not in ticks]
+    return {"lines": lines, "bad": bad, "torn": torn, "ticks": ticks, "dups": dups,
+            "explained": explained, "gaps": gaps, "first": first, "last": last, "missing": missing,
+            "unexplained": [s for s in missing if s not in explained]}
+
+
+def record_summary(f):
+    """the figures of whole_record F that results.json and the table's last line give"""
+    return {"lines": len(f["lines"]), "invalid_lines": f["bad"], "torn_files": f["torn"],
+            "ticks": len(f["ticks"]), "span_s": f["last"] - f["first"] + 1,
+            "missing_s": len(f["missing"]),
+            "missing_explained_s": len(f["missing"]) - len(f["unexplained"]),
+            "unexplained_s": [iso(s) for s in f["unexplained"]], "duplicate_seconds": f["dups"],
+            "gap_records": [{k: g.get(k) for k in ("reason", "why", "kind", "from", "to", "seconds",
+                                                   "n", "src") if k in g} for g in f["gaps"]]}
+
+
+def row_window(f, rows, i):
+    """the tick seconds missing in whole_record F in row I's window, and those unexplained"""
+    r = rows[i]
+    # a window's seconds are judged only inside the file's tick span, and
+    # end before the next fault
+    hi = min(r["t_end"], f["last"] - 1, rows[i + 1]["t0"] - 2 if i + 1 < len(rows) else r["t_end"])
+    return window_stats(f["ticks"], f["explained"], max(r["t0"], f["first"] + 1), hi)
 
 
 def window_stats(ticks, explained, t0, t1):
@@ -637,8 +701,9 @@ def main():
     if MUTE_AT > 0:
         plan.append(("mute", f_exchange_stall, ("mute", MUTE_AT)))
     if MODE == "full":
-        for n in UNITS:
+        for n in BTC_UNITS:
             plan.append(("kill", f_kill9, (n,)))
+        plan.append(("kill", f_kill9, (f"aggregator-{SERIES2_ID}",)))
         for n in ("aggregator", "sink-jsonl", "feed-bitstamp"):
             plan.append(("stop", f_sigstop, (n,)))
         for n in ("aggregator", "sink-jsonl"):  # the same faults without the standby
@@ -650,7 +715,7 @@ def main():
         plan.append(("disk", f_disk_full, (5, True)))
         plan.append(("disk", f_disk_full, (20, True)))
     else:
-        for n in ("feed-coinbase", "aggregator", "sink-jsonl"):
+        for n in ("feed-coinbase", "aggregator", "sink-jsonl", f"aggregator-{SERIES2_ID}"):
             plan.append(("kill", f_kill9, (n,)))
         plan.append(("stop", f_sigstop, ("aggregator",)))
         plan.append(("alone", f_alone, (f_sigstop, "sink-jsonl")))
@@ -677,18 +742,12 @@ def main():
     t_stop = now()
     sc("stop", "tickbus.target")
     TAP.stop()
-    lines, bad, torn = read_record()
-    ticks, dups, explained, gaps = analyse(lines)
-    first, last = (min(ticks), max(ticks)) if ticks else (0, -1)
-    missing_all = [s for s in range(first, last + 1) if s not in ticks]
-    unexpl_all = [s for s in missing_all if s not in explained]
+    files = {series: whole_record(prefix) for series, prefix in PREFIX.items()}
     ok_all = True
     ok_unknown = True
     for i, r in enumerate(ROWS):
-        # a window's seconds are judged only inside the file's tick span, and
-        # end before the next fault
-        hi = min(r["t_end"], last - 1, ROWS[i + 1]["t0"] - 2 if i + 1 < len(ROWS) else r["t_end"])
-        m, u = window_stats(ticks, explained, max(r["t0"], first + 1), hi)
+        f = files[r.get("series", "KXBTC15M")]
+        m, u = row_window(f, ROWS, i)
         r["lost"], r["unexplained"] = len(m), len(u)
         r["lost_seconds"] = [iso(s) for s in m]
         r["unexplained_seconds"] = [iso(s) for s in u]
@@ -699,6 +758,12 @@ def main():
         if r.get("max_lost") is not None:
             r["checks"].append((len(m) <= r["max_lost"],
                                 f"at most {r['max_lost']} tick seconds lost (lost {len(m)})"))
+        if r.get("series", "KXBTC15M") != "KXBTC15M":
+            # the other series' fault: its own file counts above; KXBTC15M's must lose nothing
+            mb, _ = row_window(files["KXBTC15M"], ROWS, i)
+            r["checks"].append((not mb, f"{PREFIX['KXBTC15M']}-*.jsonl unaffected (lost {len(mb)})"))
+            r["notes"] = "; ".join(x for x in (r["notes"], f"ticks lost: {PREFIX[r['series']]}-*.jsonl; "
+                                               f"{PREFIX['KXBTC15M']}-*.jsonl lost {len(mb)}") if x)
         r["pass"] = (within and not u and all(ok for ok, _ in r["checks"]) and
                      (r["work_s"] is not None or r["back_s"] is not None))
         r["known"] = sorted({k for ok, what in r["checks"] if not ok
@@ -707,27 +772,27 @@ def main():
         unknown = [what for ok, what in r["checks"] if not ok and not any(what.startswith(k) for k in KNOWN)]
         ok_all &= r["pass"]
         ok_unknown &= r["pass"] or (not unknown and within and not u)
+    # the table's last line is KXBTC15M's file; the other series' in "series"
     summary = {
         "mode": MODE, "started": iso(t_start), "duration_s": round(t_stop - t_start),
-        "lines": len(lines), "invalid_lines": bad, "torn_files": torn, "ticks": len(ticks),
-        "span_s": last - first + 1, "missing_s": len(missing_all),
-        "missing_explained_s": len(missing_all) - len(unexpl_all),
-        "unexplained_s": [iso(s) for s in unexpl_all], "duplicate_seconds": dups,
-        "gap_records": [{k: g.get(k) for k in ("reason", "why", "kind", "from", "to", "seconds", "n", "src")
-                         if k in g} for g in gaps],
+        **record_summary(files["KXBTC15M"]),
+        "series": {s: record_summary(f) for s, f in files.items() if s != "KXBTC15M"},
         "tap_unparsable": len(TAP.bad),
         "finished": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
     }
-    ok_all &= not bad and not unexpl_all and not dups and not torn
+    for f in files.values():
+        ok_all &= not f["bad"] and not f["unexplained"] and not f["dups"] and not f["torn"]
     json.dump({"summary": summary, "rows": [{k: v for k, v in r.items()} for r in ROWS]},
               open(f"{T}/results.json", "w"), indent=1)
     tb = table(ROWS)
     print(tb)
-    say(f"record: {summary['lines']} lines, {len(bad)} invalid, {summary['ticks']} ticks over "
-        f"{summary['span_s']} s, {summary['missing_s']} missing, {len(unexpl_all)} unexplained, "
-        f"{len(dups)} seconds written twice, {len(torn)} .torn files, {len(gaps)} gap records")
-    for g in summary["gap_records"]:
-        say("  gap", json.dumps(g))
+    for series, f in files.items():
+        say(f"record {PREFIX[series]}: {len(f['lines'])} lines, {len(f['bad'])} invalid, {len(f['ticks'])} "
+            f"ticks over {f['last'] - f['first'] + 1} s, {len(f['missing'])} missing, "
+            f"{len(f['unexplained'])} unexplained, {len(f['dups'])} seconds written twice, "
+            f"{len(f['torn'])} .torn files, {len(f['gaps'])} gap records")
+        for g in record_summary(f)["gap_records"]:
+            say("  gap", json.dumps(g))
     for r in ROWS:
         if r["lost_seconds"]:
             say(f"  {r['fault']}: lost {', '.join(r['lost_seconds'])}"

@@ -4,7 +4,9 @@
 # private mount namespace (tmpfs on /run, as t_watchdog_systemd.sh does), the
 # feeds pointed at a mockx world run outside systemd (the "exchange"); then
 # tests/chaos/chaos.py injects faults one at a time and measures detection,
-# recovery and lost seconds, and checks the JSONL the sink wrote.
+# recovery and lost seconds, and checks the JSONL the sinks wrote. Two series
+# run (SERIES_TICKER=KXBTC15M,KXETH15M): KXETH15M's aggregator, standby and
+# sink as the template instances install-units.sh wants for it.
 #   short  a subset for `make test` (under ~3 min)
 #   full   every fault (`make chaos`); with DOC=docs/RELIABILITY.md it
 #          rewrites the measured table there
@@ -30,8 +32,9 @@ fi
 . tests/integration/lib.sh
 unset TICKBUS_BUS # the units use their RuntimeDirectory
 VENUES="coinbase kraken bitstamp gemini cryptocom" # the exchange feeds (lib/bus.h BUS_BTC_VENUES)
+SERIES=KXBTC15M,KXETH15M # the series (docs/SERIES.md); chaos.py's SERIES2 is the second
 for p in mockx $(for v in $VENUES kalshi; do echo "feed-$v"; done) aggregator sink-jsonl watchdog \
-    tickbus-freshness tap; do
+    tickbus-freshness tickbus tap; do
     [ -x "$BIN/$p" ] || fail "$BIN/$p is not built (make)"
 done
 
@@ -67,9 +70,12 @@ port() { sed -n "s/^$1=//p" "$T/mockx.out"; }
 UD=$XDG_CONFIG_HOME/systemd/user
 CONF=$T/conf
 UNIT_BIN=$(units_bin) || fail "cannot copy the programs where the units see them"
-sh compose/install-units.sh BINDIR="$UNIT_BIN" DATADIR="$RT/data" CONFDIR="$CONF" UNITDIR="$UD" RELOAD=0 \
-    >"$LOG/install.log" 2>&1 || fail "install-units failed: $(cat "$LOG/install.log")"
+SERIES_TICKER=$SERIES sh compose/install-units.sh BINDIR="$UNIT_BIN" DATADIR="$RT/data" CONFDIR="$CONF" \
+    UNITDIR="$UD" RELOAD=0 >"$LOG/install.log" 2>&1 || fail "install-units failed: $(cat "$LOG/install.log")"
+grep -q "tickbus-aggregator@kxeth15m.service" "$UD/tickbus.target.d/series.conf" 2>/dev/null ||
+    fail "install-units wrote no series drop-in for SERIES_TICKER=$SERIES: $(cat "$LOG/install.log")"
 cat > "$CONF/tickbus.env" <<EOT
+SERIES_TICKER=$SERIES
 KALSHI_API_KEY_ID=chaos-key
 KALSHI_PRIV_KEY_PATH=$RT/keys/kalshi.pem
 TICKBUS_CA_FILE=$RT/tls/ca.pem
@@ -86,8 +92,10 @@ for u in aggregator aggregator-b sink-jsonl watchdog; do
     dropin "tickbus-$u.service" log "StandardOutput=append:$LOG/$u.log
 StandardError=append:$LOG/$u.log"
 done
-dropin "tickbus-feed@.service" log "StandardOutput=append:$LOG/feed-%i.log
-StandardError=append:$LOG/feed-%i.log"
+for u in feed aggregator aggregator-b sink-jsonl; do # feed-kraken.log, aggregator-b-kxeth15m.log
+    dropin "tickbus-$u@.service" log "StandardOutput=append:$LOG/$u-%i.log
+StandardError=append:$LOG/$u-%i.log"
+done
 dropin "tickbus-freshness.service" log "StandardOutput=append:$LOG/freshness.log
 StandardError=append:$LOG/freshness.log"
 

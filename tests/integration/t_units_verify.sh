@@ -74,6 +74,10 @@ ws() { sed -n 's/^WatchdogSec=\([0-9]*\)$/\1/p' "$U/$1"; }
 # series besides KXBTC15M (docs/SERIES.md): template instances, wanted and watched
 grep -q '^ExecStart=.*/aggregator --series %i$' "$U/tickbus-aggregator@.service" || fail "aggregator@: ExecStart"
 grep -q "^ExecStart=$BIN/sink-jsonl --series %i --dir $D\$" "$U/tickbus-sink-jsonl@.service" || fail "sink-jsonl@: ExecStart"
+grep -q "^ExecStart=$BIN/sink-postgres --series %i\$" "$U/tickbus-sink-postgres@.service" || fail "sink-postgres@: ExecStart"
+if [ -x "$BIN/sink-postgres" ]; then
+    verify tickbus-sink-postgres@kxeth15m.service || fail "systemd-analyze verify rejected tickbus-sink-postgres@kxeth15m.service"
+fi
 [ -e "$U/tickbus.target.d/series.conf" ] && fail "a series drop-in without SERIES_TICKER"
 SERIES_TICKER="KXBTC15M KXETH15M,KXSOL15M" sh compose/install-units.sh BINDIR="$BIN" DATADIR="$D" CONFDIR="$C" \
     UNITDIR="$U" RELOAD=0 FORCE=1 >"$T/install.log" 2>&1 || fail "install-units with series failed: $(cat "$T/install.log")"
