@@ -199,7 +199,11 @@ int curve_load_pair(const char *path, curve_pair_t *k, char *why, size_t n)
 
 int curve_load_public(const char *arg, char out[CURVE_Z85_LEN + 1], char *why, size_t n)
 {
-    if (strlen(arg) == CURVE_Z85_LEN && s_z85_ok(arg, CURVE_Z85_LEN)) {
+    /* a file first: a path can be 40 characters of the Z85 alphabet too
+     * (/tmp/tickbus-it-mdIwdE/keys/b/host-a.pub is one) */
+    struct stat st;
+    int is_file = stat(arg, &st) == 0 && S_ISREG(st.st_mode);
+    if (!is_file && strlen(arg) == CURVE_Z85_LEN && s_z85_ok(arg, CURVE_Z85_LEN)) {
         memcpy(out, arg, CURVE_Z85_LEN + 1);
         return 0;
     }
@@ -764,6 +768,15 @@ int curve_test(void)
     T_CHECK(curve_load_public(path, pub, why, sizeof why) == 0 && !strcmp(pub, k.pub));
     T_CHECK(curve_load_public(k.pub, pub, why, sizeof why) == 0 && !strcmp(pub, k.pub));
     T_CHECK(curve_load_public("tooshort", pub, why, sizeof why) < 0 && strstr(why, "neither"));
+    /* a path of 40 Z85 characters is a file, not a key */
+    char p40[64];
+    snprintf(p40, sizeof p40, "%s/", dir);
+    while (strlen(p40) < CURVE_Z85_LEN) strcat(p40, "x");
+    T_CHECK(s_z85_ok(p40, strlen(p40)));
+    snprintf(path, sizeof path, "%s.pub", base);
+    T_CHECK(link(path, p40) == 0);
+    T_CHECK(curve_load_public(p40, pub, why, sizeof why) == 0 && !strcmp(pub, k.pub));
+    unlink(p40);
     T_CHECK(curve_load_pair(path, &r, why, sizeof why) < 0); /* a .pub is no pair */
     /* a pair whose halves do not belong together is refused */
     snprintf(path, sizeof path, "%s/mixed.key", dir);

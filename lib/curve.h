@@ -32,7 +32,8 @@ int curve_keygen(const char *base, curve_pair_t *k, char *why, size_t n);
 /* Read a key pair from PATH, refusing a file group or others may read (as the Kalshi key).
  * 0, or -1 with WHY. */
 int curve_load_pair(const char *path, curve_pair_t *k, char *why, size_t n);
-/* A public key given as ARG: 40 Z85 characters, or a file holding a public-key line. */
+/* A public key given as ARG: a file holding a public-key line (tried first: a path can be 40
+ * characters of the Z85 alphabet), or 40 Z85 characters. */
 int curve_load_public(const char *arg, char out[CURVE_Z85_LEN + 1], char *why, size_t n);
 /* The keys of the text TEXT[0..LEN) of a key or allow file: each `public-key = "K"`, each
  * `secret-key = "K"` (into SEC when not NULL) and, with BARE, each line that is only a key.

@@ -39,22 +39,32 @@ port() { sed -n "s/^$1=//p" "$T/mockx.out"; }
 
 K=$T/keys
 mkdir -m 700 "$K"
-for h in a b c; do "$BIN/tickbus" keygen "$K/$h" >/dev/null || fail "tickbus keygen $h"; done
-grep public-key "$K/b.pub" > "$K/allow-a"   # A admits B
-grep public-key "$K/a.pub" > "$K/allow-b"   # B admits A
+# each host's keys and environment as docs/OPERATIONS.md says: its own key pair, the other's
+# public key, an allow-file with it, and compose/two-hosts/host-X.env filled in
+for h in a b; do
+    o=b addr=10.77.3.1 peer=10.77.3.2; [ $h = b ] && { o=a addr=10.77.3.2 peer=10.77.3.1; }
+    mkdir -m 700 "$K/$h" "$T/bus-$h"
+    "$BIN/tickbus" keygen "$K/$h/host-$h" >/dev/null || fail "tickbus keygen host-$h"
+    sed -e "s|@ADDR@|$addr|g; s|@PEER@|$peer|g; s|@CURVE@|$K/$h|g; s|@BUS@|$T/bus-$h|g" \
+        "compose/two-hosts/host-$h.env" > "$T/host-$h.env"
+done
+for h in a b; do
+    o=b; [ $h = b ] && o=a
+    cp "$K/$o/host-$o.pub" "$K/$h/" && grep public-key "$K/$h/host-$o.pub" > "$K/$h/allow"
+done
+"$BIN/tickbus" keygen "$K/stranger" >/dev/null || fail "tickbus keygen stranger"
 
-# on HOST NAME PROGRAM ARGS...: start PROGRAM on host HOST (a|b) with that host's bus and keys
+# on HOST NAME PROGRAM ARGS...: start PROGRAM on host HOST (a|b) with that host's bus and env
 on() {
     h=$1 name=$2; shift 2
     ns=$A; [ "$h" = b ] && ns=$B
-    mkdir -p "$T/bus-$h" && chmod 700 "$T/bus-$h"
-    bg "$h-$name" ip netns exec "$ns" env TICKBUS_BUS="$T/bus-$h" TICKBUS_CURVE_KEY="$K/$h.key" \
-        TICKBUS_CURVE_ALLOW="$K/allow-$h" "$@"
+    bg "$h-$name" ip netns exec "$ns" env TICKBUS_BUS="$T/bus-$h" sh -c 'set -a; . "$0"; set +a; exec "$@"' \
+        "$T/host-$h.env" "$@"
 }
 # host_up HOST: its feeds, aggregator and sink; their pids in PIDS_<HOST>
 host_up() {
-    h=$1 ex=10.77.1.1 me=10.77.3.1 other=10.77.3.2 agg=aggregator oagg=aggregator-b o=b pids=""
-    [ "$h" = b ] && { ex=10.77.2.1 me=10.77.3.2 other=10.77.3.1 agg=aggregator-b oagg=aggregator o=a; }
+    h=$1 ex=10.77.1.1 agg=aggregator pids=""
+    [ "$h" = b ] && { ex=10.77.2.1 agg=aggregator-b; }
     for v in $VENUES; do
         path=/; [ $v = kraken ] && path=/v2
         on "$h" "feed-$v" "$BIN/feed-$v" --url "wss://$ex:$(port $v)$path" --ca-file "$T/tls/ca.pem"
@@ -64,12 +74,9 @@ host_up() {
         --rest-url "https://$ex:$(port kalshi)/trade-api/v2" --ca-file "$T/tls/ca.pem" \
         --key-id test-key --key-file "$T/key.pem"
     pids="$pids $LAST"
-    on "$h" agg "$BIN/aggregator" --name $agg --venues coinbase,kraken,bitstamp \
-        --expose "tcp://$me:7101"
+    on "$h" agg "$BIN/aggregator" --name $agg --venues coinbase,kraken,bitstamp
     pids="$pids $LAST"
-    on "$h" sink "$BIN/sink-jsonl" --dir "$T/data-$h" --compress none \
-        --sub "ipc://$T/bus-$h/$agg.pub" --sub "tcp://$other:7101#$K/$o.pub" \
-        --catchup "$oagg@tcp://$other:7102#$K/$o.pub"
+    on "$h" sink "$BIN/sink-jsonl" --dir "$T/data-$h" --compress none
     pids="$pids $LAST"
     eval "PIDS_$h=\"$pids\""
 }
@@ -135,7 +142,7 @@ i=0; until linked a; do i=$((i + 1)); [ $i -lt 30 ] || fail "A's new sink never 
 sleep 5
 
 # 3. a key not in the allow-file, and a peer without CURVE, refused by A's aggregator and counted
-ip netns exec $B "$BIN/tap" --sub "tcp://10.77.3.1:7101#$K/a.pub" --curve-key "$K/c.key" \
+ip netns exec $B "$BIN/tap" --sub "tcp://10.77.3.1:7101#$K/b/host-a.pub" --curve-key "$K/stranger.key" \
     --count 1 --timeout 3 tick >"$T/wrongkey.out" 2>&1 && fail "a key A does not admit was served"
 ip netns exec $B "$BIN/tap" --insecure --sub "tcp://10.77.3.1:7101" --count 1 --timeout 3 tick \
     >"$T/plain.out" 2>&1 && fail "a peer without CURVE was served"
