@@ -546,6 +546,9 @@ static int s_is_tcp(const char *ep) { return !strncmp(ep, "tcp://", 6); }
 int curve_bind_prep(void *z, const char *endpoint)
 {
     int off = 0;
+    /* options are taken at each bind: an ipc or plain endpoint bound after a CURVE one on the same
+     * socket must not inherit CURVE or the ZAP domain (NULL peers would be sent to ZAP) */
+    zmq_setsockopt(z, ZMQ_ZAP_DOMAIN, "", 0);
     if (!s_is_tcp(endpoint)) {
         zmq_setsockopt(z, ZMQ_CURVE_SERVER, &off, sizeof off); /* back to the NULL mechanism */
         return 0;

@@ -33,6 +33,8 @@ typedef struct {
     int64_t reconnects, gaps, resyncs, drops;
     int64_t pid, up_s;
     int hbs;
+    /* its tcp side (lib/curve), when its hb has one: -1 otherwise */
+    int64_t curve_peers, curve_refused_key, curve_refused_protocol, curve_disconnects;
     /* a JSONL sink's own account of its file, from its hb */
     char sink_day[16];
     int64_t sink_lines, sink_durable, sink_pending;
@@ -52,6 +54,7 @@ static s_prog_t *s_find(const char *name)
     snprintf(p->name, sizeof p->name, "%s", name);
     snprintf(p->state, sizeof p->state, "?");
     p->sink_lines = p->sink_durable = p->sink_pending = -1;
+    p->curve_peers = -1;
     return p;
 }
 
@@ -92,6 +95,13 @@ static void s_take(const bus_msg_t *m, jtok_t *d)
     p->gaps = s_sum(d, "gaps");
     p->resyncs = s_sum(d, "resyncs");
     p->drops = s_sum(d, "drops") + s_sum(d, "pub_drops");
+    int c = jtok_get(d, 0, "curve");
+    if (c >= 0) {
+        jtok_int(d, jtok_get(d, c, "peers"), &p->curve_peers);
+        jtok_int(d, jtok_get(d, c, "refused_key"), &p->curve_refused_key);
+        jtok_int(d, jtok_get(d, c, "refused_protocol"), &p->curve_refused_protocol);
+        jtok_int(d, jtok_get(d, c, "disconnects"), &p->curve_disconnects);
+    }
     if (!strncmp(p->name, "sink-jsonl", 10)) {
         jtok_str(d, jtok_get(d, 0, "day"), p->sink_day, sizeof p->sink_day);
         jtok_int(d, jtok_get(d, 0, "lines"), &p->sink_lines);
@@ -203,6 +213,15 @@ static int s_status(void)
             printf("%s (its hb): day %s, %lld lines accepted and %lld durable since it "
                    "started, %lld waiting for the disk\n", p->name, p->sink_day[0] ? p->sink_day : "-",
                    (long long)p->sink_lines, (long long)p->sink_durable, (long long)p->sink_pending);
+    }
+    for (int i = 0; i < s_np; i++) {
+        const s_prog_t *p = &s_progs[i];
+        if (p->curve_peers >= 0)
+            printf("%s (tcp, CURVE): %lld handshakes admitted, %lld refused for a key not in the "
+                   "allow-file%s, %lld for no CURVE or a wrong server key, %lld peers lost\n",
+                   p->name, (long long)p->curve_peers, (long long)p->curve_refused_key,
+                   p->curve_refused_key ? " (its log names the key)" : "",
+                   (long long)p->curve_refused_protocol, (long long)p->curve_disconnects);
     }
     if (strcmp(o_prefix, "auto")) s_today_file(o_prefix);
     else

@@ -39,6 +39,10 @@ h=$(hb)
 [ "$(echo "$h" | member refused_key)" -ge 1 ] || fail "refused_key not counted: $h"
 [ "$(echo "$h" | member refused_protocol)" -ge 2 ] || fail "refused_protocol not counted: $h"
 [ "$(echo "$h" | member peers)" -ge 1 ] || fail "the admitted peer not counted: $h"
+# tickbus status says it too
+"$BIN/tickbus" status --expect hbf --wait 2 --prefix none >"$T/status.out" 2>&1
+grep -q "^hbf (tcp, CURVE): [1-9][0-9]* handshakes admitted, [1-9][0-9]* refused for a key not in the allow-file (its log names the key), [1-9][0-9]* for no CURVE" "$T/status.out" \
+    || fail "tickbus status: $(cat "$T/status.out")"
 # the allow-file is re-read when it changes: c admitted without a restart
 grep public-key "$K/c.pub" >> "$T/allow"
 "$BIN/tap" --sub "$EP" --curve-key "$K/c.key" --count 1 --timeout 8 hb.hbf >"$T/c2.out" 2>"$T/c2.err" \
