@@ -40,6 +40,8 @@ struct wsconn {
     lws_retry_bo_t retry;
     uint32_t retry_ms;
     int state, in_connect, destroying, exit_code, healthy_app;
+    int local_fail; /* the attempt failed before anything left this host (see s_down) */
+    unsigned local_streak; /* such failures in a row: the first is an event, the rest are not */
     volatile int *stop;
     const char *kill_reason;
     int64_t kill_mono, connect_mono, up_mono, next_connect_mono, last_frame_mono,
@@ -202,9 +204,18 @@ static int64_t s_backoff(wsconn_t *c)
     return s_ns(cap * r);
 }
 
+/* A connect that failed inside lws_client_connect_via_info (no route to the venue, the network
+ * down, a name that does not resolve): nothing reached the venue, so waiting longer spares it
+ * nothing and only delays the return once the network is back (a host cut off for 30 s had its
+ * feeds back 14-28 s after the link, the backoff having grown meanwhile). Such an attempt is
+ * retried after 0.5-1 s and does not count as one of the backoff's attempts. */
+#define LOCAL_RETRY_S 1.0
+
 /* The connection is gone (or never came up): schedule the next attempt. */
 static void s_down(wsconn_t *c, const char *reason)
 {
+    int local = c->local_fail;
+    c->local_fail = 0;
     int64_t min_backoff = c->min_backoff;
     c->min_backoff = 0;
     if (c->state == ST_DOWN) return;
@@ -218,12 +229,22 @@ static void s_down(wsconn_t *c, const char *reason)
     s_q_clear(c);
     c->down_mono = now;
     if (c->destroying) return;
-    int64_t delay = s_backoff(c);
+    local = local && !was_up;
+    int64_t delay = local ? s_ns(LOCAL_RETRY_S * (0.5 + 0.5 * (double)arc4random() / 4294967296.0))
+                          : s_backoff(c);
     if (delay < min_backoff) delay = min_backoff;
     c->next_connect_mono = now + delay;
-    char extra[160];
-    int n = snprintf(extra, sizeof extra, "\"was_connected\":%s,\"attempt\":%u,\"backoff_ms\":%lld",
-                     was_up ? "true" : "false", c->attempt, (long long)(delay / NS_PER_MS));
+    if (!local) c->local_streak = 0;
+    else if (c->local_streak++ > 0) { /* the same outage, said at its first attempt */
+        log_debug("venue=%s connect failed locally again (%u in a row)", c->o.venue,
+                  c->local_streak);
+        return;
+    }
+    char extra[176];
+    int n = snprintf(extra, sizeof extra,
+                     "\"was_connected\":%s,\"attempt\":%u,\"backoff_ms\":%lld%s",
+                     was_up ? "true" : "false", c->attempt, (long long)(delay / NS_PER_MS),
+                     local ? ",\"local\":true" : "");
     if (was_up && c->o.on_close) c->o.on_close(c, c->o.arg, reason);
     wsconn_event(c, "reconnect", reason, extra, (size_t)n, 0);
 }
@@ -263,6 +284,7 @@ static void s_connect(wsconn_t *c)
     c->in_connect = 0;
     if (c->state != ST_CONNECTING) return; /* failed inside the call */
     if (!w) {
+        c->local_fail = 1; /* refused before any packet reached the venue */
         s_down(c, "connect_failed");
         return;
     }
@@ -388,6 +410,10 @@ static void s_established(wsconn_t *c, struct lws *wsi)
     c->healthy_app = 1;
     log_info("venue=%s connected to %s:%d%s after %.2f s", c->o.venue, c->host, c->port, c->path,
              (double)(c->up_mono - c->connect_mono) / 1e9);
+    if (c->local_streak)
+        log_notice("venue=%s back after %u connect attempts that failed before reaching it "
+                   "(no route: the network was down)", c->o.venue, c->local_streak);
+    c->local_streak = 0;
     if (c->o.on_open) c->o.on_open(c, c->o.arg);
 }
 
@@ -421,6 +447,7 @@ static void s_connect_error(wsconn_t *c, struct lws *wsi, const char *in)
     if (!c->kill_reason)
         log_warnx_rl("venue=%s connect to %s:%d failed: %s", c->o.venue, c->host, c->port,
                      in ? in : "?");
+    c->local_fail = c->in_connect; /* failed inside the connect call: nothing was sent */
     if (c->o.on_connect_error && !c->destroying) {
         /* the upgrade's HTTP status (0 when the server sent none); the hook may ask for a
          * longer wait, which s_down applies (and reports in event.reconnect) */
@@ -927,6 +954,25 @@ int wsconn_test(void)
     c.state = ST_CONNECTING;
     s_down(&c, "connect_error");
     if (c.next_connect_mono - c.down_mono > s_ns(30)) rc = -1;
+    /* a local failure (nothing sent) is retried within 1 s and leaves the attempts alone */
+    unsigned att = c.attempt;
+    c.state = ST_CONNECTING;
+    c.local_fail = 1;
+    s_down(&c, "connect_failed");
+    int64_t d = c.next_connect_mono - c.down_mono;
+    if (d < s_ns(LOCAL_RETRY_S / 2) || d > s_ns(LOCAL_RETRY_S) || c.attempt != att || c.local_fail)
+        rc = -1;
+    /* a second one in a row is not another event */
+    uint64_t recon = c.st.reconnects;
+    c.state = ST_CONNECTING;
+    c.local_fail = 1;
+    s_down(&c, "connect_failed");
+    if (c.st.reconnects != recon || c.local_streak != 2) rc = -1;
+    /* ... but not after a connection was up */
+    c.state = ST_UP;
+    c.local_fail = 1;
+    s_down(&c, "closed");
+    if (c.attempt != att + 1) rc = -1;
     if (rc) fprintf(stderr, "wsconn_test: failed\n");
     return rc;
 }
