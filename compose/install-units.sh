@@ -8,11 +8,13 @@
 #   UNITDIR  where units go     (default: ${XDG_CONFIG_HOME:-~/.config}/systemd/user)
 #   RELOAD   1: systemctl --user daemon-reload afterwards if a manager runs (default 1)
 #   FORCE    1: accept a DATADIR under /tmp or /var/tmp (the units cannot write there)
+#   TWO_HOSTS  a or b: this is host A or B of two (docs/OPERATIONS.md, "Two hosts"): the other
+#            host's aggregator unit is kept from starting here (empty: one host, both run)
 set -eu
 for a in "$@"; do
     case "$a" in
-        BINDIR=*|DATADIR=*|CONFDIR=*|UNITDIR=*|RELOAD=*|FORCE=*) export "$a" ;;
-        -h|--help) sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        BINDIR=*|DATADIR=*|CONFDIR=*|UNITDIR=*|RELOAD=*|FORCE=*|TWO_HOSTS=*) export "$a" ;;
+        -h|--help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
         *) echo "install-units: unknown argument '$a' (see --help)" >&2; exit 64 ;;
     esac
 done
@@ -99,6 +101,25 @@ EOF
         echo "install-units: series$(echo "$list" | awk '{printf " %s", $1}'): their aggregators and sinks wanted by tickbus.target"
     fi
 fi
+
+# Two hosts: each runs one of the two aggregators. `systemctl --user mask` cannot hide a unit
+# installed in this same directory, and tickbus.target wants both, so the other one gets a
+# drop-in whose condition never holds: systemd skips it (not a failure).
+two=${TWO_HOSTS:-}
+for u in tickbus-aggregator tickbus-aggregator-b; do rm -f "$UNITDIR/$u.service.d/two-hosts.conf"; done
+case "$two" in
+    "") ;;
+    a|b)
+        other=tickbus-aggregator-b; [ "$two" = b ] && other=tickbus-aggregator
+        mkdir -p "$UNITDIR/$other.service.d"
+        printf '# written by install-units.sh TWO_HOSTS=%s: the other host runs this aggregator
+[Unit]
+ConditionPathExists=!/
+' \
+            "$two" >"$UNITDIR/$other.service.d/two-hosts.conf"
+        echo "install-units: host $two of two: $other.service will not start here; add compose/two-hosts/host-$two.env to $CONFDIR/tickbus.env (docs/OPERATIONS.md, \"Two hosts\")" ;;
+    *) echo "install-units: TWO_HOSTS=$two: a or b (or empty for one host)" >&2; exit 64 ;;
+esac
 
 # The Kalshi key stays a mode-0600 file (KALSHI_PRIV_KEY_PATH in tickbus.env):
 # LoadCredential= gave an empty credential directory under the systemd 252

@@ -110,6 +110,23 @@ sh compose/install-units.sh BINDIR="$BIN" DATADIR="$D" CONFDIR="$C" UNITDIR="$U"
     >"$T/install.log" 2>&1 || fail "install-units (with key) failed"
 grep -q 'kalshi.key is readable by others' "$T/install.log" || fail "no warning for a 0644 key"
 
+# two hosts: the other host's aggregator gets a drop-in whose condition never holds (systemd
+# skips the unit: condition failed, not an error), and the drop-in goes when TWO_HOSTS changes
+inst() { sh compose/install-units.sh BINDIR="$BIN" DATADIR="$D" CONFDIR="$C" UNITDIR="$U" RELOAD=0 FORCE=1 "$@"; }
+inst TWO_HOSTS=a >"$T/install.log" 2>&1 || fail "install-units TWO_HOSTS=a: $(cat "$T/install.log")"
+cond=$(sed -n 's/^Condition/Condition/p' "$U/tickbus-aggregator-b.service.d/two-hosts.conf" 2>/dev/null)
+[ -n "$cond" ] || fail "TWO_HOSTS=a: no drop-in for tickbus-aggregator-b"
+[ -e "$U/tickbus-aggregator.service.d/two-hosts.conf" ] && fail "TWO_HOSTS=a: host A's own aggregator held back"
+systemd-analyze condition "$cond" >/dev/null 2>&1 && fail "the drop-in's $cond holds: the unit would start"
+inst TWO_HOSTS=b >"$T/install.log" 2>&1 || fail "install-units TWO_HOSTS=b"
+[ -e "$U/tickbus-aggregator.service.d/two-hosts.conf" ] && [ ! -e "$U/tickbus-aggregator-b.service.d/two-hosts.conf" ] \
+    || fail "TWO_HOSTS=b: the drop-in is not on tickbus-aggregator alone"
+verify tickbus-aggregator.service || fail "tickbus-aggregator with its two-hosts drop-in"
+inst >"$T/install.log" 2>&1 || fail "install-units (one host again)"
+ls "$U"/tickbus-aggregator*.service.d/two-hosts.conf 2>/dev/null && fail "one host: a two-hosts drop-in left"
+inst TWO_HOSTS=c >"$T/install.log" 2>&1; rc=$?
+[ $rc = 64 ] || fail "TWO_HOSTS=c: exit $rc, want 64"
+
 # unusable paths are refused before anything is written
 sh compose/install-units.sh BINDIR="$T/a b" UNITDIR="$T/u2" RELOAD=0 >/dev/null 2>&1; rc=$?
 [ $rc = 64 ] || fail "a path with a space: exit $rc, want 64"
