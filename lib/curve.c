@@ -38,7 +38,7 @@ static struct {
     int role[CURVE_MON_MAX];
     int nmon;
     int used;                       /* any tcp endpoint prepared */
-    int insecure_used;
+    atomic_int insecure_used; /* read by the thread too */
     int have_me;
     curve_pair_t me;
     /* the allow-file, the thread's once it runs */
@@ -135,33 +135,37 @@ int curve_parse(const char *text, size_t len, int bare, strlist_t *keys,
     return count;
 }
 
-/* Read a whole (small) file from FD into a NUL-terminated buffer; closes FD. */
-static char *s_slurp(int fd, const char *path, size_t *len, char *why, size_t n)
+/* The keys of the file open on FD (PATH names it in WHY; closed here), as curve_parse with
+ * BARE, KEYS and SEC. The text is wiped before it is freed: a key file holds a secret. Returns
+ * the number of public keys, or -1 with WHY. */
+static int s_read_keys(int fd, const char *path, int bare, strlist_t *keys,
+                       char sec[CURVE_Z85_LEN + 1], char *why, size_t n)
 {
     char *buf = xmalloc(CURVE_FILE_MAX + 1);
     size_t k = 0;
+    int c = -1;
     for (;;) {
         ssize_t r = read(fd, buf + k, CURVE_FILE_MAX - k);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
             snprintf(why, n, "cannot read %s: %s", path, strerror(errno));
-            free(buf);
-            close(fd);
-            return NULL;
+            goto out;
         }
         if (r == 0) break;
         k += (size_t)r;
         if (k == CURVE_FILE_MAX) {
             snprintf(why, n, "%s is larger than %d bytes: not a key file", path, CURVE_FILE_MAX);
-            free(buf);
-            close(fd);
-            return NULL;
+            goto out;
         }
     }
+    char sub[200];
+    c = curve_parse(buf, k, bare, keys, sec, sub, sizeof sub);
+    if (c < 0) snprintf(why, n, "%s: %s", path, sub);
+out:
     close(fd);
-    buf[k] = '\0';
-    *len = k;
-    return buf;
+    explicit_bzero(buf, k);
+    free(buf);
+    return c;
 }
 
 int curve_load_pair(const char *path, curve_pair_t *k, char *why, size_t n)
@@ -169,28 +173,19 @@ int curve_load_pair(const char *path, curve_pair_t *k, char *why, size_t n)
     int perm;
     int fd = util_open_secret(path, "CURVE key file", &perm, why, n);
     if (fd < 0) return -1;
-    size_t len;
-    char *text = s_slurp(fd, path, &len, why, n);
-    if (!text) return -1;
     strlist_t pubs = {0};
-    char sub[200];
-    int c = curve_parse(text, len, 0, &pubs, k->sec, sub, sizeof sub);
-    free(text);
-    int rc = -1;
-    if (c < 0) snprintf(why, n, "CURVE key file %s: %s", path, sub);
-    else if (c != 1 || !k->sec[0])
+    int c = s_read_keys(fd, path, 0, &pubs, k->sec, why, n), rc = -1;
+    char derived[CURVE_Z85_LEN + 1];
+    if (c >= 0 && (c != 1 || !k->sec[0]))
         snprintf(why, n, "CURVE key file %s holds %d public and %d secret keys, not one pair "
                  "(tickbus keygen writes one)", path, c, k->sec[0] ? 1 : 0);
-    else {
-        /* the pair must belong together: derive the public key from the secret one */
-        char derived[CURVE_Z85_LEN + 1];
-        if (zmq_curve_public(derived, k->sec) < 0 || strcmp(derived, pubs.v[0])) {
-            snprintf(why, n, "CURVE key file %s: its public key does not belong to its secret key",
-                     path);
-        } else {
-            memcpy(k->pub, pubs.v[0], CURVE_Z85_LEN + 1);
-            rc = 0;
-        }
+    /* the pair must belong together: derive the public key from the secret one */
+    else if (c == 1 && (zmq_curve_public(derived, k->sec) < 0 || strcmp(derived, pubs.v[0])))
+        snprintf(why, n, "CURVE key file %s: its public key does not belong to its secret key",
+                 path);
+    else if (c == 1) {
+        memcpy(k->pub, pubs.v[0], CURVE_Z85_LEN + 1);
+        rc = 0;
     }
     strlist_clear(&pubs);
     if (rc < 0) memset(k->sec, 0, sizeof k->sec);
@@ -207,23 +202,17 @@ int curve_load_public(const char *arg, char out[CURVE_Z85_LEN + 1], char *why, s
         memcpy(out, arg, CURVE_Z85_LEN + 1);
         return 0;
     }
-    int fd = open(arg, O_RDONLY | O_CLOEXEC);
+    char sub[400];
+    int fd = util_open_file(arg, "public key file", sub, sizeof sub);
     if (fd < 0) {
-        snprintf(why, n, "'%s' is neither a public key (40 Z85 characters) nor a readable file: %s",
-                 arg, strerror(errno));
+        snprintf(why, n, "'%s' is neither a public key (40 Z85 characters) nor a key file: %s",
+                 arg, sub);
         return -1;
     }
-    size_t len;
-    char *text = s_slurp(fd, arg, &len, why, n);
-    if (!text) return -1;
     strlist_t pubs = {0};
-    char sub[200];
-    int c = curve_parse(text, len, 1, &pubs, NULL, sub, sizeof sub);
-    free(text);
-    int rc = -1;
-    if (c < 0) snprintf(why, n, "%s: %s", arg, sub);
-    else if (c != 1) snprintf(why, n, "%s holds %d public keys, not one", arg, c);
-    else {
+    int c = s_read_keys(fd, arg, 1, &pubs, NULL, why, n), rc = -1;
+    if (c >= 0 && c != 1) snprintf(why, n, "%s holds %d public keys, not one", arg, c);
+    if (c == 1) {
         memcpy(out, pubs.v[0], CURVE_Z85_LEN + 1);
         rc = 0;
     }
@@ -246,8 +235,10 @@ static int s_write_file(const char *path, mode_t mode, const char *text, char *w
         if (w <= 0) break;
         k += (size_t)w;
     }
-    if (k < len || fsync(fd) < 0 || close(fd) < 0) {
-        snprintf(why, n, "cannot write %s: %s", path, strerror(errno));
+    int bad = k < len || fsync(fd) < 0;
+    if (close(fd) < 0) bad = 1;
+    if (bad) {
+        snprintf(why, n, "cannot write %s: %s", path, k < len && errno == 0 ? "short write" : strerror(errno));
         unlink(path);
         return -1;
     }
@@ -292,19 +283,9 @@ int curve_keygen(const char *base, curve_pair_t *k, char *why, size_t n)
 /* The public keys of the allow-file PATH into KEYS: their count, or -1 with WHY. */
 static int s_read_allow(const char *path, strlist_t *keys, char *why, size_t n)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, n, "cannot read the allow-file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t len;
-    char *text = s_slurp(fd, path, &len, why, n);
-    if (!text) return -1;
-    char sub[200];
-    int c = curve_parse(text, len, 1, keys, NULL, sub, sizeof sub);
-    free(text);
-    if (c < 0) snprintf(why, n, "allow-file %s: %s", path, sub);
-    return c;
+    int fd = util_open_file(path, "allow-file", why, n);
+    if (fd < 0) return -1;
+    return s_read_keys(fd, path, 1, keys, NULL, why, n);
 }
 
 /* (Re)read the allow-file when it changed. Keeps the last good list when the new text is bad
@@ -543,6 +524,31 @@ static int s_insecure(void *z, const char *endpoint, int role)
 
 static int s_is_tcp(const char *ep) { return !strncmp(ep, "tcp://", 6); }
 
+/* What connecting to V needs, by one rule at start (curve_check_connect) and at connect: 0
+ * nothing more (ipc; tcp with --insecure), 1 CURVE with the server's key read into KEY
+ * (tcp://HOST:PORT#KEY), -1 refused with WHY. */
+static int s_connect_needs(const char *v, char key[CURVE_Z85_LEN + 1], char *why, size_t n)
+{
+    const char *hash = strchr(v, '#');
+    if (!s_is_tcp(v)) {
+        if (!hash) return 0;
+        snprintf(why, n, "a server key after '#' is for tcp:// endpoints only");
+        return -1;
+    }
+    if (!hash) {
+        if (opts_common.insecure) return 0;
+        snprintf(why, n, "tcp without CURVE is refused: name the publisher's public key, "
+                         "tcp://HOST:PORT#/path/its.pub (or #KEY), or give --insecure");
+        return -1;
+    }
+    char sub[400];
+    if (curve_load_public(hash + 1, key, sub, sizeof sub) < 0) {
+        snprintf(why, n, "the server key: %s", sub);
+        return -1;
+    }
+    return 1;
+}
+
 int curve_bind_prep(void *z, const char *endpoint)
 {
     int off = 0;
@@ -606,31 +612,19 @@ int curve_connect_prep(void *z, const char *endpoint, char *addr, size_t n)
     }
     memcpy(addr, endpoint, alen);
     addr[alen] = '\0';
+    char server[CURVE_Z85_LEN + 1], why[600];
+    int need = s_connect_needs(endpoint, server, why, sizeof why);
+    if (need < 0) {
+        log_warnx("%s: %s", endpoint, why);
+        return -1;
+    }
     int off = 0;
     if (!s_is_tcp(endpoint)) {
-        if (hash) {
-            log_warnx("%s: a server key ('#...') means CURVE, which only tcp:// endpoints use",
-                      endpoint);
-            return -1;
-        }
-        zmq_setsockopt(z, ZMQ_CURVE_SERVER, &off, sizeof off);
+        zmq_setsockopt(z, ZMQ_CURVE_SERVER, &off, sizeof off); /* back to the NULL mechanism */
         return 0;
     }
     S.used = 1;
-    if (!hash) {
-        if (!opts_common.insecure) {
-            log_warnx("%s: tcp without CURVE is refused: name the publisher's public key "
-                      "(%s#KEY or %s#/path/host.pub), or give --insecure", endpoint, endpoint,
-                      endpoint);
-            return -1;
-        }
-        return s_insecure(z, endpoint, ROLE_CLIENT);
-    }
-    char server[CURVE_Z85_LEN + 1], why[400];
-    if (curve_load_public(hash + 1, server, why, sizeof why) < 0) {
-        log_warnx("%s: the server key: %s", addr, why);
-        return -1;
-    }
+    if (!need) return s_insecure(z, endpoint, ROLE_CLIENT);
     if (s_need_pair(endpoint) < 0) return -1;
     if (zmq_setsockopt(z, ZMQ_CURVE_SERVERKEY, server, CURVE_Z85_LEN) < 0 ||
         zmq_setsockopt(z, ZMQ_CURVE_PUBLICKEY, S.me.pub, CURVE_Z85_LEN) < 0 ||
@@ -641,55 +635,52 @@ int curve_connect_prep(void *z, const char *endpoint, char *addr, size_t n)
     return s_watch(z, ROLE_CLIENT);
 }
 
-void curve_check_opts(void)
+/* This host's key pair loads, or exit 64 naming --curve-key. */
+static void s_check_pair(void)
 {
     char why[600];
-    int need_pair = 0, need_allow = 0;
-    const strlist_t *sub = &opts_common.sub;
-    for (int i = 0; i < sub->n; i++) {
-        const char *v = sub->v[i], *hash = strchr(v, '#');
-        char key[CURVE_Z85_LEN + 1];
-        if (!s_is_tcp(v)) {
-            if (hash) opts_die("sub", v, "a server key after '#' is for tcp:// endpoints only");
-        } else if (hash) {
-            if (curve_load_public(hash + 1, key, why, sizeof why) < 0)
-                opts_die("sub", v, why);
-            need_pair = 1;
-        } else if (!opts_common.insecure) {
-            opts_die("sub", v, "tcp without CURVE is refused: name the publisher's public key, "
-                               "tcp://HOST:PORT#/path/its.pub (or #KEY), or give --insecure");
-        }
-    }
+    curve_pair_t k;
+    if (!opts_common.curve_key || !*opts_common.curve_key)
+        opts_die("curve-key", "",
+                 "tcp is CURVE-protected and needs this host's key pair: make one with "
+                 "`tickbus keygen FILE` and give --curve-key FILE (TICKBUS_CURVE_KEY), or "
+                 "--insecure for plain tcp");
+    if (curve_load_pair(opts_common.curve_key, &k, why, sizeof why) < 0)
+        opts_die("curve-key", opts_common.curve_key, why);
+    explicit_bzero(&k, sizeof k);
+}
+
+void curve_check_connect(const char *option, const char *endpoint)
+{
+    char key[CURVE_Z85_LEN + 1], why[600];
+    int need = s_connect_needs(endpoint, key, why, sizeof why);
+    if (need < 0) opts_die(option, endpoint, why);
+    if (need > 0) s_check_pair();
+}
+
+void curve_check_opts(void)
+{
+    for (int i = 0; i < opts_common.sub.n; i++) curve_check_connect("sub", opts_common.sub.v[i]);
     for (int i = 0; i < opts_common.expose.n; i++) {
         const char *v = opts_common.expose.v[i];
         if (!s_is_tcp(v) || strchr(v, '#'))
             opts_die("expose", v, "expected tcp://ADDR:PORT");
     }
     int tcp_pub = opts_common.pub && s_is_tcp(opts_common.pub);
-    if ((tcp_pub || opts_common.expose.n) && !opts_common.insecure) need_pair = need_allow = 1;
-    if (need_pair) {
-        curve_pair_t k;
-        if (!opts_common.curve_key || !*opts_common.curve_key)
-            opts_die("curve-key", "",
-                     "tcp is CURVE-protected and needs this host's key pair: make one with "
-                     "`tickbus keygen FILE` and give --curve-key FILE (TICKBUS_CURVE_KEY), or "
-                     "--insecure for plain tcp");
-        if (curve_load_pair(opts_common.curve_key, &k, why, sizeof why) < 0)
-            opts_die("curve-key", opts_common.curve_key, why);
-        explicit_bzero(&k, sizeof k);
-    }
-    if (need_allow) {
-        if (!opts_common.curve_allow || !*opts_common.curve_allow)
-            opts_die("curve-allow", "",
-                     "a tcp publisher admits only the public keys of an allow-file: give "
-                     "--curve-allow FILE (TICKBUS_CURVE_ALLOW), one public key per line");
-        strlist_t keys = {0};
-        int c = s_read_allow(opts_common.curve_allow, &keys, why, sizeof why);
-        strlist_clear(&keys);
-        if (c < 0) opts_die("curve-allow", opts_common.curve_allow, why);
-        if (c == 0) log_warnx("--curve-allow %s lists no key: every peer will be refused",
-                              opts_common.curve_allow);
-    }
+    if (!(tcp_pub || opts_common.expose.n) || opts_common.insecure) return;
+    s_check_pair();
+    if (!opts_common.curve_allow || !*opts_common.curve_allow)
+        opts_die("curve-allow", "",
+                 "a tcp publisher admits only the public keys of an allow-file: give "
+                 "--curve-allow FILE (TICKBUS_CURVE_ALLOW), one public key per line");
+    char why[600];
+    strlist_t keys = {0};
+    int c = s_read_allow(opts_common.curve_allow, &keys, why, sizeof why);
+    strlist_clear(&keys);
+    if (c < 0) opts_die("curve-allow", opts_common.curve_allow, why);
+    if (c == 0)
+        log_warnx("--curve-allow %s lists no key: every peer will be refused",
+                  opts_common.curve_allow);
 }
 
 void curve_stats(curve_stats_t *st)
@@ -714,7 +705,7 @@ void curve_hb(jw_t *w)
     jw_kuint(w, "connected", atomic_load(&S.out_ok));
     jw_kuint(w, "connect_failed", atomic_load(&S.out_failed));
     jw_kuint(w, "disconnects", atomic_load(&S.disconnects));
-    jw_kint(w, "insecure", S.insecure_used);
+    jw_kint(w, "insecure", atomic_load(&S.insecure_used));
     jw_obj_end(w);
 }
 
@@ -771,6 +762,10 @@ int curve_test(void)
     T_CHECK(curve_load_public(path, pub, why, sizeof why) == 0 && !strcmp(pub, k.pub));
     T_CHECK(curve_load_public(k.pub, pub, why, sizeof why) == 0 && !strcmp(pub, k.pub));
     T_CHECK(curve_load_public("tooshort", pub, why, sizeof why) < 0 && strstr(why, "neither"));
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    T_CHECK(mkfifo(path, 0600) == 0);
+    T_CHECK(curve_load_public(path, pub, why, sizeof why) < 0 && strstr(why, "not a regular"));
+    unlink(path);
     /* a path of 40 Z85 characters is a file, not a key */
     char p40[64];
     snprintf(p40, sizeof p40, "%s/", dir);

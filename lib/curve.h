@@ -47,6 +47,9 @@ int curve_parse(const char *text, size_t len, int bare, strlist_t *keys,
  * (or --insecure); a subscriber with a server key has a --curve-key. Exits 64 naming the option
  * otherwise, before anything is allocated. */
 void curve_check_opts(void);
+/* The same check for one more endpoint a program connects to (OPTION names it: a sink's
+ * --catchup): exits 64 when connecting would be refused. */
+void curve_check_connect(const char *option, const char *endpoint);
 /* Get socket Z ready to bind ENDPOINT: for tcp://, a CURVE server with this host's key pair
  * whose peers the allow-file admits (the ZAP handler and the refusal counter start on first
  * use), or plain with --insecure (logged); any other transport unchanged. 0, or -1 logged

@@ -31,11 +31,11 @@ void *xcalloc(size_t n, size_t size)
     return p;
 }
 
-int util_open_secret(const char *path, const char *what, int *perm, char *why, size_t n)
+int util_open_file(const char *path, const char *what, char *why, size_t n)
 {
     struct stat st;
-    *perm = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO or a device named by mistake must not hang the program in open(2) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf(why, n, "cannot open %s %s: %s", what, path, strerror(errno));
         return -1;
@@ -45,7 +45,17 @@ int util_open_secret(const char *path, const char *what, int *perm, char *why, s
         close(fd);
         return -1;
     }
-    if (st.st_mode & 077) {
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+int util_open_secret(const char *path, const char *what, int *perm, char *why, size_t n)
+{
+    struct stat st;
+    *perm = 0;
+    int fd = util_open_file(path, what, why, n);
+    if (fd < 0) return -1;
+    if (fstat(fd, &st) < 0 || (st.st_mode & 077)) {
         *perm = 1;
         snprintf(why, n,
                  "%s %s has mode %04o: it must not be accessible by group or others "

@@ -28,6 +28,9 @@ void strlist_add(strlist_t *l, const char *s);
 int strlist_has(const strlist_t *l, const char *s);
 void strlist_clear(strlist_t *l);
 
+/* Open PATH read-only if it is a regular file (never blocking in open: a FIFO is refused, not
+ * waited on). The fd, or -1 with WHY naming WHAT and PATH. */
+int util_open_file(const char *path, const char *what, char *why, size_t n);
 /* Open PATH read-only if it is a regular file that neither group nor others may access: a
  * secret (the Kalshi key, a CURVE secret key). The fd, or -1 with WHY filled (naming PATH, and
  * saying `chmod 600` when the mode is what is wrong: then *PERM is 1, else 0). */

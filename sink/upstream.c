@@ -1,5 +1,6 @@
 /* upstream: the sinks' shared input (see upstream.h). */
 #include "upstream.h"
+#include "curve.h"
 #include "aggseries.h"
 #include "log.h"
 #include "prog.h"
@@ -25,6 +26,7 @@ int upstream_endpoints(upstream_t *u, const char *prog, series_t *ser)
         const char *v = upstream_catchup_opt.v[i], *at = strchr(v, '@');
         if (!at || at == v || !at[1] || at - v >= 64)
             opts_die("catchup", v, "expected SRC@ENDPOINT (SRC: the publisher's --name)");
+        curve_check_connect("catchup", at + 1); /* tcp: CURVE or --insecure, as --sub */
     }
     char standby[sizeof agg + 2];
     snprintf(standby, sizeof standby, "%s-b", agg);

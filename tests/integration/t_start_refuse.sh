@@ -75,4 +75,8 @@ fi
 # 4. a --catchup without SRC@: both sinks refuse it before anything starts
 expect64 catchup "$T/catchup.log" "$BIN/sink-jsonl" --check --dir "$T/data" --catchup tcp://127.0.0.1:1
 expect64 catchup "$T/catchup_pg.log" "$BIN/sink-postgres" --check --catchup "@ipc:///x.hist"
+# ... and a tcp one without CURVE (no server key, no --insecure), as a tcp --sub would be
+expect64 catchup "$T/catchup_tcp.log" "$BIN/sink-jsonl" --check --dir "$T/data" \
+    --catchup aggregator-b@tcp://127.0.0.1:1
+grep -q "tcp without CURVE is refused" "$T/catchup_tcp.log" || fail "tcp catch-up refusal: $(cat "$T/catchup_tcp.log")"
 echo ok
