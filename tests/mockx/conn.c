@@ -446,6 +446,7 @@ static void s_conn_close(pss_t *pss)
     mx_vbook_destroy(&c->book);
     for (int a = 1; a < MX_CONN_ASSETS; a++) mx_vbook_destroy(&c->ab[a]);
     free(c->rx);
+    free(c->gap);
     free(c);
 }
 

@@ -7,6 +7,7 @@
 #include "mx_world.h"
 
 #include "clock.h"
+#include "log.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -308,6 +309,87 @@ static int kr_is_subscribe(const char *s, size_t n)
     return strstr(s, "\"subscribe\"") != NULL;
 }
 
+/* The gap fault withholds a step's changes (applied to the book, never sent) so that
+ * the next checksum exposes them. A later message can heal the client's book by chance
+ * (seen: the best ask deleted and a level added at depth 10, both withheld, then the
+ * best ask re-added: the client's own truncation drops the added level), so mockx
+ * keeps the book the client holds and withholds every message after which the
+ * client's top 10, the checksummed part, would be right again. */
+struct mx_gap_model {
+    const mx_vbook_t *b;
+    mx_lvl_t l[2][1000];
+    int n[2];
+    int withheld; /* messages withheld so far */
+};
+
+/* Apply CHG to side S of M as the client does (set, delete, keep the top DEPTH). */
+static void s_model_apply(struct mx_gap_model *m, const mx_chg_t *chg, int n, int depth)
+{
+    for (int k = 0; k < n; k++) {
+        int s = chg[k].side, i = 0;
+        mx_lvl_t *l = m->l[s];
+        while (i < m->n[s] && (s ? l[i].px < chg[k].px : l[i].px > chg[k].px)) i++;
+        int here = i < m->n[s] && l[i].px == chg[k].px;
+        if (chg[k].qty == 0) {
+            if (here) memmove(l + i, l + i + 1, (size_t)(m->n[s] - i - 1) * sizeof *l), m->n[s]--;
+        } else if (here) {
+            l[i].qty = chg[k].qty;
+        } else if (i < (int)ARRAY_LEN(m->l[s])) {
+            int keep = m->n[s] < (int)ARRAY_LEN(m->l[s]) ? m->n[s] : (int)ARRAY_LEN(m->l[s]) - 1;
+            memmove(l + i + 1, l + i, (size_t)(keep - i) * sizeof *l);
+            l[i] = (mx_lvl_t){chg[k].px, chg[k].qty};
+            m->n[s] = keep + 1;
+        }
+    }
+    for (int s = 0; s < 2; s++)
+        if (m->n[s] > depth) m->n[s] = depth;
+}
+
+/* 1: the top 10 of M equals what the client is now shown (B's view). */
+static int s_model_top_equal(const struct mx_gap_model *m, const mx_vbook_t *b)
+{
+    for (int s = 0; s < 2; s++) {
+        int nm = m->n[s] < 10 ? m->n[s] : 10, nv = b->nview[s] < 10 ? b->nview[s] : 10;
+        if (nm != nv || memcmp(m->l[s], b->view[s], (size_t)nm * sizeof(mx_lvl_t)) != 0) return 0;
+    }
+    return 1;
+}
+
+/* Called with the fault pending, before a step of book B. */
+static void s_gap_begin(mx_conn_t *c, const mx_vbook_t *b)
+{
+    if (c->gap) return;
+    c->gap = xcalloc(1, sizeof *c->gap);
+    c->gap->b = b;
+    for (int s = 0; s < 2; s++) {
+        c->gap->n[s] = b->nview[s];
+        memcpy(c->gap->l[s], b->view[s], (size_t)b->nview[s] * sizeof(mx_lvl_t));
+    }
+}
+
+/* After the step (CHG, N changes; B's view is what the client would be shown).
+ * 1: withhold this message; 0: send it (the fault is over once one is sent). */
+static int s_gap_withhold(mx_conn_t *c, const mx_vbook_t *b, const mx_chg_t *chg, int n)
+{
+    struct mx_gap_model *m = c->gap;
+    if (!m || m->b != b || n == 0) return 0; /* no visible change: wait for one */
+    struct mx_gap_model *t = xmalloc(sizeof *t);
+    memcpy(t, m, sizeof *t);
+    s_model_apply(t, chg, n, b->view_depth);
+    int heals = s_model_top_equal(t, b);
+    free(t);
+    if (heals || m->withheld == 0) { /* the first always; the model stays: never sent */
+        m->withheld++;
+        return 1;
+    }
+    log_info("gap venue=kraken conn=%d withheld=%d (the client's top 10 is now wrong)", c->num,
+             m->withheld);
+    c->fault = 0;
+    free(c->gap);
+    c->gap = NULL;
+    return 0;
+}
+
 static int kr_world_msg(mx_conn_t *c)
 {
     int a = mx_conn_next_asset(c, KR_BOOK | KR_TRADE | KR_TICKER);
@@ -340,13 +422,9 @@ static int kr_world_msg(mx_conn_t *c)
     }
     if (b->view_depth == 0) mx_vbook_view_reset(b, c->depth);
     static mx_chg_t chg[2048];
+    if (c->fault == MX_F_GAP) s_gap_begin(c, b);
     int n = mx_vbook_view_step(b, &c->rng, chg, (int)ARRAY_LEN(chg));
-    if (c->fault == MX_F_GAP && n) {
-        /* the change is applied but never sent: the next checksum exposes it (a step
-         * without any visible change would hide the fault, so wait for one that has) */
-        c->fault = 0;
-        return 1;
-    }
+    if (c->fault == MX_F_GAP && s_gap_withhold(c, b, chg, n)) return 1;
     if (n) s_book_msg(c, a, "update", chg, n);
     if (b->bbo_moved) c->tk_pending = 1;
     return 1;

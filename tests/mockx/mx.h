@@ -108,6 +108,8 @@ typedef struct mx_conn {
     int close_code;     /* close with this status (a close frame) once WRITEABLE; 0: no */
     const char *close_reason; /* static text */
     int fault; /* pending fault kind, MX_F_* */
+    /* Kraken gap fault: the book the client holds while changes are withheld (kraken.c) */
+    struct mx_gap_model *gap;
     int muted; /* world mute fault: no market data until the next subscribe */
     mx_kalshi_conn_t *k;
 } mx_conn_t;
