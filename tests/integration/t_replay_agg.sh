@@ -67,11 +67,13 @@ sleep 0.5 # (not an assertion) the subscribers connect; replay waits --wait-s mo
 "$BIN/replay" --speed max --wait-s 1.5 --end-s 0.5 --topic quote. --topic book. --topic kalshi. \
     --topic index. "$T"/cap/cap-*.jsonl >"$T/replay.out" 2>"$T/replay.log" || fail "replay failed"
 grep -q 'done: .* 0 bad, 0 dropped' "$T/replay.log" || fail "replay summary: $(tail -n 2 "$T/replay.log")"
-# the ticks the replay implies: each second boundary crossed by a replayed message's ts_pub
+# the ticks the replay implies: each second boundary crossed by a replayed message's ts_pub (the
+# topics given to replay above only: an event.reconnect of a feed waiting for mockx, captured but
+# not replayed, once fell just before a second boundary and made the count one too many)
 want=$(/usr/bin/python3 - "$T"/cap/cap-*.jsonl <<'PY'
 import json, sys
 ts = [r["ts_pub"] for f in sys.argv[1:] for r in map(json.loads, open(f))
-      if "topic" in r and not r["topic"].startswith("hb.")]
+      if "topic" in r and r["topic"].startswith(("quote.", "book.", "kalshi.", "index."))]
 print(max(ts) // 10**9 - min(ts) // 10**9)
 PY
 )
