@@ -161,4 +161,5 @@ const feed_venue_t feed_coinbase = {
     .subscribe = s_subscribe,
     .resync = s_resync,
     .parse = s_parse,
+    .resub_snapshot = 1, /* level2 starts with a snapshot */
 };

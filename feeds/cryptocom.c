@@ -255,4 +255,5 @@ const feed_venue_t feed_cryptocom = {
     .tick = s_tick,
     /* no probe: no client request that the market socket answers is documented
      * (docs/FEEDS.md); a websocket ping is used */
+    .resub_snapshot = 1, /* SNAPSHOT_AND_UPDATE starts with a snapshot */
 };

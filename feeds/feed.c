@@ -887,6 +887,7 @@ static int s_bind(app_t *a)
     wo->on_open = s_cb_open;
     wo->on_message = s_cb_msg;
     wo->on_resubscribe = s_cb_resub;
+    wo->resub_snapshot = a->v->resub_snapshot;
     wo->on_close = s_cb_close;
     wo->on_tick = s_cb_tick;
     wo->on_hb = s_cb_hb;

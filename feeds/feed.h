@@ -48,6 +48,11 @@ typedef struct {
      * the answer carries none). 1 if sent; NULL or 0: a websocket ping is the
      * probe (lib/wsconn, 'Telling quiet from dead'). */
     int (*probe)(feed_t *f, unsigned id);
+    /* 1: resync's fresh subscription is answered by a snapshot at once, so a
+     * resubscribe can probe the data path (lib/wsconn, data_probe_s); 0: the
+     * venue sends data only on the next change (Bitstamp), where no data after
+     * a resubscribe proves nothing in a quiet market. */
+    int resub_snapshot;
 } feed_venue_t;
 
 extern const feed_venue_t feed_coinbase, feed_kraken, feed_bitstamp;

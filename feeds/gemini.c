@@ -133,4 +133,5 @@ const feed_venue_t feed_gemini = {
     .resync = s_resync,
     .parse = s_parse,
     /* no probe: v2 answers no client request (docs/FEEDS.md); a websocket ping is used */
+    .resub_snapshot = 1, /* l2 starts with the whole book */
 };

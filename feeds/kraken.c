@@ -276,4 +276,5 @@ const feed_venue_t feed_kraken = {
     .resync = s_resync,
     .parse = s_parse,
     .probe = s_probe,
+    .resub_snapshot = 1, /* the book subscription asks for "snapshot":true */
 };

@@ -53,6 +53,9 @@ struct wsconn {
     unsigned probe_id;
     int64_t probe_mono, answer_mono, next_probe_mono, mute_mono, probe_rtt,
         quiet_hold_mono;
+    double dp_tokens;  /* data-path probes allowed now (a token bucket) */
+    int64_t dp_mono;   /* when dp_tokens was last refilled; 0: never (full) */
+    int64_t dp_silence; /* last_data_mono of the silence last judged for one */
     unsigned attempt;
     int64_t min_backoff; /* from on_connect_error: the next backoff is at least this (ns) */
     /* reassembly */
@@ -89,6 +92,8 @@ void wsconn_opts_default(wsconn_opts_t *o)
     o->suspect_factor = 3;
     o->suspect_min_s = 0.5;
     o->probe_s = 1;
+    o->data_probe_s = 2;
+    o->data_probe_per_h = 60;
 }
 
 void wsconn_opts_check(const wsconn_opts_t *o)
@@ -111,6 +116,8 @@ void wsconn_opts_timers(wsconn_opts_t *dst, const wsconn_opts_t *src)
     dst->suspect_factor = src->suspect_factor;
     dst->suspect_min_s = src->suspect_min_s;
     dst->probe_s = src->probe_s;
+    dst->data_probe_s = src->data_probe_s;
+    dst->data_probe_per_h = src->data_probe_per_h;
 }
 
 int wsconn_parse_url(const char *url, char *host, size_t hostlen, int *port, char *path,
@@ -564,6 +571,32 @@ static void s_mute(wsconn_t *c, int64_t now, int64_t quiet, int ev)
     s_resubscribe(c, "mute");
 }
 
+/* The bucket of data-path probes, refilled at data_probe_per_h; 1 if one may go now. */
+static int s_dp_take(wsconn_t *c, int64_t now)
+{
+    if (!c->dp_mono) c->dp_tokens = DATA_PROBE_BURST;
+    else c->dp_tokens += (double)(now - c->dp_mono) / 1e9 * c->o.data_probe_per_h / 3600.0;
+    if (c->dp_tokens > DATA_PROBE_BURST) c->dp_tokens = DATA_PROBE_BURST;
+    c->dp_mono = now;
+    if (c->dp_tokens < 1) return 0;
+    c->dp_tokens -= 1;
+    return 1;
+}
+
+/* A silence the path answered through and nothing explains: ask for the data
+ * again; a venue with resub_snapshot sends a snapshot at once, so none within
+ * s_mute_wait is a mute (s_probe_tick's mute stage reconnects). */
+static void s_data_probe(wsconn_t *c, int64_t now, int64_t quiet)
+{
+    c->st.data_probes++;
+    c->mute_stage = 1;
+    c->mute_mono = now;
+    log_info("venue=%s no data for %.1f s while the path answers: resubscribing, a snapshot "
+             "must come within %.1f s", c->o.venue, (double)quiet / 1e9,
+             (double)s_mute_wait(c) / 1e9);
+    s_resubscribe(c, "data_probe");
+}
+
 void wsconn_data_restart(wsconn_t *c)
 {
     if (c) silence_restart(&c->sil);
@@ -663,6 +696,23 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
             s_mute(c, now, quiet, ev);
             return 0;
         }
+    }
+    /* the data-path probe: the path answered within this silence, which has lasted
+     * data_probe_s, and the rules above did not call it a mute (the other venues are
+     * quiet too, or nobody to ask): one resubscribe per silence, within the budget */
+    if (c->o.resub_snapshot && c->o.data_probe_s > 0 && c->o.data_probe_per_h > 0 &&
+        c->o.on_resubscribe &&
+        silence_running(&c->sil) && silence_warm(&c->sil) &&
+        c->answer_mono >= c->last_data_mono + probe_at && quiet >= s_ns(c->o.data_probe_s) &&
+        c->dp_silence != c->last_data_mono) {
+        c->dp_silence = c->last_data_mono;
+        if (s_dp_take(c, now)) {
+            s_data_probe(c, now, quiet);
+            return 0;
+        }
+        c->st.data_probe_skips++;
+        log_debug("venue=%s no data for %.1f s: data-path probe budget spent (%g an hour)",
+                  c->o.venue, (double)quiet / 1e9, c->o.data_probe_per_h);
     }
     if (quiet >= probe_at && now >= c->next_probe_mono) s_probe_send(c, now, quiet, thr);
     return 0;
@@ -907,6 +957,8 @@ void wsconn_hb_detail(wsconn_t *c, jw_t *w)
     jw_kuint(w, "probe_timeouts", c->st.probe_timeouts);
     jw_kuint(w, "mutes", c->st.mutes);
     jw_kuint(w, "quiet_holds", c->st.quiet_holds);
+    jw_kuint(w, "data_probes", c->st.data_probes);
+    jw_kuint(w, "data_probe_skips", c->st.data_probe_skips);
     jw_kint(w, "suspect_ms", silence_threshold(&c->sil) / NS_PER_MS);
     jw_kint(w, "suspect_now_ms", silence_threshold_now(&c->sil) / NS_PER_MS);
     jw_kuint(w, "gaps_learned", c->sil.n);
@@ -973,6 +1025,19 @@ int wsconn_test(void)
     c.local_fail = 1;
     s_down(&c, "closed");
     if (c.attempt != att + 1) rc = -1;
+    /* the data-path probe's budget: 3 at once, then one a minute at 60 an hour, never
+     * more than 3 saved up */
+    c.o.data_probe_per_h = 60;
+    c.dp_mono = 0;
+    int64_t t = NS_PER_S;
+    int got = 0;
+    for (int i = 0; i < 5; i++) got += s_dp_take(&c, t);
+    if (got != 3) rc = -1;
+    if (s_dp_take(&c, t + 59 * NS_PER_S) || !s_dp_take(&c, t + 61 * NS_PER_S)) rc = -1;
+    t += 3600 * NS_PER_S; /* an hour of quiet saves up 3, not 60 */
+    got = 0;
+    for (int i = 0; i < 5; i++) got += s_dp_take(&c, t);
+    if (got != 3) rc = -1;
     if (rc) fprintf(stderr, "wsconn_test: failed\n");
     return rc;
 }

@@ -21,6 +21,8 @@
 
 typedef struct wsconn wsconn_t;
 
+#define DATA_PROBE_BURST 3.0 /* data-path probes that may come in a row (the bucket's size) */
+
 /* What on_message says a complete message was (drives timers and counters). */
 enum {
     WSCONN_MSG_DATA = 0,   /* market data: progress, re-arms the data timer */
@@ -61,6 +63,17 @@ typedef struct {
     double suspect_factor; /* 3 */
     double suspect_min_s;  /* 0.5 */
     double probe_s;        /* 1; 0: no probes, the dead/stale timers alone */
+    /* The data-path probe (docs/FEEDS.md, 'Telling quiet from dead', 6): a
+     * silence of data_probe_s that the path answered through, but that no
+     * other evidence explains (a quiet spell, a thin venue), is probed by
+     * resubscribing, which a venue with resub_snapshot answers with a
+     * snapshot at once: none within max(2 s, 2 x probe_s) is a mute
+     * (reconnect). At most data_probe_per_h a venue an hour (a token bucket
+     * of DATA_PROBE_BURST), one per silence: a quiet market pays at most
+     * that many small snapshots. */
+    double data_probe_s;     /* 2; 0: off */
+    double data_probe_per_h; /* 60; 0: off */
+    int resub_snapshot;      /* set by the feed: on_resubscribe brings a snapshot at once */
     size_t max_msg;        /* larger messages are dropped and counted (1 MiB) */
     bus_pub_t *pub;        /* events are published here (borrowed, may be NULL) */
     hb_t *hb;              /* ticked, fed progress and state (borrowed, may be NULL) */
@@ -142,7 +155,12 @@ void wsconn_opts_default(wsconn_opts_t *o);
     {"suspect-min", OPT_DBL, &(o).suspect_min_s, "0.5", 0.05, 3600, NULL,                     \
      "never probe a data silence shorter than this (s)", 0},                                   \
     {"probe-timeout", OPT_DBL, &(o).probe_s, "1", 0, 600, NULL,                               \
-     "a probe unanswered this long (s) is a stall: reconnect; 0: no probes", 0}
+     "a probe unanswered this long (s) is a stall: reconnect; 0: no probes", 0},              \
+    {"data-probe-after", OPT_DBL, &(o).data_probe_s, "2", 0, 3600, NULL,                      \
+     "resubscribe (a snapshot must come) after a silence this long (s) the path answered "    \
+     "through; 0: off", 0},                                                                    \
+    {"data-probes-per-hour", OPT_DBL, &(o).data_probe_per_h, "60", 0, 36000, NULL,            \
+     "at most this many such resubscribes an hour (3 may come at once); 0: off", 0}
 /* Exit 64 naming the option when the timers are inconsistent. */
 void wsconn_opts_check(const wsconn_opts_t *o);
 /* Copy the fields WSCONN_OPT_ENTRIES fills from SRC into DST. */
@@ -192,6 +210,7 @@ typedef struct {
     uint64_t connects, reconnects, handshake_timeouts, stalls, stale, resubscribes;
     uint64_t gaps, resyncs, write_timeouts;
     uint64_t probes, probe_answers, probe_timeouts, mutes, quiet_holds;
+    uint64_t data_probes, data_probe_skips;
 } wsconn_stats_t;
 const wsconn_stats_t *wsconn_stats(const wsconn_t *c);
 /* Write this connection's hb detail object ("connected", "last_data_age_ms",

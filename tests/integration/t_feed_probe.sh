@@ -9,7 +9,8 @@
 # Meanwhile a second world (its own bus) trades thinly (--activity night at
 # --rate 100: a few messages a second, pauses of seconds): its feeds learn
 # (>= 50 gaps, so a mute could be declared), probe their longer silences,
-# and the healthy ones never reconnect nor resubscribe; its Kraken
+# and the healthy ones never reconnect nor resubscribe (but for data-path probes, a
+# resubscribe within their budget, never on Bitstamp); its Kraken
 # is muted at 12 s and must still be resubscribed (mute, or the stale timer,
 # here --stale-after 4: held back at most one more stale time in a quiet
 # market) within 12 s.
@@ -56,9 +57,19 @@ for v in coinbase bitstamp; do
     [ "$(qsum $v gaps_learned)" -ge 50 ] 2>/dev/null || fail "quiet $v learned $(qsum $v gaps_learned) gaps (< 50)"
     qprobes=$((qprobes + $(qsum $v probes)))
 done
-grep -Eq '^event\.(reconnect|resync) .*"venue":"(coinbase|bitstamp)"' "$T/qtap.out" &&
+grep '^event\.' "$T/qtap.out" | grep -v '"reason":"data_probe"' |
+    grep -Eq '^event\.(reconnect|resync) .*"venue":"(coinbase|bitstamp)"' &&
     fail "a false alarm in the quiet world: $(grep '^event\.' "$T/qtap.out" | head -n 3)"
-echo "quiet world: coinbase+bitstamp $qprobes probes (answered), 0 reconnects, 0 resyncs;" \
+# the data-path probe (a resubscribe answered by a snapshot) is not an alarm, but it has a budget:
+# DATA_PROBE_BURST (3) at once, then --data-probes-per-hour (60: one a minute); Bitstamp, whose
+# resubscribe brings no snapshot at once, never makes one
+ndp=$(grep -Ec '^event\.resync .*"venue":"coinbase".*"reason":"data_probe"' "$T/qtap.out")
+el=$(( $(date +%s) - $(stat -c %Y "$T/qmockx.out") ))
+[ "$ndp" -le $((3 + el / 60 + 1)) ] || fail "coinbase made $ndp data-path probes in $el s (budget 3 + 1/min)"
+[ "$(qsum coinbase data_probes)" -ge "$ndp" ] 2>/dev/null || fail "hb data_probes $(qsum coinbase data_probes) < $ndp events"
+grep -q '"venue":"bitstamp".*"reason":"data_probe"' "$T/qtap.out" && fail "bitstamp made a data-path probe"
+echo "quiet world: coinbase+bitstamp $qprobes probes (answered), 0 reconnects, 0 resyncs but" \
+    "$ndp coinbase data-path probes in $el s;" \
     "kraken's mute: $(grep -E '^event\.resync .*"venue":"kraken"' "$T/qtap.out" | head -n 1 | grep -o '"reason":"[a-z]*"')"
 grep -E "muted|stalled|fault" "$T/feed-kraken.log" "$T/mockx.log" | cut -c1-200
 echo ok
