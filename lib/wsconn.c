@@ -574,9 +574,11 @@ static void s_mute(wsconn_t *c, int64_t now, int64_t quiet, int ev)
 /* The bucket of data-path probes, refilled at data_probe_per_h; 1 if one may go now. */
 static int s_dp_take(wsconn_t *c, int64_t now)
 {
-    if (!c->dp_mono) c->dp_tokens = DATA_PROBE_BURST;
+    double cap = c->o.data_probe_per_h / 2;
+    if (cap < DATA_PROBE_BURST_MIN) cap = DATA_PROBE_BURST_MIN;
+    if (!c->dp_mono) c->dp_tokens = cap;
     else c->dp_tokens += (double)(now - c->dp_mono) / 1e9 * c->o.data_probe_per_h / 3600.0;
-    if (c->dp_tokens > DATA_PROBE_BURST) c->dp_tokens = DATA_PROBE_BURST;
+    if (c->dp_tokens > cap) c->dp_tokens = cap;
     c->dp_mono = now;
     if (c->dp_tokens < 1) return 0;
     c->dp_tokens -= 1;
@@ -1025,16 +1027,21 @@ int wsconn_test(void)
     c.local_fail = 1;
     s_down(&c, "closed");
     if (c.attempt != att + 1) rc = -1;
-    /* the data-path probe's budget: 3 at once, then one a minute at 60 an hour, never
-     * more than 3 saved up */
+    /* the data-path probe's budget: at 60 an hour 30 at once, then one a minute, never
+     * more than 30 saved up; at 2 an hour, 3 at once */
     c.o.data_probe_per_h = 60;
     c.dp_mono = 0;
     int64_t t = NS_PER_S;
     int got = 0;
-    for (int i = 0; i < 5; i++) got += s_dp_take(&c, t);
-    if (got != 3) rc = -1;
+    for (int i = 0; i < 40; i++) got += s_dp_take(&c, t);
+    if (got != 30) rc = -1;
     if (s_dp_take(&c, t + 59 * NS_PER_S) || !s_dp_take(&c, t + 61 * NS_PER_S)) rc = -1;
-    t += 3600 * NS_PER_S; /* an hour of quiet saves up 3, not 60 */
+    t += 3600 * NS_PER_S; /* an hour of quiet saves up 30, not 60 */
+    got = 0;
+    for (int i = 0; i < 70; i++) got += s_dp_take(&c, t);
+    if (got != 30) rc = -1;
+    c.o.data_probe_per_h = 2;
+    c.dp_mono = 0;
     got = 0;
     for (int i = 0; i < 5; i++) got += s_dp_take(&c, t);
     if (got != 3) rc = -1;

@@ -39,7 +39,10 @@ import time
 VENUES = ["coinbase", "kraken", "bitstamp", "gemini", "cryptocom"]
 N = len(VENUES)
 KINDS = ["stall", "mute"]
-RATES = [5, 50, 500]
+# STALL_RATES=5,50 runs those rates only; STALL_FEED_ARGS adds options to every feed (e.g. a
+# trade-off of the data-path probe: "--data-probes-per-hour 36000")
+RATES = [int(r) for r in os.environ.get("STALL_RATES", "5,50,500").split(",")]
+FEED_ARGS = os.environ.get("STALL_FEED_ARGS", "").split()
 NIGHT_RATE = 50
 SLOT, FIRST, TAIL = 20, 20, 30  # s: fault spacing, first fault, time left after the last
 FULL_S, QUICK_S = 1800, 180
@@ -99,7 +102,7 @@ class World:
         url = "wss://127.0.0.1:%d%s" % (self.ports[v], "/v2" if v == "kraken" else "")
         self.feeds[v] = subprocess.Popen(
             [os.path.join(self.bin, "feed-%s" % v), "--url", url, "--ca-file",
-             os.path.join(self.d, "tls", "ca.pem")], env=self.env, start_new_session=True,
+             os.path.join(self.d, "tls", "ca.pem")] + FEED_ARGS, env=self.env, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.d, "feed-%s.log" % v), "a"))
 
     def _read(self):
