@@ -1,14 +1,22 @@
 /* bitstamp: Bitstamp websocket v2 (wss://ws.bitstamp.net) for feed-bitstamp:
  * one order_book_<pair> (every message a whole top-100 book) and one
  * live_trades_<pair> channel per carried pair (btcusd, ethusd, ..); a client
- * bts:heartbeat every 10 s, and bts:request_reconnect honoured by reconnecting. */
+ * bts:heartbeat every 10 s, and bts:request_reconnect honoured by reconnecting.
+ * A silence is checked against the REST order book (GET
+ * /api/v2/order_book/<pair>/): Bitstamp sends its book only on a change, so a
+ * resubscribe proves nothing in a quiet market, but a REST book that moved
+ * past ours does (docs/FEEDS.md, 'Telling quiet from dead', 6). */
 #include "feed.h"
 #include "clock.h"
 #include "log.h"
 
+#include <math.h>
+
+#include <stdio.h>
 #include <string.h>
 
 #define BTS_HEARTBEAT_NS (10 * NS_PER_S)
+#define BTS_REST_LEVELS 10 /* levels per side compared with the REST book */
 
 /* feed-bitstamp's own state */
 typedef struct {
@@ -183,6 +191,97 @@ static int s_parse(feed_t *f, const char *msg, size_t len, int64_t ts_rx)
     return WSCONN_MSG_IGNORED;
 }
 
+/* --- the REST check of a silence --- */
+
+static void s_rest_path(const feed_book_t *b, char *out, size_t n)
+{
+    snprintf(out, n, "/api/v2/order_book/%s/", b->sym);
+}
+
+/* A price or amount of the REST book: a decimal string (as Bitstamp prints
+ * them) or a JSON number; 0 or -1. */
+static int s_rest_num(const json_t *v, int64_t *out)
+{
+    char buf[64];
+    const char *t = NULL;
+    if (json_is_string(v)) t = json_string_value(v);
+    else if (json_is_integer(v)) {
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        t = buf;
+    } else if (json_is_real(v)) {
+        snprintf(buf, sizeof buf, "%.8f", json_real_value(v));
+        t = buf;
+    }
+    return t ? num_parse_fixed(t, strlen(t), BOOK_SCALE, out) : -1;
+}
+
+/* "microtimestamp" (µs, a string or a number) in ns since the epoch, or -1. */
+static int64_t s_rest_ts(const json_t *root)
+{
+    const json_t *v = json_object_get(root, "microtimestamp");
+    int64_t us = -1, ns;
+    if (json_is_integer(v)) us = json_integer_value(v);
+    else if (json_is_string(v) && num_parse_fixed(json_string_value(v), json_string_length(v), 0,
+                                                  &us) < 0)
+        us = -1;
+    if (us < 0 || clock_from_units(us, 1000, &ns) < 0) return -1;
+    return ns;
+}
+
+/* The first of the top BTS_REST_LEVELS levels of SIDE where the REST book's
+ * array ARR differs from B's: its index, -1 when they agree, -2 when ARR is
+ * not a book side (an array of [price, amount]). */
+static int s_rest_side(const feed_book_t *b, const json_t *arr, book_side_t side)
+{
+    if (!json_is_array(arr)) return -2;
+    size_t n = json_array_size(arr);
+    for (int i = 0; i < BTS_REST_LEVELS; i++) {
+        const book_level_t *l = book_top(&b->book, side, i);
+        if ((size_t)i >= n) return l ? i : -1;
+        const json_t *e = json_array_get(arr, (size_t)i);
+        int64_t px, sz;
+        if (!json_is_array(e) || json_array_size(e) < 2 ||
+            s_rest_num(json_array_get(e, 0), &px) < 0 || s_rest_num(json_array_get(e, 1), &sz) < 0)
+            return -2;
+        if (!l || l->px != px || l->sz != sz) return i;
+    }
+    return -1;
+}
+
+/* The verdict on the REST book ROOT for B's silence (feed_venue_t.rest_check). */
+static int s_rest_check(feed_t *f, feed_book_t *b, const json_t *root, char *why, size_t n)
+{
+    (void)f;
+    int64_t ts = s_rest_ts(root);
+    int db = s_rest_side(b, json_object_get(root, "bids"), BOOK_BID);
+    int da = s_rest_side(b, json_object_get(root, "asks"), BOOK_ASK);
+    if (db == -2 || da == -2) {
+        snprintf(why, n, "its REST order book for %s is not a book (bids/asks of [price, amount])",
+                 b->sym);
+        return -1;
+    }
+    double age = ts > 0 && b->book_ts_ex > 0 ? (double)(ts - b->book_ts_ex) / 1e9 : NAN;
+    if (db == -1 && da == -1) {
+        snprintf(why, n, "its REST order book (%+.1f s from our last) is ours", age);
+        return 0;
+    }
+    const char *side = db >= 0 ? "bid" : "ask";
+    int lvl = db >= 0 ? db : da;
+    if (ts < 0) {
+        snprintf(why, n, "its REST order book differs at %s level %d but has no microtimestamp",
+                 side, lvl);
+        return -1;
+    }
+    if (b->book_ts_ex > 0 && ts <= b->book_ts_ex) {
+        snprintf(why, n, "its REST order book is older than ours (%+.3f s) and differs at %s "
+                 "level %d", age, side, lvl);
+        return -1;
+    }
+    snprintf(why, n, "its REST order book (%+.1f s from our last) moved (%s level %d)", age,
+             side, lvl);
+    return 1;
+}
+
 const feed_venue_t feed_bitstamp = {
     .venue = "bitstamp",
     .url = "wss://ws.bitstamp.net",
@@ -194,4 +293,7 @@ const feed_venue_t feed_bitstamp = {
     .parse = s_parse,
     .tick = s_tick,
     .probe = s_probe,
+    .rest_base = "https://www.bitstamp.net",
+    .rest_path = s_rest_path,
+    .rest_check = s_rest_check,
 };

@@ -3,6 +3,7 @@
  * and the replay mode behind the golden tests and the fuzz targets. */
 #include "prog.h"
 #include "feed.h"
+#include "rest.h"
 #include "peers.h"
 #include "bus.h"
 #include "clock.h"
@@ -621,7 +622,7 @@ int feed_replay_assets(const feed_venue_t *v, const char *assets, FILE *in, FILE
 
 /* --- the program --- */
 
-static char *o_url, *o_ca, *o_record, *o_peers, *o_series;
+static char *o_url, *o_ca, *o_record, *o_peers, *o_series, *o_rest_url;
 static long o_depth, o_max_msg;
 static double o_stale, o_resync;
 static wsconn_opts_t s_wo; /* the connection-layer options (WSCONN_OPT_ENTRIES) */
@@ -644,6 +645,10 @@ static opt_t s_opts[] = {
     {"max-msg", OPT_INT, &o_max_msg, "1048576", 1024, 1 << 30, NULL,
      "larger websocket messages are dropped and counted (bytes)", 0},
     FRAMEREC_OPT_ENTRY(o_record),
+    {"rest-url", OPT_STR, &o_rest_url, NULL, 1, 0, NULL,
+     "the venue's REST API (https://), where a silence is checked (Bitstamp's order book: "
+     "docs/FEEDS.md); default the venue's own, or https:// and --url's host:port when --url "
+     "is not the venue's", 0},
     {"peers", OPT_STR, &o_peers, "auto", 1, 0, NULL,
      "feeds whose quotes tell a quiet market from a muted venue: auto (the other BTC feeds), "
      "none, or venue names (kraken,bitstamp)", 0},
@@ -662,6 +667,8 @@ typedef struct {
     feed_t f;
     bus_sub_t *peer_sub; /* the other feeds' quote.* (--peers), or NULL */
     peers_t peers;
+    char rest_url[300];  /* the venue's REST API, where it has a check (v->rest_check) */
+    rest_t *rest;        /* its client while the data-path probe is on, or NULL */
 } app_t;
 
 static app_t A;
@@ -718,6 +725,34 @@ static void s_peers_drain(app_t *a, int64_t now)
             log_warnx_rl("venue=%s a peer's %s is not a quote: ignored", a->v->venue, m.topic);
     }
 }
+/* The data-path probe of a venue without resub_snapshot: ask its REST API for
+ * the main book's state; the answer comes through s_rest_cb. */
+static int s_cb_data_probe(wsconn_t *c, void *arg)
+{
+    (void)c;
+    feed_t *f = arg;
+    feed_book_t *b = &f->b[f->main_b];
+    if (!A.rest || !feed_bk_ready(b)) return 0;
+    char path[200];
+    f->v->rest_path(b, path, sizeof path);
+    return rest_get(A.rest, path, 0, b->sym, 0) == 0; /* -1: one already in flight */
+}
+static void s_rest_cb(void *arg, int kind, const char *tag, long http, json_t *root,
+                      const char *err)
+{
+    (void)kind;
+    feed_t *f = arg;
+    feed_book_t *b = feed_book_sym(f, tag, strlen(tag));
+    char why[300];
+    if (!root || !b) {
+        snprintf(why, sizeof why, "its REST API answered %s%s (HTTP %ld)",
+                 err ? err : "no book", b ? "" : " for a book we do not carry", http);
+        wsconn_data_probe_result(f->c, -1, why);
+        return;
+    }
+    int r = f->v->rest_check(f, b, root, why, sizeof why);
+    wsconn_data_probe_result(f->c, r, why);
+}
 static void s_cb_resub(wsconn_t *c, void *arg)
 {
     (void)c;
@@ -733,6 +768,7 @@ static void s_cb_tick(wsconn_t *c, void *arg, int64_t now)
 {
     (void)c;
     s_peers_drain(&A, now);
+    if (A.rest) rest_poll(A.rest);
     feed_on_tick(arg, now);
 }
 static void s_cb_hb(wsconn_t *c, void *arg, jw_t *w)
@@ -828,6 +864,18 @@ static void s_check(app_t *a)
         opts_die("url", o_url, "expected wss://host[:port][/path]");
     if (wo->ca_file && wsconn_ca_check(wo->ca_file, err, sizeof err) < 0)
         opts_die("ca-file", wo->ca_file, err);
+    /* the REST API where a silence is checked (the venue's, or --url's host) */
+    if (o_rest_url && !a->v->rest_check)
+        opts_die("rest-url", o_rest_url, "this venue's silences are not checked on REST");
+    if (o_rest_url && strncmp(o_rest_url, "https://", 8))
+        opts_die("rest-url", o_rest_url, "expected https://host[:port][/path]");
+    if (a->v->rest_check) {
+        if (o_rest_url) snprintf(a->rest_url, sizeof a->rest_url, "%s", o_rest_url);
+        else if (strcmp(o_url, a->v->url))
+            snprintf(a->rest_url, sizeof a->rest_url, "https://%s:%d", host, port);
+        else snprintf(a->rest_url, sizeof a->rest_url, "%s", a->v->rest_base);
+        if (!o_rest_url) o_rest_url = a->rest_url; /* shown in the effective config */
+    }
     a->rec = framerec_open_opt(o_record);
     strlist_t peers = {0};
     s_peers_names(a, &peers); /* exits 64 naming a bad --peers */
@@ -893,6 +941,11 @@ static int s_bind(app_t *a)
     wo->on_hb = s_cb_hb;
     wo->on_probe = s_cb_probe;
     wo->on_evidence = s_cb_evidence;
+    if (a->v->rest_check && wo->data_probe_s > 0 && wo->data_probe_per_h > 0) {
+        rest_global(1);
+        a->rest = rest_new(a->v->venue, a->rest_url, wo->ca_file, NULL, NULL, s_rest_cb, &a->f);
+        wo->on_data_probe = s_cb_data_probe;
+    }
     int rc = s_peers_open(a);
     if (rc) return rc;
     a->f.c = wsconn_new(wo, err, sizeof err);
@@ -919,6 +972,10 @@ static int s_loop(app_t *a)
 static void s_cleanup(app_t *a)
 {
     wsconn_destroy(&a->f.c);
+    if (a->rest) {
+        rest_destroy(&a->rest);
+        rest_global(0);
+    }
     framerec_close(&a->rec);
     feed_free(&a->f);
     hb_destroy(&a->hb);
@@ -1203,6 +1260,85 @@ static int s_test_issue20(void)
     return rc;
 }
 
+/* --- self-test: Bitstamp's REST check of a silence (data-path probe) --- */
+
+static void s_rest_levels(char *o, size_t n, int bid0_qty_cents, int levels, int numbers)
+{
+    size_t k = 0;
+    for (int side = 0; side < 2; side++) {
+        k += (size_t)snprintf(o + k, n - k, "%s\"%s\":[", side ? "," : "", side ? "asks" : "bids");
+        for (int i = 0; i < levels; i++) {
+            int px = side ? 50010 + i : 50000 - i, q = !side && !i ? bid0_qty_cents : 100 + i;
+            k += (size_t)snprintf(o + k, n - k, numbers ? "%s[%d.0,%d.%02d]" : "%s[\"%d.00\",\"%d.%02d\"]",
+                                  i ? "," : "", px, q / 100, q % 100);
+        }
+        k += (size_t)snprintf(o + k, n - k, "]");
+    }
+}
+
+/* The verdict on REST body JSON for a book built from the frame with 12 levels a side
+ * at microtimestamp 1700000000000000: 1, 0, -1, or -9 when the body is not JSON. */
+static int s_rest_verdict(const char *json, char *why, size_t n)
+{
+    feed_t f;
+    feed_init(&f, &feed_bitstamp, 10, s_cap_out, &(s_cap_t){0});
+    char fr[4096], lv[3000];
+    s_rest_levels(lv, sizeof lv, 150, 12, 0);
+    snprintf(fr, sizeof fr, "{\"data\":{\"timestamp\":\"1700000000\",\"microtimestamp\":"
+             "\"1700000000000000\",%s},\"channel\":\"order_book_btcusd\",\"event\":\"data\"}", lv);
+    feed_bitstamp.parse(&f, fr, strlen(fr), 1);
+    json_t *root = json_loads(json, 0, NULL);
+    int r = root ? feed_bitstamp.rest_check(&f, &f.b[0], root, why, n) : -9;
+    json_decref(root);
+    feed_free(&f);
+    return r;
+}
+
+static int s_test_rest_check(void)
+{
+    static const struct {
+        const char *ts; /* the microtimestamp member, or "" */
+        int bid0, levels, numbers, want;
+        const char *what;
+    } cases[] = {
+        {"\"microtimestamp\":\"1700000002000000\",", 150, 12, 0, 0, "the same book, newer"},
+        {"\"microtimestamp\":\"1700000002000000\",", 150, 40, 0, 0, "the same top 10, more levels"},
+        {"\"microtimestamp\":1700000002000000,", 150, 12, 1, 0, "numbers for text"},
+        {"\"microtimestamp\":\"1700000002000000\",", 151, 12, 0, 1, "the best bid's size moved"},
+        {"\"microtimestamp\":\"1700000002000000\",", 150, 5, 0, 1, "fewer levels than ours"},
+        {"\"microtimestamp\":\"1699999999000000\",", 151, 12, 0, -1, "moved, but older than ours"},
+        {"", 151, 12, 0, -1, "moved, no microtimestamp"},
+        {"", 150, 12, 0, 0, "the same, no microtimestamp"},
+    };
+    int rc = 0;
+    char body[4000], lv[3500], why[300];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s_rest_levels(lv, sizeof lv, cases[i].bid0, cases[i].levels, cases[i].numbers);
+        snprintf(body, sizeof body, "{\"timestamp\":\"1700000002\",%s%s}", cases[i].ts, lv);
+        int r = s_rest_verdict(body, why, sizeof why);
+        if (r != cases[i].want) {
+            fprintf(stderr, "feed_test: REST check, %s: %d, want %d (%s)\n", cases[i].what, r,
+                    cases[i].want, why);
+            rc = -1;
+        }
+    }
+    static const char *const bad[] = {
+        "{\"microtimestamp\":\"1700000002000000\",\"bids\":{},\"asks\":[]}",
+        "{\"microtimestamp\":\"1700000002000000\",\"bids\":[[\"x\",\"1\"]],\"asks\":[]}",
+        "{\"microtimestamp\":\"1700000002000000\",\"bids\":[[\"1\"]],\"asks\":[]}",
+        "{\"status\":\"error\",\"reason\":\"Not found\"}",
+        "{\"microtimestamp\":\"-5\",\"bids\":[],\"asks\":[]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int r = s_rest_verdict(bad[i], why, sizeof why);
+        if (r != -1) {
+            fprintf(stderr, "feed_test: REST check of %s: %d, want -1 (%s)\n", bad[i], r, why);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
 /* --- self-test: several assets on one connection (issue 21) --- */
 
 static int s_test_assets(void)
@@ -1316,5 +1452,6 @@ int feed_test(void)
     rc |= s_test_issue20();
     rc |= s_test_peers();
     rc |= s_test_assets();
+    rc |= s_test_rest_check();
     return rc;
 }

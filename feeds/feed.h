@@ -15,6 +15,7 @@
 #include "jw.h"
 #include "wsconn.h"
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -53,6 +54,15 @@ typedef struct {
      * venue sends data only on the next change (Bitstamp), where no data after
      * a resubscribe proves nothing in a quiet market. */
     int resub_snapshot;
+    /* Optional, for a venue without resub_snapshot: a silence is checked from
+     * outside the connection (wsconn on_data_probe), on the venue's REST API.
+     * REST_BASE "https://www.bitstamp.net" (--rest-url; with --url elsewhere,
+     * that host), REST_PATH the request for book B's state, REST_CHECK the
+     * verdict on its answer ROOT: 1 the venue's book moved since B's last, 0
+     * it is B's, -1 cannot tell; WHY says what was seen. */
+    const char *rest_base;
+    void (*rest_path)(const feed_book_t *b, char *out, size_t n);
+    int (*rest_check)(feed_t *f, feed_book_t *b, const json_t *root, char *why, size_t n);
 } feed_venue_t;
 
 extern const feed_venue_t feed_coinbase, feed_kraken, feed_bitstamp;

@@ -1,5 +1,5 @@
 /* feed-kalshi: follows the KXBTC15M markets (or every series of --series) on
- * Kalshi. REST (kalshi_rest) discovers each series' markets and reads strikes
+ * Kalshi. REST (lib/rest) discovers each series' markets and reads strikes
  * and settlements; one table per series (kalshi_market) decides from the
  * markets' own times what to follow; one websocket (lib/wsconn + kalshi_ws)
  * keeps the books, tickers and trades of every series and relays each series'
@@ -13,7 +13,7 @@
 #include "kalshi_auth.h"
 #include "kalshi_book.h"
 #include "kalshi_market.h"
-#include "kalshi_rest.h"
+#include "rest.h"
 #include "kalshi_ws.h"
 #include "log.h"
 #include "opts.h"
@@ -85,7 +85,7 @@ struct app {
     hb_t *hb;
     wsconn_t *c;
     kalshi_ws_t *ws;
-    kalshi_rest_t *rest;
+    rest_t *rest;
     kalshi_auth_t *auth;
     framerec_t *rec; /* --record, or NULL */
     jw_t w;
@@ -205,7 +205,7 @@ static void s_mk_refresh(void *arg, const char *ticker)
     app_t *a = ((ser_t *)arg)->a;
     char path[160];
     snprintf(path, sizeof path, "/markets/%s", ticker);
-    kalshi_rest_get(a->rest, path, K_MARKET, ticker, 0);
+    rest_get(a->rest, path, K_MARKET, ticker, 0);
 }
 
 static void s_mk_discover(void *arg)
@@ -213,10 +213,10 @@ static void s_mk_discover(void *arg)
     ser_t *sr = arg;
     char path[200];
     snprintf(path, sizeof path, "/markets?series_ticker=%s&status=open&limit=100", sr->s->ticker);
-    kalshi_rest_get(sr->a->rest, path, K_LIST, "open", 1);
+    rest_get(sr->a->rest, path, K_LIST, "open", 1);
     snprintf(path, sizeof path, "/markets?series_ticker=%s&status=unopened&limit=200",
              sr->s->ticker);
-    kalshi_rest_get(sr->a->rest, path, K_LIST, "unopened", 1);
+    rest_get(sr->a->rest, path, K_LIST, "unopened", 1);
 }
 
 /* The table of the series TICKER belongs to (its prefix before the first '-'), or NULL. */
@@ -380,6 +380,18 @@ static void s_cb_headers(wsconn_t *c, void *arg)
     memset(h.sig, 0, sizeof h.sig);
 }
 
+/* REST requests signed like the upgrade (lib/rest's hook). */
+static int s_rest_sign(void *arg, const char *method, const char *path, char *out, size_t n)
+{
+    app_t *a = arg;
+    kalshi_auth_hdrs_t h;
+    if (!a->auth || kalshi_auth_headers(a->auth, -1, method, path, &h) < 0) return -1;
+    int k = snprintf(out, n, "KALSHI-ACCESS-KEY: %s\nKALSHI-ACCESS-TIMESTAMP: %s\n"
+                             "KALSHI-ACCESS-SIGNATURE: %s\n", h.key, h.ts, h.sig);
+    memset(h.sig, 0, sizeof h.sig);
+    return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
 /* Probes of a silent connection: a command with an id (list_subscriptions)
  * rather than a websocket ping: its reply proves the command path, which
  * Kalshi serves in order with the data. */
@@ -465,7 +477,7 @@ static int s_any_alarm(const app_t *a)
 static void s_cb_tick(wsconn_t *c, void *arg, int64_t now)
 {
     app_t *a = arg;
-    kalshi_rest_poll(a->rest);
+    rest_poll(a->rest);
     s_tick_tables(a);
     if (kalshi_ws_tick(a->ws, now, s_now_real()) < 0) wsconn_reconnect(c, "command_timeout");
     wsconn_set_healthy(c, s_books_healthy(a));
@@ -473,7 +485,7 @@ static void s_cb_tick(wsconn_t *c, void *arg, int64_t now)
 
 static void s_hb_common(app_t *a, jw_t *w)
 {
-    const kalshi_rest_stats_t *rs = kalshi_rest_stats(a->rest);
+    const rest_stats_t *rs = rest_stats(a->rest);
     int64_t now = s_now_real();
     kmkt_stats_t sum;
     memset(&sum, 0, sizeof sum);
@@ -583,8 +595,8 @@ static int s_run_nokey(app_t *a)
               "endpoints every %.1f s (no websocket, no official BRTI; data may be ~15 s old)",
               o_poll_s);
     while (!prog_stop) {
-        kalshi_rest_wait(a->rest, 50);
-        kalshi_rest_poll(a->rest);
+        rest_wait(a->rest, 50);
+        rest_poll(a->rest);
         int64_t now = clock_mono_ns();
         s_tick_tables(a);
         int due = now - a->last_poll_mono >= (int64_t)(o_poll_s * 1e9);
@@ -595,9 +607,9 @@ static int s_run_nokey(app_t *a)
             for (int i = 0; (m = kmkt_followed(a->ser[k].mk, i, &active)); i++) {
                 char path[200];
                 snprintf(path, sizeof path, "/markets/%s", m->ticker);
-                kalshi_rest_get(a->rest, path, K_POLL_MARKET, m->ticker, 0);
+                rest_get(a->rest, path, K_POLL_MARKET, m->ticker, 0);
                 snprintf(path, sizeof path, "/markets/%s/orderbook", m->ticker);
-                kalshi_rest_get(a->rest, path, K_POLL_BOOK, m->ticker, 0);
+                rest_get(a->rest, path, K_POLL_BOOK, m->ticker, 0);
             }
         }
         hb_state(a->hb, !a->last_rest_data_mono ? "down"
@@ -678,10 +690,11 @@ static int s_bind(app_t *a)
     a->pub = prog_pub_new();
     if (!a->pub) return EX_UNAVAILABLE;
     srandom((unsigned)(clock_real_ns() ^ getpid()));
-    kalshi_rest_global(1);
+    rest_global(1);
     jw_init(&a->w, 4096);
     a->hb = hb_new(a->pub, s_hb_detail, a);
-    a->rest = kalshi_rest_new(o_rest_url, o_ca && *o_ca ? o_ca : NULL, a->auth, s_rest_cb, a);
+    a->rest = rest_new("kalshi", o_rest_url, o_ca && *o_ca ? o_ca : NULL, s_rest_sign, a, s_rest_cb,
+                       a);
     a->nser = a->set.n;
     for (int k = 0; k < a->nser; k++) {
         ser_t *sr = &a->ser[k];
@@ -745,8 +758,8 @@ static int s_run_ws(app_t *a)
 static void s_cleanup(app_t *a)
 {
     for (int k = 0; k < a->nser; k++) kmkt_destroy(&a->ser[k].mk);
-    kalshi_rest_destroy(&a->rest);
-    kalshi_rest_global(0);
+    rest_destroy(&a->rest);
+    rest_global(0);
     kalshi_auth_destroy(&a->auth);
     hb_destroy(&a->hb);
     jw_free(&a->w);

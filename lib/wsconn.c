@@ -56,6 +56,8 @@ struct wsconn {
     double dp_tokens;  /* data-path probes allowed now (a token bucket) */
     int64_t dp_mono;   /* when dp_tokens was last refilled; 0: never (full) */
     int64_t dp_silence; /* last_data_mono of the silence last judged for one */
+    int64_t dp_after;   /* the silence's length at which the next check of it may go */
+    int64_t dp_pending; /* an on_data_probe check runs for the silence since this (0: none) */
     unsigned attempt;
     int64_t min_backoff; /* from on_connect_error: the next backoff is at least this (ns) */
     /* reassembly */
@@ -414,6 +416,7 @@ static void s_established(wsconn_t *c, struct lws *wsi)
     silence_restart(&c->sil);
     c->probing = c->ping_pending = c->mute_stage = 0;
     c->next_probe_mono = c->answer_mono = 0;
+    c->dp_pending = 0;
     c->healthy_app = 1;
     log_info("venue=%s connected to %s:%d%s after %.2f s", c->o.venue, c->host, c->port, c->path,
              (double)(c->up_mono - c->connect_mono) / 1e9);
@@ -593,10 +596,34 @@ static void s_data_probe(wsconn_t *c, int64_t now, int64_t quiet)
     c->st.data_probes++;
     c->mute_stage = 1;
     c->mute_mono = now;
-    log_info("venue=%s no data for %.1f s while the path answers: resubscribing, a snapshot "
-             "must come within %.1f s", c->o.venue, (double)quiet / 1e9,
-             (double)s_mute_wait(c) / 1e9);
+    log_info("venue=%s no data for %.1f s while the path answers: resubscribing, %s must "
+             "come within %.1f s", c->o.venue, (double)quiet / 1e9,
+             c->o.resub_snapshot ? "a snapshot" : "data", (double)s_mute_wait(c) / 1e9);
     s_resubscribe(c, "data_probe");
+}
+
+void wsconn_data_probe_result(wsconn_t *c, int moved, const char *why)
+{
+    if (!c || !c->dp_pending) return;
+    int64_t since = c->dp_pending, now = clock_mono_ns();
+    c->dp_pending = 0;
+    /* data came, or the connection changed, while the check ran: it is moot */
+    if (c->state != ST_UP || c->kill_reason || since != c->last_data_mono || c->mute_stage) return;
+    int64_t quiet = now - c->last_data_mono;
+    if (moved > 0) {
+        c->st.data_check_moved++;
+        log_warnx_rl("venue=%s no data for %.1f s, but %s: muted", c->o.venue,
+                     (double)quiet / 1e9, why ? why : "the venue's data moved");
+        s_data_probe(c, now, quiet);
+    } else if (moved == 0) {
+        c->st.data_check_quiet++;
+        log_debug("venue=%s no data for %.1f s and %s: a quiet market", c->o.venue,
+                  (double)quiet / 1e9, why ? why : "the venue's data did not move");
+    } else {
+        c->st.data_check_failed++;
+        log_warnx_rl("venue=%s data-path check after %.1f s of silence told nothing: %s",
+                     c->o.venue, (double)quiet / 1e9, why ? why : "?");
+    }
 }
 
 void wsconn_data_restart(wsconn_t *c)
@@ -701,20 +728,32 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
     }
     /* the data-path probe: the path answered within this silence, which has lasted
      * data_probe_s, and the rules above did not call it a mute (the other venues are
-     * quiet too, or nobody to ask): one resubscribe per silence, within the budget */
-    if (c->o.resub_snapshot && c->o.data_probe_s > 0 && c->o.data_probe_per_h > 0 &&
-        c->o.on_resubscribe &&
+     * quiet too, or nobody to ask): a resubscribe answered by a snapshot, or a check
+     * from outside (on_data_probe); one when the silence reaches data_probe_s, another
+     * each time it has doubled (a resubscribe ends the silence or the connection, so
+     * it makes one), within the budget */
+    int dp_way = c->o.resub_snapshot && c->o.on_resubscribe ? 1 : c->o.on_data_probe ? 2 : 0;
+    if (dp_way && c->o.data_probe_s > 0 && c->o.data_probe_per_h > 0 && !c->dp_pending &&
         silence_running(&c->sil) && silence_warm(&c->sil) &&
-        c->answer_mono >= c->last_data_mono + probe_at && quiet >= s_ns(c->o.data_probe_s) &&
-        c->dp_silence != c->last_data_mono) {
-        c->dp_silence = c->last_data_mono;
-        if (s_dp_take(c, now)) {
-            s_data_probe(c, now, quiet);
-            return 0;
+        c->answer_mono >= c->last_data_mono + probe_at) {
+        if (c->dp_silence != c->last_data_mono) {
+            c->dp_silence = c->last_data_mono;
+            c->dp_after = s_ns(c->o.data_probe_s);
         }
-        c->st.data_probe_skips++;
-        log_debug("venue=%s no data for %.1f s: data-path probe budget spent (%g an hour)",
-                  c->o.venue, (double)quiet / 1e9, c->o.data_probe_per_h);
+        if (quiet >= c->dp_after) {
+            c->dp_after = 2 * quiet;
+            if (!s_dp_take(c, now)) {
+                c->st.data_probe_skips++;
+                log_debug("venue=%s no data for %.1f s: data-path probe budget spent (%g an hour)",
+                          c->o.venue, (double)quiet / 1e9, c->o.data_probe_per_h);
+            } else if (dp_way == 1) {
+                s_data_probe(c, now, quiet);
+                return 0;
+            } else if (c->o.on_data_probe(c, c->o.arg)) {
+                c->st.data_checks++;
+                c->dp_pending = c->last_data_mono;
+            }
+        }
     }
     if (quiet >= probe_at && now >= c->next_probe_mono) s_probe_send(c, now, quiet, thr);
     return 0;
@@ -961,6 +1000,12 @@ void wsconn_hb_detail(wsconn_t *c, jw_t *w)
     jw_kuint(w, "quiet_holds", c->st.quiet_holds);
     jw_kuint(w, "data_probes", c->st.data_probes);
     jw_kuint(w, "data_probe_skips", c->st.data_probe_skips);
+    if (c->o.on_data_probe) {
+        jw_kuint(w, "data_checks", c->st.data_checks);
+        jw_kuint(w, "data_check_quiet", c->st.data_check_quiet);
+        jw_kuint(w, "data_check_moved", c->st.data_check_moved);
+        jw_kuint(w, "data_check_failed", c->st.data_check_failed);
+    }
     jw_kint(w, "suspect_ms", silence_threshold(&c->sil) / NS_PER_MS);
     jw_kint(w, "suspect_now_ms", silence_threshold_now(&c->sil) / NS_PER_MS);
     jw_kuint(w, "gaps_learned", c->sil.n);

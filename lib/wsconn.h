@@ -78,6 +78,12 @@ typedef struct {
     double data_probe_s;     /* 2; 0: off */
     double data_probe_per_h; /* 60; 0: off */
     int resub_snapshot;      /* set by the feed: on_resubscribe brings a snapshot at once */
+    /* A venue without resub_snapshot may instead check from outside the
+     * connection whether its data moved since this connection's last (e.g. its
+     * REST book, Bitstamp): 1 if the check started; its verdict comes back
+     * through wsconn_data_probe_result. Checks in one silence come at
+     * data_probe_s, then each time the silence has doubled, within the budget. */
+    int (*on_data_probe)(wsconn_t *c, void *arg);
     size_t max_msg;        /* larger messages are dropped and counted (1 MiB) */
     bus_pub_t *pub;        /* events are published here (borrowed, may be NULL) */
     hb_t *hb;              /* ticked, fed progress and state (borrowed, may be NULL) */
@@ -199,6 +205,13 @@ void wsconn_event(wsconn_t *c, const char *kind, const char *reason, const char 
  * any). Called by the parser that recognises the answer. */
 void wsconn_probe_answered(wsconn_t *c, unsigned id);
 
+/* The verdict of an on_data_probe check: MOVED 1, the venue's data moved
+ * since this connection's last (a mute: resubscribe, reconnect if no data
+ * follows within max(2 s, 2 x probe_s)); 0, it did not (a quiet market); -1,
+ * the check could not tell (WHY is logged). Ignored when data came, or the
+ * connection changed, while the check ran. */
+void wsconn_data_probe_result(wsconn_t *c, int moved, const char *why);
+
 /* The application asked for its data again (a resync after a gap): the
  * silence until it comes is not the venue's flow (not learned). */
 void wsconn_data_restart(wsconn_t *c);
@@ -215,6 +228,7 @@ typedef struct {
     uint64_t gaps, resyncs, write_timeouts;
     uint64_t probes, probe_answers, probe_timeouts, mutes, quiet_holds;
     uint64_t data_probes, data_probe_skips;
+    uint64_t data_checks, data_check_quiet, data_check_moved, data_check_failed;
 } wsconn_stats_t;
 const wsconn_stats_t *wsconn_stats(const wsconn_t *c);
 /* Write this connection's hb detail object ("connected", "last_data_age_ms",

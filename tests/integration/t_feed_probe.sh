@@ -10,7 +10,8 @@
 # --rate 100: a few messages a second, pauses of seconds): its feeds learn
 # (>= 50 gaps, so a mute could be declared), probe their longer silences,
 # and the healthy ones never reconnect nor resubscribe (but for data-path probes, a
-# resubscribe within their budget, never on Bitstamp); its Kraken
+# resubscribe within their budget; Bitstamp checks its REST book instead, finds it
+# its own, and never resubscribes); its Kraken
 # is muted at 12 s and must still be resubscribed (mute, or the stale timer,
 # here --stale-after 4: held back at most one more stale time in a quiet
 # market) within 12 s.
@@ -62,15 +63,21 @@ grep '^event\.' "$T/qtap.out" | grep -v '"reason":"data_probe"' |
     fail "a false alarm in the quiet world: $(grep '^event\.' "$T/qtap.out" | head -n 3)"
 # the data-path probe (a resubscribe answered by a snapshot) is not an alarm, but it has a budget
 # (selftest wsconn checks it exactly): 30 at once, then --data-probes-per-hour (60: one a
-# minute); here one per silence of 2 s at least, and never on Bitstamp, whose
-# resubscribe brings no snapshot at once, never makes one
+# minute); here one per silence of 2 s at least. Bitstamp, whose resubscribe may bring
+# nothing in a quiet market, checks its silences on the venue's REST order book: healthy
+# here, so a check finds the book its own (data_check_quiet), none moved, no resubscribe
 ndp=$(grep -Ec '^event\.resync .*"venue":"coinbase".*"reason":"data_probe"' "$T/qtap.out")
 el=$(( $(date +%s) - $(stat -c %Y "$T/qmockx.out") ))
 [ "$ndp" -le $((el / 2 + 1)) ] || fail "coinbase made $ndp data-path probes in $el s (one per 2 s silence at most)"
 [ "$(qsum coinbase data_probes)" -ge "$ndp" ] 2>/dev/null || fail "hb data_probes $(qsum coinbase data_probes) < $ndp events"
-grep -q '"venue":"bitstamp".*"reason":"data_probe"' "$T/qtap.out" && fail "bitstamp made a data-path probe"
+grep -q '"venue":"bitstamp".*"reason":"data_probe"' "$T/qtap.out" && fail "healthy bitstamp resubscribed"
+# (whether a silence here lasts long enough for a check is up to the world: t_feed_rest_check
+# makes one happen)
+[ "$(qsum bitstamp data_check_moved)" = 0 ] ||
+    fail "a REST check of healthy bitstamp said moved: $(grep 'REST order book' "$T/qbitstamp.log" | tail -n 2)"
 echo "quiet world: coinbase+bitstamp $qprobes probes (answered), 0 reconnects, 0 resyncs but" \
     "$ndp coinbase data-path probes in $el s;" \
+    "bitstamp $(qsum bitstamp data_checks) REST checks, $(qsum bitstamp data_check_quiet) its own book;" \
     "kraken's mute: $(grep -E '^event\.resync .*"venue":"kraken"' "$T/qtap.out" | head -n 1 | grep -o '"reason":"[a-z]*"')"
 grep -E "muted|stalled|fault" "$T/feed-kraken.log" "$T/mockx.log" | cut -c1-200
 echo ok

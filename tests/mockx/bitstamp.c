@@ -1,7 +1,9 @@
 /* bitstamp: Bitstamp WebSocket v2 as mockx serves it: bts:subscribe acks and
  * errors, per pair (btcusd, ethusd, solusd, dogeusd: every asset of the world)
  * order_book_<pair> (a full top-100 book in every message),
- * diff_order_book_<pair>, live_trades_<pair>, and the bts:heartbeat reply. */
+ * diff_order_book_<pair>, live_trades_<pair>, and the bts:heartbeat reply; and
+ * the REST order book (GET /api/v2/order_book/<pair>/), which keeps moving
+ * while a connection is muted. */
 #include "mx.h"
 #include "mx_world.h"
 
@@ -232,6 +234,10 @@ static int bs_world_msg(mx_conn_t *c)
         jw_kstr(w, "event", "trade");
         jw_obj_end(w);
         mx_send_jw(c, w);
+        /* the trade took liquidity at the touch: the book channels show the change, as
+         * the venue's do (and as its REST book does at once) */
+        if (subs & BS_BOOK) s_book(c, a);
+        if (subs & BS_DIFF) s_diff(c, a);
         return 1;
     }
     mx_vbook_step(b, &c->rng);
@@ -240,8 +246,54 @@ static int bs_world_msg(mx_conn_t *c)
     return 1;
 }
 
+/* Muted: the order book moves on as it would have (trades aside), unseen on the socket. */
+static void bs_world_muted(mx_conn_t *c)
+{
+    int a = mx_conn_next_asset(c, BS_BOOK | BS_DIFF);
+    if (a < 0) return;
+    mx_vbook_t *b = s_vbook(c, a);
+    b->track = 0;
+    mx_vbook_step(b, &c->rng);
+}
+
+int mx_bitstamp_rest(const char *path, char **body, size_t *len)
+{
+    static const char pre[] = "/api/v2/order_book/";
+    size_t k = sizeof pre - 1, n = strlen(path);
+    if (strncmp(path, pre, k)) return 404;
+    char pair[24];
+    size_t pl = n - k - (n > k && path[n - 1] == '/');
+    if (n <= k || pl >= sizeof pair) return 404;
+    memcpy(pair, path + k, pl);
+    pair[pl] = 0;
+    int a = mx_sym_asset(pair, "");
+    if (a < 0 || strcmp(pair, s_chan_name("", a))) return 404;
+    /* the venue's book: that of the newest connection that has one for the pair */
+    mx_conn_t *best = NULL;
+    for (mx_conn_t *c = mx_conns; c; c = c->next)
+        if (c->venue == MX_BITSTAMP && !c->closing && (c->asubs[a] & (BS_BOOK | BS_DIFF)) &&
+            (!best || c->num > best->num))
+            best = c;
+    if (!best) {
+        *body = xstrdup("{\"status\":\"error\",\"reason\":\"no book yet\",\"code\":\"API0021\"}");
+        *len = strlen(*body);
+        return 503;
+    }
+    mx_vbook_t *b = s_vbook(best, a);
+    jw_t *w = s_begin();
+    jw_obj(w);
+    s_ts(w, mx_now_ns());
+    s_pairs(w, "bids", b->side[0], b->n[0], b);
+    s_pairs(w, "asks", b->side[1], b->n[1], b);
+    jw_obj_end(w);
+    *body = xstrndup(w->buf, w->len);
+    *len = w->len;
+    return 200;
+}
+
 const mx_venue_ops_t mx_bitstamp_ops = {
     .text = bs_text,
     .world_msg = bs_world_msg,
+    .world_muted = bs_world_muted,
     .is_subscribe = bs_is_subscribe,
 };

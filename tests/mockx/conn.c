@@ -33,7 +33,7 @@ static const mx_venue_ops_t *const s_ops[MX_NVENUES] = {
 typedef struct {
     mx_conn_t *c;
     char *body; /* HTTP response body */
-    size_t blen;
+    size_t blen, boff; /* its length, and how much of it was written */
     int venue;
 } pss_t;
 
@@ -238,6 +238,15 @@ static void s_world_gen(mx_conn_t *c, uint64_t n)
     }
 }
 
+/* A muted connection's messages: none is sent, but the venue's market goes on where the
+ * venue shows it elsewhere (world_muted: Bitstamp's REST book). */
+static void s_world_muted(mx_conn_t *c, uint64_t n)
+{
+    c->w_sent += n;
+    if (s_ops[c->venue]->world_muted)
+        for (uint64_t i = 0; i < n; i++) s_ops[c->venue]->world_muted(c);
+}
+
 /* --activity steady: exactly --rate messages a second, evenly (a timer every 10 ms, or twice
  * per message interval at low rates). */
 static lws_usec_t s_world_steady(mx_conn_t *c)
@@ -249,7 +258,8 @@ static lws_usec_t s_world_steady(mx_conn_t *c)
         due = mx.rate;
     }
     if (due >= 1) {
-        if (c->muted) c->w_sent += (uint64_t)due; /* kept in step: no burst when it ends */
+        if (mx_since_start() < c->quiet_until) c->w_sent += (uint64_t)due; /* a quiet market */
+        else if (c->muted) s_world_muted(c, (uint64_t)due); /* kept in step: no burst when it ends */
         else s_world_gen(c, (uint64_t)due);
     }
     lws_usec_t us = mx.rate >= 100 ? 10000 : (lws_usec_t)(1e6 / mx.rate / 2);
@@ -290,7 +300,8 @@ static lws_usec_t s_world_live(mx_conn_t *c)
         s_next_arrival(c);
     }
     if (n) {
-        if (c->muted) c->w_sent += n;
+        if (now < c->quiet_until) c->w_sent += n; /* a quiet market: nothing happens */
+        else if (c->muted) s_world_muted(c, n);
         else s_world_gen(c, n);
     }
     double wait = c->w_next_s - now;
@@ -328,7 +339,8 @@ static int s_nfaults;
 static void s_sul_fault(lws_sorted_usec_list_t *sul)
 {
     fault_t *f = lws_container_of(sul, fault_t, sul);
-    static const char *const names[] = {"", "stall", "close", "gap", "badsum", "garbage", "mute"};
+    static const char *const names[] = {"",       "stall",   "close", "gap",
+                                        "badsum", "garbage", "mute",  "quiet"};
     log_notice("fault venue=%s kind=%s at=%gs", mx_venue_names[f->venue], names[f->kind], f->at);
     for (mx_conn_t *c = mx_conns, *next; c; c = next) {
         next = c->next;
@@ -337,6 +349,7 @@ static void s_sul_fault(lws_sorted_usec_list_t *sul)
         if (f->kind == MX_F_STALL) mx_stall(c);
         else if (f->kind == MX_F_CLOSE) mx_drop(c);
         else if (f->kind == MX_F_MUTE) c->muted = 1;
+        else if (f->kind == MX_F_QUIET) c->quiet_until = mx_since_start() + MX_QUIET_S;
         else c->fault = f->kind;
     }
 }
@@ -528,6 +541,7 @@ static int s_http(struct lws *wsi, pss_t *pss, int venue, const char *uri)
     char *body = NULL;
     size_t blen = 0;
     if (venue == MX_KALSHI) status = mx_kalshi_rest(wsi, req, uri, &body, &blen);
+    else if (venue == MX_BITSTAMP) status = mx_bitstamp_rest(uri, &body, &blen);
     if (!body) {
         body = xstrdup(status == 404 ? "{\"error\":{\"code\":\"not_found\",\"message\":\"not found\"}}"
                                      : "{}");
@@ -542,6 +556,7 @@ static int s_http(struct lws *wsi, pss_t *pss, int venue, const char *uri)
     }
     pss->body = body;
     pss->blen = blen;
+    pss->boff = 0;
     lws_callback_on_writable(wsi);
     return 0;
 }
@@ -581,13 +596,24 @@ int mx_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!pss || !pss->body) break;
         {
-            unsigned char *b = xmalloc(LWS_PRE + pss->blen);
-            memcpy(b + LWS_PRE, pss->body, pss->blen);
-            int n = lws_write(wsi, b + LWS_PRE, pss->blen, LWS_WRITE_HTTP_FINAL);
+            /* in pieces of at most 16 KiB, one per WRITEABLE: lws_write of a large body
+             * writes part of it and keeps the rest, which completing the transaction at
+             * once would cut off (Bitstamp's REST book is ~60 KB) */
+            size_t left = pss->blen - pss->boff, k = left < 16384 ? left : 16384;
+            int last = k == left;
+            unsigned char *b = xmalloc(LWS_PRE + k + 1);
+            memcpy(b + LWS_PRE, pss->body + pss->boff, k);
+            int n = lws_write(wsi, b + LWS_PRE, k, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
             free(b);
+            if (n < 0) return -1;
+            pss->boff += k;
+            if (!last) {
+                lws_callback_on_writable(wsi);
+                break;
+            }
             free(pss->body);
             pss->body = NULL;
-            if (n < 0) return -1;
+            pss->boff = 0;
             if (lws_http_transaction_completed(wsi)) return -1;
         }
         break;

@@ -93,7 +93,8 @@ static int s_venue(const char *s, size_t n)
 /* One --fault value: VENUE:KIND@SECONDS or VENUE:KIND@START+EVERYxCOUNT; exits 64 naming it. */
 static void s_fault(const char *a)
 {
-    static const char *const kinds[] = {"", "stall", "close", "gap", "badsum", "garbage", "mute"};
+    static const char *const kinds[] = {"",        "stall", "close", "gap",
+                                        "badsum",  "garbage", "mute", "quiet"};
     const char *colon = strchr(a, ':'), *at = strchr(a, '@');
     int v = colon ? s_venue(a, (size_t)(colon - a)) : -1, kind = -1;
     if (v < 0 || !at || at < colon)
@@ -102,7 +103,7 @@ static void s_fault(const char *a)
         if (strlen(kinds[k]) == (size_t)(at - colon - 1) &&
             !strncmp(colon + 1, kinds[k], (size_t)(at - colon - 1)))
             kind = k;
-    if (kind < 0) opts_die("fault", a, "KIND is stall|close|gap|badsum|garbage|mute");
+    if (kind < 0) opts_die("fault", a, "KIND is stall|close|gap|badsum|garbage|mute|quiet");
     if (v == MX_GEMINI && kind == MX_F_GAP)
         opts_die("fault", a, "gemini (market data v2) has no sequence number: no gap to make");
     char *end;

@@ -111,11 +111,13 @@ typedef struct mx_conn {
     /* Kraken gap fault: the book the client holds while changes are withheld (kraken.c) */
     struct mx_gap_model *gap;
     int muted; /* world mute fault: no market data until the next subscribe */
+    double quiet_until; /* world quiet fault: no market at all until then (mx_since_start) */
     mx_kalshi_conn_t *k;
 } mx_conn_t;
 
 enum { MX_S_RUN, MX_S_WAIT_SUB, MX_S_SLEEP, MX_S_STALL, MX_S_MUTE, MX_S_DONE };
-enum { MX_F_NONE, MX_F_STALL, MX_F_CLOSE, MX_F_GAP, MX_F_BADSUM, MX_F_GARBAGE, MX_F_MUTE };
+enum { MX_F_NONE, MX_F_STALL, MX_F_CLOSE, MX_F_GAP, MX_F_BADSUM, MX_F_GARBAGE, MX_F_MUTE, MX_F_QUIET };
+#define MX_QUIET_S 10.0 /* the quiet fault's length */
 /* --activity: how the world's market messages arrive (mx_world.h, "activity") */
 enum { MX_ACT_STEADY, MX_ACT_LIVE, MX_ACT_NIGHT };
 
@@ -177,6 +179,9 @@ typedef struct {
     void (*text)(mx_conn_t *c, const char *s, size_t n);
     /* one world market message; 0 if nothing to send (not subscribed) */
     int (*world_msg)(mx_conn_t *c);
+    /* optional: what the market does in place of a world message while the connection is
+     * muted (the venue's own book goes on; Bitstamp shows it on REST) */
+    void (*world_muted)(mx_conn_t *c);
     void (*heartbeat)(mx_conn_t *c); /* once a second while not stalled */
     void (*close)(mx_conn_t *c);
     int (*is_subscribe)(const char *s, size_t n);
@@ -187,6 +192,10 @@ typedef struct {
 } mx_venue_ops_t;
 extern const mx_venue_ops_t mx_coinbase_ops, mx_kraken_ops, mx_bitstamp_ops, mx_kalshi_ops,
     mx_gemini_ops, mx_cryptocom_ops;
+
+/* Bitstamp HTTP side (bitstamp.c): GET /api/v2/order_book/<pair>/, the book of the
+ * newest connection subscribed to it. The HTTP status; *BODY malloc'd or NULL. */
+int mx_bitstamp_rest(const char *path, char **body, size_t *len);
 
 /* Kalshi HTTP side (kalshi.c). */
 int mx_kalshi_upgrade_ok(struct lws *wsi, int conn); /* 1 ok, 0 = answered 401 */

@@ -1,7 +1,7 @@
-/* kalshi_rest: asynchronous REST client of feed-kalshi (see kalshi_rest.h).
+/* rest: the asynchronous HTTPS GET client (see rest.h).
  * Requests wait in a small queue while a 429 backoff runs; one at a time per
  * (kind, tag) so that polling cannot pile up behind a slow server. */
-#include "kalshi_rest.h"
+#include "rest.h"
 #include "clock.h"
 #include "log.h"
 #include "util.h"
@@ -28,12 +28,14 @@ typedef struct s_req {
     int64_t not_before; /* mono ns */
 } s_req_t;
 
-struct kalshi_rest {
+struct rest {
     char *base;
     char base_path[128]; /* "/trade-api/v2": signed prefix */
     char *ca_file;
-    const kalshi_auth_t *auth;
-    kalshi_rest_cb *cb;
+    char name[32];
+    rest_sign_fn *sign;
+    void *sign_arg;
+    rest_cb *cb;
     void *arg;
     CURLM *multi;
     s_req_t *queue;   /* waiting */
@@ -41,27 +43,29 @@ struct kalshi_rest {
     int nactive;
     int backoff_n;
     int64_t backoff_until;
-    kalshi_rest_stats_t st;
+    rest_stats_t st;
 };
 
-void kalshi_rest_global(int init)
+void rest_global(int init)
 {
     if (init) curl_global_init(CURL_GLOBAL_DEFAULT);
     else curl_global_cleanup();
 }
 
-kalshi_rest_t *kalshi_rest_new(const char *base_url, const char *ca_file,
-                               const kalshi_auth_t *auth, kalshi_rest_cb *cb, void *arg)
+rest_t *rest_new(const char *name, const char *base_url, const char *ca_file, rest_sign_fn *sign,
+                 void *sign_arg, rest_cb *cb, void *arg)
 {
     if (strncmp(base_url, "https://", 8)) return NULL;
-    kalshi_rest_t *r = xcalloc(1, sizeof *r);
+    rest_t *r = xcalloc(1, sizeof *r);
     r->base = xstrdup(base_url);
     size_t bl = strlen(r->base);
     while (bl > 8 && r->base[bl - 1] == '/') r->base[--bl] = 0;
     const char *p = strchr(r->base + 8, '/');
     snprintf(r->base_path, sizeof r->base_path, "%s", p ? p : "");
     r->ca_file = ca_file && *ca_file ? xstrdup(ca_file) : NULL;
-    r->auth = auth;
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->sign = sign;
+    r->sign_arg = sign_arg;
     r->cb = cb;
     r->arg = arg;
     r->multi = curl_multi_init();
@@ -78,10 +82,10 @@ static void s_req_free(s_req_t *q)
     free(q);
 }
 
-void kalshi_rest_destroy(kalshi_rest_t **rp)
+void rest_destroy(rest_t **rp)
 {
     if (!rp || !*rp) return;
-    kalshi_rest_t *r = *rp;
+    rest_t *r = *rp;
     for (s_req_t *q = r->active, *n; q; q = n) {
         n = q->next;
         curl_multi_remove_handle(r->multi, q->easy);
@@ -98,9 +102,9 @@ void kalshi_rest_destroy(kalshi_rest_t **rp)
     *rp = NULL;
 }
 
-const kalshi_rest_stats_t *kalshi_rest_stats(const kalshi_rest_t *r) { return &r->st; }
+const rest_stats_t *rest_stats(const rest_t *r) { return &r->st; }
 
-int kalshi_rest_get(kalshi_rest_t *r, const char *path, int kind, const char *tag, int paged)
+int rest_get(rest_t *r, const char *path, int kind, const char *tag, int paged)
 {
     const s_req_t *lists[2] = {r->queue, r->active};
     for (int i = 0; i < 2; i++)
@@ -129,7 +133,7 @@ static size_t s_write(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-static void s_start(kalshi_rest_t *r, s_req_t *q, const char *cursor)
+static void s_start(rest_t *r, s_req_t *q, const char *cursor)
 {
     char url[2048];
     const char *sep = strchr(q->path, '?') ? "&" : "?";
@@ -154,7 +158,9 @@ static void s_start(kalshi_rest_t *r, s_req_t *q, const char *cursor)
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, s_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, q);
     curl_easy_setopt(e, CURLOPT_PRIVATE, q);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "tickbus-feed-kalshi/" TB_VERSION);
+    char ua[64];
+    snprintf(ua, sizeof ua, "tickbus-feed-%s/" TB_VERSION, r->name);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, ua);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
     if (r->ca_file) {
@@ -162,19 +168,16 @@ static void s_start(kalshi_rest_t *r, s_req_t *q, const char *cursor)
         curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
     }
     q->hdrs = curl_slist_append(q->hdrs, "Accept: application/json");
-    if (r->auth) {
-        kalshi_auth_hdrs_t h;
-        char path[1024], line[1024];
+    if (r->sign) {
+        char path[1024], lines[2048];
         size_t pl = strcspn(q->path, "?");
         snprintf(path, sizeof path, "%s%.*s", r->base_path, (int)pl, q->path);
-        if (kalshi_auth_headers(r->auth, -1, "GET", path, &h) == 0) {
-            snprintf(line, sizeof line, "KALSHI-ACCESS-KEY: %s", h.key);
-            q->hdrs = curl_slist_append(q->hdrs, line);
-            snprintf(line, sizeof line, "KALSHI-ACCESS-TIMESTAMP: %s", h.ts);
-            q->hdrs = curl_slist_append(q->hdrs, line);
-            snprintf(line, sizeof line, "KALSHI-ACCESS-SIGNATURE: %s", h.sig);
-            q->hdrs = curl_slist_append(q->hdrs, line);
-        }
+        if (r->sign(r->sign_arg, "GET", path, lines, sizeof lines) == 0)
+            for (char *l = lines, *nl; *l; l = nl + 1) {
+                if (!(nl = strchr(l, '\n'))) break;
+                *nl = 0;
+                q->hdrs = curl_slist_append(q->hdrs, l);
+            }
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->hdrs);
     curl_multi_add_handle(r->multi, e);
@@ -184,7 +187,7 @@ static void s_start(kalshi_rest_t *r, s_req_t *q, const char *cursor)
     r->st.requests++;
 }
 
-static void s_unlink_active(kalshi_rest_t *r, s_req_t *q)
+static void s_unlink_active(rest_t *r, s_req_t *q)
 {
     for (s_req_t **pp = &r->active; *pp; pp = &(*pp)->next)
         if (*pp == q) {
@@ -194,7 +197,7 @@ static void s_unlink_active(kalshi_rest_t *r, s_req_t *q)
         }
 }
 
-static void s_backoff(kalshi_rest_t *r)
+static void s_backoff(rest_t *r)
 {
     double cap = 0.5 * (double)(1 << (r->backoff_n < 6 ? r->backoff_n : 6)); /* 0.5 .. 32 s */
     if (cap > 30) cap = 30;
@@ -205,7 +208,7 @@ static void s_backoff(kalshi_rest_t *r)
     r->backoff_until = clock_mono_ns() + (int64_t)(d * 1e9);
 }
 
-static void s_requeue(kalshi_rest_t *r, s_req_t *q)
+static void s_requeue(rest_t *r, s_req_t *q)
 {
     curl_easy_cleanup(q->easy);
     q->easy = NULL;
@@ -213,7 +216,7 @@ static void s_requeue(kalshi_rest_t *r, s_req_t *q)
     r->queue = q;
 }
 
-static void s_done(kalshi_rest_t *r, s_req_t *q, CURLcode cc)
+static void s_done(rest_t *r, s_req_t *q, CURLcode cc)
 {
     long http = 0;
     curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &http);
@@ -227,7 +230,7 @@ static void s_done(kalshi_rest_t *r, s_req_t *q, CURLcode cc)
     if (http == 429 || http >= 500 || cc != CURLE_OK) {
         if (http == 429) r->st.http_429++;
         s_backoff(r);
-        log_warnx_rl("kalshi: REST %s%s: %s, backing off %.1f s", r->base_path, q->path,
+        log_warnx_rl("%s: REST %s%s: %s, backing off %.1f s", r->name, r->base_path, q->path,
                      http == 429 ? "HTTP 429 too many requests" : http ? "server error" : err,
                      r->st.backoff_s);
         if (++q->tries <= 4 && (http == 429 || http >= 500)) {
@@ -255,7 +258,7 @@ static void s_done(kalshi_rest_t *r, s_req_t *q, CURLcode cc)
     if (!root || !json_is_object(root)) {
         r->st.bad_json++;
         r->st.errors++;
-        log_warnx_rl("kalshi: REST %s: unparsable body", q->path);
+        log_warnx_rl("%s: REST %s: unparsable body", r->name, q->path);
         json_decref(root);
         r->cb(r->arg, q->kind, q->tag, http, NULL, "bad json");
         s_req_free(q);
@@ -284,7 +287,7 @@ static void s_done(kalshi_rest_t *r, s_req_t *q, CURLcode cc)
     s_req_free(q);
 }
 
-void kalshi_rest_poll(kalshi_rest_t *r)
+void rest_poll(rest_t *r)
 {
     int64_t now = clock_mono_ns();
     /* Start queued requests unless a backoff runs; at most 4 in flight. */
@@ -305,7 +308,7 @@ void kalshi_rest_poll(kalshi_rest_t *r)
     }
 }
 
-void kalshi_rest_wait(kalshi_rest_t *r, int timeout_ms)
+void rest_wait(rest_t *r, int timeout_ms)
 {
     int n;
     curl_multi_poll(r->multi, NULL, 0, timeout_ms, &n);
