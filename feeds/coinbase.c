@@ -162,4 +162,5 @@ const feed_venue_t feed_coinbase = {
     .resync = s_resync,
     .parse = s_parse,
     .resub_snapshot = 1, /* level2 starts with a snapshot */
+    /* a data-path probe costs the whole book: the default budget (60 an hour) */
 };

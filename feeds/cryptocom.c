@@ -256,4 +256,6 @@ const feed_venue_t feed_cryptocom = {
     /* no probe: no client request that the market socket answers is documented
      * (docs/FEEDS.md); a websocket ping is used */
     .resub_snapshot = 1, /* SNAPSHOT_AND_UPDATE starts with a snapshot */
+    /* a data-path probe costs the top --depth levels (10-100 a side, a few KB) */
+    .data_probes_per_h = 600,
 };

@@ -802,6 +802,11 @@ static void s_parse(app_t *a, int argc, char **argv)
              a->v->venue);
     assert(!strcmp(s_opts[0].name, "url"));
     s_opts[0].def = a->v->url;
+    /* the data-path probe's budget follows what one costs this venue (feed_venue_t) */
+    static char dp_def[16];
+    snprintf(dp_def, sizeof dp_def, "%d", a->v->data_probes_per_h ? a->v->data_probes_per_h : 60);
+    for (opt_t *o = s_opts; o->name; o++)
+        if (!strcmp(o->name, "data-probes-per-hour")) o->def = dp_def;
     opts_parse(a->prog, summary, s_opts, argc, argv, NULL);
     wsconn_opts_check(&s_wo);
 }

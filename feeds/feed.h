@@ -54,6 +54,9 @@ typedef struct {
      * venue sends data only on the next change (Bitstamp), where no data after
      * a resubscribe proves nothing in a quiet market. */
     int resub_snapshot;
+    /* The default of --data-probes-per-hour (0: 60): what one probe costs the venue sets
+     * it (a depth-limited snapshot is cheap; a whole book is not). */
+    int data_probes_per_h;
     /* Optional, for a venue without resub_snapshot: a silence is checked from
      * outside the connection (wsconn on_data_probe), on the venue's REST API.
      * REST_BASE "https://www.bitstamp.net" (--rest-url; with --url elsewhere,

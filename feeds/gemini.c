@@ -134,4 +134,5 @@ const feed_venue_t feed_gemini = {
     .parse = s_parse,
     /* no probe: v2 answers no client request (docs/FEEDS.md); a websocket ping is used */
     .resub_snapshot = 1, /* l2 starts with the whole book */
+    /* a data-path probe costs the whole book: the default budget (60 an hour) */
 };

@@ -277,4 +277,6 @@ const feed_venue_t feed_kraken = {
     .parse = s_parse,
     .probe = s_probe,
     .resub_snapshot = 1, /* the book subscription asks for "snapshot":true */
+    /* a data-path probe costs the top --depth levels (10-100 a side, a few KB) */
+    .data_probes_per_h = 600,
 };
