@@ -869,6 +869,10 @@ static void s_check(app_t *a)
         opts_die("url", o_url, "expected wss://host[:port][/path]");
     if (wo->ca_file && wsconn_ca_check(wo->ca_file, err, sizeof err) < 0)
         opts_die("ca-file", wo->ca_file, err);
+    if (s_wo.data_probe_s > 0 && s_wo.probe_s > 0 && s_wo.data_probe_s >= o_stale)
+        log_warnx("venue=%s --data-probe-after %g is not shorter than --stale-after %g: the "
+                  "data-path probe never comes before the data timer", a->v->venue,
+                  s_wo.data_probe_s, o_stale);
     /* the REST API where a silence is checked (the venue's, or --url's host) */
     if (o_rest_url && !a->v->rest_check)
         opts_die("rest-url", o_rest_url, "this venue's silences are not checked on REST");

@@ -49,7 +49,8 @@ struct wsconn {
     int stale_stage;
     /* telling quiet from dead (s_probe_tick) */
     silence_t sil;
-    int probing, ping_pending, mute_stage;
+    int probing, ping_pending;
+    int mute_stage; /* 0; 1: resubscribed after a mute; 2: after a data-path probe */
     unsigned probe_id;
     int64_t probe_mono, answer_mono, next_probe_mono, mute_mono, probe_rtt,
         quiet_hold_mono;
@@ -594,7 +595,7 @@ static int s_dp_take(wsconn_t *c, int64_t now)
 static void s_data_probe(wsconn_t *c, int64_t now, int64_t quiet)
 {
     c->st.data_probes++;
-    c->mute_stage = 1;
+    c->mute_stage = 2;
     c->mute_mono = now;
     log_info("venue=%s no data for %.1f s while the path answers: resubscribing, %s must "
              "come within %.1f s", c->o.venue, (double)quiet / 1e9,
@@ -685,6 +686,8 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
     int64_t quiet = now - c->last_data_mono;
     if (c->mute_stage) {
         if (now - c->mute_mono <= s_mute_wait(c)) return 0;
+        /* a data-path probe that no data answered was a mute after all: counted as one */
+        if (c->mute_stage == 2) c->st.mutes++;
         log_warnx_rl("venue=%s no data %.1f s after resubscribing: reconnecting", c->o.venue,
                      (double)(now - c->mute_mono) / 1e9);
         s_kill(c, "mute");
