@@ -740,6 +740,9 @@ static int s_run_ws(app_t *a)
     wo.on_open = s_cb_open;
     wo.on_message = s_cb_msg;
     wo.on_resubscribe = NULL; /* all data stopped (BRTI ticks every second): reconnect */
+    /* the index ticks every second whatever the market: a silence far past the learned gaps,
+     * the command path answering, is a mute without another venue to ask (docs/KALSHI.md) */
+    wo.own_flow_evident = 1;
     wo.on_close = s_cb_close;
     wo.on_tick = s_cb_tick;
     wo.on_hb = s_cb_hb;

@@ -569,9 +569,12 @@ static void s_mute(wsconn_t *c, int64_t now, int64_t quiet, int ev)
     c->st.mutes++;
     c->mute_stage = 1;
     c->mute_mono = now;
-    log_warnx_rl("venue=%s no data for %.1f s while the path answers and the other venues %s: "
-                 "muted, resubscribing", c->o.venue, (double)quiet / 1e9,
-                 ev == 2 ? "sent many times this venue's usual share" : "moved");
+    log_warnx_rl("venue=%s no data for %.1f s while the path answers and %s: muted, %s",
+                 c->o.venue, (double)quiet / 1e9,
+                 ev == 2   ? "the other venues sent many times this venue's usual share"
+                 : ev == 3 ? "this venue's data never pauses this long"
+                           : "the other venues moved",
+                 c->o.on_resubscribe ? "resubscribing" : "reconnecting");
     s_resubscribe(c, "mute");
 }
 
@@ -723,7 +726,9 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
     int64_t thr_now = silence_threshold_now(&c->sil);
     if (silence_running(&c->sil) && c->answer_mono >= c->last_data_mono + probe_at) {
         int ev = s_evidence(c);
-        if (ev == 2 || (ev == 1 && quiet >= thr_now && thr < s_ns(c->o.stale_s) &&
+        /* nobody to ask, but this venue's data never pauses long (own_flow_evident) */
+        if (ev < 0 && c->o.own_flow_evident) ev = 3;
+        if (ev == 2 || ((ev == 1 || ev == 3) && quiet >= thr_now && thr < s_ns(c->o.stale_s) &&
                         silence_warm(&c->sil))) {
             s_mute(c, now, quiet, ev);
             return 0;

@@ -78,6 +78,10 @@ typedef struct {
     double data_probe_s;     /* 2; 0: off */
     double data_probe_per_h; /* 60; 0: off */
     int resub_snapshot;      /* set by the feed: on_resubscribe brings a snapshot at once */
+    /* Set by a feed whose venue's data never pauses long in a healthy market (Kalshi: its
+     * index once a second): a silence unlikely under the learned flow that the path
+     * answered through is a mute on this venue's own evidence, with no other venue to ask. */
+    int own_flow_evident;
     /* A venue without resub_snapshot may instead check from outside the
      * connection whether its data moved since this connection's last (e.g. its
      * REST book, Bitstamp): 1 if the check started; its verdict comes back
