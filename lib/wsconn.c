@@ -760,6 +760,8 @@ static int s_probe_tick(wsconn_t *c, int64_t now)
             } else if (c->o.on_data_probe(c, c->o.arg)) {
                 c->st.data_checks++;
                 c->dp_pending = c->last_data_mono;
+            } else {
+                c->dp_tokens += 1; /* not sent (the book resyncing, a check in flight) */
             }
         }
     }
