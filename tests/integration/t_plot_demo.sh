@@ -12,15 +12,18 @@ export TICKBUS_HOME="$T/demo" OUTPUT_DIR="$T/data" FOR=20 DEMO_WINDOW_S=60
 bg demo sh compose/launch.sh demo
 DEMO=$LAST
 wait_for 60 sh -c "! kill -0 $DEMO" || fail "demo did not stop after FOR=20 s: $(tail -5 "$T/demo.out")"
-f=$(ls "$T"/data/kxbtc15m-*.jsonl* 2>/dev/null | head -1)
+# the day file with the most ticks is plotted; the checks read every day file (a run across
+# midnight UTC writes two)
+f=$(for x in "$T"/data/kxbtc15m-*.jsonl; do [ -f "$x" ] && echo "$(grep -c '"type":"tick"' "$x") $x"; done |
+    sort -rn | head -n 1 | cut -d' ' -f2)
 [ -n "$f" ] || fail "demo wrote no day file"
 d=$(basename "$f" | sed 's/^kxbtc15m-\([0-9-]*\)\.jsonl.*/\1/')
-n=$(grep -c '"type":"tick"' "$f")
+n=$(cat "$T"/data/kxbtc15m-*.jsonl | grep -c '"type":"tick"')
 [ "$n" -ge 5 ] || fail "demo wrote only $n ticks"
-/usr/bin/python3 - "$f" <<'PY' || fail "the demo's venues"
+/usr/bin/python3 - "$T"/data/kxbtc15m-*.jsonl <<'PY' || fail "the demo's venues"
 import json, sys
 five = ["coinbase", "kraken", "bitstamp", "gemini", "cryptocom"]
-ticks = [r for r in map(json.loads, open(sys.argv[1])) if r.get("type") == "tick"]
+ticks = [r for a in sys.argv[1:] for r in map(json.loads, open(a)) if r.get("type") == "tick"]
 bad = [t["ts"] for t in ticks if list(t["venues"])[:5] != five]
 assert not bad, ("venues listed", bad)
 full = [t for t in ticks if t["health"]["venues_ok"] == 5 and t["health"]["state"] == "ok"]
