@@ -72,11 +72,12 @@ typedef struct {
      * other evidence explains (a quiet spell, a thin venue), is probed by
      * resubscribing, which a venue with resub_snapshot answers with a
      * snapshot at once: none within max(2 s, 2 x probe_s) is a mute
-     * (reconnect). At most data_probe_per_h a venue an hour (a token bucket
-     * of half that, at least DATA_PROBE_BURST_MIN), one per silence: a quiet market pays at most
-     * that many small snapshots. */
+     * (reconnect); a venue without one may check from outside instead
+     * (on_data_probe, below). At most data_probe_per_h a venue an hour (a
+     * token bucket of half that, at least DATA_PROBE_BURST_MIN): a quiet
+     * market pays at most that many snapshots or checks. */
     double data_probe_s;     /* 2; 0: off */
-    double data_probe_per_h; /* 60; 0: off */
+    double data_probe_per_h; /* the feed's default per venue (60; Kraken, Crypto.com 600); 0: off */
     int resub_snapshot;      /* set by the feed: on_resubscribe brings a snapshot at once */
     /* Set by a feed whose venue's data never pauses long in a healthy market (Kalshi: its
      * index once a second): a silence unlikely under the learned flow that the path
@@ -171,10 +172,10 @@ void wsconn_opts_default(wsconn_opts_t *o);
     {"probe-timeout", OPT_DBL, &(o).probe_s, "1", 0, 600, NULL,                               \
      "a probe unanswered this long (s) is a stall: reconnect; 0: no probes", 0},              \
     {"data-probe-after", OPT_DBL, &(o).data_probe_s, "2", 0, 3600, NULL,                      \
-     "resubscribe (a snapshot must come) after a silence this long (s) the path answered "    \
-     "through; 0: off", 0},                                                                    \
+     "probe the data path after a silence this long (s) the path answered through: "          \
+     "resubscribe (a snapshot must come), or Bitstamp's REST book check; 0: off", 0},         \
     {"data-probes-per-hour", OPT_DBL, &(o).data_probe_per_h, "60", 0, 36000, NULL,            \
-     "at most this many such resubscribes an hour (half of them may come at once); 0: off", 0}
+     "at most this many such probes an hour (half of them may come at once); 0: off", 0}
 /* Exit 64 naming the option when the timers are inconsistent. */
 void wsconn_opts_check(const wsconn_opts_t *o);
 /* Copy the fields WSCONN_OPT_ENTRIES fills from SRC into DST. */
